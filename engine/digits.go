@@ -1,0 +1,295 @@
+package engine
+
+import "math/rand/v2"
+
+// DigitSize is the side of the square digit images.
+const DigitSize = 28
+
+// Procedural handwritten digits.
+//
+// Each digit is one of a few glyph variants: pen paths in a unit box (x to
+// the right, y downwards, the ink roughly in [0.2, 0.8] × [0.05, 0.95])
+// made of straight strokes and elliptic arcs. Per image the glyph is
+// jittered (control points, arc centres, radii and angles), mapped to
+// pixels by a random affine transform (scale, aspect, rotation, shear,
+// translation) and drawn anti-aliased with a random pen width: a pixel's
+// ink falls off linearly with the distance from its centre to the nearest
+// stroke. Finally uniform noise scaled by noise is added.
+//
+// Determinism: all randomness comes from r.Float32 and r.IntN, all maths is
+// float32 with every product rounded explicitly (float32(a*b)) so that no
+// compiler fuses an FMA, and sines and cosines are the portable Sin/Cos. The
+// output is bit-identical on amd64, arm64 and wasm.
+
+// Glyph path operations.
+const (
+	glyphOpMove = iota // v[0], v[1]: start a new stroke at (x, y)
+	glyphOpLine        // v[0], v[1]: straight stroke to (x, y)
+	glyphOpArc         // v = cx, cy, rx, ry, t0, t1 (angles in units of π):
+	// the ellipse (cx + rx·cos t, cy + ry·sin t) for t from t0 to t1, joined
+	// by a straight stroke from the current point if there is one. y points
+	// down, so t = -1/2 is the top and t = 1/2 the bottom of the ellipse.
+)
+
+type glyphOp struct {
+	op int
+	v  [6]float32
+}
+
+func glyphMove(x, y float32) glyphOp { return glyphOp{op: glyphOpMove, v: [6]float32{x, y}} }
+func glyphLine(x, y float32) glyphOp { return glyphOp{op: glyphOpLine, v: [6]float32{x, y}} }
+func glyphArc(cx, cy, rx, ry, t0, t1 float32) glyphOp {
+	return glyphOp{op: glyphOpArc, v: [6]float32{cx, cy, rx, ry, t0, t1}}
+}
+
+// digitGlyphs holds the variants of each digit.
+var digitGlyphs = [10][][]glyphOp{
+	0: {
+		{glyphArc(0.5, 0.5, 0.27, 0.44, -0.5, 1.55)},
+		{glyphArc(0.5, 0.5, 0.23, 0.45, -0.6, 1.5)}, // narrow
+	},
+	1: {
+		{glyphMove(0.5, 0.05), glyphLine(0.5, 0.95)},
+		{glyphMove(0.3, 0.25), glyphLine(0.52, 0.05), glyphLine(0.52, 0.95)},                                              // with flag
+		{glyphMove(0.3, 0.25), glyphLine(0.52, 0.05), glyphLine(0.52, 0.95), glyphMove(0.3, 0.95), glyphLine(0.74, 0.95)}, // flag and base
+	},
+	2: {
+		{glyphArc(0.5, 0.3, 0.27, 0.24, 0.95, 2.3), glyphLine(0.2, 0.95), glyphLine(0.82, 0.95)},
+		{glyphArc(0.5, 0.3, 0.27, 0.24, 0.95, 2.25), glyphLine(0.2, 0.95), // with loop at the base
+			glyphArc(0.3, 0.86, 0.1, 0.09, -0.25, 0.6), glyphLine(0.84, 0.93)},
+	},
+	3: {
+		{glyphArc(0.48, 0.28, 0.26, 0.22, 1.15, 2.5), glyphArc(0.48, 0.71, 0.29, 0.24, -0.5, 0.85)},
+		{glyphMove(0.22, 0.07), glyphLine(0.76, 0.07), glyphLine(0.45, 0.43), // flat top
+			glyphArc(0.47, 0.68, 0.29, 0.26, -0.55, 0.85)},
+	},
+	4: {
+		{glyphMove(0.62, 0.95), glyphLine(0.62, 0.05), glyphLine(0.16, 0.66), glyphLine(0.84, 0.66)},
+		{glyphMove(0.3, 0.05), glyphLine(0.22, 0.58), glyphLine(0.82, 0.58), glyphMove(0.66, 0.22), glyphLine(0.66, 0.95)}, // open
+	},
+	5: {
+		{glyphMove(0.78, 0.07), glyphLine(0.31, 0.07), glyphLine(0.28, 0.46), glyphArc(0.5, 0.67, 0.28, 0.26, -0.78, 0.85)},
+		{glyphMove(0.3, 0.07), glyphLine(0.27, 0.45), glyphArc(0.5, 0.66, 0.29, 0.26, -0.78, 0.85), // top bar added last
+			glyphMove(0.3, 0.07), glyphLine(0.78, 0.05)},
+	},
+	6: {
+		{glyphArc(0.76, 0.68, 0.52, 0.62, 1.42, 1), glyphArc(0.5, 0.68, 0.26, 0.26, 1, -1.05)},
+		{glyphMove(0.66, 0.05), glyphLine(0.29, 0.6), glyphArc(0.5, 0.71, 0.24, 0.23, 0.85, -1.1)}, // straight stem
+	},
+	7: {
+		{glyphMove(0.2, 0.07), glyphLine(0.8, 0.07), glyphLine(0.42, 0.95)},
+		{glyphMove(0.2, 0.07), glyphLine(0.8, 0.07), glyphLine(0.45, 0.95), glyphMove(0.38, 0.52), glyphLine(0.78, 0.52)}, // crossed
+		{glyphMove(0.22, 0.18), glyphLine(0.22, 0.07), glyphLine(0.8, 0.07), glyphArc(0.2, 0.07, 0.6, 0.88, 0, 0.45)},     // curved stem
+	},
+	8: {
+		{glyphArc(0.5, 0.28, 0.22, 0.21, -0.5, 1.55), glyphArc(0.5, 0.71, 0.27, 0.24, -0.5, 1.55)},
+		{glyphArc(0.5, 0.28, 0.21, 0.21, 0.55, -1.3), glyphArc(0.5, 0.71, 0.27, 0.24, -0.6, 1.35), glyphLine(0.56, 0.47)},
+	},
+	9: {
+		{glyphArc(0.5, 0.32, 0.26, 0.25, 0, 2.05), glyphMove(0.76, 0.32), glyphLine(0.7, 0.95)},
+		{glyphArc(0.5, 0.3, 0.25, 0.24, 0.05, 2.05), glyphArc(0.2, 0.3, 0.56, 0.65, 0, 0.5)}, // curved tail
+	},
+}
+
+const (
+	digitPi      = float32(3.14159265358979)
+	glyphPixels  = float32(20)  // unit box height in pixels at scale 1
+	glyphArcStep = float32(0.1) // glyphArc tessellation step, in units of π
+	digitPixels  = DigitSize * DigitSize
+	digitFarAway = float32(1e9)
+)
+
+// digitUniform returns a float32 in [lo, hi).
+func digitUniform(r *rand.Rand, lo, hi float32) float32 {
+	return lo + float32(r.Float32()*(hi-lo))
+}
+
+// GenDigits draws n images of the digits 0–9 (n × 784 pixels in [0, 1],
+// row-major, background 0, ink 1) and their labels; image i shows the digit
+// i % 10. noise in [0, 1] scales additive uniform pixel noise.
+func GenDigits(r *rand.Rand, n int, noise float32) (pixels []float32, labels []float32) {
+	pixels = make([]float32, n*digitPixels)
+	labels = make([]float32, n)
+	dist2 := make([]float32, digitPixels)
+	for i := range labels {
+		d := i % 10
+		labels[i] = float32(d)
+		img := pixels[i*digitPixels : (i+1)*digitPixels]
+		digitRender(r, d, img, dist2)
+		if noise != 0 {
+			amp := float32(noise * 0.5)
+			for j, v := range img {
+				v += float32(amp * digitUniform(r, -1, 1))
+				img[j] = digitClamp01(v)
+			}
+		}
+	}
+	return pixels, labels
+}
+
+func digitClamp01(v float32) float32 {
+	if v < 0 {
+		return 0
+	}
+	if v > 1 {
+		return 1
+	}
+	return v
+}
+
+// digitPen maps jittered glyph coordinates to pixels and records, per
+// pixel, the squared distance to the nearest stroke drawn so far.
+type digitPen struct {
+	m00, m01, m10, m11 float32 // unit box (centred) -> pixels
+	tx, ty             float32
+	reach              float32 // half pen width + 0.5: beyond it, no ink
+	dist2              []float32
+	x, y               float32 // current point, in pixels
+	down               bool
+}
+
+// digitRender draws one random rendition of digit d into img (784 pixels),
+// using dist2 as scratch.
+func digitRender(r *rand.Rand, d int, img, dist2 []float32) {
+	variants := digitGlyphs[d]
+	glyph := variants[r.IntN(len(variants))]
+
+	// Random affine transform: scale, aspect, shear, rotation, translation.
+	scale := digitUniform(r, 0.8, 1.1)
+	sx := float32(float32(scale*digitUniform(r, 0.88, 1.12)) * glyphPixels)
+	sy := float32(scale * glyphPixels)
+	shear := digitUniform(r, -0.3, 0.3)
+	theta := float32(digitUniform(r, -12, 12) * (digitPi / 180))
+	c, s := Cos(theta), Sin(theta)
+	// M = R(θ) · diag(sx, sy) · [[1, shear], [0, 1]]
+	sxk := float32(sx * shear)
+	p := digitPen{
+		m00:   float32(c * sx),
+		m01:   float32(c*sxk) - float32(s*sy),
+		m10:   float32(s * sx),
+		m11:   float32(s*sxk) + float32(c*sy),
+		tx:    DigitSize/2 + digitUniform(r, -2, 2),
+		ty:    DigitSize/2 + digitUniform(r, -2, 2),
+		dist2: dist2,
+	}
+	width := digitUniform(r, 1.5, 2.8)
+	p.reach = float32(width*0.5) + 0.5
+
+	for j := range dist2 {
+		dist2[j] = digitFarAway
+	}
+	const jit = 0.035 // control point jitter, in unit-box units
+	for _, o := range glyph {
+		switch o.op {
+		case glyphOpMove:
+			p.x, p.y = p.transform(o.v[0]+digitUniform(r, -jit, jit), o.v[1]+digitUniform(r, -jit, jit))
+			p.down = true
+		case glyphOpLine:
+			p.lineTo(p.transform(o.v[0]+digitUniform(r, -jit, jit), o.v[1]+digitUniform(r, -jit, jit)))
+		case glyphOpArc:
+			cx := o.v[0] + digitUniform(r, -jit, jit)
+			cy := o.v[1] + digitUniform(r, -jit, jit)
+			rx := float32(o.v[2] * digitUniform(r, 0.9, 1.1))
+			ry := float32(o.v[3] * digitUniform(r, 0.9, 1.1))
+			t0 := o.v[4] + digitUniform(r, -0.04, 0.04)
+			t1 := o.v[5] + digitUniform(r, -0.04, 0.04)
+			steps := int((digitAbs(t1-t0) / glyphArcStep)) + 1
+			for k := 0; k <= steps; k++ {
+				t := float32(t0 + float32((t1-t0)*float32(k))/float32(steps))
+				a := float32(t * digitPi)
+				x, y := p.transform(cx+float32(rx*Cos(a)), cy+float32(ry*Sin(a)))
+				if k == 0 && !p.down {
+					p.x, p.y, p.down = x, y, true
+					continue
+				}
+				p.lineTo(x, y)
+			}
+		}
+	}
+
+	reach2 := float32(p.reach * p.reach)
+	for j, d2 := range dist2 {
+		if d2 >= reach2 {
+			img[j] = 0
+			continue
+		}
+		img[j] = digitClamp01(p.reach - Sqrt(d2))
+	}
+}
+
+func digitAbs(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// transform maps a unit-box point to pixel coordinates.
+func (p *digitPen) transform(x, y float32) (float32, float32) {
+	u, v := x-0.5, y-0.5
+	return float32(p.m00*u) + float32(p.m01*v) + p.tx,
+		float32(p.m10*u) + float32(p.m11*v) + p.ty
+}
+
+// lineTo strokes the segment from the current point to (bx, by) (pixels):
+// every pixel centre within reach of it lowers its squared distance.
+func (p *digitPen) lineTo(bx, by float32) {
+	ax, ay := p.x, p.y
+	p.x, p.y = bx, by
+	ex, ey := bx-ax, by-ay
+	ee := float32(ex*ex) + float32(ey*ey)
+
+	// Bounding box of the segment widened by the reach, in pixel indices
+	// (pixel i covers [i, i+1), its centre is i+0.5).
+	x0 := digitIndex(digitMin(ax, bx) - p.reach - 0.5)
+	x1 := digitIndex(digitMax(ax, bx) + p.reach - 0.5)
+	y0 := digitIndex(digitMin(ay, by) - p.reach - 0.5)
+	y1 := digitIndex(digitMax(ay, by) + p.reach - 0.5)
+	for yi := y0; yi <= y1; yi++ {
+		py := float32(yi) + 0.5 - ay
+		row := p.dist2[yi*DigitSize : (yi+1)*DigitSize]
+		for xi := x0; xi <= x1; xi++ {
+			px := float32(xi) + 0.5 - ax
+			var t float32
+			if ee > 0 {
+				t = (float32(px*ex) + float32(py*ey)) / ee
+				if t < 0 {
+					t = 0
+				} else if t > 1 {
+					t = 1
+				}
+			}
+			dx := px - float32(t*ex)
+			dy := py - float32(t*ey)
+			d2 := float32(dx*dx) + float32(dy*dy)
+			if d2 < row[xi] {
+				row[xi] = d2
+			}
+		}
+	}
+}
+
+// digitIndex truncates a pixel coordinate to an index in [0, DigitSize-1].
+func digitIndex(v float32) int {
+	if v <= 0 {
+		return 0
+	}
+	if v >= DigitSize-1 {
+		return DigitSize - 1
+	}
+	return int(v)
+}
+
+func digitMin(a, b float32) float32 {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+func digitMax(a, b float32) float32 {
+	if a > b {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,203 @@
+package engine
+
+import "math"
+
+// Portable float32 maths. The standard library's Exp, Log and Tanh use
+// assembly on some architectures and pure Go on others, so their last bits
+// differ between amd64, arm64 and wasm. Training must be bit-identical on
+// every runtime, so the training path uses only these functions, built from
+// +, -, * and / on float32 with every product rounded explicitly
+// (float32(a*b)) so that no compiler can fuse it into an FMA.
+
+const (
+	ln2Hi = float32(6.9313812256e-01)
+	ln2Lo = float32(9.0580006145e-06)
+	log2e = float32(1.44269504089)
+	expHi = float32(88.7)
+	expLo = float32(-87.3)
+)
+
+// Exp returns e**x, computed portably in float32.
+func Exp(x float32) float32 {
+	switch {
+	case x != x:
+		return x
+	case x > expHi:
+		return float32(math.Inf(1))
+	case x < expLo:
+		return 0
+	}
+	k := roundToInt(float32(x * log2e))
+	kf := float32(k)
+	r := x - float32(kf*ln2Hi)
+	r = r - float32(kf*ln2Lo)
+	// Taylor series to degree 7 on |r| <= 0.347: error below 1 ulp.
+	p := float32(1.0 / 5040)
+	p = float32(p*r) + 1.0/720
+	p = float32(p*r) + 1.0/120
+	p = float32(p*r) + 1.0/24
+	p = float32(p*r) + 1.0/6
+	p = float32(p*r) + 0.5
+	p = float32(p*r) + 1
+	p = float32(p*r) + 1
+	if k > 127 { // 2**k itself overflows although e**x does not
+		p = float32(p * 2)
+		k--
+	}
+	return float32(p * math.Float32frombits(uint32(k+127)<<23))
+}
+
+// Log returns the natural logarithm of x, computed portably in float32
+// (the fdlibm logf algorithm).
+func Log(x float32) float32 {
+	switch {
+	case x != x || x == float32(math.Inf(1)):
+		return x
+	case x < 0:
+		return float32(math.NaN())
+	case x == 0:
+		return float32(math.Inf(-1))
+	}
+	k := 0
+	if x < 1.17549435e-38 { // subnormal: scale up by 2^25
+		x = float32(x * 33554432)
+		k = -25
+	}
+	b := math.Float32bits(x)
+	k += int(b>>23) - 127
+	b &= 0x007fffff
+	// Normalise the mantissa into [sqrt(2)/2, sqrt(2)).
+	i := (b + (0x95f64 << 3)) & 0x800000
+	x = math.Float32frombits(b | (i ^ 0x3f800000))
+	k += int(i >> 23)
+	f := x - 1
+	dk := float32(k)
+	s := f / (2 + f)
+	z := float32(s * s)
+	w := float32(z * z)
+	t1 := float32(w * (0.40000972152 + float32(w*0.24279078841)))
+	t2 := float32(z * (0.66666662693 + float32(w*0.28498786688)))
+	R := t2 + t1
+	hfsq := float32(float32(0.5*f) * f)
+	return float32(dk*ln2Hi) - ((hfsq - (float32(s*(hfsq+R)) + float32(dk*ln2Lo))) - f)
+}
+
+// Tanh returns the hyperbolic tangent of x, computed portably in float32.
+func Tanh(x float32) float32 {
+	a := x
+	if a < 0 {
+		a = -a
+	}
+	var t float32
+	switch {
+	case a != a:
+		return x
+	case a > 9:
+		t = 1
+	case a < 0.0004:
+		return x
+	default:
+		e := Exp(2 * a)
+		t = 1 - 2/(e+1)
+	}
+	if x < 0 {
+		return -t
+	}
+	return t
+}
+
+// Sigmoid returns 1/(1+e**-x), computed portably in float32.
+func Sigmoid(x float32) float32 {
+	return 1 / (1 + Exp(-x))
+}
+
+// Sqrt returns the square root of x. math.Sqrt is correctly rounded on every
+// runtime, and so is its rounding to float32.
+func Sqrt(x float32) float32 {
+	return float32(math.Sqrt(float64(x)))
+}
+
+// Powi returns x**n for an integer n >= 0 by repeated squaring, in one fixed
+// order of float32 products.
+func Powi(x float32, n uint64) float32 {
+	r := float32(1)
+	for n > 0 {
+		if n&1 == 1 {
+			r = float32(r * x)
+		}
+		x = float32(x * x)
+		n >>= 1
+	}
+	return r
+}
+
+// Sin returns the sine of x, computed portably in float32 (accurate for
+// |x| up to a few thousand, which is all the datasets need).
+func Sin(x float32) float32 {
+	r, q := reduceHalfPi(x)
+	switch q & 3 {
+	case 0:
+		return sinPoly(r)
+	case 1:
+		return cosPoly(r)
+	case 2:
+		return -sinPoly(r)
+	default:
+		return -cosPoly(r)
+	}
+}
+
+// Cos returns the cosine of x, computed portably in float32.
+func Cos(x float32) float32 {
+	r, q := reduceHalfPi(x)
+	switch q & 3 {
+	case 0:
+		return cosPoly(r)
+	case 1:
+		return -sinPoly(r)
+	case 2:
+		return -cosPoly(r)
+	default:
+		return sinPoly(r)
+	}
+}
+
+// reduceHalfPi returns r in [-pi/4, pi/4] and q with x = q*pi/2 + r.
+func reduceHalfPi(x float32) (float32, int) {
+	// In float64 (exact-rounded, FMA-free like the rest) so that q*pi/2 keeps
+	// enough bits for large |x|.
+	x64 := float64(x)
+	q := int(math.Round(float64(x64 * (2 / math.Pi))))
+	r := x64 - float64(float64(q)*(math.Pi/2))
+	return float32(r), q
+}
+
+func sinPoly(r float32) float32 {
+	z := float32(r * r)
+	p := float32(-1.0 / 39916800)
+	p = float32(p*z) + 1.0/362880
+	p = float32(p*z) - 1.0/5040
+	p = float32(p*z) + 1.0/120
+	p = float32(p*z) - 1.0/6
+	return r + float32(float32(p*z)*r)
+}
+
+func cosPoly(r float32) float32 {
+	z := float32(r * r)
+	p := float32(1.0 / 479001600)
+	p = float32(p*z) - 1.0/3628800
+	p = float32(p*z) + 1.0/40320
+	p = float32(p*z) - 1.0/720
+	p = float32(p*z) + 1.0/24
+	p = float32(p*z) - 0.5
+	return 1 + float32(p*z)
+}
+
+// roundToInt rounds half away from zero; conversions truncate the same way
+// on every runtime.
+func roundToInt(x float32) int {
+	if x < 0 {
+		return int(x - 0.5)
+	}
+	return int(x + 0.5)
+}

@@ -1,0 +1,247 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Tensor is a named view into an arena: Data[Off:Off+Len] with a row-major
+// shape. Names are PyTorch's, used when a checkpoint is written or read.
+type Tensor struct {
+	Name  string
+	Shape []int
+	Off   int
+	Len   int
+}
+
+// Arena is one contiguous float32 buffer that tensors are views into
+// (llm.c's layout): a checkpoint is one copy, an optimizer step one loop.
+type Arena struct {
+	Data []float32
+}
+
+// View returns the tensor's slice of the arena.
+func (a *Arena) View(t Tensor) []float32 { return a.Data[t.Off : t.Off+t.Len] }
+
+// activation kinds; applied after each dense layer.
+const (
+	actLinear = iota
+	actTanh
+	actSigmoid
+	actReLU
+	actLeakyReLU
+	actSoftmax
+)
+
+var activations = map[string]int{
+	"linear": actLinear, "tanh": actTanh, "sigmoid": actSigmoid,
+	"relu": actReLU, "leaky_relu": actLeakyReLU, "softmax": actSoftmax,
+}
+
+// leakySlope is the negative slope of leaky ReLU (PyTorch's default).
+const leakySlope = float32(0.01)
+
+// Layer is one dense layer y = act(x Wᵀ + b), W of shape (out, in).
+type Layer struct {
+	In, Out int
+	Act     int
+	W, B    Tensor
+}
+
+// Model is a multilayer perceptron over one parameter arena and one
+// gradient arena of the same layout.
+type Model struct {
+	Layers  []Layer
+	Params  Arena
+	Grads   Arena
+	Tensors []Tensor // parameter views in arena order
+
+	// scratch, sized for the largest batch seen
+	acts  [][]float32 // acts[0] = input, acts[i+1] = output of layer i
+	delta [][]float32 // gradient w.r.t. the pre-activation of each layer
+	tA    []float32   // transpose scratch
+	tB    []float32
+}
+
+// NewModel lays out the parameters of spec's network, uninitialised.
+func NewModel(inputs int, spec ModelSpec) *Model {
+	m := &Model{}
+	off, in := 0, inputs
+	for i, ls := range spec.Layers {
+		// Layer i is module 2i of a torch.nn.Sequential of Linear and
+		// activation modules (nn.Identity for linear).
+		l := Layer{In: in, Out: ls.Units, Act: activations[ls.Activation]}
+		l.W = Tensor{Name: fmt.Sprintf("layers.%d.weight", 2*i), Shape: []int{ls.Units, in}, Off: off, Len: ls.Units * in}
+		off += l.W.Len
+		l.B = Tensor{Name: fmt.Sprintf("layers.%d.bias", 2*i), Shape: []int{ls.Units}, Off: off, Len: ls.Units}
+		off += l.B.Len
+		m.Layers = append(m.Layers, l)
+		m.Tensors = append(m.Tensors, l.W, l.B)
+		in = ls.Units
+	}
+	m.Params.Data = make([]float32, off)
+	m.Grads.Data = make([]float32, off)
+	return m
+}
+
+// Init fills the weights uniformly in ±sqrt(6/(in+out)) (Glorot) and the
+// biases with zeros, drawing from r in arena order.
+func (m *Model) Init(r *rand.Rand) {
+	for _, l := range m.Layers {
+		limit := Sqrt(float32(6) / float32(l.In+l.Out))
+		w := m.Params.View(l.W)
+		for i := range w {
+			w[i] = float32((2*r.Float32() - 1) * limit)
+		}
+		clear(m.Params.View(l.B))
+	}
+}
+
+// NumParams is the number of float32 parameters.
+func (m *Model) NumParams() int { return len(m.Params.Data) }
+
+func (m *Model) ensure(n int) {
+	if len(m.acts) > 0 && len(m.acts[0]) >= n*m.Layers[0].In {
+		return
+	}
+	m.acts = make([][]float32, len(m.Layers)+1)
+	m.delta = make([][]float32, len(m.Layers))
+	m.acts[0] = make([]float32, n*m.Layers[0].In)
+	big := 0
+	for i, l := range m.Layers {
+		m.acts[i+1] = make([]float32, n*l.Out)
+		m.delta[i] = make([]float32, n*l.Out)
+		big = max(big, n*l.In, n*l.Out, l.In*l.Out)
+	}
+	m.tA = make([]float32, big)
+	m.tB = make([]float32, big)
+}
+
+// Forward runs n samples of x (n × inputs, row-major) through the network
+// and returns the outputs (n × outputs), valid until the next call.
+func (m *Model) Forward(x []float32, n int) []float32 {
+	m.ensure(n)
+	copy(m.acts[0], x[:n*m.Layers[0].In])
+	for i, l := range m.Layers {
+		in, out := m.acts[i][:n*l.In], m.acts[i+1][:n*l.Out]
+		MatMulNT(out, in, m.Params.View(l.W), n, l.Out, l.In)
+		b := m.Params.View(l.B)
+		for r := 0; r < n; r++ {
+			row := out[r*l.Out : (r+1)*l.Out]
+			for o := range row {
+				row[o] += b[o]
+			}
+			activate(l.Act, row)
+		}
+	}
+	return m.acts[len(m.Layers)][:n*m.Layers[len(m.Layers)-1].Out]
+}
+
+// Backward takes dOut, the loss gradient w.r.t. the last layer's
+// pre-activation (n × outputs; the loss fuses the output activation), and
+// writes the parameter gradients into Grads. Forward must have run on the
+// same n samples.
+func (m *Model) Backward(dOut []float32, n int) {
+	last := len(m.Layers) - 1
+	copy(m.delta[last], dOut[:n*m.Layers[last].Out])
+	for i := last; i >= 0; i-- {
+		l := m.Layers[i]
+		d := m.delta[i][:n*l.Out]
+		x := m.acts[i][:n*l.In]
+		// dW = dᵀ x: (out × n)·(in × n)ᵀ, each element one dot over the batch.
+		dT := transpose(m.tA, d, n, l.Out)
+		xT := transpose(m.tB, x, n, l.In)
+		MatMulNT(m.Grads.View(l.W), dT, xT, l.Out, l.In, n)
+		db := m.Grads.View(l.B)
+		for o := 0; o < l.Out; o++ {
+			db[o] = sum(dT[o*n : (o+1)*n])
+		}
+		if i == 0 {
+			break
+		}
+		// dX = d W: (n × out)·(in × out)ᵀ, then through the previous activation.
+		wT := transpose(m.tA, m.Params.View(l.W), l.Out, l.In)
+		prev := m.delta[i-1][:n*l.In]
+		MatMulNT(prev, d, wT, n, l.In, l.Out)
+		activateGrad(m.Layers[i-1].Act, prev, m.acts[i][:n*l.In])
+	}
+}
+
+// transpose writes the (cols × rows) transpose of a (rows × cols) into dst.
+func transpose(dst, a []float32, rows, cols int) []float32 {
+	dst = dst[:rows*cols]
+	for r := 0; r < rows; r++ {
+		row := a[r*cols : (r+1)*cols]
+		for c, v := range row {
+			dst[c*rows+r] = v
+		}
+	}
+	return dst
+}
+
+func activate(act int, row []float32) {
+	switch act {
+	case actTanh:
+		for i, v := range row {
+			row[i] = Tanh(v)
+		}
+	case actSigmoid:
+		for i, v := range row {
+			row[i] = Sigmoid(v)
+		}
+	case actReLU:
+		for i, v := range row {
+			if v < 0 {
+				row[i] = 0
+			}
+		}
+	case actLeakyReLU:
+		for i, v := range row {
+			if v < 0 {
+				row[i] = float32(v * leakySlope)
+			}
+		}
+	case actSoftmax:
+		mx := row[0]
+		for _, v := range row[1:] {
+			mx = max(mx, v)
+		}
+		var s float32
+		for i, v := range row {
+			row[i] = Exp(v - mx)
+			s += row[i]
+		}
+		for i := range row {
+			row[i] /= s
+		}
+	}
+}
+
+// activateGrad multiplies d by the activation's derivative, expressed
+// through the activation's output y.
+func activateGrad(act int, d, y []float32) {
+	switch act {
+	case actTanh:
+		for i, v := range y {
+			d[i] = float32(d[i] * (1 - float32(v*v)))
+		}
+	case actSigmoid:
+		for i, v := range y {
+			d[i] = float32(d[i] * float32(v*(1-v)))
+		}
+	case actReLU:
+		for i, v := range y {
+			if v <= 0 {
+				d[i] = 0
+			}
+		}
+	case actLeakyReLU:
+		for i, v := range y {
+			if v < 0 {
+				d[i] = float32(d[i] * leakySlope)
+			}
+		}
+	case actSoftmax:
+		panic("engine: softmax is only an output activation")
+	}
+}

@@ -1,0 +1,289 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Spec fully describes a run: with the same Spec, training to step n always
+// yields the same bits.
+type Spec struct {
+	Name           string         `json:"name,omitempty"`
+	Seed           uint64         `json:"seed"`
+	Dataset        DatasetSpec    `json:"dataset"`
+	Model          ModelSpec      `json:"model"`
+	Loss           string         `json:"loss"`
+	Optimizer      OptimizerSpec  `json:"optimizer"`
+	Schedule       ScheduleSpec   `json:"schedule"`
+	Regularization Regularization `json:"regularization"`
+	BatchSize      int            `json:"batch_size"`
+}
+
+// DatasetSpec describes a dataset generated from the run's seed.
+type DatasetSpec struct {
+	Kind      string   `json:"kind"`               // spiral, circle, xor, gauss, regression, digits
+	Samples   int      `json:"samples"`            // train + test
+	Noise     float64  `json:"noise"`              // 0..1, meaning depends on the kind
+	TestRatio float64  `json:"test_ratio"`         // fraction held out for testing
+	Features  []string `json:"features,omitempty"` // 2-D sets: x, y, x2, y2, xy, sinx, siny
+}
+
+// ModelSpec is a multilayer perceptron: dense layers in order.
+type ModelSpec struct {
+	Layers []LayerSpec `json:"layers"`
+}
+
+// LayerSpec is one dense layer and the activation applied after it.
+type LayerSpec struct {
+	Units      int    `json:"units"`
+	Activation string `json:"activation"` // linear, tanh, sigmoid, relu, leaky_relu, softmax (output only)
+}
+
+// OptimizerSpec selects an optimizer and its settings; unused fields are zero.
+type OptimizerSpec struct {
+	Kind        string  `json:"kind"` // sgd, adam, adamw, rmsprop
+	LR          float64 `json:"lr"`
+	Momentum    float64 `json:"momentum,omitempty"` // sgd, rmsprop
+	Nesterov    bool    `json:"nesterov,omitempty"` // sgd
+	Beta1       float64 `json:"beta1,omitempty"`    // adam, adamw
+	Beta2       float64 `json:"beta2,omitempty"`    // adam, adamw
+	Alpha       float64 `json:"alpha,omitempty"`    // rmsprop smoothing
+	Eps         float64 `json:"eps,omitempty"`
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+}
+
+// ScheduleSpec maps the global step to a learning-rate factor.
+type ScheduleSpec struct {
+	Kind     string  `json:"kind"`                // constant, step, cosine
+	StepSize int     `json:"step_size,omitempty"` // step: decay every StepSize steps
+	Gamma    float64 `json:"gamma,omitempty"`     // step: factor per decay
+	Warmup   int     `json:"warmup,omitempty"`    // cosine: linear warm-up steps
+	Total    int     `json:"total,omitempty"`     // cosine: steps until the minimum
+	MinLR    float64 `json:"min_lr,omitempty"`    // cosine: final learning rate
+}
+
+// Regularization adds a penalty on the weights (never the biases).
+type Regularization struct {
+	Kind string  `json:"kind"` // none, l1, l2
+	Rate float64 `json:"rate,omitempty"`
+}
+
+// ErrSpec marks an invalid spec.
+var ErrSpec = errors.New("invalid spec")
+
+// ParseSpec decodes a JSON spec strictly (unknown fields are errors), fills
+// defaults and validates it.
+func ParseSpec(b []byte) (Spec, error) {
+	var s Spec
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return Spec{}, fmt.Errorf("%w: %v", ErrSpec, err)
+	}
+	if dec.More() {
+		return Spec{}, fmt.Errorf("%w: trailing data after the JSON object", ErrSpec)
+	}
+	return s.Normalize()
+}
+
+// JSON returns the spec's canonical JSON encoding.
+func (s Spec) JSON() []byte {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err) // a Spec of plain fields always marshals
+	}
+	return b
+}
+
+// Normalize fills defaults and validates the spec.
+func (s Spec) Normalize() (Spec, error) {
+	bad := func(format string, a ...any) (Spec, error) {
+		return Spec{}, fmt.Errorf("%w: %s", ErrSpec, fmt.Sprintf(format, a...))
+	}
+	d := &s.Dataset
+	info, ok := datasetKinds[d.Kind]
+	if !ok {
+		return bad("unknown dataset %q (want one of %v)", d.Kind, sortedKeys(datasetKinds))
+	}
+	if d.Samples == 0 {
+		d.Samples = info.defaultSamples
+	}
+	if d.Samples < 4 || d.Samples > 1_000_000 {
+		return bad("dataset samples %d out of range [4, 1000000]", d.Samples)
+	}
+	if !finite(d.Noise) || d.Noise < 0 || d.Noise > 1 {
+		return bad("dataset noise %v out of range [0, 1]", d.Noise)
+	}
+	if !finite(d.TestRatio) || d.TestRatio < 0 || d.TestRatio > 0.9 {
+		return bad("dataset test_ratio %v out of range [0, 0.9]", d.TestRatio)
+	}
+	if info.twoD {
+		if len(d.Features) == 0 {
+			d.Features = []string{"x", "y"}
+		}
+		seen := map[string]bool{}
+		for _, f := range d.Features {
+			if !slices.Contains(FeatureNames, f) {
+				return bad("unknown feature %q (want some of %v)", f, FeatureNames)
+			}
+			if seen[f] {
+				return bad("feature %q listed twice", f)
+			}
+			seen[f] = true
+		}
+	} else if len(d.Features) != 0 {
+		return bad("dataset %s takes no features", d.Kind)
+	}
+	if s.Loss == "" {
+		s.Loss = info.loss
+	}
+	if s.Loss != info.loss {
+		return bad("dataset %s needs loss %q, not %q", d.Kind, info.loss, s.Loss)
+	}
+	if len(s.Model.Layers) == 0 || len(s.Model.Layers) > 16 {
+		return bad("model needs 1 to 16 layers, has %d", len(s.Model.Layers))
+	}
+	for i, l := range s.Model.Layers {
+		if l.Units < 1 || l.Units > 4096 {
+			return bad("layer %d has %d units (want 1..4096)", i, l.Units)
+		}
+		if _, ok := activations[l.Activation]; !ok {
+			return bad("layer %d: unknown activation %q (want one of %v)", i, l.Activation, sortedKeys(activations))
+		}
+		last := i == len(s.Model.Layers)-1
+		if l.Activation == "softmax" && !last {
+			return bad("layer %d: softmax is allowed on the output layer only", i)
+		}
+	}
+	out := s.Model.Layers[len(s.Model.Layers)-1]
+	if out.Units != info.outputs {
+		return bad("output layer has %d units, dataset %s has %d outputs", out.Units, d.Kind, info.outputs)
+	}
+	switch s.Loss {
+	case "bce":
+		if out.Activation != "sigmoid" {
+			return bad("loss bce needs a sigmoid output layer, not %s", out.Activation)
+		}
+	case "softmax_ce":
+		if out.Activation != "softmax" {
+			return bad("loss softmax_ce needs a softmax output layer, not %s", out.Activation)
+		}
+	case "mse":
+		if out.Activation == "softmax" {
+			return bad("loss mse does not take a softmax output layer")
+		}
+	}
+	o := &s.Optimizer
+	switch o.Kind {
+	case "sgd":
+		if o.Momentum < 0 || o.Momentum >= 1 {
+			return bad("sgd momentum %v out of range [0, 1)", o.Momentum)
+		}
+		if o.Nesterov && o.Momentum == 0 {
+			return bad("sgd nesterov needs a momentum > 0")
+		}
+	case "adam", "adamw":
+		if o.Beta1 == 0 {
+			o.Beta1 = 0.9
+		}
+		if o.Beta2 == 0 {
+			o.Beta2 = 0.999
+		}
+		if o.Eps == 0 {
+			o.Eps = 1e-8
+		}
+		if o.Kind == "adamw" && o.WeightDecay == 0 {
+			o.WeightDecay = 0.01
+		}
+		if o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1 {
+			return bad("%s betas (%v, %v) out of range [0, 1)", o.Kind, o.Beta1, o.Beta2)
+		}
+	case "rmsprop":
+		if o.Alpha == 0 {
+			o.Alpha = 0.99
+		}
+		if o.Eps == 0 {
+			o.Eps = 1e-8
+		}
+		if o.Alpha <= 0 || o.Alpha >= 1 {
+			return bad("rmsprop alpha %v out of range (0, 1)", o.Alpha)
+		}
+		if o.Momentum != 0 {
+			return bad("rmsprop momentum is not supported")
+		}
+	default:
+		return bad("unknown optimizer %q (want sgd, adam, adamw or rmsprop)", o.Kind)
+	}
+	if o.Kind != "sgd" && o.Nesterov {
+		return bad("nesterov applies to sgd only")
+	}
+	if !finite(o.LR) || o.LR <= 0 || o.LR > 10 {
+		return bad("learning rate %v out of range (0, 10]", o.LR)
+	}
+	if !finite(o.Eps) || o.Eps < 0 || !finite(o.WeightDecay) || o.WeightDecay < 0 || o.WeightDecay > 1 {
+		return bad("optimizer eps %v / weight_decay %v out of range", o.Eps, o.WeightDecay)
+	}
+	sc := &s.Schedule
+	switch sc.Kind {
+	case "", "constant":
+		sc.Kind = "constant"
+	case "step":
+		if sc.StepSize < 1 {
+			return bad("step schedule needs step_size >= 1")
+		}
+		if !finite(sc.Gamma) || sc.Gamma <= 0 || sc.Gamma > 1 {
+			return bad("step schedule gamma %v out of range (0, 1]", sc.Gamma)
+		}
+	case "cosine":
+		if sc.Warmup < 0 || sc.Total < 1 || sc.Warmup >= sc.Total {
+			return bad("cosine schedule needs 0 <= warmup < total, got warmup %d total %d", sc.Warmup, sc.Total)
+		}
+		if !finite(sc.MinLR) || sc.MinLR < 0 || sc.MinLR > o.LR {
+			return bad("cosine min_lr %v out of range [0, lr]", sc.MinLR)
+		}
+	default:
+		return bad("unknown schedule %q (want constant, step or cosine)", sc.Kind)
+	}
+	r := &s.Regularization
+	switch r.Kind {
+	case "", "none":
+		r.Kind, r.Rate = "none", 0
+	case "l1", "l2":
+		if !finite(r.Rate) || r.Rate < 0 || r.Rate > 1 {
+			return bad("regularization rate %v out of range [0, 1]", r.Rate)
+		}
+	default:
+		return bad("unknown regularization %q (want none, l1 or l2)", r.Kind)
+	}
+	if s.BatchSize == 0 {
+		s.BatchSize = 10
+	}
+	train := d.Samples - int(float64(d.Samples)*d.TestRatio)
+	if s.BatchSize < 1 || s.BatchSize > train {
+		return bad("batch size %d out of range [1, %d training samples]", s.BatchSize, train)
+	}
+	return s, nil
+}
+
+// Inputs is the number of model inputs the spec's dataset produces.
+func (s Spec) Inputs() int {
+	if datasetKinds[s.Dataset.Kind].twoD {
+		return len(s.Dataset.Features)
+	}
+	return datasetKinds[s.Dataset.Kind].inputs
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

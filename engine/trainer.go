@@ -1,0 +1,391 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// Version is the engine version recorded in checkpoints.
+const Version = "0.1.0"
+
+// Trainer runs the training loop of one spec. Training is a pure function
+// of (spec, step): the data order of epoch e depends on (seed, e) only, so a
+// trainer restored at any step continues exactly as an uninterrupted one.
+type Trainer struct {
+	Spec  Spec
+	Data  *Dataset
+	Model *Model
+	Opt   *Optimizer
+
+	Step  uint64 // completed updates
+	Epoch int    // epoch of the next batch
+	Batch int    // index of the next batch within its epoch
+
+	pcg *rand.PCG // reserved for stochastic layers; saved with the state
+
+	order         []int
+	orderEpoch    int
+	bx, by        []float32
+	dOut, lossBuf []float32
+}
+
+// NewTrainer normalizes spec, generates its dataset and initializes the
+// model from the seed.
+func NewTrainer(spec Spec) (*Trainer, error) {
+	spec, err := spec.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{Spec: spec, Data: Generate(spec), orderEpoch: -1}
+	t.Model = NewModel(spec.Inputs(), spec.Model)
+	t.Model.Init(rand.New(rand.NewPCG(spec.Seed, streamInit)))
+	t.Opt = NewOptimizer(spec.Optimizer, t.Model.NumParams())
+	t.pcg = rand.NewPCG(spec.Seed, streamTrain)
+	return t, nil
+}
+
+// BatchesPerEpoch is the number of steps in one epoch (the last batch of an
+// epoch may be smaller than the batch size).
+func (t *Trainer) BatchesPerEpoch() int {
+	return (t.Data.Train.N + t.Spec.BatchSize - 1) / t.Spec.BatchSize
+}
+
+// epochOrder is the permutation of the training set for epoch e: a pure
+// function of (seed, e).
+func (t *Trainer) epochOrder() []int {
+	if t.orderEpoch == t.Epoch {
+		return t.order
+	}
+	n := t.Data.Train.N
+	if len(t.order) != n {
+		t.order = make([]int, n)
+	}
+	for i := range t.order {
+		t.order[i] = i
+	}
+	shuffle(rand.New(rand.NewPCG(t.Spec.Seed, streamOrder^uint64(t.Epoch)*0x9e3779b97f4a7c15)), t.order)
+	t.orderEpoch = t.Epoch
+	return t.order
+}
+
+// TrainStep trains on the next batch and returns its loss (before the
+// update).
+func (t *Trainer) TrainStep() float32 {
+	order := t.epochOrder()
+	bs := t.Spec.BatchSize
+	lo := t.Batch * bs
+	hi := min(lo+bs, len(order))
+	n := hi - lo
+	d := t.Data
+	t.bx = grow(t.bx, n*d.Inputs)
+	t.by = grow(t.by, n*d.Outputs)
+	for j, i := range order[lo:hi] {
+		copy(t.bx[j*d.Inputs:(j+1)*d.Inputs], d.Train.X[i*d.Inputs:(i+1)*d.Inputs])
+		copy(t.by[j*d.Outputs:(j+1)*d.Outputs], d.Train.Y[i*d.Outputs:(i+1)*d.Outputs])
+	}
+	out := t.Model.Forward(t.bx, n)
+	loss := t.lossGrad(out, t.by[:n*d.Outputs], n, true)
+	t.Model.Backward(t.dOut, n)
+	t.regularize()
+	lr := LearningRate(t.Spec.Optimizer, t.Spec.Schedule, t.Step)
+	t.Opt.Update(t.Model.Params.Data, t.Model.Grads.Data, lr)
+	t.Step++
+	t.Batch++
+	if t.Batch == t.BatchesPerEpoch() {
+		t.Epoch++
+		t.Batch = 0
+	}
+	return loss
+}
+
+// lossGrad returns the mean loss of out against targets y and, when grad is
+// set, writes the gradient w.r.t. the output pre-activation into t.dOut.
+func (t *Trainer) lossGrad(out, y []float32, n int, grad bool) float32 {
+	k := t.Data.Outputs
+	t.lossBuf = grow(t.lossBuf, n)
+	if grad {
+		t.dOut = grow(t.dOut, n*k)
+	}
+	inv := 1 / float32(n)
+	const eps = 1e-7
+	switch t.Spec.Loss {
+	case "bce": // sigmoid output fused: dL/dz = p - t
+		for i := 0; i < n; i++ {
+			p := min(max(out[i], eps), 1-eps)
+			if y[i] > 0.5 {
+				t.lossBuf[i] = -Log(p)
+			} else {
+				t.lossBuf[i] = -Log(1 - p)
+			}
+			if grad {
+				t.dOut[i] = float32((out[i] - y[i]) * inv)
+			}
+		}
+	case "softmax_ce": // softmax output fused: dL/dz = p - onehot
+		for i := 0; i < n; i++ {
+			p, yt := out[i*k:(i+1)*k], y[i*k:(i+1)*k]
+			for c := range p {
+				if yt[c] > 0.5 {
+					t.lossBuf[i] = -Log(max(p[c], eps))
+				}
+				if grad {
+					t.dOut[i*k+c] = float32((p[c] - yt[c]) * inv)
+				}
+			}
+		}
+	case "mse":
+		invK := 1 / float32(k)
+		for i := 0; i < n; i++ {
+			var s float32
+			for c := 0; c < k; c++ {
+				e := out[i*k+c] - y[i*k+c]
+				s += float32(e * e)
+				if grad {
+					t.dOut[i*k+c] = float32(float32(2*e) * float32(inv*invK))
+				}
+			}
+			t.lossBuf[i] = float32(s * invK)
+		}
+		if grad {
+			last := t.Model.Layers[len(t.Model.Layers)-1]
+			activateGrad(last.Act, t.dOut[:n*k], out[:n*k])
+		}
+	}
+	return float32(sum(t.lossBuf[:n]) * inv)
+}
+
+// regularize adds the L1 or L2 penalty's gradient on the weights.
+func (t *Trainer) regularize() {
+	r := t.Spec.Regularization
+	if r.Kind == "none" || r.Rate == 0 {
+		return
+	}
+	rate := float32(r.Rate)
+	for _, l := range t.Model.Layers {
+		w, g := t.Model.Params.View(l.W), t.Model.Grads.View(l.W)
+		for i, v := range w {
+			switch {
+			case r.Kind == "l2":
+				g[i] += float32(rate * v)
+			case v > 0:
+				g[i] += rate
+			case v < 0:
+				g[i] -= rate
+			}
+		}
+	}
+}
+
+// Metrics are the mean loss and the accuracy (NaN for regression) on a split.
+type Metrics struct {
+	Loss     float32
+	Accuracy float32
+}
+
+// Evaluate computes the metrics of the current parameters on a split.
+func (t *Trainer) Evaluate(sp *Split) Metrics {
+	const chunk = 256
+	d := t.Data
+	var total, correct float32
+	for lo := 0; lo < sp.N; lo += chunk {
+		n := min(chunk, sp.N-lo)
+		out := t.Model.Forward(sp.X[lo*d.Inputs:], n)
+		total += float32(t.lossGrad(out, sp.Y[lo*d.Outputs:(lo+n)*d.Outputs], n, false) * float32(n))
+		for i := 0; i < n; i++ {
+			if d.Classes == 0 {
+				continue
+			}
+			pred := 0
+			if d.Outputs == 1 {
+				if out[i] > 0.5 {
+					pred = 1
+				}
+			} else {
+				row := out[i*d.Outputs : (i+1)*d.Outputs]
+				for c, v := range row {
+					if v > row[pred] {
+						pred = c
+					}
+				}
+			}
+			if float32(pred) == sp.Label[lo+i] {
+				correct++
+			}
+		}
+	}
+	m := Metrics{Loss: total / float32(max(sp.N, 1))}
+	if d.Classes == 0 {
+		m.Accuracy = nan32()
+	} else {
+		m.Accuracy = correct / float32(max(sp.N, 1))
+	}
+	return m
+}
+
+// Predict runs the model on n featurized samples and returns the outputs.
+func (t *Trainer) Predict(x []float32, n int) []float32 {
+	return slices.Clone(t.Model.Forward(x, n))
+}
+
+func nan32() float32 { return float32(math.NaN()) }
+
+func grow(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
+}
+
+// State is everything a checkpoint holds about training: restoring it into
+// a trainer of the same spec continues bit-identically.
+type State struct {
+	Spec    Spec
+	Step    uint64
+	Epoch   int
+	Batch   int
+	RNG     []byte        // the trainer PCG's MarshalBinary
+	Tensors []StateTensor // model tensors, then optimizer tensors: file order
+}
+
+// StateTensor is one named tensor of a State; exactly one of F32 and I64 is
+// set.
+type StateTensor struct {
+	Name  string
+	Shape []int
+	F32   []float32
+	I64   []int64
+}
+
+// Elems is the element count its shape implies.
+func (st StateTensor) Elems() int {
+	n := 1
+	for _, d := range st.Shape {
+		n *= d
+	}
+	return n
+}
+
+// Layout lists the tensors (names, shapes, dtypes; no data) that a state of
+// spec holds, in file order. spec must be normalized.
+func Layout(spec Spec) []StateTensor {
+	m := NewModel(spec.Inputs(), spec.Model)
+	o := NewOptimizer(spec.Optimizer, 0)
+	return layout(m, o, false)
+}
+
+func layout(m *Model, o *Optimizer, withData bool) []StateTensor {
+	var out []StateTensor
+	for _, tn := range m.Tensors {
+		st := StateTensor{Name: tn.Name, Shape: slices.Clone(tn.Shape)}
+		if withData {
+			st.F32 = slices.Clone(m.Params.View(tn))
+		} else {
+			st.F32 = []float32{}
+		}
+		out = append(out, st)
+	}
+	for _, tn := range m.Tensors {
+		for k, name := range o.Names {
+			st := StateTensor{Name: "optimizer." + tn.Name + "." + name, Shape: slices.Clone(tn.Shape)}
+			if withData {
+				st.F32 = slices.Clone(o.State[k].View(tn))
+			} else {
+				st.F32 = []float32{}
+			}
+			out = append(out, st)
+		}
+	}
+	step := StateTensor{Name: "optimizer.step", Shape: []int{}, I64: []int64{}}
+	if withData {
+		step.I64 = []int64{o.Step}
+	}
+	return append(out, step)
+}
+
+// State captures a copy of the full training state.
+func (t *Trainer) State() State {
+	rng, err := t.pcg.MarshalBinary()
+	if err != nil {
+		panic(err) // PCG's MarshalBinary never fails
+	}
+	return State{
+		Spec:    t.Spec,
+		Step:    t.Step,
+		Epoch:   t.Epoch,
+		Batch:   t.Batch,
+		RNG:     rng,
+		Tensors: layout(t.Model, t.Opt, true),
+	}
+}
+
+// ErrIncompatible marks a state that does not fit a spec.
+var ErrIncompatible = errors.New("state does not match spec")
+
+// CheckLayout reports how tensors differ from what spec expects (names,
+// order, dtypes, shapes), or nil.
+func CheckLayout(spec Spec, tensors []StateTensor) error {
+	want := Layout(spec)
+	for i := 0; i < max(len(want), len(tensors)); i++ {
+		switch {
+		case i >= len(tensors):
+			return fmt.Errorf("%w: tensor %s (shape %v) is missing", ErrIncompatible, want[i].Name, want[i].Shape)
+		case i >= len(want):
+			return fmt.Errorf("%w: unexpected tensor %s", ErrIncompatible, tensors[i].Name)
+		}
+		w, g := want[i], tensors[i]
+		if w.Name != g.Name {
+			return fmt.Errorf("%w: tensor %d is %s, spec expects %s", ErrIncompatible, i, g.Name, w.Name)
+		}
+		if !slices.Equal(w.Shape, g.Shape) {
+			return fmt.Errorf("%w: %s has shape %v, spec expects %v", ErrIncompatible, g.Name, g.Shape, w.Shape)
+		}
+		if (w.I64 != nil) != (g.I64 != nil) {
+			return fmt.Errorf("%w: %s has the wrong dtype", ErrIncompatible, g.Name)
+		}
+		n := g.Elems()
+		if (g.F32 != nil && len(g.F32) != n) || (g.I64 != nil && len(g.I64) != n) {
+			return fmt.Errorf("%w: %s holds the wrong number of values", ErrIncompatible, g.Name)
+		}
+	}
+	return nil
+}
+
+// Restore builds a trainer from a saved state.
+func Restore(s State) (*Trainer, error) {
+	t, err := NewTrainer(s.Spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckLayout(t.Spec, s.Tensors); err != nil {
+		return nil, err
+	}
+	if s.Batch < 0 || s.Epoch < 0 || s.Batch >= t.BatchesPerEpoch() {
+		return nil, fmt.Errorf("%w: position epoch %d batch %d is impossible with %d batches per epoch", ErrIncompatible, s.Epoch, s.Batch, t.BatchesPerEpoch())
+	}
+	if uint64(s.Epoch)*uint64(t.BatchesPerEpoch())+uint64(s.Batch) != s.Step {
+		return nil, fmt.Errorf("%w: step %d is not epoch %d batch %d", ErrIncompatible, s.Step, s.Epoch, s.Batch)
+	}
+	if err := t.pcg.UnmarshalBinary(s.RNG); err != nil {
+		return nil, fmt.Errorf("%w: rng state: %v", ErrIncompatible, err)
+	}
+	i := 0
+	for _, tn := range t.Model.Tensors {
+		copy(t.Model.Params.View(tn), s.Tensors[i].F32)
+		i++
+	}
+	for _, tn := range t.Model.Tensors {
+		for k := range t.Opt.Names {
+			copy(t.Opt.State[k].View(tn), s.Tensors[i].F32)
+			i++
+		}
+	}
+	if s.Tensors[i].I64[0] != int64(s.Step) {
+		return nil, fmt.Errorf("%w: optimizer.step %d differs from step %d", ErrIncompatible, s.Tensors[i].I64[0], s.Step)
+	}
+	t.Opt.Step = s.Tensors[i].I64[0]
+	t.Step, t.Epoch, t.Batch = s.Step, s.Epoch, s.Batch
+	return t, nil
+}

@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+func mustPreset(t testing.TB, name string) Spec {
+	t.Helper()
+	s, err := Preset(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestPresetsValid(t *testing.T) {
+	seenOpt := map[string]bool{}
+	seenSched := map[string]bool{}
+	seenData := map[string]bool{}
+	seenAct := map[string]bool{}
+	for _, name := range PresetNames() {
+		s := mustPreset(t, name)
+		o := s.Optimizer.Kind
+		if o == "sgd" && s.Optimizer.Nesterov {
+			o = "sgd-nesterov"
+		} else if o == "sgd" && s.Optimizer.Momentum > 0 {
+			o = "sgd-momentum"
+		}
+		seenOpt[o] = true
+		seenSched[s.Schedule.Kind] = true
+		seenData[s.Dataset.Kind] = true
+		for _, l := range s.Model.Layers {
+			seenAct[l.Activation] = true
+		}
+	}
+	for _, o := range []string{"sgd", "sgd-momentum", "sgd-nesterov", "adam", "adamw", "rmsprop"} {
+		if !seenOpt[o] {
+			t.Errorf("no preset uses optimizer %s", o)
+		}
+	}
+	for _, k := range []string{"constant", "step", "cosine"} {
+		if !seenSched[k] {
+			t.Errorf("no preset uses schedule %s", k)
+		}
+	}
+	for _, k := range DatasetKinds() {
+		if !seenData[k] {
+			t.Errorf("no preset uses dataset %s", k)
+		}
+	}
+	for k := range activations {
+		if !seenAct[k] {
+			t.Errorf("no preset uses activation %s", k)
+		}
+	}
+}
+
+// Every preset learns: the test loss after training is well below the
+// initial one.
+func TestPresetsLearn(t *testing.T) {
+	for _, name := range PresetNames() {
+		t.Run(name, func(t *testing.T) {
+			tr, err := NewTrainer(mustPreset(t, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := tr.Evaluate(&tr.Data.Test)
+			steps := 1500
+			if testing.Short() {
+				steps = 400
+			}
+			for i := 0; i < steps; i++ {
+				l := tr.TrainStep()
+				if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
+					t.Fatalf("step %d: loss %v", i, l)
+				}
+			}
+			after := tr.Evaluate(&tr.Data.Test)
+			t.Logf("test loss %.4f -> %.4f, accuracy %.3f -> %.3f", before.Loss, after.Loss, before.Accuracy, after.Accuracy)
+			if !(after.Loss < 0.8*before.Loss) {
+				t.Errorf("test loss did not fall enough: %v -> %v", before.Loss, after.Loss)
+			}
+		})
+	}
+}
+
+func run(t testing.TB, tr *Trainer, to uint64) []float32 {
+	var losses []float32
+	for tr.Step < to {
+		losses = append(losses, tr.TrainStep())
+	}
+	return losses
+}
+
+// Save at k, restore, continue to n: identical to training straight to n,
+// for every preset, at epoch boundaries and mid-epoch.
+func TestResumeBitExact(t *testing.T) {
+	const n = 400
+	for _, name := range PresetNames() {
+		t.Run(name, func(t *testing.T) {
+			spec := mustPreset(t, name)
+			ref, _ := NewTrainer(spec)
+			refLoss := run(t, ref, n)
+			want := ref.State()
+			bpe := uint64(ref.BatchesPerEpoch())
+			for _, k := range []uint64{0, 1, 150, bpe, bpe + 1, 2*bpe - 1, 399} {
+				if k >= n {
+					continue
+				}
+				a, _ := NewTrainer(spec)
+				run(t, a, k)
+				st := a.State()
+				b, err := Restore(st)
+				if err != nil {
+					t.Fatalf("restore at %d: %v", k, err)
+				}
+				got := run(t, b, n)
+				if !slices.Equal(f32bits(got), f32bits(refLoss[k:])) {
+					t.Fatalf("resume at %d: losses differ", k)
+				}
+				if err := sameState(want, b.State()); err != "" {
+					t.Fatalf("resume at %d: %s", k, err)
+				}
+			}
+		})
+	}
+}
+
+func f32bits(a []float32) []uint32 {
+	out := make([]uint32, len(a))
+	for i, v := range a {
+		out[i] = math.Float32bits(v)
+	}
+	return out
+}
+
+func sameState(a, b State) string {
+	if a.Step != b.Step || a.Epoch != b.Epoch || a.Batch != b.Batch || !slices.Equal(a.RNG, b.RNG) {
+		return "position or rng differ"
+	}
+	for i := range a.Tensors {
+		if !slices.Equal(f32bits(a.Tensors[i].F32), f32bits(b.Tensors[i].F32)) || !slices.Equal(a.Tensors[i].I64, b.Tensors[i].I64) {
+			return "tensor " + a.Tensors[i].Name + " differs"
+		}
+	}
+	return ""
+}
