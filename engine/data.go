@@ -164,16 +164,20 @@ func shuffle(r *rand.Rand, a []int) {
 	}
 }
 
+// rand01 returns r.Float32() rounded explicitly: the standard library's
+// Float32 is a product, which must not fuse with what the caller adds.
+func rand01(r *rand.Rand) float32 { return float32(r.Float32()) }
+
 // uniform returns a float32 in [lo, hi).
 func uniform(r *rand.Rand, lo, hi float32) float32 {
-	return lo + float32(r.Float32()*(hi-lo))
+	return lo + float32(rand01(r)*(hi-lo))
 }
 
 // normal returns a standard normal float32 by Box–Muller on the portable
 // functions (rand.NormFloat64 uses math.Log and differs across runtimes).
 func normal(r *rand.Rand) float32 {
-	u1 := 1 - r.Float32() // (0, 1]
-	u2 := r.Float32()
+	u1 := 1 - rand01(r) // (0, 1]
+	u2 := rand01(r)
 	return float32(Sqrt(float32(-2*Log(u1))) * Cos(float32(6.2831855*u2)))
 }
 

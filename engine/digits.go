@@ -16,10 +16,12 @@ const DigitSize = 28
 // ink falls off linearly with the distance from its centre to the nearest
 // stroke. Finally uniform noise scaled by noise is added.
 //
-// Determinism: all randomness comes from r.Float32 and r.IntN, all maths is
-// float32 with every product rounded explicitly (float32(a*b)) so that no
-// compiler fuses an FMA, and sines and cosines are the portable Sin/Cos. The
-// output is bit-identical on amd64, arm64 and wasm.
+// Determinism: all randomness comes from r.Float32, r.Uint64 and r.IntN;
+// all maths is float32 with every product rounded explicitly (float32(a*b),
+// also for halving: the compiler turns x/2 into x*0.5 and fuses it) so that
+// no compiler fuses an FMA; sines and cosines are the portable Sin/Cos,
+// min/max are exact. The output is bit-identical on amd64, arm64 and wasm
+// (TestGenDigitsGolden pins it).
 
 // Glyph path operations.
 const (
@@ -79,11 +81,11 @@ var digitGlyphs = [10][][]glyphOp{
 	7: {
 		{glyphMove(0.2, 0.07), glyphLine(0.8, 0.07), glyphLine(0.42, 0.95)},
 		{glyphMove(0.2, 0.07), glyphLine(0.8, 0.07), glyphLine(0.45, 0.95), glyphMove(0.38, 0.52), glyphLine(0.78, 0.52)}, // crossed
-		{glyphMove(0.22, 0.18), glyphLine(0.22, 0.07), glyphLine(0.8, 0.07), glyphArc(0.2, 0.07, 0.6, 0.88, 0, 0.45)},     // curved stem
+		{glyphMove(0.22, 0.18), glyphLine(0.22, 0.07), glyphLine(0.8, 0.07), glyphArc(-0.3, 0.07, 1.1, 1.09, 0, 0.3)},     // curved stem
 	},
 	8: {
-		{glyphArc(0.5, 0.28, 0.22, 0.21, -0.5, 1.55), glyphArc(0.5, 0.71, 0.27, 0.24, -0.5, 1.55)},
-		{glyphArc(0.5, 0.28, 0.21, 0.21, 0.55, -1.3), glyphArc(0.5, 0.71, 0.27, 0.24, -0.6, 1.35), glyphLine(0.56, 0.47)},
+		{glyphArc(0.5, 0.28, 0.22, 0.21, 0.5, 2.55), glyphArc(0.5, 0.71, 0.27, 0.24, -0.5, 1.55)},
+		{glyphArc(0.55, 0.27, 0.19, 0.2, 0.5, 2.55), glyphArc(0.45, 0.7, 0.28, 0.25, -0.45, 1.55)}, // slanted
 	},
 	9: {
 		{glyphArc(0.5, 0.32, 0.26, 0.25, 0, 2.05), glyphMove(0.76, 0.32), glyphLine(0.7, 0.95)},
@@ -94,7 +96,7 @@ var digitGlyphs = [10][][]glyphOp{
 const (
 	digitPi      = float32(3.14159265358979)
 	glyphPixels  = float32(20)  // unit box height in pixels at scale 1
-	glyphArcStep = float32(0.1) // glyphArc tessellation step, in units of π
+	glyphArcStep = float32(0.1) // arc tessellation step, in units of π
 	digitPixels  = DigitSize * DigitSize
 	digitFarAway = float32(1e9)
 )
@@ -106,55 +108,56 @@ func digitUniform(r *rand.Rand, lo, hi float32) float32 {
 
 // GenDigits draws n images of the digits 0–9 (n × 784 pixels in [0, 1],
 // row-major, background 0, ink 1) and their labels; image i shows the digit
-// i % 10. noise in [0, 1] scales additive uniform pixel noise.
+// i % 10. noise in [0, 1] scales additive uniform pixel noise (none is drawn
+// when it is 0).
 func GenDigits(r *rand.Rand, n int, noise float32) (pixels []float32, labels []float32) {
 	pixels = make([]float32, n*digitPixels)
 	labels = make([]float32, n)
-	dist2 := make([]float32, digitPixels)
+	var p digitPen
 	for i := range labels {
 		d := i % 10
 		labels[i] = float32(d)
 		img := pixels[i*digitPixels : (i+1)*digitPixels]
-		digitRender(r, d, img, dist2)
+		p.render(r, d, img)
 		if noise != 0 {
-			amp := float32(noise * 0.5)
-			for j, v := range img {
-				v += float32(amp * digitUniform(r, -1, 1))
-				img[j] = digitClamp01(v)
-			}
+			digitNoise(r, img, noise)
 		}
 	}
 	return pixels, labels
 }
 
-func digitClamp01(v float32) float32 {
-	if v < 0 {
-		return 0
+// digitNoise adds noise/2 · uniform(-1, 1) to every pixel and clamps to
+// [0, 1]. Each r.Uint64 gives two 24-bit uniforms (RNG calls are the cost).
+func digitNoise(r *rand.Rand, img []float32, noise float32) {
+	amp := float32(noise * 0.5)
+	scale := amp / (1 << 23) // 24-bit integer u -> amp·(u/2^23 - 1) in [-amp, amp)
+	for j := 0; j < len(img); j += 2 {
+		u := r.Uint64()
+		img[j] = digitClamp01(img[j] + (float32(float32(u>>40)*scale) - amp))
+		if j+1 < len(img) {
+			img[j+1] = digitClamp01(img[j+1] + (float32(float32((u>>16)&(1<<24-1))*scale) - amp))
+		}
 	}
-	if v > 1 {
-		return 1
-	}
-	return v
 }
 
-// digitPen maps jittered glyph coordinates to pixels and records, per
-// pixel, the squared distance to the nearest stroke drawn so far.
+// digitPen draws one glyph: it maps jittered unit-box points to pixels and
+// collects the strokes as straight segments, then rasterises them.
 type digitPen struct {
-	m00, m01, m10, m11 float32 // unit box (centred) -> pixels
-	tx, ty             float32
-	reach              float32 // half pen width + 0.5: beyond it, no ink
-	dist2              []float32
-	x, y               float32 // current point, in pixels
-	down               bool
+	m00, m01, m10, m11 float32 // unit box (centred) -> pixels, before translation
+	reach              float32 // half pen width + 0.5: no ink beyond it
+	segs               [][4]float32
+	x, y               float32 // current point
+	down               bool    // whether there is a current point
+	dist2              [digitPixels]float32
 }
 
-// digitRender draws one random rendition of digit d into img (784 pixels),
-// using dist2 as scratch.
-func digitRender(r *rand.Rand, d int, img, dist2 []float32) {
+// render draws one random rendition of digit d into img (784 pixels).
+func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 	variants := digitGlyphs[d]
 	glyph := variants[r.IntN(len(variants))]
 
-	// Random affine transform: scale, aspect, shear, rotation, translation.
+	// Random affine transform: scale, aspect, shear, rotation; the
+	// translation is chosen once the strokes' extent is known.
 	scale := digitUniform(r, 0.8, 1.1)
 	sx := float32(float32(scale*digitUniform(r, 0.88, 1.12)) * glyphPixels)
 	sy := float32(scale * glyphPixels)
@@ -163,21 +166,15 @@ func digitRender(r *rand.Rand, d int, img, dist2 []float32) {
 	c, s := Cos(theta), Sin(theta)
 	// M = R(θ) · diag(sx, sy) · [[1, shear], [0, 1]]
 	sxk := float32(sx * shear)
-	p := digitPen{
-		m00:   float32(c * sx),
-		m01:   float32(c*sxk) - float32(s*sy),
-		m10:   float32(s * sx),
-		m11:   float32(s*sxk) + float32(c*sy),
-		tx:    DigitSize/2 + digitUniform(r, -2, 2),
-		ty:    DigitSize/2 + digitUniform(r, -2, 2),
-		dist2: dist2,
-	}
+	p.m00 = float32(c * sx)
+	p.m01 = float32(c*sxk) - float32(s*sy)
+	p.m10 = float32(s * sx)
+	p.m11 = float32(s*sxk) + float32(c*sy)
 	width := digitUniform(r, 1.5, 2.8)
 	p.reach = float32(width*0.5) + 0.5
+	p.segs = p.segs[:0]
+	p.down = false
 
-	for j := range dist2 {
-		dist2[j] = digitFarAway
-	}
 	const jit = 0.035 // control point jitter, in unit-box units
 	for _, o := range glyph {
 		switch o.op {
@@ -189,13 +186,17 @@ func digitRender(r *rand.Rand, d int, img, dist2 []float32) {
 		case glyphOpArc:
 			cx := o.v[0] + digitUniform(r, -jit, jit)
 			cy := o.v[1] + digitUniform(r, -jit, jit)
-			rx := float32(o.v[2] * digitUniform(r, 0.9, 1.1))
-			ry := float32(o.v[3] * digitUniform(r, 0.9, 1.1))
-			t0 := o.v[4] + digitUniform(r, -0.04, 0.04)
-			t1 := o.v[5] + digitUniform(r, -0.04, 0.04)
-			steps := int((digitAbs(t1-t0) / glyphArcStep)) + 1
+			// Radii vary by ±10% but at most ±jit, and the end angles
+			// by an arc length of about ±jit/3 (long flat arcs barely
+			// move their ends).
+			rx := o.v[2] + float32(digitUniform(r, -1, 1)*digitMin(float32(0.1*o.v[2]), jit))
+			ry := o.v[3] + float32(digitUniform(r, -1, 1)*digitMin(float32(0.1*o.v[3]), jit))
+			ja := 0.012 / digitMax(o.v[2], o.v[3])
+			t0 := o.v[4] + float32(ja*digitUniform(r, -1, 1))
+			t1 := o.v[5] + float32(ja*digitUniform(r, -1, 1))
+			steps := int(digitAbs(t1-t0)/glyphArcStep) + 1
 			for k := 0; k <= steps; k++ {
-				t := float32(t0 + float32((t1-t0)*float32(k))/float32(steps))
+				t := t0 + float32((t1-t0)*float32(k))/float32(steps)
 				a := float32(t * digitPi)
 				x, y := p.transform(cx+float32(rx*Cos(a)), cy+float32(ry*Sin(a)))
 				if k == 0 && !p.down {
@@ -207,8 +208,27 @@ func digitRender(r *rand.Rand, d int, img, dist2 []float32) {
 		}
 	}
 
+	// Translation: centre the strokes' bounding box, move it by up to ±2
+	// pixels, but keep the ink off the outermost pixels when it fits.
+	minX, minY := digitFarAway, digitFarAway
+	maxX, maxY := -digitFarAway, -digitFarAway
+	for _, sg := range p.segs {
+		minX = digitMin(minX, digitMin(sg[0], sg[2]))
+		maxX = digitMax(maxX, digitMax(sg[0], sg[2]))
+		minY = digitMin(minY, digitMin(sg[1], sg[3]))
+		maxY = digitMax(maxY, digitMax(sg[1], sg[3]))
+	}
+	tx := digitShift(minX, maxX, p.reach, digitUniform(r, -2, 2))
+	ty := digitShift(minY, maxY, p.reach, digitUniform(r, -2, 2))
+
+	for j := range p.dist2 {
+		p.dist2[j] = digitFarAway
+	}
+	for _, sg := range p.segs {
+		p.stroke(sg[0]+tx, sg[1]+ty, sg[2]+tx, sg[3]+ty)
+	}
 	reach2 := float32(p.reach * p.reach)
-	for j, d2 := range dist2 {
+	for j, d2 := range p.dist2 {
 		if d2 >= reach2 {
 			img[j] = 0
 			continue
@@ -217,30 +237,43 @@ func digitRender(r *rand.Rand, d int, img, dist2 []float32) {
 	}
 }
 
-func digitAbs(x float32) float32 {
-	if x < 0 {
-		return -x
+// digitShift returns the translation that puts [lo, hi] at the centre of
+// the image moved by jitter, clamped so that strokes of the given reach
+// leave the first and last pixel blank (centred if they cannot).
+func digitShift(lo, hi, reach, jitter float32) float32 {
+	margin := reach + 0.5
+	t := DigitSize/2 - float32((lo+hi)*0.5) + jitter // not /2: the compiler would fuse its *0.5
+	tmin := margin - lo
+	tmax := DigitSize - margin - hi
+	switch {
+	case tmin > tmax:
+		return float32((tmin + tmax) * 0.5)
+	case t < tmin:
+		return tmin
+	case t > tmax:
+		return tmax
 	}
-	return x
+	return t
 }
 
-// transform maps a unit-box point to pixel coordinates.
+// transform maps a unit-box point to pixel coordinates (before translation).
 func (p *digitPen) transform(x, y float32) (float32, float32) {
 	u, v := x-0.5, y-0.5
-	return float32(p.m00*u) + float32(p.m01*v) + p.tx,
-		float32(p.m10*u) + float32(p.m11*v) + p.ty
+	return float32(p.m00*u) + float32(p.m01*v), float32(p.m10*u) + float32(p.m11*v)
 }
 
-// lineTo strokes the segment from the current point to (bx, by) (pixels):
-// every pixel centre within reach of it lowers its squared distance.
-func (p *digitPen) lineTo(bx, by float32) {
-	ax, ay := p.x, p.y
-	p.x, p.y = bx, by
+// lineTo adds the segment from the current point to (x, y).
+func (p *digitPen) lineTo(x, y float32) {
+	p.segs = append(p.segs, [4]float32{p.x, p.y, x, y})
+	p.x, p.y, p.down = x, y, true
+}
+
+// stroke lowers the squared distance of every pixel centre within reach of
+// the segment from (ax, ay) to (bx, by) (pixel i covers [i, i+1), its centre
+// is i+0.5). Only the segment's widened bounding box is visited.
+func (p *digitPen) stroke(ax, ay, bx, by float32) {
 	ex, ey := bx-ax, by-ay
 	ee := float32(ex*ex) + float32(ey*ey)
-
-	// Bounding box of the segment widened by the reach, in pixel indices
-	// (pixel i covers [i, i+1), its centre is i+0.5).
 	x0 := digitIndex(digitMin(ax, bx) - p.reach - 0.5)
 	x1 := digitIndex(digitMax(ax, bx) + p.reach - 0.5)
 	y0 := digitIndex(digitMin(ay, by) - p.reach - 0.5)
@@ -267,6 +300,17 @@ func (p *digitPen) lineTo(bx, by float32) {
 			}
 		}
 	}
+}
+
+// digitClamp01 clamps v to [0, 1] without branches (noisy background
+// pixels fall on either side of 0 at random).
+func digitClamp01(v float32) float32 { return max(0, min(1, v)) }
+
+func digitAbs(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // digitIndex truncates a pixel coordinate to an index in [0, DigitSize-1].

@@ -91,7 +91,7 @@ func (m *Model) Init(r *rand.Rand) {
 		limit := Sqrt(float32(6) / float32(l.In+l.Out))
 		w := m.Params.View(l.W)
 		for i := range w {
-			w[i] = float32((2*r.Float32() - 1) * limit)
+			w[i] = float32((float32(2*rand01(r)) - 1) * limit)
 		}
 		clear(m.Params.View(l.B))
 	}

@@ -1,0 +1,103 @@
+// Command playground is the native side of the training playground: it
+// trains and resumes runs, inspects checkpoints and prints datasets.
+// It also builds for js/wasm and runs under Node, which is how the tests
+// prove that the browser's engine and the native one compute the same bits.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: playground <command> [flags]
+
+commands:
+  presets                      list the built-in presets, one per line
+  spec NAME                    print a preset's spec as JSON (to edit and pass to --spec)
+  train                        train or resume a run (playground train -h)
+  eval --ckpt FILE             train and test loss and accuracy of a checkpoint
+  data (--preset P | --spec F) the dataset as CSV (features..., label, split)
+  ckpt ls DIR                  list the runs and checkpoints in a directory
+  ckpt inspect FILE            metadata, tensors and fingerprint of a checkpoint
+  ckpt verify FILE...          check checkpoints; exits non-zero on any defect
+  ckpt diff A B                exit 0 only if the training states are bit-identical
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	var ex exitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ex):
+		if ex.msg != "" {
+			fmt.Fprintln(os.Stderr, "playground:", ex.msg)
+		}
+		os.Exit(ex.code)
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "playground:", err)
+		os.Exit(1)
+	}
+}
+
+// exitError ends the program with a given code.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitError{code: 2}
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "presets":
+		return cmdPresets(args, stdout)
+	case "spec":
+		return cmdSpec(args, stdout)
+	case "train":
+		return cmdTrain(ctx, args, stdout, stderr)
+	case "eval":
+		return cmdEval(args, stdout, stderr)
+	case "data":
+		return cmdData(args, stdout, stderr)
+	case "ckpt":
+		return cmdCkpt(ctx, args, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return exitError{code: 2, msg: fmt.Sprintf("unknown command %q", cmd)}
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("playground "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse parses flags and rejects stray positional arguments beyond max.
+func parse(fs *flag.FlagSet, args []string, maxArgs int) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > maxArgs {
+		return exitError{code: 2, msg: fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(maxArgs))}
+	}
+	return nil
+}

@@ -1,0 +1,52 @@
+//go:build !js
+
+package engine
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The determinism contract forbids fused multiply-adds in the engine: arm64
+// fuses s+a*b unless the product is rounded explicitly (float32(a*b)), and
+// so does amd64 built with GOAMD64=v3. Compile the engine for both and fail
+// on any fused instruction in its code.
+func TestNoFusedMultiplyAdd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles the engine")
+	}
+	cases := []struct {
+		env []string
+		op  *regexp.Regexp
+	}{
+		{[]string{"GOOS=linux", "GOARCH=arm64"}, regexp.MustCompile(`\bF(N)?M(ADD|SUB)[SD]\b`)},
+		{[]string{"GOOS=linux", "GOARCH=amd64", "GOAMD64=v3"}, regexp.MustCompile(`\bVF(N)?M(ADD|SUB)\d+[SP][SD]\b`)},
+	}
+	for _, c := range cases {
+		// -a: the listing is printed only when the engine really compiles.
+		cmd := exec.Command("go", "build", "-a", "-gcflags=playground/engine=-S", "-o", os.DevNull, ".")
+		cmd.Env = append(os.Environ(), c.env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", c.env, err, out)
+		}
+		fn := ""
+		n := 0
+		for _, line := range strings.Split(string(out), "\n") {
+			if i := strings.Index(line, " STEXT"); i > 0 {
+				fn = strings.Fields(line)[0]
+			}
+			if c.op.MatchString(line) && strings.Contains(line, "engine/") {
+				t.Errorf("%v: fused multiply-add in %s: %s", c.env, fn, strings.TrimSpace(line))
+				n++
+			}
+		}
+		if !strings.Contains(string(out), "STEXT") {
+			t.Fatalf("%v: no assembly listing produced", c.env)
+		}
+		t.Logf("%v: %d fused instructions", c.env, n)
+	}
+}

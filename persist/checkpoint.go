@@ -1,0 +1,49 @@
+package persist
+
+import (
+	"errors"
+	"time"
+
+	"playground/engine"
+)
+
+// Format name and version written into every checkpoint's __metadata__.
+const (
+	FormatName    = "playground-checkpoint"
+	FormatVersion = 1
+)
+
+// Checkpoint kinds.
+const (
+	KindAutosave  = "autosave"
+	KindPinned    = "pinned"
+	KindMilestone = "milestone"
+	KindFinal     = "final"
+	KindImported  = "imported"
+)
+
+// Meta is what a checkpoint records besides the training state.
+type Meta struct {
+	RunID         string
+	ID            string
+	Parent        string // id of the checkpoint this run continued from ("" for none)
+	ParentRun     string // run of Parent when it is another run's (a fork)
+	Created       time.Time
+	EngineVersion string
+	Kind          string
+}
+
+// Checkpoint is one saved training state with its metadata.
+type Checkpoint struct {
+	Meta
+	State engine.State
+}
+
+// Decoding errors. Each is wrapped with a message that says what differs.
+var (
+	ErrTruncated     = errors.New("checkpoint truncated")
+	ErrCorrupt       = errors.New("checkpoint corrupt")
+	ErrVersion       = errors.New("unsupported checkpoint format version")
+	ErrNotCheckpoint = errors.New("not a playground checkpoint")
+	ErrIncompatible  = engine.ErrIncompatible
+)

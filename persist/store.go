@@ -1,0 +1,95 @@
+package persist
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"regexp"
+)
+
+// Store keeps checkpoints (whole .safetensors files) per run, plus each
+// run's head: the checkpoint the run currently continues from. Every backend
+// (disk, idb, r2, remote) implements it and passes the conformance suite in
+// persist/storetest.
+type Store interface {
+	// Put stores the bytes read from r as checkpoint id of run, atomically:
+	// readers see the old object or the whole new one, never a part. With
+	// opt.SetHead the run's head moves to id in the same commit.
+	Put(ctx context.Context, run, id string, r io.Reader, opt PutOptions) error
+	// Get opens a checkpoint; ErrNotExist if there is none.
+	Get(ctx context.Context, run, id string) (io.ReadCloser, error)
+	// List returns the run's checkpoints sorted by id (ids sort by step);
+	// an unknown run has none.
+	List(ctx context.Context, run string) ([]Object, error)
+	// Delete removes a checkpoint; ErrNotExist if there is none. Deleting
+	// the head leaves the run without a head.
+	Delete(ctx context.Context, run, id string) error
+	// Runs lists the runs that have at least one checkpoint, sorted.
+	Runs(ctx context.Context) ([]string, error)
+	// Head returns the run's head checkpoint id; ErrNotExist if none.
+	Head(ctx context.Context, run string) (string, error)
+}
+
+// PutOptions control how Put moves the run's head.
+type PutOptions struct {
+	SetHead bool // make the new checkpoint the run's head in the same commit
+	// CheckHead makes Put fail with ErrHeadMoved, storing nothing, unless
+	// the run's head is IfHead ("" for a run without a head).
+	CheckHead bool
+	IfHead    string
+}
+
+// Object describes one stored checkpoint.
+type Object struct {
+	ID   string
+	Size int64
+}
+
+var (
+	// ErrNotExist is returned for a missing run, checkpoint or head.
+	ErrNotExist = os.ErrNotExist
+	// ErrHeadMoved is returned by Put when the head is not what the writer
+	// believed it was.
+	ErrHeadMoved = errors.New("head moved")
+	// ErrBadID is returned for a run or checkpoint id outside ValidID.
+	ErrBadID = errors.New("invalid id")
+)
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// ValidID reports whether s may name a run or a checkpoint: 1 to 64 of
+// a-z 0-9 . _ -, starting with a letter or digit, so never a path.
+func ValidID(s string) bool { return idPattern.MatchString(s) && s != "." && s != ".." }
+
+// CheckIDs returns ErrBadID (wrapped, naming the id) unless all are valid.
+func CheckIDs(ids ...string) error {
+	for _, id := range ids {
+		if !ValidID(id) {
+			return &idError{id}
+		}
+	}
+	return nil
+}
+
+type idError struct{ id string }
+
+func (e *idError) Error() string {
+	return "invalid id " + quote(e.id) + " (want 1-64 of a-z 0-9 . _ -, starting with a letter or digit)"
+}
+func (e *idError) Unwrap() error { return ErrBadID }
+
+func quote(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	b := []byte{'"'}
+	for _, c := range []byte(s) {
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			b = append(b, '\\', 'x', "0123456789abcdef"[c>>4], "0123456789abcdef"[c&15])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(append(b, '"'))
+}
