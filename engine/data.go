@@ -32,15 +32,16 @@ type datasetKind struct {
 	classes        int
 	loss           string
 	defaultSamples int
+	maxSamples     int // bounds the memory a spec (maybe from a file) can ask for
 }
 
 var datasetKinds = map[string]datasetKind{
-	"spiral":     {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000},
-	"circle":     {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000},
-	"xor":        {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000},
-	"gauss":      {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000},
-	"regression": {twoD: true, outputs: 1, classes: 0, loss: "mse", defaultSamples: 1000},
-	"digits":     {inputs: DigitSize * DigitSize, outputs: 10, classes: 10, loss: "softmax_ce", defaultSamples: 2000},
+	"spiral":     {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000, maxSamples: 200_000},
+	"circle":     {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000, maxSamples: 200_000},
+	"xor":        {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000, maxSamples: 200_000},
+	"gauss":      {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000, maxSamples: 200_000},
+	"regression": {twoD: true, outputs: 1, classes: 0, loss: "mse", defaultSamples: 1000, maxSamples: 200_000},
+	"digits":     {inputs: DigitSize * DigitSize, outputs: 10, classes: 10, loss: "softmax_ce", defaultSamples: 2000, maxSamples: 20_000},
 }
 
 // DatasetKinds lists the dataset kinds a spec may name.

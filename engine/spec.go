@@ -112,8 +112,8 @@ func (s Spec) Normalize() (Spec, error) {
 	if d.Samples == 0 {
 		d.Samples = info.defaultSamples
 	}
-	if d.Samples < 4 || d.Samples > 1_000_000 {
-		return bad("dataset samples %d out of range [4, 1000000]", d.Samples)
+	if d.Samples < 4 || d.Samples > info.maxSamples {
+		return bad("dataset samples %d out of range [4, %d]", d.Samples, info.maxSamples)
 	}
 	if !finite(d.Noise) || d.Noise < 0 || d.Noise > 1 {
 		return bad("dataset noise %v out of range [0, 1]", d.Noise)
@@ -178,6 +178,11 @@ func (s Spec) Normalize() (Spec, error) {
 		}
 	}
 	o := &s.Optimizer
+	for _, v := range []float64{o.LR, o.Momentum, o.Beta1, o.Beta2, o.Alpha, o.Eps, o.WeightDecay, s.Schedule.Gamma, s.Schedule.MinLR, s.Regularization.Rate} {
+		if !finite(v) {
+			return bad("optimizer, schedule and regularization settings must be finite numbers")
+		}
+	}
 	switch o.Kind {
 	case "sgd":
 		if o.Momentum < 0 || o.Momentum >= 1 {

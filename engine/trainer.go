@@ -271,7 +271,16 @@ func (st StateTensor) Elems() int {
 // Layout lists the tensors (names, shapes, dtypes; no data) that a state of
 // spec holds, in file order. spec must be normalized.
 func Layout(spec Spec) []StateTensor {
-	m := NewModel(spec.Inputs(), spec.Model)
+	// A model without arenas: only names and shapes are needed, and the spec
+	// may come from an untrusted file.
+	m := &Model{}
+	in := spec.Inputs()
+	for i, ls := range spec.Model.Layers {
+		m.Tensors = append(m.Tensors,
+			Tensor{Name: fmt.Sprintf("layers.%d.weight", 2*i), Shape: []int{ls.Units, in}},
+			Tensor{Name: fmt.Sprintf("layers.%d.bias", 2*i), Shape: []int{ls.Units}})
+		in = ls.Units
+	}
 	o := NewOptimizer(spec.Optimizer, 0)
 	return layout(m, o, false)
 }

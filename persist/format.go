@@ -63,7 +63,7 @@ var metaKeys = []string{
 	keySpec, keyStep,
 }
 
-// Tensor dtypes and their sizes in bytes.
+// Tensor dtypes (dtypeSize gives their sizes).
 const (
 	dtypeF32 = "F32"
 	dtypeI64 = "I64"
@@ -314,12 +314,13 @@ func ReadHeader(r io.Reader) (Info, error) {
 	if n > maxReadHeader {
 		return Info{}, fmt.Errorf("%w: header length %d exceeds %d", ErrCorrupt, n, maxReadHeader)
 	}
-	buf := make([]byte, n)
-	if got, err := io.ReadFull(r, buf); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return Info{}, fmt.Errorf("%w: header claims %d bytes, file has %d", ErrTruncated, n, got)
-		}
+	// Grow with what arrives rather than trusting n up front.
+	buf, err := io.ReadAll(io.LimitReader(r, int64(n)))
+	if err != nil {
 		return Info{}, readErr(err, "header")
+	}
+	if uint64(len(buf)) < n {
+		return Info{}, fmt.Errorf("%w: header claims %d bytes, file has %d", ErrTruncated, n, len(buf))
 	}
 	h, err := parseHeader(buf)
 	if err != nil {
@@ -813,7 +814,7 @@ func parseDecimal(s string, max uint64) (uint64, bool) {
 
 // Fingerprint is the hex SHA-256 over the little-endian bytes of every
 // tensor of s in file order (F32 as 4 bytes, I64 as 8; no names or
-// shapes): equal exactly when the model and optimizer state are.
+// shapes), which is also the hash of a checkpoint file's data section.
 func Fingerprint(s engine.State) string {
 	h := sha256.New()
 	var buf [32 << 10]byte

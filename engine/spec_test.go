@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseSpecErrors(t *testing.T) {
+	good := string(mustPreset(t, "circle-sgd").JSON())
+	cases := []struct {
+		name, json, want string
+	}{
+		{"not json", `{`, "invalid spec"},
+		{"unknown field", strings.Replace(good, `"seed"`, `"sede"`, 1), "unknown field"},
+		{"trailing", good + `{}`, "trailing data"},
+		{"dataset", strings.Replace(good, `"circle"`, `"moons"`, 1), `unknown dataset "moons"`},
+		{"optimizer", strings.Replace(good, `"sgd"`, `"lbfgs"`, 1), `unknown optimizer "lbfgs"`},
+		{"lr", strings.Replace(good, `"lr":0.03`, `"lr":-1`, 1), "learning rate -1"},
+		{"activation", strings.Replace(good, `"tanh"`, `"gelu"`, 1), `unknown activation "gelu"`},
+		{"output units", strings.Replace(good, `{"units":1,`, `{"units":3,`, 1), "output layer has 3 units"},
+		{"batch", strings.Replace(good, `"batch_size":10`, `"batch_size":100000`, 1), "batch size 100000"},
+		{"samples", strings.Replace(good, `"samples":1000`, `"samples":100000000`, 1), "samples 100000000"},
+		{"softmax hidden", strings.Replace(good, `"tanh"`, `"softmax"`, 1), "softmax is allowed on the output layer only"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseSpec([]byte(c.json))
+			if err == nil || !errors.Is(err, ErrSpec) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want an ErrSpec mentioning %q", err, c.want)
+			}
+		})
+	}
+}
+
+// FuzzParseSpec: specs come from files and URLs. Parsing never panics, and
+// an accepted spec encodes and parses back to itself.
+func FuzzParseSpec(f *testing.F) {
+	for _, n := range PresetNames() {
+		f.Add(mustPreset(f, n).JSON())
+	}
+	f.Add([]byte(`{"dataset":{"kind":"xor"},"model":{"layers":[{"units":1,"activation":"sigmoid"}]},"optimizer":{"kind":"sgd","lr":0.1,"momentum":NaN}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := ParseSpec(b)
+		if err != nil {
+			return
+		}
+		j := s.JSON()
+		s2, err := ParseSpec(j)
+		if err != nil {
+			t.Fatalf("accepted spec does not re-parse: %v\n%s", err, j)
+		}
+		if !bytes.Equal(s2.JSON(), j) {
+			t.Fatalf("spec changed on re-parse:\n%s\n%s", j, s2.JSON())
+		}
+		Layout(s)
+	})
+}
