@@ -59,8 +59,7 @@ type Model struct {
 	// scratch, sized for the largest batch seen
 	acts  [][]float32 // acts[0] = input, acts[i+1] = output of layer i
 	delta [][]float32 // gradient w.r.t. the pre-activation of each layer
-	tA    []float32   // transpose scratch
-	tB    []float32
+	mm    MatMul      // every product of Forward and Backward
 }
 
 // NewModel lays out the parameters of spec's network, uninitialised.
@@ -107,14 +106,10 @@ func (m *Model) ensure(n int) {
 	m.acts = make([][]float32, len(m.Layers)+1)
 	m.delta = make([][]float32, len(m.Layers))
 	m.acts[0] = make([]float32, n*m.Layers[0].In)
-	big := 0
 	for i, l := range m.Layers {
 		m.acts[i+1] = make([]float32, n*l.Out)
 		m.delta[i] = make([]float32, n*l.Out)
-		big = max(big, n*l.In, n*l.Out, l.In*l.Out)
 	}
-	m.tA = make([]float32, big)
-	m.tB = make([]float32, big)
 }
 
 // Forward runs n samples of x (n × inputs, row-major) through the network
@@ -124,15 +119,9 @@ func (m *Model) Forward(x []float32, n int) []float32 {
 	copy(m.acts[0], x[:n*m.Layers[0].In])
 	for i, l := range m.Layers {
 		in, out := m.acts[i][:n*l.In], m.acts[i+1][:n*l.Out]
-		MatMulNT(out, in, m.Params.View(l.W), n, l.Out, l.In)
-		b := m.Params.View(l.B)
-		for r := 0; r < n; r++ {
-			row := out[r*l.Out : (r+1)*l.Out]
-			for o := range row {
-				row[o] += b[o]
-			}
-			activate(l.Act, row)
-		}
+		m.mm.NT(out, in, m.Params.View(l.W), n, l.Out, l.In)
+		addRows(out, m.Params.View(l.B))
+		activate(l.Act, out, l.Out)
 	}
 	return m.acts[len(m.Layers)][:n*m.Layers[len(m.Layers)-1].Out]
 }
@@ -148,71 +137,49 @@ func (m *Model) Backward(dOut []float32, n int) {
 		l := m.Layers[i]
 		d := m.delta[i][:n*l.Out]
 		x := m.acts[i][:n*l.In]
-		// dW = dᵀ x: (out × n)·(in × n)ᵀ, each element one dot over the batch.
-		dT := transpose(m.tA, d, n, l.Out)
-		xT := transpose(m.tB, x, n, l.In)
-		MatMulNT(m.Grads.View(l.W), dT, xT, l.Out, l.In, n)
-		db := m.Grads.View(l.B)
-		for o := 0; o < l.Out; o++ {
-			db[o] = sum(dT[o*n : (o+1)*n])
-		}
+		// dW = dᵀ x (out × in), each element a sum over the batch.
+		m.mm.TN(m.Grads.View(l.W), d, x, l.Out, l.In, n)
+		sumRows(m.Grads.View(l.B), d, n)
 		if i == 0 {
 			break
 		}
-		// dX = d W: (n × out)·(in × out)ᵀ, then through the previous activation.
-		wT := transpose(m.tA, m.Params.View(l.W), l.Out, l.In)
+		// dX = d W (n × in), then through the previous activation.
 		prev := m.delta[i-1][:n*l.In]
-		MatMulNT(prev, d, wT, n, l.In, l.Out)
+		m.mm.NN(prev, d, m.Params.View(l.W), n, l.In, l.Out)
 		activateGrad(m.Layers[i-1].Act, prev, m.acts[i][:n*l.In])
 	}
 }
 
-// transpose writes the (cols × rows) transpose of a (rows × cols) into dst.
-func transpose(dst, a []float32, rows, cols int) []float32 {
-	dst = dst[:rows*cols]
-	for r := 0; r < rows; r++ {
-		row := a[r*cols : (r+1)*cols]
-		for c, v := range row {
-			dst[c*rows+r] = v
-		}
-	}
-	return dst
-}
-
-func activate(act int, row []float32) {
+// activate applies the activation to a, rows of width cols.
+func activate(act int, a []float32, cols int) {
 	switch act {
 	case actTanh:
-		for i, v := range row {
-			row[i] = Tanh(v)
-		}
+		tanhs(a)
 	case actSigmoid:
-		for i, v := range row {
-			row[i] = Sigmoid(v)
-		}
+		sigmoids(a)
 	case actReLU:
-		for i, v := range row {
-			if v < 0 {
-				row[i] = 0
-			}
-		}
+		relus(a)
 	case actLeakyReLU:
-		for i, v := range row {
+		for i, v := range a {
 			if v < 0 {
-				row[i] = float32(v * leakySlope)
+				a[i] = float32(v * leakySlope)
 			}
 		}
 	case actSoftmax:
-		mx := row[0]
-		for _, v := range row[1:] {
-			mx = max(mx, v)
-		}
-		var s float32
-		for i, v := range row {
-			row[i] = Exp(v - mx)
-			s += row[i]
-		}
-		for i := range row {
-			row[i] /= s
+		for r := 0; r+cols <= len(a); r += cols {
+			row := a[r : r+cols]
+			mx := row[0]
+			for _, v := range row[1:] {
+				mx = max(mx, v)
+			}
+			var s float32
+			for i, v := range row {
+				row[i] = Exp(v - mx)
+				s += row[i]
+			}
+			for i := range row {
+				row[i] /= s
+			}
 		}
 	}
 }
@@ -230,11 +197,7 @@ func activateGrad(act int, d, y []float32) {
 			d[i] = float32(d[i] * float32(v*(1-v)))
 		}
 	case actReLU:
-		for i, v := range y {
-			if v <= 0 {
-				d[i] = 0
-			}
-		}
+		reluGrads(d, y)
 	case actLeakyReLU:
 		for i, v := range y {
 			if v < 0 {

@@ -47,6 +47,20 @@ func NewTrainer(spec Spec) (*Trainer, error) {
 	return t, nil
 }
 
+// SetWorkers sets how many goroutines the large matrix products of a step
+// may use (n <= 0: every core). It is no part of the spec and never changes
+// a bit of training: each output element is computed by one goroutine in
+// one fixed order. On js/wasm, where goroutines share one thread, it stays 1.
+func (t *Trainer) SetWorkers(n int) {
+	if n <= 0 || n > maxWorkers() {
+		n = maxWorkers()
+	}
+	t.Model.mm.Workers = n
+}
+
+// Workers is the number of goroutines a step may use (see SetWorkers).
+func (t *Trainer) Workers() int { return max(t.Model.mm.Workers, 1) }
+
 // BatchesPerEpoch is the number of steps in one epoch (the last batch of an
 // epoch may be smaller than the batch size).
 func (t *Trainer) BatchesPerEpoch() int {

@@ -15,7 +15,9 @@ import (
 type Store interface {
 	// Put stores the bytes read from r as checkpoint id of run, atomically:
 	// readers see the old object or the whole new one, never a part. With
-	// opt.SetHead the run's head moves to id in the same commit.
+	// opt.SetHead the run's head moves to id once the checkpoint is
+	// committed, never before, so a head always names a whole checkpoint
+	// (a crash in between may leave the previous head in place).
 	Put(ctx context.Context, run, id string, r io.Reader, opt PutOptions) error
 	// Get opens a checkpoint; ErrNotExist if there is none.
 	Get(ctx context.Context, run, id string) (io.ReadCloser, error)
@@ -33,7 +35,7 @@ type Store interface {
 
 // PutOptions control how Put moves the run's head.
 type PutOptions struct {
-	SetHead bool // make the new checkpoint the run's head in the same commit
+	SetHead bool // make the new checkpoint the run's head once it is committed
 	// CheckHead makes Put fail with ErrHeadMoved, storing nothing, unless
 	// the run's head is IfHead ("" for a run without a head).
 	CheckHead bool

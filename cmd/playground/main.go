@@ -1,5 +1,6 @@
 // Command playground is the native side of the training playground: it
-// trains and resumes runs, inspects checkpoints and prints datasets.
+// trains and resumes runs, serves the page and the checkpoint API, syncs
+// runs with a server, inspects checkpoints and prints datasets.
 // It also builds for js/wasm and runs under Node, which is how the tests
 // prove that the browser's engine and the native one compute the same bits.
 package main
@@ -21,6 +22,9 @@ commands:
   presets                      list the built-in presets, one per line
   spec NAME                    print a preset's spec as JSON (to edit and pass to --spec)
   train                        train or resume a run (playground train -h)
+  serve [--addr A] [--data D]  serve the page and the checkpoint API (playground serve -h)
+  push DIR --server URL        upload a local run's checkpoints, moving the server's head
+  pull URL/api/runs/ID         download a server's run (--out DIR, default ./data)
   eval --ckpt FILE             train and test loss and accuracy of a checkpoint
   data (--preset P | --spec F) the dataset as CSV (features..., label, split)
   ckpt ls DIR                  list the runs and checkpoints in a directory
@@ -70,12 +74,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdSpec(args, stdout)
 	case "train":
 		return cmdTrain(ctx, args, stdout, stderr)
+	case "serve":
+		return cmdServe(ctx, args, stdout, stderr)
+	case "push":
+		return cmdPush(ctx, args, stdout, stderr)
+	case "pull":
+		return cmdPull(ctx, args, stdout, stderr)
 	case "eval":
 		return cmdEval(args, stdout, stderr)
 	case "data":
 		return cmdData(args, stdout, stderr)
 	case "ckpt":
 		return cmdCkpt(ctx, args, stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -20,12 +20,13 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("train", stderr)
 	preset := fs.String("preset", "", "start a new run of this preset")
 	specFile := fs.String("spec", "", "start a new run of the spec in this JSON file")
-	resume := fs.String("resume", "", "resume from a checkpoint file, a run directory or a store directory")
+	resume := fs.String("resume", "", "resume from a checkpoint file, a run directory, a store directory or a server's run (URL/api/runs/ID)")
 	steps := fs.Uint64("steps", 0, "train until this global step (absolute: a resumed run stops at the same step)")
-	out := fs.String("out", "", "directory to write checkpoints into (default: the resumed store, else ./data)")
+	out := fs.String("out", "", "directory to write checkpoints into (default: the resumed store, else ./data; a server's run is copied locally only with --out)")
 	every := fs.Uint64("every", 1000, "write a checkpoint every K steps (0: only at the end)")
 	keep := fs.Int("keep", 20, "keep the last K periodic checkpoints of the run (0: keep all)")
 	logEvery := fs.Uint64("log-every", 0, "print a line every L steps when stderr is not a terminal (0: auto)")
+	token := fs.String("token", "", "bearer token of the server when resuming a server's run (default $"+tokenEnv+")")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -41,6 +42,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		run      string
 		parent   string
 		storeDir = *out
+		server   *serverRun // the server's run being continued, if any
 	)
 	switch {
 	case *preset != "" || *specFile != "":
@@ -62,25 +64,28 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		run = persist.NewRunID(spec.Name)
 	default:
-		res, err := openResume(ctx, *resume, stderr)
+		res, err := openResume(ctx, *resume, *token, stderr)
 		if err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
 		if tr, err = engine.Restore(res.ckpt.State); err != nil {
 			return fmt.Errorf("train: resume %s: %w", res.path, err)
 		}
-		run, parent = res.ckpt.RunID, res.ckpt.ID
+		run, parent, server = res.ckpt.RunID, res.ckpt.ID, res.server
 		if storeDir == "" {
 			storeDir = res.storeDir
 		}
 		fmt.Fprintf(stderr, "resumed run %s at step %d from %s\n", run, tr.Step, res.path)
 	}
-	if storeDir == "" {
+	if storeDir == "" && server == nil {
 		storeDir = "data"
 	}
-	store, err := disk.New(storeDir, disk.NewOptions())
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
+	var store *disk.Store // nil: no local copy (a server's run without --out)
+	var err error
+	if storeDir != "" {
+		if store, err = disk.New(storeDir, disk.NewOptions()); err != nil {
+			return fmt.Errorf("train: %w", err)
+		}
 	}
 
 	save := func(kind string) (string, error) {
@@ -95,16 +100,29 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return "", err
 		}
-		if err := store.Put(context.WithoutCancel(ctx), run, c.ID, bytes.NewReader(b), persist.PutOptions{SetHead: true}); err != nil {
-			return "", err
-		}
-		parent = c.ID
-		if *keep > 0 {
-			if _, err := persist.Retain(context.WithoutCancel(ctx), store, run, persist.Retention{KeepLast: *keep}); err != nil {
+		where := ""
+		if store != nil {
+			if err := store.Put(context.WithoutCancel(ctx), run, c.ID, bytes.NewReader(b), persist.PutOptions{SetHead: true}); err != nil {
 				return "", err
 			}
+			if *keep > 0 {
+				if _, err := persist.Retain(context.WithoutCancel(ctx), store, run, persist.Retention{KeepLast: *keep}); err != nil {
+					return "", err
+				}
+			}
+			where = filepath.Join(storeDir, run, c.ID+".safetensors")
 		}
-		return filepath.Join(storeDir, run, c.ID+".safetensors"), nil
+		if server != nil { // --keep applies to the local copy only
+			u, err := server.push(context.WithoutCancel(ctx), c.ID, b)
+			if err != nil {
+				return "", err
+			}
+			if where == "" {
+				where = u
+			}
+		}
+		parent = c.ID
+		return where, nil
 	}
 
 	prog := newProgress(stderr, tr.Step, *steps, *logEvery)
@@ -145,13 +163,18 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 type resumed struct {
 	ckpt     *persist.Checkpoint
 	path     string
-	storeDir string // the store the checkpoint lives in, if any
+	storeDir string     // the store the checkpoint lives in, if any
+	server   *serverRun // set when resuming a server's run
 }
 
 // openResume loads the checkpoint to resume from: a file, a run directory
 // (<store>/<run>) or a store directory holding runs. In a directory the
 // newest valid checkpoint wins; damaged ones are reported and skipped.
-func openResume(ctx context.Context, path string, stderr io.Writer) (*resumed, error) {
+// A URL (http(s)://HOST/api/runs/ID) resumes a server's run from its head.
+func openResume(ctx context.Context, path, token string, stderr io.Writer) (*resumed, error) {
+	if isURL(path) {
+		return openServerRun(ctx, path, token, stderr)
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err

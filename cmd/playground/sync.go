@@ -1,0 +1,353 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"playground/persist"
+	"playground/persist/disk"
+	"playground/persist/remote"
+)
+
+// parseMixed parses flags given before, between or after positional
+// arguments (push DIR --server URL) and returns the positional ones.
+func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// remoteStore opens the server at base with the token from the flag or
+// the environment.
+func remoteStore(base, token string) (*remote.Store, error) {
+	if token == "" {
+		token = os.Getenv(tokenEnv)
+	}
+	return remote.New(base, remote.Options{Token: token})
+}
+
+// localRun resolves DIR (a store directory or a run directory in one) and
+// an optional --run to a store directory and a run.
+func localRun(ctx context.Context, dir, run string) (storeDir, runID string, err error) {
+	if isRunDir(dir) {
+		if run != "" && run != filepath.Base(dir) {
+			return "", "", fmt.Errorf("%s is the directory of run %s, not of run %s", dir, filepath.Base(dir), run)
+		}
+		return filepath.Dir(dir), filepath.Base(dir), nil
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return "", "", err
+	} else if !fi.IsDir() {
+		return "", "", fmt.Errorf("%s is not a directory", dir)
+	}
+	if run != "" {
+		return dir, run, persist.CheckIDs(run)
+	}
+	store, err := disk.New(dir, disk.NewOptions())
+	if err != nil {
+		return "", "", err
+	}
+	runs, err := store.Runs(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	switch len(runs) {
+	case 0:
+		return "", "", fmt.Errorf("%s: no checkpoints", dir)
+	case 1:
+		return dir, runs[0], nil
+	}
+	return "", "", fmt.Errorf("%s holds %d runs (%s): pick one with --run", dir, len(runs), strings.Join(runs, ", "))
+}
+
+func cmdPush(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("push", stderr)
+	server := fs.String("server", "", "the server's base URL (http://host:port)")
+	run := fs.String("run", "", "the run to push (needed when DIR holds several)")
+	token := fs.String("token", "", "bearer token (default $"+tokenEnv+")")
+	pos, err := parseMixed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *server == "" {
+		return exitError{code: 2, msg: "usage: playground push DIR --server URL [--run ID] [--token T]"}
+	}
+	storeDir, runID, err := localRun(ctx, pos[0], *run)
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	local, err := disk.New(storeDir, disk.NewOptions())
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	rs, err := remoteStore(*server, *token)
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	objs, err := local.List(ctx, runID)
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	if len(objs) == 0 {
+		return fmt.Errorf("push: no checkpoints of run %s in %s", runID, storeDir)
+	}
+	// What the server holds: checksums to skip, and its head's step.
+	there := map[string]string{}
+	infos, err := rs.Checkpoints(ctx, runID)
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	head, headStep := "", uint64(0)
+	for _, c := range infos {
+		there[c.ID] = c.Checksum
+		if c.Head {
+			head = c.ID
+			if c.Step != nil {
+				headStep = *c.Step
+			}
+		}
+	}
+
+	// Oldest first, moving the server's head along while the checkpoints
+	// are newer than it, each move conditional on the head last seen.
+	pushed, skipped := 0, 0
+	for _, o := range objs {
+		path := filepath.Join(storeDir, runID, o.ID+".safetensors")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("push: %w", err)
+		}
+		c, err := persist.Decode(b)
+		if err != nil {
+			fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", path, err)
+			continue
+		}
+		info, _ := persist.ReadHeader(bytes.NewReader(b))
+		move := head == "" || c.State.Step > headStep
+		if there[o.ID] == info.Checksum && !move {
+			skipped++
+			continue
+		}
+		opt := persist.PutOptions{}
+		if move {
+			opt = persist.PutOptions{SetHead: true, CheckHead: true, IfHead: head}
+		}
+		res, err := rs.Upload(ctx, runID, o.ID, bytes.NewReader(b), opt)
+		if h, ok := remote.IsHeadMoved(err); ok {
+			return fmt.Errorf("push: the server's head of run %s moved to %q while pushing (another writer continues the run); nothing more was pushed: %w", runID, h, err)
+		}
+		if err != nil {
+			return fmt.Errorf("push: %w", err)
+		}
+		if res.New {
+			pushed++
+		} else {
+			skipped++
+		}
+		if move {
+			head, headStep = o.ID, c.State.Step
+		}
+		fmt.Fprintf(stderr, "pushed %s (step %d)\n", o.ID, c.State.Step)
+	}
+	fmt.Fprintf(stderr, "run %s: %d checkpoints pushed, %d already on the server; the server's head is %s\n", runID, pushed, skipped, head)
+	fmt.Fprintln(stdout, rs.RunURL(runID))
+	return nil
+}
+
+func cmdPull(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("pull", stderr)
+	out := fs.String("out", "data", "store directory to pull into (the run lands in OUT/RUN)")
+	token := fs.String("token", "", "bearer token (default $"+tokenEnv+")")
+	pos, err := parseMixed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return exitError{code: 2, msg: "usage: playground pull URL/api/runs/ID [--out DIR] [--token T]"}
+	}
+	base, run, err := remote.ParseRunURL(pos[0])
+	if err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	rs, err := remoteStore(base, *token)
+	if err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	local, err := disk.New(*out, disk.NewOptions())
+	if err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	infos, err := rs.Checkpoints(ctx, run)
+	if err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	if len(infos) == 0 {
+		return fmt.Errorf("pull: run %s has no checkpoints on %s", run, base)
+	}
+	head := ""
+	for _, c := range infos {
+		if c.Head {
+			head = c.ID
+		}
+	}
+	pulled, had, bad := 0, 0, 0
+	for _, c := range infos {
+		if localChecksum(ctx, local, run, c.ID) == c.Checksum && c.Checksum != "" {
+			had++
+			if c.ID == head {
+				if err := setLocalHead(ctx, local, run, head); err != nil {
+					return fmt.Errorf("pull: %w", err)
+				}
+			}
+			continue
+		}
+		err := pullOne(ctx, rs, local, run, c.ID, c.ID == head)
+		var defect *defectError
+		if errors.As(err, &defect) {
+			bad++
+			fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s on the server: %v\n", c.ID, defect.err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("pull: %w", err)
+		}
+		pulled++
+	}
+	last := head
+	if last == "" {
+		last = infos[len(infos)-1].ID
+	}
+	fmt.Fprintf(stderr, "run %s: %d checkpoints pulled, %d already here, %d damaged; head %s\n", run, pulled, had, bad, head)
+	fmt.Fprintln(stdout, filepath.Join(local.Dir(), run, last+".safetensors"))
+	return nil
+}
+
+type defectError struct{ err error }
+
+func (e *defectError) Error() string { return e.err.Error() }
+
+// pullOne streams a checkpoint from the server into the local store,
+// verifying it on the way: a damaged one is not stored.
+func pullOne(ctx context.Context, rs *remote.Store, local *disk.Store, run, id string, head bool) error {
+	rc, err := rs.Get(ctx, run, id)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	v := persist.NewVerifyReader(rc)
+	err = local.Put(ctx, run, id, v, persist.PutOptions{SetHead: head})
+	if v.Defect() != nil {
+		return &defectError{v.Defect()}
+	}
+	return err
+}
+
+// localChecksum is the checksum a local checkpoint's header states, ""
+// if there is none or it cannot be read.
+func localChecksum(ctx context.Context, s persist.Store, run, id string) string {
+	rc, err := s.Get(ctx, run, id)
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	info, err := persist.ReadHeader(rc)
+	if err != nil {
+		return ""
+	}
+	return info.Checksum
+}
+
+// setLocalHead makes an already stored checkpoint the local run's head.
+func setLocalHead(ctx context.Context, s *disk.Store, run, id string) error {
+	if h, err := s.Head(ctx, run); err == nil && h == id {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(s.Dir(), run, id+".safetensors"))
+	if err != nil {
+		return err
+	}
+	return s.Put(ctx, run, id, bytes.NewReader(b), persist.PutOptions{SetHead: true})
+}
+
+// serverRun is a server's run that train continues: each checkpoint goes
+// back to the server, moving its head from the head last seen.
+type serverRun struct {
+	store *remote.Store
+	run   string
+	head  string // "" while the run has no head
+}
+
+// isURL reports whether a --resume argument names a server's run.
+func isURL(s string) bool { return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") }
+
+// openServerRun loads the head of a server's run (its newest valid
+// checkpoint if it has no head) to resume from.
+func openServerRun(ctx context.Context, url, token string, stderr io.Writer) (*resumed, error) {
+	base, run, err := remote.ParseRunURL(url)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := remoteStore(base, token)
+	if err != nil {
+		return nil, err
+	}
+	head, err := rs.Head(ctx, run)
+	var c *persist.Checkpoint
+	switch {
+	case err == nil:
+		rc, err := rs.Get(ctx, run, head)
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", rs.CheckpointURL(run, head), err)
+		}
+		if c, err = persist.Decode(b); err != nil {
+			return nil, fmt.Errorf("head of run %s: %s: %w", run, rs.CheckpointURL(run, head), err)
+		}
+	case errors.Is(err, persist.ErrNotExist):
+		var skipped []persist.Skipped
+		c, skipped, err = persist.Newest(ctx, rs, run)
+		for _, s := range skipped {
+			fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", rs.CheckpointURL(run, s.ID), s.Err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: no valid checkpoint: %w", url, err)
+		}
+		head = ""
+	default:
+		return nil, err
+	}
+	return &resumed{ckpt: c, path: rs.CheckpointURL(run, c.ID), server: &serverRun{store: rs, run: run, head: head}}, nil
+}
+
+// push uploads checkpoint id, moving the server's head to it from the head
+// last seen, and returns its URL.
+func (s *serverRun) push(ctx context.Context, id string, b []byte) (string, error) {
+	err := s.store.Put(ctx, s.run, id, bytes.NewReader(b), persist.PutOptions{SetHead: true, CheckHead: true, IfHead: s.head})
+	if h, ok := remote.IsHeadMoved(err); ok {
+		return "", fmt.Errorf("the server's head of run %s is now %q, not %q: another writer continues this run (%w)", s.run, h, s.head, err)
+	}
+	if err != nil {
+		return "", err
+	}
+	s.head = id
+	return s.store.CheckpointURL(s.run, id), nil
+}

@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// refMatMul is the defining order of every product: C[i][j] is one float32
+// running sum from +0 over p = 0..k-1 of the rounded products.
+func refMatMul(a, b view, m, n, k int) []float32 {
+	c := make([]float32, m*n)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				s += float32(a.d[i*a.rs+p*a.cs] * b.d[p*b.rs+j*b.cs])
+			}
+			c[i*n+j] = s
+		}
+	}
+	return c
+}
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+// Every layout, shape and worker count computes every element in the
+// reference order: the same bits.
+func TestMatMulBitsMatchReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	shapes := [][3]int{{1, 1, 1}, {10, 16, 2}, {10, 16, 16}, {10, 1, 16}, {1, 16, 10}, {16, 2, 10}, {10, 16, 1},
+		{3, 5, 7}, {5, 3, 9}, {64, 256, 784}, {64, 10, 128}, {256, 784, 64}, {33, 65, 129}, {128, 128, 128}, {7, 0, 3}, {4, 4, 0}}
+	for _, sh := range shapes {
+		m, n, k := sh[0], sh[1], sh[2]
+		if testing.Short() && m*n*k > 1<<18 {
+			continue
+		}
+		a, b := randSlice(r, m*k), randSlice(r, k*n)
+		for _, workers := range []int{1, 2, 3, 8} {
+			mm := MatMul{Workers: workers}
+			for _, tc := range []struct {
+				name string
+				run  func(c []float32)
+				a, b view
+			}{
+				{"NN", func(c []float32) { mm.NN(c, a, b, m, n, k) }, view{a, k, 1}, view{b, n, 1}},
+				{"NT", func(c []float32) { mm.NT(c, a, b, m, n, k) }, view{a, k, 1}, view{b, 1, k}},
+				{"TN", func(c []float32) { mm.TN(c, a, b, m, n, k) }, view{a, 1, m}, view{b, n, 1}},
+			} {
+				want := refMatMul(tc.a, tc.b, m, n, k)
+				got := make([]float32, m*n)
+				for i := range got {
+					got[i] = float32(math.NaN()) // every element must be written
+				}
+				tc.run(got)
+				if !slices.Equal(f32bits(got), f32bits(want)) {
+					t.Errorf("%s %dx%dx%d workers %d: bits differ from the reference order", tc.name, m, n, k, workers)
+				}
+			}
+		}
+	}
+}
+
+// The batched activations give exactly the scalar functions' bits.
+func TestActivationsMatchScalar(t *testing.T) {
+	var xs []float32
+	for _, v := range []float32{0, 1, -1, 9, -9, 0.0004, -0.0004, expHi, expLo, 88.1, 88.5, -88.1, 100, -100, 1e-30, 1e-45} {
+		xs = append(xs, v, math.Nextafter32(v, 1000), math.Nextafter32(v, -1000))
+	}
+	xs = append(xs, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
+		math.Float32frombits(0xffc00001), math.Float32frombits(0x7f800001))
+	stride := uint32(997)
+	if testing.Short() {
+		stride = 99991
+	}
+	for b := uint64(0); b < 1<<32; b += uint64(stride) {
+		xs = append(xs, math.Float32frombits(uint32(b)))
+	}
+	for _, f := range []struct {
+		name   string
+		batch  func([]float32)
+		scalar func(float32) float32
+	}{
+		{"tanh", tanhs, Tanh},
+		{"sigmoid", sigmoids, Sigmoid},
+		{"relu", relus, func(v float32) float32 {
+			if v < 0 {
+				return 0
+			}
+			return v
+		}},
+	} {
+		got := slices.Clone(xs)
+		f.batch(got)
+		bad := 0
+		for i, x := range xs {
+			if w := f.scalar(x); math.Float32bits(got[i]) != math.Float32bits(w) {
+				if bad++; bad <= 5 {
+					t.Errorf("%s(%v = %#x) = %#x, want %#x", f.name, x, math.Float32bits(x), math.Float32bits(got[i]), math.Float32bits(w))
+				}
+			}
+		}
+		if bad > 0 {
+			t.Errorf("%s: %d of %d inputs differ", f.name, bad, len(xs))
+		}
+	}
+}
+
+func ExampleMatMul() {
+	var mm MatMul
+	c := make([]float32, 4)
+	mm.NT(c, []float32{1, 2, 3, 4}, []float32{1, 0, 0, 1}, 2, 2, 2)
+	fmt.Println(c)
+	// Output: [1 2 3 4]
+}

@@ -1,0 +1,111 @@
+package persist
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"playground/engine"
+)
+
+func goSum(header, data []byte) ([]byte, error) {
+	h := sha256.New()
+	h.Write(header)
+	h.Write(data)
+	return h.Sum(nil), nil
+}
+
+// EncodeWith and Prepare+Seal write exactly Encode's bytes, for every
+// preset (every optimizer, so F32 state of every kind and the I64 step).
+func TestEncodeWithMatchesEncode(t *testing.T) {
+	for _, name := range engine.PresetNames() {
+		t.Run(name, func(t *testing.T) {
+			spec, err := engine.Preset(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := trained(t, spec, 3)
+			want := encode(t, c)
+			got, err := EncodeWith(c, goSum)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("EncodeWith differs from Encode (%d vs %d bytes)", len(got), len(want))
+			}
+			p, err := Prepare(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Size() != len(want) {
+				t.Errorf("Size = %d, want %d", p.Size(), len(want))
+			}
+			sum, _ := goSum(p.Header(), p.Data())
+			sealed, err := p.Seal(sum)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(sealed, want) {
+				t.Fatal("Prepare+Seal differs from Encode")
+			}
+			if _, err := p.Seal(sum); err == nil {
+				t.Error("second Seal succeeded")
+			}
+		})
+	}
+}
+
+func TestSealChecksumErrors(t *testing.T) {
+	c := trained(t, tinySpec(), 2)
+	p, err := Prepare(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Seal(make([]byte, 31)); err == nil {
+		t.Error("Seal accepted a 31-byte sum")
+	}
+	b, err := p.Seal(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decode(b); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "checksum mismatch") {
+		t.Errorf("Decode of a wrongly sealed file = %v, want a checksum mismatch", err)
+	}
+
+	boom := errors.New("boom")
+	if _, err := EncodeWith(c, func(_, _ []byte) ([]byte, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Errorf("EncodeWith with a failing hash = %v, want boom", err)
+	}
+	if _, err := Prepare(nil); err == nil {
+		t.Error("Prepare(nil) succeeded")
+	}
+	c.State.Tensors = c.State.Tensors[1:]
+	if _, err := Prepare(c); err == nil || !strings.Contains(err.Error(), "spec expects layers.0.weight") {
+		t.Errorf("Prepare of a wrong layout = %v", err)
+	}
+}
+
+func TestCopyF32MatchesPutF32(t *testing.T) {
+	src := []float32{0, -0, 1.5, -2.25, 3e38, 1e-45, float32(math.NaN())}
+	a, b := make([]byte, 4*len(src)), make([]byte, 4*len(src))
+	putF32(a, src)
+	copyF32(b, src)
+	if !bytes.Equal(a, b) {
+		t.Fatalf("copyF32 % x, putF32 % x", b, a)
+	}
+	copyF32(nil, nil) // empty is fine
+}
+
+func BenchmarkPrepare(b *testing.B) {
+	c := benchCheckpoint(b)
+	p, _ := Prepare(c)
+	b.SetBytes(int64(p.Size()))
+	for b.Loop() {
+		if _, err := Prepare(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,325 @@
+// Package remote implements persist.Store over the checkpoint API of a
+// playground server (package playground/server): each method is one HTTP
+// request, uploads and downloads stream, and Put's head options map to the
+// API's head preconditions:
+//
+//	PutOptions{SetHead, CheckHead, IfHead: ""}  PUT ?head=move  If-None-Match: *
+//	PutOptions{SetHead, CheckHead, IfHead: H}   PUT ?head=move  If-Match: "H"
+//	PutOptions{SetHead}                         PUT ?head=force
+//	PutOptions{CheckHead, IfHead: ...}          PUT (head kept) with the same precondition
+//
+// Status codes map to persist's errors: 404 to ErrNotExist, 412 to
+// ErrHeadMoved, 409 to ErrConflict, 401 to ErrUnauthorized.
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"playground/persist"
+)
+
+// Options configure a Store; zero fields take the defaults of NewOptions.
+type Options struct {
+	Token  string       // bearer token sent with every request; "" sends none
+	Client *http.Client // the HTTP client (its Timeout, if any, bounds whole transfers)
+}
+
+// NewOptions returns the default options: no token, http.DefaultClient.
+func NewOptions() Options { return Options{Client: http.DefaultClient} }
+
+// Store is a persist.Store over a playground server's API.
+type Store struct {
+	base *url.URL // the server's root, without a trailing slash
+	opt  Options
+}
+
+var _ persist.Store = (*Store)(nil)
+
+// New returns a Store over the server at baseURL (http(s)://HOST[:PORT][/PREFIX]).
+func New(baseURL string, opt Options) (*Store, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("remote: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("remote: base url %q: want http(s)://HOST[:PORT]", baseURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("remote: base url %q: want no query, fragment or user info", baseURL)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
+	if opt.Client == nil {
+		opt.Client = NewOptions().Client
+	}
+	return &Store{base: u, opt: opt}, nil
+}
+
+// URL returns the server's base URL.
+func (s *Store) URL() string { return s.base.String() }
+
+// RunURL returns the URL of run (BASE/api/runs/RUN), as ParseRunURL reads it.
+func (s *Store) RunURL(run string) string { return s.url("api", "runs", run) }
+
+// CheckpointURL returns the URL of one checkpoint's file.
+func (s *Store) CheckpointURL(run, id string) string {
+	return s.url("api", "runs", run, "checkpoints", id)
+}
+
+func (s *Store) url(elem ...string) string {
+	u := *s.base
+	for _, e := range elem {
+		u.Path += "/" + e
+		if u.RawPath != "" {
+			u.RawPath += "/" + url.PathEscape(e)
+		}
+	}
+	return u.String()
+}
+
+// Error is a response that is not a success; it unwraps to the persist or
+// remote error its status means, if any.
+type Error struct {
+	Method, URL string
+	Status      int
+	Message     string // the server's explanation
+	Head        string // the run's current head, on 412
+}
+
+// Error says which request failed and the server's explanation.
+func (e *Error) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	return fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, msg)
+}
+
+// Unwrap maps the status to persist.ErrNotExist, persist.ErrHeadMoved,
+// persist.ErrBadID, ErrConflict or ErrUnauthorized.
+func (e *Error) Unwrap() error {
+	switch e.Status {
+	case http.StatusNotFound:
+		return persist.ErrNotExist
+	case http.StatusPreconditionFailed:
+		return persist.ErrHeadMoved
+	case http.StatusConflict:
+		return ErrConflict
+	case http.StatusUnauthorized:
+		return ErrUnauthorized
+	case http.StatusBadRequest:
+		if strings.Contains(e.Message, "invalid id") {
+			return persist.ErrBadID
+		}
+	}
+	return nil
+}
+
+// do sends req and returns the response if its status is 2xx (or 304),
+// else an *Error built from the body.
+func (s *Store) do(req *http.Request) (*http.Response, error) {
+	if s.opt.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.opt.Token)
+	}
+	resp, err := s.opt.Client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	e := &Error{Method: req.Method, URL: req.URL.Redacted(), Status: resp.StatusCode}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var eb ErrorBody
+	if json.Unmarshal(body, &eb) == nil && eb.Error != "" {
+		e.Message, e.Head = eb.Error, eb.Head
+	} else {
+		e.Message = strings.TrimSpace(string(body))
+	}
+	return nil, e
+}
+
+// getJSON GETs u into v.
+func (s *Store) getJSON(ctx context.Context, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("GET %s: decoding the answer: %w", u, err)
+	}
+	return nil
+}
+
+// Put streams r to the server as checkpoint id of run; see the package
+// doc for how opt maps to the API.
+func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persist.PutOptions) error {
+	_, err := s.Upload(ctx, run, id, r, opt)
+	return err
+}
+
+// Upload is Put that also returns the server's answer.
+func (s *Store) Upload(ctx context.Context, run, id string, r io.Reader, opt persist.PutOptions) (*PutResult, error) {
+	if err := persist.CheckIDs(run, id); err != nil {
+		return nil, fmt.Errorf("remote: %w", err)
+	}
+	if opt.CheckHead && opt.IfHead != "" && !persist.ValidID(opt.IfHead) {
+		return nil, fmt.Errorf("remote: if-head: %w", persist.CheckIDs(opt.IfHead))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("remote: %w", err)
+	}
+	u := s.CheckpointURL(run, id)
+	switch {
+	case opt.SetHead && opt.CheckHead:
+		u += "?head=" + HeadMove
+	case opt.SetHead:
+		u += "?head=" + HeadForce
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, r)
+	if err != nil {
+		return nil, fmt.Errorf("remote: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set("Accept", "application/json")
+	if opt.CheckHead {
+		if opt.IfHead == "" {
+			req.Header.Set("If-None-Match", "*")
+		} else {
+			req.Header.Set("If-Match", strconv.Quote(opt.IfHead))
+		}
+	}
+	resp, err := s.do(req)
+	if err != nil {
+		return nil, fmt.Errorf("remote: put %s/%s: %w", run, id, err)
+	}
+	defer resp.Body.Close()
+	var res PutResult
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		return nil, fmt.Errorf("remote: put %s/%s: decoding the answer: %w", run, id, err)
+	}
+	return &res, nil
+}
+
+// Get opens a checkpoint; its bytes stream from the server as they are read.
+func (s *Store) Get(ctx context.Context, run, id string) (io.ReadCloser, error) {
+	if err := persist.CheckIDs(run, id); err != nil {
+		return nil, fmt.Errorf("remote: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.CheckpointURL(run, id), nil)
+	if err != nil {
+		return nil, fmt.Errorf("remote: %w", err)
+	}
+	resp, err := s.do(req)
+	if err != nil {
+		return nil, fmt.Errorf("remote: get %s/%s: %w", run, id, err)
+	}
+	return resp.Body, nil
+}
+
+// List returns the run's checkpoints sorted by id.
+func (s *Store) List(ctx context.Context, run string) ([]persist.Object, error) {
+	if err := persist.CheckIDs(run); err != nil {
+		return nil, fmt.Errorf("remote: %w", err)
+	}
+	var infos []CheckpointInfo
+	if err := s.getJSON(ctx, s.url("api", "runs", run, "checkpoints")+"?brief=1", &infos); err != nil {
+		return nil, fmt.Errorf("remote: list %s: %w", run, err)
+	}
+	objs := make([]persist.Object, len(infos))
+	for i, c := range infos {
+		objs[i] = persist.Object{ID: c.ID, Size: c.Size}
+	}
+	return objs, nil
+}
+
+// Checkpoints returns the run's checkpoints with what their headers say.
+func (s *Store) Checkpoints(ctx context.Context, run string) ([]CheckpointInfo, error) {
+	if err := persist.CheckIDs(run); err != nil {
+		return nil, fmt.Errorf("remote: %w", err)
+	}
+	var infos []CheckpointInfo
+	if err := s.getJSON(ctx, s.url("api", "runs", run, "checkpoints"), &infos); err != nil {
+		return nil, fmt.Errorf("remote: checkpoints %s: %w", run, err)
+	}
+	return infos, nil
+}
+
+// Delete removes a checkpoint.
+func (s *Store) Delete(ctx context.Context, run, id string) error {
+	if err := persist.CheckIDs(run, id); err != nil {
+		return fmt.Errorf("remote: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, s.CheckpointURL(run, id), nil)
+	if err != nil {
+		return fmt.Errorf("remote: %w", err)
+	}
+	resp, err := s.do(req)
+	if err != nil {
+		return fmt.Errorf("remote: delete %s/%s: %w", run, id, err)
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// Runs lists the runs that have at least one checkpoint, sorted.
+func (s *Store) Runs(ctx context.Context) ([]string, error) {
+	infos, err := s.RunInfos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]string, len(infos))
+	for i, r := range infos {
+		runs[i] = r.Run
+	}
+	return runs, nil
+}
+
+// RunInfos lists the runs with their heads and checkpoint counts.
+func (s *Store) RunInfos(ctx context.Context) ([]RunInfo, error) {
+	var infos []RunInfo
+	if err := s.getJSON(ctx, s.url("api", "runs"), &infos); err != nil {
+		return nil, fmt.Errorf("remote: runs: %w", err)
+	}
+	return infos, nil
+}
+
+// Head returns the run's head checkpoint id.
+func (s *Store) Head(ctx context.Context, run string) (string, error) {
+	if err := persist.CheckIDs(run); err != nil {
+		return "", fmt.Errorf("remote: %w", err)
+	}
+	var h HeadInfo
+	if err := s.getJSON(ctx, s.url("api", "runs", run, "head"), &h); err != nil {
+		return "", fmt.Errorf("remote: head %s: %w", run, err)
+	}
+	if err := persist.CheckIDs(h.Head); err != nil {
+		return "", fmt.Errorf("remote: head %s: the server answered %w", run, err)
+	}
+	return h.Head, nil
+}
+
+// IsHeadMoved reports whether err is a refused precondition, and the
+// run's head the server reported with it ("" if none or unknown).
+func IsHeadMoved(err error) (head string, ok bool) {
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusPreconditionFailed {
+		return e.Head, true
+	}
+	return "", errors.Is(err, persist.ErrHeadMoved)
+}
