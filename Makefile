@@ -5,7 +5,7 @@ WASMBIN := $(GOROOT)/lib/wasm
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build web test test-deps vet unit wasm-test bench clean
+.PHONY: run build web test test-deps vet unit wasm-test bench clean web-deps browser-deps browser-test bench-browser
 
 ## run: build everything, then serve the page and the checkpoint API on $(ADDR) (store ./data)
 run: build
@@ -15,13 +15,12 @@ run: build
 build: web
 	$(GO) build -o bin/playground ./cmd/playground
 
-# The page's build step; until web/build exists the server shows a placeholder page.
+## web: the page into web/dist (engine worker wasm, hashed names, .br/.gz siblings)
 web:
-	@if [ -f web/build/main.go ]; then $(GO) run ./web/build; \
-	else echo "web: no page build yet (web/build); the server will show a placeholder page"; fi
+	$(GO) run ./web/build
 
 ## test: install what the tests need, then run every test
-test: test-deps vet unit wasm-test
+test: test-deps vet unit wasm-test browser-test
 
 # Debian's PyTorch proves that checkpoints load into torch.nn.Sequential.
 test-deps:
@@ -32,14 +31,41 @@ test-deps:
 
 vet:
 	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./persist/idb/...
 	@bad=$$(gofmt -l .); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 
 unit:
 	PLAYGROUND_REQUIRE_TORCH=1 $(GO) test -count=1 ./...
 
-# The engine and the checkpoint format compiled to wasm, run under Node.
-wasm-test:
-	PATH="$(WASMBIN):$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 -short ./engine/... ./persist/...
+# The engine, the checkpoint format and the worker's session compiled to
+# wasm, run under Node; persist/idb runs the Store conformance suite on the
+# npm package fake-indexeddb.
+wasm-test: web-deps
+	PATH="$(WASMBIN):$$PATH" GOOS=js GOARCH=wasm PLAYGROUND_REQUIRE_IDB=1 \
+	  NODE_OPTIONS="--require $(CURDIR)/web/node_modules/fake-indexeddb/auto/index.js" \
+	  $(GO) test -count=1 -short ./engine/... ./persist/... ./wasm/protocol/... ./wasm/session/...
+
+# npm packages of web/package.json (pinned by web/package-lock.json).
+web-deps:
+	@command -v node >/dev/null || { echo "node is needed for the wasm and browser tests"; exit 1; }
+	@[ -f web/node_modules/playwright-core/package.json ] && [ -f web/node_modules/fake-indexeddb/package.json ] || \
+	  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+
+# Debian's Chromium, driven by playwright-core (never a downloaded browser).
+CHROMIUM ?= /usr/bin/chromium
+browser-deps: web-deps
+	@[ -x $(CHROMIUM) ] || { echo "installing chromium (Debian) for the browser tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## browser-test: the page in headless Chromium: reloads, SIGKILL, a damaged
+## checkpoint, hidden, two tabs, download/upload (web/test; a few minutes)
+browser-test: browser-deps build
+	cd web && CHROMIUM=$(CHROMIUM) node --test --test-concurrency=1 --test-reporter=spec test/*.test.mjs
+
+## bench-browser: autosave pause and overhead, navigation to the first resumed
+## step, measured in Chromium (web/test/bench.mjs)
+bench-browser: browser-deps build
+	cd web && CHROMIUM=$(CHROMIUM) node test/bench.mjs
 
 ## bench: W1-W3 on our engine (wasm under Node, native on 1 and all cores) and on
 ## TensorFlow.js (cpu, wasm) in interleaved rounds, plus checkpoint MB/s native and

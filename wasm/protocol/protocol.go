@@ -1,0 +1,315 @@
+// Package protocol is the message protocol between the page and the engine
+// worker, defined once as Go types: the worker and the UI's wasm main both
+// use them, and the plain-JS page of web/ builds the same JSON.
+//
+// On the wire every message is a structured-clone object
+// {json: string, bytes?: Uint8Array}: json is a Command (page → worker) or
+// an Event (worker → page) encoded as JSON; bytes carries a checkpoint file
+// for CmdImport and EvExport, transferred rather than copied.
+//
+// The worker answers each command with events carrying the command's Seq.
+// It posts progress a few times per second while training, never per step.
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Command types (page → worker).
+const (
+	// CmdOpen starts the session: resume the most recent run (or, with
+	// Preset, the most recent run of that preset; with Run, that run) at
+	// its newest valid checkpoint replayed up to its Mark, else start
+	// Preset/Spec afresh. Marks, Autosave, PauseAt and Autostart apply.
+	CmdOpen = "open"
+	// CmdStart starts a new run of Preset or Spec from step 0.
+	CmdStart = "start"
+	// CmdPause pauses training; the state is checkpointed and fingerprinted.
+	CmdPause = "pause"
+	// CmdResume continues training.
+	CmdResume = "resume"
+	// CmdStep trains Steps steps (default 1), then pauses.
+	CmdStep = "step"
+	// CmdReset starts a new run of the current spec from step 0.
+	CmdReset = "reset"
+	// CmdSave checkpoints the current state now; Kind "pinned" pins it.
+	CmdSave = "save"
+	// CmdHidden says the page became hidden: checkpoint now.
+	CmdHidden = "hidden"
+	// CmdRestore continues from checkpoint Run/ID: in its run if it is the
+	// run's newest, else as a fork with the same spec (runs never rewind).
+	CmdRestore = "restore"
+	// CmdFork starts a new run from checkpoint Run/ID with Spec (the same
+	// architecture and optimizer; other hyperparameters may change).
+	CmdFork = "fork"
+	// CmdList asks for every run with its checkpoints and lineage (EvRuns).
+	CmdList = "list"
+	// CmdExport asks for checkpoint Run/ID as a .safetensors file
+	// (EvExport); without ID, the current state, saved first if needed.
+	CmdExport = "export"
+	// CmdImport continues the checkpoint file in the message's bytes.
+	CmdImport = "import"
+	// CmdPin re-saves checkpoint Run/ID as pinned (kept by retention).
+	CmdPin = "pin"
+	// CmdDelete deletes checkpoint Run/ID.
+	CmdDelete = "delete"
+	// CmdTakeover takes the run's writer lock from another tab and resumes
+	// it (with the page's current Marks).
+	CmdTakeover = "takeover"
+	// CmdSettings changes Autosave and PauseAt.
+	CmdSettings = "settings"
+)
+
+var commandTypes = []string{
+	CmdOpen, CmdStart, CmdPause, CmdResume, CmdStep, CmdReset, CmdSave, CmdHidden,
+	CmdRestore, CmdFork, CmdList, CmdExport, CmdImport, CmdPin, CmdDelete,
+	CmdTakeover, CmdSettings,
+}
+
+// Command is one request from the page.
+type Command struct {
+	Type      string          `json:"type"`
+	Seq       int64           `json:"seq,omitempty"`       // echoed by the events that answer it
+	Preset    string          `json:"preset,omitempty"`    // open, start
+	Spec      json.RawMessage `json:"spec,omitempty"`      // open, start, fork: a full spec
+	Run       string          `json:"run,omitempty"`       // open, restore, fork, export, pin, delete
+	ID        string          `json:"id,omitempty"`        // checkpoint id
+	Steps     uint64          `json:"steps,omitempty"`     // step: how many (default 1)
+	PauseAt   *uint64         `json:"pauseAt,omitempty"`   // open, settings: pause exactly at this step (0 clears)
+	Autostart bool            `json:"autostart,omitempty"` // open: train right away
+	Kind      string          `json:"kind,omitempty"`      // save: autosave (default) or pinned
+	Marks     []Mark          `json:"marks,omitempty"`     // open, takeover
+	Autosave  *Autosave       `json:"autosave,omitempty"`  // open, settings
+}
+
+// Mark is the page's record that a run reached a step: written by the page
+// itself (a few bytes, so it commits even on pagehide) whenever it shows a
+// new step. Training is a pure function of (spec, seed, step), so the
+// worker recomputes the state at Step from the run's last full checkpoint.
+type Mark struct {
+	Run     string `json:"run"`
+	Step    uint64 `json:"step"`
+	Running bool   `json:"running"` // training when the mark was written
+	Time    int64  `json:"time"`    // Unix milliseconds
+}
+
+// Autosave is the checkpoint policy; zero fields leave a setting unchanged.
+type Autosave struct {
+	EverySteps  uint64 `json:"everySteps,omitempty"`  // save every N steps (0: by time only)
+	EveryMillis int64  `json:"everyMillis,omitempty"` // save after T ms of training
+	Keep        int    `json:"keep,omitempty"`        // autosaves kept per run
+	MilestoneMs int64  `json:"milestoneMs,omitempty"` // an autosave becomes a kept milestone this often (ms of training)
+}
+
+// Event types (worker → page).
+const (
+	EvReady    = "ready"    // the worker is up and takes commands; lists the presets
+	EvStatus   = "status"   // Status: what the session is doing, after every change
+	EvProgress = "progress" // Progress, a few times per second while training
+	EvSaved    = "saved"    // Saved: a checkpoint committed
+	EvResumed  = "resumed"  // Resumed: a run was restored (and replayed)
+	EvRuns     = "runs"     // Runs: the answer to CmdList
+	EvExport   = "export"   // Export, with the file in bytes
+	EvWarning  = "warning"  // Message: something went wrong but training goes on
+	EvError    = "error"    // Message: a command failed
+)
+
+// Session phases in Status.Phase.
+const (
+	PhaseIdle      = "idle"      // no run
+	PhaseLoading   = "loading"   // reading checkpoints
+	PhaseReplaying = "replaying" // recomputing steps after the last checkpoint
+	PhaseRunning   = "running"
+	PhasePaused    = "paused"
+	PhaseLocked    = "locked" // another tab trains this run; CmdTakeover takes it
+	PhaseLost      = "lost"   // another tab took this run over
+)
+
+// Event is one message from the worker; Type says which field is set.
+type Event struct {
+	Type     string    `json:"type"`
+	Seq      int64     `json:"seq,omitempty"`
+	Status   *Status   `json:"status,omitempty"`
+	Progress *Progress `json:"progress,omitempty"`
+	Saved    *Saved    `json:"saved,omitempty"`
+	Resumed  *Resumed  `json:"resumed,omitempty"`
+	Runs     []RunInfo `json:"runs,omitempty"`
+	Export   *Export   `json:"export,omitempty"`
+	Message  string    `json:"message,omitempty"` // warning, error
+	Presets  []string  `json:"presets,omitempty"` // ready: the built-in presets
+}
+
+// Status is the session's state.
+type Status struct {
+	Phase       string          `json:"phase"`
+	Run         string          `json:"run,omitempty"`
+	Name        string          `json:"name,omitempty"` // the spec's name (preset)
+	Spec        json.RawMessage `json:"spec,omitempty"`
+	Step        uint64          `json:"step"`
+	Epoch       int             `json:"epoch"`
+	Owner       bool            `json:"owner"`                 // this tab holds the run's writer lock
+	Fingerprint string          `json:"fingerprint,omitempty"` // when paused: as `playground ckpt inspect` prints it
+	PauseAt     uint64          `json:"pauseAt,omitempty"`
+	Autosave    Autosave        `json:"autosave"`
+}
+
+// Progress reports training since the last Progress.
+type Progress struct {
+	Run         string   `json:"run"`
+	Step        uint64   `json:"step"`
+	Epoch       int      `json:"epoch"`
+	Batch       int      `json:"batch"`
+	Loss        *float64 `json:"loss,omitempty"`     // mean training loss over the steps since the last report (nil if not finite)
+	TestLoss    *float64 `json:"testLoss,omitempty"` // latest evaluation on the test split
+	Accuracy    *float64 `json:"accuracy,omitempty"` // test accuracy (classification only)
+	EvalStep    uint64   `json:"evalStep,omitempty"` // step of that evaluation
+	StepsPerSec float64  `json:"stepsPerSec"`
+}
+
+// Checkpoint describes one stored checkpoint.
+type Checkpoint struct {
+	Run       string `json:"run"`
+	ID        string `json:"id"`
+	Step      uint64 `json:"step"`
+	Epoch     int    `json:"epoch"`
+	Kind      string `json:"kind"`
+	Size      int64  `json:"size"`
+	Created   string `json:"created,omitempty"` // RFC 3339
+	Parent    string `json:"parent,omitempty"`
+	ParentRun string `json:"parentRun,omitempty"`
+	Error     string `json:"error,omitempty"` // header unreadable: why
+}
+
+// Saved reports a committed checkpoint and what retention deleted.
+type Saved struct {
+	Checkpoint
+	Millis      float64  `json:"millis"`      // snapshot to commit
+	PauseMillis float64  `json:"pauseMillis"` // time the training thread spent on this save
+	Deleted     []string `json:"deleted,omitempty"`
+}
+
+// Resumed reports a restored run: the checkpoint it started from, and the
+// steps recomputed from there to the page's mark.
+type Resumed struct {
+	Run      string    `json:"run"`
+	Step     uint64    `json:"step"`     // where training continues
+	From     uint64    `json:"from"`     // step of the checkpoint restored
+	FromID   string    `json:"fromId"`   // its id
+	Replayed uint64    `json:"replayed"` // Step - From
+	Millis   float64   `json:"millis"`   // open to resumed
+	Skipped  []Skipped `json:"skipped,omitempty"`
+}
+
+// Skipped is a damaged checkpoint passed over on resume.
+type Skipped struct {
+	ID    string `json:"id"`
+	Step  uint64 `json:"step"`
+	Error string `json:"error"`
+}
+
+// RunInfo is one run with its lineage and checkpoints (oldest first).
+type RunInfo struct {
+	Run         string       `json:"run"`
+	Name        string       `json:"name,omitempty"`
+	Head        string       `json:"head,omitempty"`
+	ParentRun   string       `json:"parentRun,omitempty"` // the run it was forked from
+	Parent      string       `json:"parent,omitempty"`    // the checkpoint it was forked from
+	Checkpoints []Checkpoint `json:"checkpoints"`
+}
+
+// Export names the file sent in the message's bytes.
+type Export struct {
+	Run      string `json:"run"`
+	ID       string `json:"id"`
+	Step     uint64 `json:"step"`
+	Filename string `json:"filename"`
+}
+
+// ErrProtocol marks a message that is not a valid command or event.
+var ErrProtocol = errors.New("protocol")
+
+// DecodeCommand parses and checks a command.
+func DecodeCommand(b []byte) (Command, error) {
+	var c Command
+	if err := strictUnmarshal(b, &c); err != nil {
+		return Command{}, fmt.Errorf("%w: command: %v", ErrProtocol, err)
+	}
+	if err := c.Validate(); err != nil {
+		return Command{}, err
+	}
+	return c, nil
+}
+
+// Validate checks the command's type and the fields it needs.
+func (c Command) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrProtocol, c.Type, fmt.Sprintf(format, a...))
+	}
+	if !slices.Contains(commandTypes, c.Type) {
+		return fmt.Errorf("%w: unknown command type %q", ErrProtocol, c.Type)
+	}
+	switch c.Type {
+	case CmdRestore, CmdFork, CmdPin, CmdDelete:
+		if c.Run == "" || c.ID == "" {
+			return bad("needs run and id")
+		}
+	case CmdStart:
+		if (c.Preset == "") == (len(c.Spec) == 0) {
+			return bad("needs exactly one of preset and spec")
+		}
+	case CmdSave:
+		if c.Kind != "" && c.Kind != "autosave" && c.Kind != "pinned" {
+			return bad("kind %q (want autosave or pinned)", c.Kind)
+		}
+	}
+	if a := c.Autosave; a != nil && (a.EveryMillis < 0 || a.Keep < 0 || a.MilestoneMs < 0) {
+		return bad("negative autosave setting")
+	}
+	return nil
+}
+
+// Encode returns the JSON of a command or an event.
+func Encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // the types are plain data; a NaN would be a bug
+	}
+	return b
+}
+
+// DecodeEvent parses an event.
+func DecodeEvent(b []byte) (Event, error) {
+	var e Event
+	if err := strictUnmarshal(b, &e); err != nil {
+		return Event{}, fmt.Errorf("%w: event: %v", ErrProtocol, err)
+	}
+	if e.Type == "" {
+		return Event{}, fmt.Errorf("%w: event without a type", ErrProtocol)
+	}
+	return e, nil
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data")
+	}
+	return nil
+}
+
+// Float returns a pointer to v, or nil for NaN or an infinity (JSON has
+// neither).
+func Float(v float64) *float64 {
+	if v != v || v > 1e308 || v < -1e308 {
+		return nil
+	}
+	return &v
+}

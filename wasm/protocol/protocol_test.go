@@ -1,0 +1,62 @@
+package protocol
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestDecodeCommand(t *testing.T) {
+	good := []string{
+		`{"type":"open","preset":"circle-sgd","autostart":true,"pauseAt":5000,"marks":[{"run":"r-1","step":12,"running":true,"time":1}]}`,
+		`{"type":"pause","seq":3}`,
+		`{"type":"start","spec":{"seed":1}}`,
+		`{"type":"fork","run":"r","id":"000000000001-aaaaaaaa","spec":{}}`,
+		`{"type":"save","kind":"pinned"}`,
+		`{"type":"settings","autosave":{"everyMillis":500,"keep":3},"pauseAt":0}`,
+	}
+	for _, s := range good {
+		c, err := DecodeCommand([]byte(s))
+		if err != nil {
+			t.Errorf("%s: %v", s, err)
+			continue
+		}
+		if c2, err := DecodeCommand(Encode(c)); err != nil || c2.Type != c.Type {
+			t.Errorf("%s does not round-trip: %v", s, err)
+		}
+	}
+	bad := map[string]string{
+		`{"type":"nope"}`:                            "unknown command",
+		`{"type":"pause","extra":1}`:                 "unknown field",
+		`{"type":"restore","run":"r"}`:               "needs run and id",
+		`{"type":"start"}`:                           "exactly one of preset and spec",
+		`{"type":"save","kind":"final"}`:             "kind",
+		`{"type":"settings","autosave":{"keep":-1}}`: "negative",
+		`{"type":"pause"} {}`:                        "trailing",
+		`[`:                                          "command",
+	}
+	for s, want := range bad {
+		_, err := DecodeCommand([]byte(s))
+		if !errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want ErrProtocol mentioning %q", s, err, want)
+		}
+	}
+}
+
+func TestEventRoundTrip(t *testing.T) {
+	ev := Event{Type: EvProgress, Progress: &Progress{Run: "r", Step: 7, Loss: Float(math.NaN()), TestLoss: Float(0.5), StepsPerSec: 1e4}}
+	got, err := DecodeEvent(Encode(ev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Progress.Step != 7 || got.Progress.Loss != nil || *got.Progress.TestLoss != 0.5 {
+		t.Errorf("got %+v", got.Progress)
+	}
+	if _, err := DecodeEvent([]byte(`{}`)); err == nil {
+		t.Error("event without type accepted")
+	}
+	if Float(math.Inf(1)) != nil || Float(math.Inf(-1)) != nil {
+		t.Error("Float kept an infinity")
+	}
+}

@@ -1,0 +1,7 @@
+//go:build !js
+
+package session
+
+import "runtime"
+
+func defaultYield() { runtime.Gosched() }

@@ -1,0 +1,181 @@
+//go:build js && wasm
+
+// Command worker is the engine worker: the training session of
+// wasm/session, running in a dedicated Web Worker, checkpointing to
+// IndexedDB (persist/idb), hashing with WebCrypto and holding one Web Lock
+// per run it writes. web/worker.js loads it and provides the small JS
+// bridge `self.pg` it uses (message queue, yield, digest, locks).
+//
+// The same program also runs as the "writer" worker, which the engine
+// worker starts: the engine's Store reads IndexedDB itself but hands each
+// Put (a whole checkpoint) to the writer, so serializing it into
+// IndexedDB costs the training thread only one copy.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"syscall/js"
+
+	"playground/engine"
+	"playground/persist/idb"
+	"playground/wasm/protocol"
+	"playground/wasm/session"
+)
+
+const lockPrefix = "playground-run:"
+
+var (
+	uint8Array = js.Global().Get("Uint8Array")
+	bridge     = js.Global().Get("pg")
+)
+
+func main() {
+	if bridge.Get("role").String() == "writer" {
+		runWriter()
+		return
+	}
+	ctx := context.Background()
+	inbox := session.NewInbox()
+	// Collect less often: every collection stops the only thread, training
+	// included, and a browser tab can spare the memory.
+	debug.SetGCPercent(400)
+
+	// Callbacks only queue work: a goroutine does it (a blocked callback
+	// would stall the worker's event loop).
+	bridge.Set("handler", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		inbox.Push(decode(args[0]))
+		return nil
+	}))
+	queued := bridge.Get("queue")
+	for i := range queued.Length() {
+		inbox.Push(decode(queued.Index(i)))
+	}
+	bridge.Set("queue", js.Global().Get("Array").New())
+	bridge.Set("lost", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		inbox.Push(session.Input{Lost: strings.TrimPrefix(args[0].String(), lockPrefix)})
+		return nil
+	}))
+	resumed := make(chan struct{}, 1)
+	bridge.Set("resume", js.FuncOf(func(js.Value, []js.Value) any {
+		select {
+		case resumed <- struct{}{}:
+		default:
+		}
+		return nil
+	}))
+
+	store, err := idb.Open(ctx, idb.NewOptions())
+	if err != nil {
+		post(protocol.Event{Type: protocol.EvError, Message: fmt.Sprintf("cannot open browser storage: %v", err)}, nil)
+		return
+	}
+	env := session.Env{
+		Store: offloadStore{store},
+		Emit:  post,
+		Sum:   webSum,
+		Locks: webLocks{},
+		Yield: func() {
+			bridge.Call("yield")
+			<-resumed
+		},
+		IsQuota: func(err error) bool { return errors.Is(err, idb.ErrQuota) },
+	}
+	s := session.New(env, session.NewOptions(), inbox)
+	post(protocol.Event{Type: protocol.EvReady, Presets: engine.PresetNames()}, nil)
+	s.Run(ctx)
+}
+
+// decode turns a message {json, bytes?} into a session input.
+func decode(msg js.Value) session.Input {
+	if msg.Type() != js.TypeObject || msg.Get("json").Type() != js.TypeString {
+		return session.Input{Err: fmt.Errorf("%w: message is not {json, bytes}", protocol.ErrProtocol)}
+	}
+	c, err := protocol.DecodeCommand([]byte(msg.Get("json").String()))
+	if err != nil {
+		return session.Input{Err: err}
+	}
+	in := session.Input{Cmd: c}
+	if b := msg.Get("bytes"); b.Truthy() {
+		if !b.InstanceOf(uint8Array) {
+			return session.Input{Err: fmt.Errorf("%w: bytes is not a Uint8Array", protocol.ErrProtocol)}
+		}
+		in.Data = make([]byte, b.Length())
+		js.CopyBytesToGo(in.Data, b)
+	}
+	return in
+}
+
+// post sends an event, transferring the file's buffer when there is one.
+func post(ev protocol.Event, data []byte) {
+	msg := js.Global().Get("Object").New()
+	msg.Set("json", string(protocol.Encode(ev)))
+	if data == nil {
+		js.Global().Call("postMessage", msg)
+		return
+	}
+	u := uint8Array.New(len(data))
+	js.CopyBytesToJS(u, data)
+	msg.Set("bytes", u)
+	js.Global().Call("postMessage", msg, []any{u.Get("buffer")})
+}
+
+// await blocks the calling goroutine (never a callback) until p settles.
+func await(p js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	then := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		ch <- result{v: a[0]}
+		return nil
+	})
+	catch := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		ch <- result{err: js.Error{Value: a[0]}}
+		return nil
+	})
+	p.Call("then", then, catch)
+	r := <-ch
+	then.Release()
+	catch.Release()
+	return r.v, r.err
+}
+
+// hashBuf is reused across saves: digest copies its input when called.
+var hashBuf = js.Undefined()
+
+// webSum hashes with WebCrypto, off the training thread: only the copy
+// into JS happens here.
+func webSum(header, data []byte) ([]byte, error) {
+	n := len(header) + len(data)
+	if hashBuf.IsUndefined() || hashBuf.Length() != n {
+		hashBuf = uint8Array.New(n)
+	}
+	u := hashBuf
+	js.CopyBytesToJS(u, header)
+	js.CopyBytesToJS(u.Call("subarray", len(header)), data)
+	v, err := await(bridge.Call("digest", u))
+	if err != nil {
+		return nil, fmt.Errorf("webcrypto: %w", err)
+	}
+	out := make([]byte, v.Length())
+	js.CopyBytesToGo(out, v)
+	return out, nil
+}
+
+// webLocks is session.Locker on the Web Locks API (via the bridge).
+type webLocks struct{}
+
+func (webLocks) Acquire(_ context.Context, run string, steal bool) (bool, error) {
+	v, err := await(bridge.Call("lock", lockPrefix+run, steal))
+	if err != nil {
+		return false, err
+	}
+	return v.Bool(), nil
+}
+
+func (webLocks) Release(run string) { bridge.Call("unlock", lockPrefix+run) }

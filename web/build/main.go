@@ -1,0 +1,198 @@
+// Command build builds the page into web/dist: it compiles the engine
+// worker to wasm, copies Go's wasm_exec.js and the static files of web/,
+// names every file but index.html by a hash of its content (so a server
+// can cache them forever), rewrites the references between them, and
+// writes .br and .gz siblings of each.
+//
+//	go run ./web/build [-src web] [-out web/dist]
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/andybalholm/brotli"
+)
+
+// keep names the files of the output folder that are not build output.
+var keep = map[string]bool{"README.md": true}
+
+func main() {
+	src := flag.String("src", "web", "folder of index.html, app.js, worker.js, style.css")
+	out := flag.String("out", "web/dist", "output folder (its previous build output is removed)")
+	flag.Parse()
+	if err := build(*src, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "build:", err)
+		os.Exit(1)
+	}
+}
+
+// asset is one output file.
+type asset struct {
+	name string // logical name, as the sources refer to it
+	data []byte
+	hash bool // content-hashed name
+}
+
+func (a *asset) outName() string {
+	if !a.hash {
+		return a.name
+	}
+	sum := sha256.Sum256(a.data)
+	ext := filepath.Ext(a.name)
+	if strings.HasSuffix(a.name, ".tar.gz") {
+		ext = ".tar.gz"
+	}
+	return strings.TrimSuffix(a.name, ext) + "." + hex.EncodeToString(sum[:5]) + ext
+}
+
+func build(src, out string) error {
+	tmp, err := os.MkdirTemp("", "playground-web")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	wasm := filepath.Join(tmp, "worker.wasm")
+	gobin := os.Getenv("GO")
+	if gobin == "" {
+		gobin = "go"
+	}
+	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", wasm, "./wasm/worker")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("compiling the worker: %w", err)
+	}
+
+	read := func(path string) ([]byte, error) { return os.ReadFile(path) }
+	files := map[string]*asset{}
+	add := func(name, path string, hash bool) error {
+		b, err := read(path)
+		if err != nil {
+			return err
+		}
+		files[name] = &asset{name: name, data: b, hash: hash}
+		return nil
+	}
+	if err := add("worker.wasm", wasm, true); err != nil {
+		return err
+	}
+	if err := add("wasm_exec.js", filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"), true); err != nil {
+		return err
+	}
+	for _, n := range []string{"worker.js", "app.js", "style.css"} {
+		if err := add(n, filepath.Join(src, n), true); err != nil {
+			return err
+		}
+	}
+	if err := add("index.html", filepath.Join(src, "index.html"), false); err != nil {
+		return err
+	}
+
+	// Leaves first, so each file's hash covers the hashed names it refers to.
+	order := [][2]string{
+		{"worker.js", "wasm_exec.js"}, {"worker.js", "worker.wasm"},
+		{"app.js", "worker.js"},
+		{"index.html", "app.js"}, {"index.html", "style.css"},
+	}
+	for _, o := range order {
+		from, to := files[o[0]], files[o[1]]
+		var err error
+		if from.data, err = rewrite(from.data, to.name, to.outName(), o[0]); err != nil {
+			return err
+		}
+	}
+
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	old, err := os.ReadDir(out)
+	if err != nil {
+		return err
+	}
+	for _, e := range old {
+		if !keep[e.Name()] && !e.IsDir() {
+			if err := os.Remove(filepath.Join(out, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		a := files[n]
+		name := a.outName()
+		if err := writeAll(filepath.Join(out, name), a.data); err != nil {
+			return err
+		}
+		fmt.Printf("%-28s %8d bytes  %s\n", name, len(a.data), sizes(out, name))
+	}
+	return nil
+}
+
+// rewrite replaces the quoted references to name in b; it fails if there
+// is none, so a renamed file cannot go unnoticed.
+func rewrite(b []byte, name, to, in string) ([]byte, error) {
+	n := 0
+	for _, q := range []string{`"`, `'`} {
+		for _, prefix := range []string{"", "./"} {
+			old := []byte(q + prefix + name + q)
+			n += bytes.Count(b, old)
+			b = bytes.ReplaceAll(b, old, []byte(q+to+q))
+		}
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%s does not refer to %s", in, name)
+	}
+	return b, nil
+}
+
+// writeAll writes data and its .gz and .br siblings (when smaller).
+func writeAll(path string, data []byte) error {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return err
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(data)
+	zw.Close()
+	var br bytes.Buffer
+	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
+	bw.Write(data)
+	bw.Close()
+	for _, c := range []struct {
+		ext string
+		b   []byte
+	}{{".gz", gz.Bytes()}, {".br", br.Bytes()}} {
+		if len(c.b) >= len(data) {
+			continue
+		}
+		if err := os.WriteFile(path+c.ext, c.b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sizes(dir, name string) string {
+	var parts []string
+	for _, ext := range []string{".br", ".gz"} {
+		if fi, err := os.Stat(filepath.Join(dir, name+ext)); err == nil {
+			parts = append(parts, fmt.Sprintf("%s %d", ext, fi.Size()))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

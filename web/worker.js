@@ -1,0 +1,115 @@
+// Engine worker bootstrap: loads Go's wasm_exec.js and the engine
+// (wasm/worker), and provides `self.pg`, the small bridge the Go side uses.
+// Messages that arrive before Go installs its handler are queued.
+//
+// The same script runs a second, nested worker named "writer" (the same
+// wasm, in writer mode): it commits checkpoints to IndexedDB, so the
+// structured clone of a multi-MB value happens off the training thread.
+// The engine compiles the wasm once and hands the module to the writer.
+'use strict';
+importScripts('wasm_exec.js');
+
+const pg = (self.pg = {
+  role: self.name === 'writer' ? 'writer' : 'engine',
+  queue: [],
+  handler: null, // set by Go: (message) => void
+  resume: null, // set by Go: called when a yield comes back
+  lost: null, // set by Go: (lockName) => void, a lock was stolen
+});
+const go = new Go();
+const failed = (err) => postMessage({ json: JSON.stringify({ type: 'error', message: 'engine failed to start: ' + err }) });
+
+if (pg.role === 'writer') {
+  self.onmessage = (e) => {
+    if (e.data && e.data.module) {
+      WebAssembly.instantiate(e.data.module, go.importObject).then((inst) => go.run(inst), failed);
+      return;
+    }
+    pg.handler ? pg.handler(e.data) : pg.queue.push(e.data);
+  };
+} else {
+  self.onmessage = (e) => (pg.handler ? pg.handler(e.data) : pg.queue.push(e.data));
+  const module = WebAssembly.compileStreaming(fetch('worker.wasm'));
+  module.then((m) => WebAssembly.instantiate(m, go.importObject)).then((inst) => go.run(inst), failed);
+
+  // putRemote(request, bytes) runs a write (put or delete) in the writer
+  // worker and resolves to {kind, message} (kind "" on success,
+  // "unavailable" when there is no writer: the caller then writes itself).
+  // The writer starts at the first write, so it does not compete with a
+  // resume for the CPU.
+  let writer = null;
+  let ready = null;
+  const pending = new Map();
+  let nextID = 0;
+  const startWriter = () => {
+    try {
+      writer = new Worker(self.location.href, { name: 'writer' });
+    } catch {
+      return Promise.resolve(false);
+    }
+    const p = new Promise((resolve) => {
+      writer.onerror = () => resolve(false);
+      writer.onmessage = (e) => {
+        if (e.data === 'ready') resolve(true);
+        else if (e.data === 'failed') resolve(false);
+        else {
+          const done = pending.get(e.data.id);
+          pending.delete(e.data.id);
+          if (done) done(e.data);
+        }
+      };
+      setTimeout(() => resolve(false), 15000);
+    });
+    module.then((m) => writer.postMessage({ module: m }), () => {});
+    return p;
+  };
+  pg.putRemote = (request, bytes) =>
+    (ready ??= startWriter()).then(
+      (ok) =>
+        new Promise((resolve) => {
+          if (!ok) return resolve({ kind: 'unavailable' });
+          const id = ++nextID;
+          pending.set(id, resolve);
+          writer.postMessage({ id, request, bytes }, bytes ? [bytes.buffer] : []);
+        }),
+    );
+}
+
+// yield lets the worker's event loop run (messages, IndexedDB, promises)
+// between training slices; a MessageChannel task is not clamped like
+// setTimeout's.
+const channel = new MessageChannel();
+channel.port1.onmessage = () => pg.resume();
+pg.yield = () => channel.port2.postMessage(0);
+
+// digest is WebCrypto's SHA-256: it copies the bytes now and hashes on
+// another thread.
+pg.digest = (bytes) => crypto.subtle.digest('SHA-256', bytes).then((b) => new Uint8Array(b));
+
+// One Web Lock per run: held until unlock, or until another tab steals it
+// (then pg.lost tells Go).
+const held = new Map();
+pg.lock = (name, steal) =>
+  new Promise((resolve, reject) => {
+    if (!self.navigator.locks) return resolve(true); // no Web Locks: one tab assumed
+    const options = steal ? { steal: true } : { ifAvailable: true };
+    navigator.locks
+      .request(name, options, (lock) => {
+        if (!lock) return resolve(false);
+        resolve(true);
+        return new Promise((release) => held.set(name, release));
+      })
+      .catch((err) => {
+        if (err && err.name === 'AbortError' && held.has(name)) {
+          held.delete(name);
+          if (pg.lost) pg.lost(name);
+          return;
+        }
+        reject(err);
+      });
+  });
+pg.unlock = (name) => {
+  const release = held.get(name);
+  held.delete(name);
+  if (release) release();
+};
