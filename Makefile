@@ -5,7 +5,7 @@ WASMBIN := $(GOROOT)/lib/wasm
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build web test test-deps vet unit wasm-test bench clean web-deps browser-deps browser-test bench-browser
+.PHONY: run build web test test-deps vet unit wasm-test bench clean web-deps browser-deps browser-test bench-browser workers-deps
 
 ## run: build everything, then serve the page and the checkpoint API on $(ADDR) (store ./data)
 run: build
@@ -20,7 +20,7 @@ web:
 	$(GO) run ./web/build
 
 ## test: install what the tests need, then run every test
-test: test-deps vet unit wasm-test browser-test
+test: test-deps workers-deps vet unit wasm-test browser-test
 
 # Debian's PyTorch proves that checkpoints load into torch.nn.Sequential.
 test-deps:
@@ -31,7 +31,7 @@ test-deps:
 
 vet:
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./persist/idb/...
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./persist/idb/... ./persist/r2/... ./server/workers
 	@bad=$$(gofmt -l .); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 
 unit:
@@ -50,6 +50,13 @@ web-deps:
 	@command -v node >/dev/null || { echo "node is needed for the wasm and browser tests"; exit 1; }
 	@[ -f web/node_modules/playwright-core/package.json ] && [ -f web/node_modules/fake-indexeddb/package.json ] || \
 	  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+
+# wrangler (server/workers/package.json, pinned by its package-lock.json) for
+# the Cloudflare Workers test of `unit` (go test ./server/workers).
+workers-deps:
+	@command -v node >/dev/null || { echo "node is needed for the Workers test"; exit 1; }
+	@[ -x server/workers/node_modules/.bin/wrangler ] || \
+	  (cd server/workers && npm ci --no-audit --no-fund --loglevel=error)
 
 # Debian's Chromium, driven by playwright-core (never a downloaded browser).
 CHROMIUM ?= /usr/bin/chromium
