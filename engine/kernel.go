@@ -3,6 +3,7 @@ package engine
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Matrix products. Every output element C[i][j] = Σ_p A[i][p]·B[p][j] is
@@ -11,10 +12,23 @@ import (
 // product rounded to float32 before it is added (so no FMA can form).
 // Blocking only changes which elements are computed together, never the
 // order inside one element: register tiles of 4 rows × 2 columns, packed
-// panels, the layout of A and B, and any split of the rows of C over
-// goroutines all give the same bits. Panels are padded with zeros to whole
-// tiles and to a multiple of 4 in k; a padded product is +0·+0 = +0, and
-// adding +0 to a sum that started at +0 never changes it.
+// panels, the layout of A and B, computing Cᵀ instead of C, and any split
+// of the tiles over goroutines all give the same bits (TestMatMulBits-
+// MatchReference). Packed panels are padded with zeros to whole tiles and
+// to a multiple of 4 in k; a padded product is +0·+0 = +0, and adding +0 to
+// a sum that started at +0 never changes it.
+//
+// Three paths, by size (the choice changes speed, never bits):
+//   - matrix-vector products (one row or column of C): gemv, four sums at once;
+//   - small products (the playground's nets): the direct kernels of
+//     kernel_direct.go read A and B where they lie, one per layout;
+//   - large products: A and B are packed into panels that kernel42, the
+//     micro-kernel, streams through; natively the tiles are split over
+//     goroutines.
+// On wasm every taken branch and loop back-edge is an indirect jump through
+// the function's jump table, so the kernels do as much as they can per
+// iteration: 4 × 2 tiles (8 accumulators, within the 16 float registers of
+// Go's wasm port) and four steps of p per iteration.
 
 const (
 	tileM = 4 // rows of C per register tile
@@ -23,7 +37,7 @@ const (
 
 	// parallelMACs is the size (m·n·k) from which a product is split over
 	// goroutines; below it the fan-out costs more than it saves.
-	parallelMACs = 1 << 16
+	parallelMACs = 1 << 17
 
 	// packMACs is the size (m·n·k) from which packing pays for itself.
 	packMACs = 1 << 14
@@ -35,17 +49,16 @@ type view struct {
 	rs, cs int
 }
 
-// MatMul multiplies matrices, reusing its packing scratch between calls.
-// With Workers > 1 it splits the rows of large products over that many
-// goroutines; the bits never depend on Workers. The zero value is ready to
-// use and single-threaded.
+// MatMul multiplies matrices, reusing its scratch between calls. With
+// Workers > 1 it splits the tiles of large products (by rows or by columns
+// of C) over that many goroutines; the bits never depend on Workers. The
+// zero value is ready to use and single-threaded.
 type MatMul struct {
 	// Workers is the number of goroutines for large products (<= 1: the
 	// calling goroutine only). Goroutines give no parallelism on js/wasm.
 	Workers int
 
-	bp []float32   // packed B
-	ap [][]float32 // packed A, one buffer per worker
+	ap, bp []float32 // packed panels of A and B
 
 	edgeA, edgeB, edgeC []float32 // zero-padded edge tiles of direct
 }
@@ -82,74 +95,124 @@ func (mm *MatMul) gemm(c []float32, a, b view, m, n, k int) {
 		mm.direct(c, a, b, m, n, k)
 		return
 	}
-	kp := (k + tileK - 1) &^ (tileK - 1)
-	panelsN := (n + tileN - 1) / tileN
-	panelsM := (m + tileM - 1) / tileM
-	mm.bp = grow(mm.bp, panelsN*tileN*kp)
-	for jp := 0; jp < panelsN; jp++ {
-		packB(mm.bp[jp*tileN*kp:(jp+1)*tileN*kp], b, jp*tileN, min(tileN, n-jp*tileN), k)
-	}
+	g := packed{c: c, a: a, b: b, m: m, n: n, k: k, kp: (k + tileK - 1) &^ (tileK - 1),
+		panelsM: (m + tileM - 1) / tileM, panelsN: (n + tileN - 1) / tileN}
+	mm.ap = grow(mm.ap, g.panelsM*tileM*g.kp)
+	mm.bp = grow(mm.bp, g.panelsN*tileN*g.kp)
+	g.ap, g.bp = mm.ap, mm.bp
 	w := 1
 	if mm.Workers > 1 && m*n*k >= parallelMACs {
-		w = min(mm.Workers, panelsM)
+		w = min(mm.Workers, g.split())
 	}
-	for len(mm.ap) < w {
-		mm.ap = append(mm.ap, nil)
+	// The operand shared by every share of the work is packed first; each
+	// share packs its own panels of the other.
+	if g.byCols() {
+		g.packA(0, g.panelsM)
+	} else {
+		g.packB(0, g.panelsN)
 	}
 	if w == 1 {
-		mm.ap[0] = mm.panels(mm.ap[0], c, a, m, n, k, kp, 0, panelsM)
+		g.share(0, g.split())
 		return
 	}
-	mm.fanOut(w, c, a, m, n, k, kp, panelsM)
+	g.parallel(w)
 }
 
-// fanOut splits the row panels of C over w goroutines. (A function of its
-// own, so that the single-threaded path allocates no closure.)
-func (mm *MatMul) fanOut(w int, c []float32, a view, m, n, k, kp, panelsM int) {
-	var wg sync.WaitGroup
-	for t := 0; t < w; t++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			mm.ap[t] = mm.panels(mm.ap[t], c, a, m, n, k, kp, t*panelsM/w, (t+1)*panelsM/w)
-		}()
-	}
-	wg.Wait()
+// packed is one product through packed panels of A and B.
+type packed struct {
+	c                []float32
+	a, b             view
+	m, n, k, kp      int
+	panelsM, panelsN int
+	ap, bp           []float32 // the packed panels, kp × 4 of A and kp × 2 of B each
 }
 
-// panels computes the row panels [p0, p1) of C, packing their rows of A
-// into ap (grown as needed and returned).
-func (mm *MatMul) panels(ap, c []float32, a view, m, n, k, kp, p0, p1 int) []float32 {
-	ap = grow(ap, (p1-p0)*tileM*kp)
-	for ip := p0; ip < p1; ip++ {
-		i := ip * tileM
-		packA(ap[(ip-p0)*tileM*kp:(ip-p0+1)*tileM*kp], a, i, min(tileM, m-i), k)
+// byCols reports whether the work is split by column panels of C (else by
+// row panels): whichever there are more of.
+func (g *packed) byCols() bool { return g.panelsN >= g.panelsM }
+
+// split is the number of panels the work is split by.
+func (g *packed) split() int { return max(g.panelsM, g.panelsN) }
+
+// parallel computes the shares on w goroutines that take chunks of them in
+// turn, so that one that gets less of a core does less of the work. Which
+// goroutine computes a tile never changes how. (A function of its own, so
+// that only this path moves g to the heap.)
+func (g packed) parallel(w int) {
+	parallelChunks(w, g.split(), g.share)
+}
+
+// share packs its panels of the unshared operand and computes the tiles of
+// C in the column panels [lo, hi) (or row panels, see byCols), each B panel
+// for all its rows at once, while it is in the nearest cache.
+func (g *packed) share(lo, hi int) {
+	i0, i1, j0, j1 := 0, g.panelsM, lo, hi
+	if g.byCols() {
+		g.packB(lo, hi)
+	} else {
+		g.packA(lo, hi)
+		i0, i1, j0, j1 = lo, hi, 0, g.panelsN
 	}
-	panelsN := (n + tileN - 1) / tileN
-	for jp := 0; jp < panelsN; jp++ {
+	m, n, kp, c := g.m, g.n, g.kp, g.c
+	for jp := j0; jp < j1; jp++ {
 		j := jp * tileN
-		bp := mm.bp[jp*tileN*kp : (jp+1)*tileN*kp]
-		for ip := p0; ip < p1; ip++ {
+		bp := g.bp[jp*tileN*kp : (jp+1)*tileN*kp]
+		for ip := i0; ip < i1; ip++ {
 			i := ip * tileM
-			c00, c01, c10, c11, c20, c21, c30, c31 := kernel42(ap[(ip-p0)*tileM*kp:(ip-p0+1)*tileM*kp], bp)
+			c00, c01, c10, c11, c20, c21, c30, c31 := kernel42(g.ap[ip*tileM*kp:(ip+1)*tileM*kp], bp)
 			if i+tileM <= m && j+tileN <= n {
-				r := c[i*n+j : i*n+j+2]
-				r[0], r[1] = c00, c01
-				r = c[(i+1)*n+j : (i+1)*n+j+2]
-				r[0], r[1] = c10, c11
-				r = c[(i+2)*n+j : (i+2)*n+j+2]
-				r[0], r[1] = c20, c21
-				r = c[(i+3)*n+j : (i+3)*n+j+2]
-				r[0], r[1] = c30, c31
+				store42(c[i*n+j:], n, 1, c00, c01, c10, c11, c20, c21, c30, c31)
 				continue
 			}
-			t := [tileM][tileN]float32{{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}}
+			tile := [tileM][tileN]float32{{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}}
 			for r := 0; r < min(tileM, m-i); r++ {
-				copy(c[(i+r)*n+j:(i+r)*n+min(j+tileN, n)], t[r][:])
+				copy(c[(i+r)*n+j:(i+r)*n+min(j+tileN, n)], tile[r][:])
 			}
 		}
 	}
-	return ap
+}
+
+// packA packs the row panels [lo, hi) of A.
+func (g *packed) packA(lo, hi int) {
+	for ip := lo; ip < hi; ip++ {
+		i := ip * tileM
+		packA(g.ap[ip*tileM*g.kp:(ip+1)*tileM*g.kp], g.a, i, min(tileM, g.m-i), g.k)
+	}
+}
+
+// packB packs the column panels [lo, hi) of B.
+func (g *packed) packB(lo, hi int) {
+	for jp := lo; jp < hi; jp++ {
+		j := jp * tileN
+		packB(g.bp[jp*tileN*g.kp:(jp+1)*tileN*g.kp], g.b, j, min(tileN, g.n-j), g.k)
+	}
+}
+
+// parallelChunks runs f over [0, total) in chunks, about eight per
+// goroutine, that w goroutines (the caller and w-1 others) take in turn;
+// it returns when all are done.
+func parallelChunks(w, total int, f func(lo, hi int)) {
+	chunk := max(1, total/(8*w))
+	var next atomic.Int64
+	work := func() {
+		for {
+			lo := int(next.Add(int64(chunk))) - chunk
+			if lo >= total {
+				return
+			}
+			f(lo, min(lo+chunk, total))
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(w - 1)
+	for t := 1; t < w; t++ {
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
 }
 
 // kernel42 is the micro-kernel: the 4 × 2 tile of C from a packed A panel
@@ -201,25 +264,34 @@ func kernel42(ap, bp []float32) (c00, c01, c10, c11, c20, c21, c30, c31 float32)
 // small products, where packing costs more than it saves. A kernel for the
 // layout at hand computes whole 4 × 2 tiles; the last rows of A and the last
 // column of B that do not fill a tile are copied into zero-padded scratch
-// first, and those tiles are computed into scratch and copied out.
+// first, and those tiles are computed into scratch and copied out. When
+// that leaves fewer elements to the edges, it computes Cᵀ = Bᵀ·Aᵀ instead
+// (the same products, in the same order).
 func (mm *MatMul) direct(c []float32, a, b view, m, n, k int) {
-	var kern func(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, mt, nt, k int)
-	var lda, ldb int
-	aT := a.rs == 1 && a.cs != 1 // A stored transposed: A[i][p] at a[p*lda+i]
-	bT := b.rs == 1 && b.cs != 1 // B stored transposed: B[p][j] at b[j*ldb+p]
 	switch {
-	case !aT && a.cs == 1 && bT:
-		kern, lda, ldb = directNT, a.rs, b.cs
-	case !aT && a.cs == 1 && b.cs == 1:
-		kern, lda, ldb = directNN, a.rs, b.rs
-	case aT && b.cs == 1:
-		kern, lda, ldb = directTN, a.cs, b.rs
-	default:
+	case n == 1: // C = A·b, a matrix-vector product
+		gemv(c, 1, a, b.d, b.rs, m, k)
+		return
+	case m == 1: // Cᵀ = Bᵀ·aᵀ
+		gemv(c, 1, view{b.d, b.cs, b.rs}, a.d, a.cs, n, k)
+		return
+	}
+	crs, ccs := n, 1 // C[i][j] at c[i*crs+j*ccs]
+	l := pickDirect(a, b)
+	if at, bt := (view{b.d, b.cs, b.rs}), (view{a.d, a.cs, a.rs}); edges(n, m) < edges(m, n) {
+		if lt := pickDirect(at, bt); lt.kern != nil {
+			l, a, b = lt, at, bt
+			m, n = n, m
+			crs, ccs = 1, m
+		}
+	}
+	if l.kern == nil {
 		panic("engine: unsupported matrix layout")
 	}
+	kern, lda, ldb, aT, bT := l.kern, l.lda, l.ldb, l.aT, l.bT
 	mt, nt := m&^(tileM-1), n&^(tileN-1)
 	if mt > 0 && nt > 0 {
-		kern(c, n, a.d, lda, b.d, ldb, mt, nt, k)
+		kern(c, crs, ccs, a.d, lda, b.d, ldb, mt, nt, k)
 	}
 	if mt == m && nt == n {
 		return
@@ -261,198 +333,111 @@ func (mm *MatMul) direct(c []float32, a, b view, m, n, k int) {
 	mm.edgeC = grow(mm.edgeC, tileM*max(nt, mt, tileN))
 	ce := mm.edgeC
 	if mt < m && nt > 0 { // bottom rows, whole columns
-		kern(ce, nt, ae, ldae, b.d, ldb, tileM, nt, k)
+		kern(ce, nt, 1, ae, ldae, b.d, ldb, tileM, nt, k)
 		for r := 0; r < m-mt; r++ {
-			copy(c[(mt+r)*n:(mt+r)*n+nt], ce[r*nt:(r+1)*nt])
+			for j, v := range ce[r*nt : (r+1)*nt] {
+				c[(mt+r)*crs+j*ccs] = v
+			}
 		}
 	}
 	if nt < n && mt > 0 { // right column, whole rows
-		kern(ce, tileN, a.d, lda, be, ldbe, mt, tileN, k)
+		kern(ce, tileN, 1, a.d, lda, be, ldbe, mt, tileN, k)
 		for i := 0; i < mt; i++ {
-			c[i*n+nt] = ce[i*tileN]
+			c[i*crs+nt*ccs] = ce[i*tileN]
 		}
 	}
 	if mt < m && nt < n { // the corner
-		kern(ce, tileN, ae, ldae, be, ldbe, tileM, tileN, k)
+		kern(ce, tileN, 1, ae, ldae, be, ldbe, tileM, tileN, k)
 		for r := 0; r < m-mt; r++ {
-			c[(mt+r)*n+nt] = ce[r*tileN]
+			c[(mt+r)*crs+nt*ccs] = ce[r*tileN]
 		}
 	}
 }
 
-// store42 writes a 4 × 2 tile at c[0], rows ldc apart.
-func store42(c []float32, ldc int, c00, c01, c10, c11, c20, c21, c30, c31 float32) {
-	r := c[0:2]
-	r[0], r[1] = c00, c01
-	r = c[ldc : ldc+2]
-	r[0], r[1] = c10, c11
-	r = c[2*ldc : 2*ldc+2]
-	r[0], r[1] = c20, c21
-	r = c[3*ldc : 3*ldc+2]
-	r[0], r[1] = c30, c31
+// directKernel computes rows [0, mt) and columns [0, nt) of a product,
+// C[i][j] at c[i*crs+j*ccs], from operands in one layout.
+type directKernel func(c []float32, crs, ccs int, a []float32, lda int, b []float32, ldb int, mt, nt, k int)
+
+// directLayout is a kernel for one layout of A and B, with their strides.
+type directLayout struct {
+	kern     directKernel
+	lda, ldb int
+	aT       bool // A stored transposed: A[i][p] at a[p*lda+i], else a[i*lda+p]
+	bT       bool // B stored transposed: B[p][j] at b[j*ldb+p], else b[p*ldb+j]
 }
 
-// directNT computes rows [0, mt) and columns [0, nt) of C = A·Bᵀ, with
-// A[i][p] at a[i*lda+p] and B[p][j] at b[j*ldb+p].
-func directNT(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, mt, nt, k int) {
-	for i := 0; i < mt; i += tileM {
-		a0 := a[i*lda : i*lda+k]
-		a1 := a[(i+1)*lda : (i+1)*lda+k]
-		a2 := a[(i+2)*lda : (i+2)*lda+k]
-		a3 := a[(i+3)*lda : (i+3)*lda+k]
-		for j := 0; j < nt; j += tileN {
-			b0 := b[j*ldb : j*ldb+k]
-			b1 := b[(j+1)*ldb : (j+1)*ldb+k]
-			var c00, c01, c10, c11, c20, c21, c30, c31 float32
-			p := 0
-			for ; p+4 <= k; p += 4 {
-				x0, x1, x2, x3 := a0[p:p+4:p+4], a1[p:p+4:p+4], a2[p:p+4:p+4], a3[p:p+4:p+4]
-				y0, y1 := b0[p:p+4:p+4], b1[p:p+4:p+4]
-				c00 += float32(x0[0] * y0[0])
-				c10 += float32(x1[0] * y0[0])
-				c20 += float32(x2[0] * y0[0])
-				c30 += float32(x3[0] * y0[0])
-				c01 += float32(x0[0] * y1[0])
-				c11 += float32(x1[0] * y1[0])
-				c21 += float32(x2[0] * y1[0])
-				c31 += float32(x3[0] * y1[0])
-				c00 += float32(x0[1] * y0[1])
-				c10 += float32(x1[1] * y0[1])
-				c20 += float32(x2[1] * y0[1])
-				c30 += float32(x3[1] * y0[1])
-				c01 += float32(x0[1] * y1[1])
-				c11 += float32(x1[1] * y1[1])
-				c21 += float32(x2[1] * y1[1])
-				c31 += float32(x3[1] * y1[1])
-				c00 += float32(x0[2] * y0[2])
-				c10 += float32(x1[2] * y0[2])
-				c20 += float32(x2[2] * y0[2])
-				c30 += float32(x3[2] * y0[2])
-				c01 += float32(x0[2] * y1[2])
-				c11 += float32(x1[2] * y1[2])
-				c21 += float32(x2[2] * y1[2])
-				c31 += float32(x3[2] * y1[2])
-				c00 += float32(x0[3] * y0[3])
-				c10 += float32(x1[3] * y0[3])
-				c20 += float32(x2[3] * y0[3])
-				c30 += float32(x3[3] * y0[3])
-				c01 += float32(x0[3] * y1[3])
-				c11 += float32(x1[3] * y1[3])
-				c21 += float32(x2[3] * y1[3])
-				c31 += float32(x3[3] * y1[3])
-			}
-			for ; p < k; p++ {
-				y0, y1 := b0[p], b1[p]
-				c00 += float32(a0[p] * y0)
-				c10 += float32(a1[p] * y0)
-				c20 += float32(a2[p] * y0)
-				c30 += float32(a3[p] * y0)
-				c01 += float32(a0[p] * y1)
-				c11 += float32(a1[p] * y1)
-				c21 += float32(a2[p] * y1)
-				c31 += float32(a3[p] * y1)
-			}
-			store42(c[i*ldc+j:], ldc, c00, c01, c10, c11, c20, c21, c30, c31)
-		}
+// pickDirect returns the kernel for the layout of a and b (nil kern if
+// there is none).
+func pickDirect(a, b view) directLayout {
+	switch {
+	case a.cs == 1 && b.rs == 1:
+		return directLayout{directNT, a.rs, b.cs, false, true}
+	case a.cs == 1 && b.cs == 1:
+		return directLayout{directNN, a.rs, b.rs, false, false}
+	case a.rs == 1 && b.cs == 1:
+		return directLayout{directTN, a.cs, b.rs, true, false}
+	case a.rs == 1 && b.rs == 1:
+		return directLayout{directTT, a.cs, b.cs, true, true}
 	}
+	return directLayout{}
 }
 
-// directNN computes rows [0, mt) and columns [0, nt) of C = A·B, with
-// A[i][p] at a[i*lda+p] and B[p][j] at b[p*ldb+j].
-func directNN(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, mt, nt, k int) {
-	for i := 0; i < mt; i += tileM {
-		a0 := a[i*lda : i*lda+k]
-		a1 := a[(i+1)*lda : (i+1)*lda+k]
-		a2 := a[(i+2)*lda : (i+2)*lda+k]
-		a3 := a[(i+3)*lda : (i+3)*lda+k]
-		for j := 0; j < nt; j += tileN {
-			var c00, c01, c10, c11, c20, c21, c30, c31 float32
-			p := 0
-			for ; p+4 <= k; p += 4 {
-				x0, x1, x2, x3 := a0[p:p+4:p+4], a1[p:p+4:p+4], a2[p:p+4:p+4], a3[p:p+4:p+4]
-				q := p*ldb + j
-				y := b[q : q+2 : q+2]
-				y = b[q : q+2 : q+2]
-				c00 += float32(x0[0] * y[0])
-				c10 += float32(x1[0] * y[0])
-				c20 += float32(x2[0] * y[0])
-				c30 += float32(x3[0] * y[0])
-				c01 += float32(x0[0] * y[1])
-				c11 += float32(x1[0] * y[1])
-				c21 += float32(x2[0] * y[1])
-				c31 += float32(x3[0] * y[1])
-				q += ldb
-				y = b[q : q+2 : q+2]
-				c00 += float32(x0[1] * y[0])
-				c10 += float32(x1[1] * y[0])
-				c20 += float32(x2[1] * y[0])
-				c30 += float32(x3[1] * y[0])
-				c01 += float32(x0[1] * y[1])
-				c11 += float32(x1[1] * y[1])
-				c21 += float32(x2[1] * y[1])
-				c31 += float32(x3[1] * y[1])
-				q += ldb
-				y = b[q : q+2 : q+2]
-				c00 += float32(x0[2] * y[0])
-				c10 += float32(x1[2] * y[0])
-				c20 += float32(x2[2] * y[0])
-				c30 += float32(x3[2] * y[0])
-				c01 += float32(x0[2] * y[1])
-				c11 += float32(x1[2] * y[1])
-				c21 += float32(x2[2] * y[1])
-				c31 += float32(x3[2] * y[1])
-				q += ldb
-				y = b[q : q+2 : q+2]
-				c00 += float32(x0[3] * y[0])
-				c10 += float32(x1[3] * y[0])
-				c20 += float32(x2[3] * y[0])
-				c30 += float32(x3[3] * y[0])
-				c01 += float32(x0[3] * y[1])
-				c11 += float32(x1[3] * y[1])
-				c21 += float32(x2[3] * y[1])
-				c31 += float32(x3[3] * y[1])
+// gemv sets c[i*cs] = Σ_p A[i][p]·v[p*vs] for i < m, four rows at a time,
+// each a running sum over p in order.
+func gemv(c []float32, cs int, a view, v []float32, vs, m, k int) {
+	i := 0
+	switch {
+	case a.cs == 1: // rows of A contiguous in p
+		for ; i+4 <= m; i += 4 {
+			a0 := a.d[i*a.rs : i*a.rs+k]
+			a1 := a.d[(i+1)*a.rs : (i+1)*a.rs+k]
+			a2 := a.d[(i+2)*a.rs : (i+2)*a.rs+k]
+			a3 := a.d[(i+3)*a.rs : (i+3)*a.rs+k]
+			var s0, s1, s2, s3 float32
+			for p, x0 := range a0 {
+				y := v[p*vs]
+				s0 += float32(x0 * y)
+				s1 += float32(a1[p] * y)
+				s2 += float32(a2[p] * y)
+				s3 += float32(a3[p] * y)
 			}
-			for ; p < k; p++ {
-				y := b[p*ldb+j : p*ldb+j+2]
-				y0, y1 := y[0], y[1]
-				x0, x1, x2, x3 := a0[p], a1[p], a2[p], a3[p]
-				c00 += float32(x0 * y0)
-				c10 += float32(x1 * y0)
-				c20 += float32(x2 * y0)
-				c30 += float32(x3 * y0)
-				c01 += float32(x0 * y1)
-				c11 += float32(x1 * y1)
-				c21 += float32(x2 * y1)
-				c31 += float32(x3 * y1)
-			}
-			store42(c[i*ldc+j:], ldc, c00, c01, c10, c11, c20, c21, c30, c31)
+			c[i*cs], c[(i+1)*cs], c[(i+2)*cs], c[(i+3)*cs] = s0, s1, s2, s3
 		}
-	}
-}
-
-// directTN computes rows [0, mt) and columns [0, nt) of C = A·B, with
-// A[i][p] at a[p*lda+i] and B[p][j] at b[p*ldb+j].
-func directTN(c []float32, ldc int, a []float32, lda int, b []float32, ldb int, mt, nt, k int) {
-	for i := 0; i < mt; i += tileM {
-		for j := 0; j < nt; j += tileN {
-			var c00, c01, c10, c11, c20, c21, c30, c31 float32
+	case a.rs == 1: // columns of A contiguous in i
+		for ; i+4 <= m; i += 4 {
+			var s0, s1, s2, s3 float32
 			for p := 0; p < k; p++ {
-				x := a[p*lda+i : p*lda+i+4]
-				y := b[p*ldb+j : p*ldb+j+2]
-				x0, x1, x2, x3 := x[0], x[1], x[2], x[3]
-				y0, y1 := y[0], y[1]
-				c00 += float32(x0 * y0)
-				c10 += float32(x1 * y0)
-				c20 += float32(x2 * y0)
-				c30 += float32(x3 * y0)
-				c01 += float32(x0 * y1)
-				c11 += float32(x1 * y1)
-				c21 += float32(x2 * y1)
-				c31 += float32(x3 * y1)
+				x := a.d[p*a.cs+i : p*a.cs+i+4 : p*a.cs+i+4]
+				y := v[p*vs]
+				s0 += float32(x[0] * y)
+				s1 += float32(x[1] * y)
+				s2 += float32(x[2] * y)
+				s3 += float32(x[3] * y)
 			}
-			store42(c[i*ldc+j:], ldc, c00, c01, c10, c11, c20, c21, c30, c31)
+			c[i*cs], c[(i+1)*cs], c[(i+2)*cs], c[(i+3)*cs] = s0, s1, s2, s3
 		}
 	}
+	for ; i < m; i++ {
+		var s float32
+		for p := 0; p < k; p++ {
+			s += float32(a.d[i*a.rs+p*a.cs] * v[p*vs])
+		}
+		c[i*cs] = s
+	}
+}
+
+// edges is the number of elements of an m × n product that fall outside
+// whole tiles.
+func edges(m, n int) int {
+	return m*n - (m&^(tileM-1))*(n&^(tileN-1))
+}
+
+// store42 writes a 4 × 2 tile of C at c[0], with C[i][j] at c[i*rs+j*cs].
+func store42(c []float32, rs, cs int, c00, c01, c10, c11, c20, c21, c30, c31 float32) {
+	c[0], c[cs] = c00, c01
+	c[rs], c[rs+cs] = c10, c11
+	c[2*rs], c[2*rs+cs] = c20, c21
+	c[3*rs], c[3*rs+cs] = c30, c31
 }
 
 // packA writes rows [i, i+rows) of A, rows <= 4, interleaved by p into dst
@@ -514,8 +499,16 @@ func sumRows(s, a []float32, rows int) {
 	clear(s)
 	for r := 0; r < rows; r++ {
 		row := a[r*n : (r+1)*n]
-		for j, v := range row {
-			s[j] += v
+		j := 0
+		for ; j+4 <= n; j += 4 {
+			t, v := s[j:j+4:j+4], row[j:j+4:j+4]
+			t[0] += v[0]
+			t[1] += v[1]
+			t[2] += v[2]
+			t[3] += v[3]
+		}
+		for ; j < n; j++ {
+			s[j] += row[j]
 		}
 	}
 }

@@ -117,11 +117,11 @@ func (m *Model) ensure(n int) {
 func (m *Model) Forward(x []float32, n int) []float32 {
 	m.ensure(n)
 	copy(m.acts[0], x[:n*m.Layers[0].In])
-	for i, l := range m.Layers {
+	for i := range m.Layers {
+		l := &m.Layers[i]
 		in, out := m.acts[i][:n*l.In], m.acts[i+1][:n*l.Out]
 		m.mm.NT(out, in, m.Params.View(l.W), n, l.Out, l.In)
-		addRows(out, m.Params.View(l.B))
-		activate(l.Act, out, l.Out)
+		activate(l.Act, out, m.Params.View(l.B))
 	}
 	return m.acts[len(m.Layers)][:n*m.Layers[len(m.Layers)-1].Out]
 }
@@ -134,7 +134,7 @@ func (m *Model) Backward(dOut []float32, n int) {
 	last := len(m.Layers) - 1
 	copy(m.delta[last], dOut[:n*m.Layers[last].Out])
 	for i := last; i >= 0; i-- {
-		l := m.Layers[i]
+		l := &m.Layers[i]
 		d := m.delta[i][:n*l.Out]
 		x := m.acts[i][:n*l.In]
 		// dW = dᵀ x (out × in), each element a sum over the batch.
@@ -150,11 +150,15 @@ func (m *Model) Backward(dOut []float32, n int) {
 	}
 }
 
-// activate applies the activation to a, rows of width cols.
-func activate(act int, a []float32, cols int) {
+// activate adds the bias to every row of a, then applies the activation.
+func activate(act int, a, bias []float32) {
+	cols := len(bias)
+	if act == actTanh {
+		tanhRows(a, bias) // adds the bias itself
+		return
+	}
+	addRows(a, bias)
 	switch act {
-	case actTanh:
-		tanhs(a)
 	case actSigmoid:
 		sigmoids(a)
 	case actReLU:
@@ -189,9 +193,7 @@ func activate(act int, a []float32, cols int) {
 func activateGrad(act int, d, y []float32) {
 	switch act {
 	case actTanh:
-		for i, v := range y {
-			d[i] = float32(d[i] * (1 - float32(v*v)))
-		}
+		tanhGrads(d, y)
 	case actSigmoid:
 		for i, v := range y {
 			d[i] = float32(d[i] * float32(v*(1-v)))

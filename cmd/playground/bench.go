@@ -45,11 +45,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		b.run(w, *seconds/2)
 		steps, secs := b.run(w, *seconds)
 		rate := float64(steps) / secs
-		gflops := "-"
-		if f := workloads[w].flops; f > 0 {
-			gflops = fmt.Sprintf("%.2f", rate*f/1e9)
-		}
-		fmt.Fprintf(tw, "%s\t%.1f\t%s\t\n", w, rate, gflops)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.2f\t\n", w, rate, rate*workloads[w].flops/1e9)
 		if ctx.Err() != nil {
 			break
 		}
@@ -68,18 +64,22 @@ type workload struct {
 	flops float64
 }
 
-// w2Params is the parameter count of W2's 784-256-128-10 MLP.
-const w2Params = 784*256 + 256 + 256*128 + 128 + 128*10 + 10
+// The parameter counts of W1's 2-16-16-1 and W2's 784-256-128-10 MLPs.
+const (
+	w1Params = 2*16 + 16 + 16*16 + 16 + 16*1 + 1
+	w2Params = 784*256 + 256 + 256*128 + 128 + 128*10 + 10
+)
 
 var workloads = map[string]workload{
-	// W1: the circle-sgd preset, TensorFlow Playground's default network.
+	// W1: the circle-sgd preset, TensorFlow Playground's default network;
+	// 6 × params × batch FLOPs per step, as for W2.
 	"W1": {make: func(workers int) func() {
 		spec, err := engine.Preset("circle-sgd")
 		if err != nil {
 			panic(err)
 		}
 		return trainerStep(spec, workers, nil)
-	}},
+	}, flops: 6 * w1Params * 10},
 	// W2: 784-256-128-10 ReLU, softmax cross-entropy, batch 64, Adam 1e-3,
 	// on 1024 random samples; 6 × params × batch FLOPs per step.
 	"W2": {make: func(workers int) func() {

@@ -31,6 +31,7 @@ commands:
   ckpt inspect FILE            metadata, tensors and fingerprint of a checkpoint
   ckpt verify FILE...          check checkpoints; exits non-zero on any defect
   ckpt diff A B                exit 0 only if the training states are bit-identical
+  bench                        the W1-W3 workloads of make bench (playground bench -h)
 `
 
 func main() {

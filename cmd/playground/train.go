@@ -77,6 +77,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintf(stderr, "resumed run %s at step %d from %s\n", run, tr.Step, res.path)
 	}
+	tr.SetWorkers(0) // every core natively (same bits); stays 1 on js/wasm
 	if storeDir == "" && server == nil {
 		storeDir = "data"
 	}

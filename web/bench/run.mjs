@@ -6,17 +6,18 @@
 // never slows another) that speaks the line protocol of protocol.mjs; the
 // processes run one at a time, warmed up first, in interleaved rounds (the
 // order of the systems rotates every round), and each system's median round
-// is reported. Prints a table; writes JSON to
-// $BENCH_OUT when set.
+// is reported. Prints a table; writes JSON to $BENCH_OUT when set.
 //
 //   node web/bench/run.mjs [--rounds 5] [--seconds 2] [--ckpt]
 //       [--systems go-wasm,go-native-1,...] [--workloads W1,W2,W3]
-//       [--clock wall|cpu] [--native bin/playground] [--wasm bin/playground.wasm]
+//       [--clock cpu|wall] [--native bin/playground] [--wasm bin/playground.wasm]
 //
-// --clock cpu divides by the CPU time of the child (from /proc) instead of
-// wall time, for single-threaded systems on a busy machine; go-native-all
-// is always timed by the wall clock. --ckpt also runs the checkpoint
-// encode/decode/verify benchmarks of persist natively and under Node.
+// Rates are per CPU-second of the child process (user + system time from
+// /proc, as in the performance notes), which a busy machine hardly skews;
+// go-native-all, the one system that uses several cores, is timed by the
+// wall clock. --clock wall (or BENCH_CLOCK=wall) times every system by the
+// wall clock. --ckpt also runs the checkpoint encode/decode/verify
+// benchmarks of persist natively and under Node.
 import { spawn, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -34,7 +35,7 @@ function opt(name, def) {
 }
 const rounds = Number(opt('--rounds', 5));
 const seconds = Number(opt('--seconds', 2));
-const clock = opt('--clock', process.env.BENCH_CLOCK || 'wall');
+const clock = opt('--clock', process.env.BENCH_CLOCK || 'cpu');
 const workloads = opt('--workloads', 'W1,W2,W3').split(',');
 const systemNames = opt('--systems', 'go-wasm,go-native-1,go-native-all,tfjs-cpu,tfjs-wasm').split(',');
 const nativeBin = path.resolve(root, opt('--native', 'bin/playground'));
@@ -42,8 +43,9 @@ const wasmBin = path.resolve(root, opt('--wasm', 'bin/playground.wasm'));
 const goroot = process.env.GOROOT || execFileSync('go', ['env', 'GOROOT'], { encoding: 'utf8' }).trim();
 const wasmExec = path.join(goroot, 'lib', 'wasm', 'wasm_exec_node.js');
 
-// Warm-up per workload and system: TF.js needs about 5 CPU-seconds to reach
-// steady speed; Go needs V8 to tier the wasm up, natively nothing.
+// Warm-up per workload and system, in CPU-seconds of the process: TF.js
+// needs about 5 to reach steady speed; Go needs V8 to tier the wasm up,
+// natively nothing.
 const warmup = { 'go-wasm': 2, 'go-native-1': 0.5, 'go-native-all': 0.5, 'tfjs-cpu': 5, 'tfjs-wasm': 5 };
 
 // FLOPs per step: 6 × params × batch for the MLPs, 2·n³ for the matmul.
@@ -97,6 +99,15 @@ class System {
     return { wall: ans.steps / ans.seconds, cpu: ans.steps / cpu, util: cpu / ans.seconds };
   }
 
+  // warm runs a workload until the process has used cpuSecs of CPU time
+  // (or three times that of wall time, on a machine too busy to give it).
+  async warm(workload, cpuSecs) {
+    const c0 = cpuSeconds(this.proc.pid), t0 = Date.now();
+    do {
+      await this.measure(workload, Math.min(1, cpuSecs));
+    } while (!(cpuSeconds(this.proc.pid) - c0 >= cpuSecs) && Date.now() - t0 < 3000 * cpuSecs);
+  }
+
   close() {
     this.proc.stdin.end();
   }
@@ -120,7 +131,7 @@ const procs = {}; // workload -> system -> System
 for (const w of workloads) {
   for (const n of systemNames) {
     const s = new System(n);
-    await s.measure(w, warmup[n]);
+    await s.warm(w, warmup[n]);
     (procs[w] ??= {})[n] = s;
   }
   log(`  warmed up ${w} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
@@ -144,7 +155,7 @@ for (const w of workloads) {
   const med = {};
   for (const s of systemNames) {
     const xs = samples[w][s];
-    const useCpu = clock === 'cpu' && s !== 'go-native-all';
+    const useCpu = clock === 'cpu' && s !== 'go-native-all' && xs.every((x) => Number.isFinite(x.cpu)); // no /proc: wall
     const rates = xs.map((x) => (useCpu ? x.cpu : x.wall));
     med[s] = { rate: median(rates), spread: (Math.max(...rates) - Math.min(...rates)) / median(rates), util: median(xs.map((x) => x.util)) };
   }
@@ -161,8 +172,15 @@ const fmt = (r) => '| ' + r.map((v, c) => (c < 2 ? v.padEnd(width[c]) : v.padSta
 console.log(fmt(rows[0]));
 console.log('|' + width.map((n, c) => (c < 2 ? '-'.repeat(n + 2) : '-'.repeat(n + 1) + ':')).join('|') + '|');
 rows.slice(1).forEach((r) => console.log(fmt(r)));
-console.log(`\nmedian of ${rounds} interleaved rounds of ${seconds} s (${clock} clock); spread = half the range of the rounds; ` +
-  'W1 and W2 GFLOP/s count 6 × params × batch per step, W3 2·256³ per product.');
+const busy = Object.values(samples).some((bySys) =>
+  Object.entries(bySys).some(([n, xs]) => n !== 'go-native-all' && median(xs.map((x) => x.util)) < 0.8));
+if (busy) {
+  console.log('\nwarning: a single-threaded system got less than 0.8 CPU-seconds per second (cpu/wall): the machine was busy' +
+    (clock === 'wall' ? ', which skews wall-clock rates.' : '; go-native-all (wall clock) is understated.'));
+}
+console.log(`\nmedian of ${rounds} interleaved rounds of ${seconds} s; steps per ` +
+  (clock === 'cpu' ? 'CPU-second of the process (go-native-all: per wall-second)' : 'wall-second') +
+  '; spread = half the range of the rounds; W1 and W2 GFLOP/s count 6 × params × batch per step, W3 2·256³ per product.');
 if (process.env.BENCH_OUT) {
   writeFileSync(process.env.BENCH_OUT, JSON.stringify(results, null, 2) + '\n');
   log(`bench: wrote ${process.env.BENCH_OUT}`);
