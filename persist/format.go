@@ -173,58 +173,14 @@ var placeholderSum = checksumAlgo + strings.Repeat("0", 2*sha256.Size)
 // encodeFile writes tensors under meta (which must lack the checksum; it
 // is added). It checks only what it needs to write a well-formed file.
 func encodeFile(meta map[string]string, tensors []engine.StateTensor) ([]byte, error) {
-	entries := make([]entry, len(tensors))
-	var off uint64
-	for i, t := range tensors {
-		e := entry{name: t.Name, dtype: dtypeF32, shape: t.Shape, begin: off}
-		n := len(t.F32)
-		if t.I64 != nil {
-			e.dtype, n = dtypeI64, len(t.I64)
-			if t.F32 != nil {
-				return nil, fmt.Errorf("tensor %s has both F32 and I64 data", quote(t.Name))
-			}
-		}
-		elems, err := elemCount(t.Shape)
-		if err != nil {
-			return nil, fmt.Errorf("tensor %s: %w", quote(t.Name), err)
-		}
-		if elems != uint64(n) {
-			return nil, fmt.Errorf("tensor %s has %d values, shape %v needs %d", quote(t.Name), n, t.Shape, elems)
-		}
-		off += elems * dtypeSize(e.dtype)
-		e.end = off
-		entries[i] = e
+	p, err := prepareFile(meta, tensors)
+	if err != nil {
+		return nil, err
 	}
-	if off > math.MaxInt-maxHeader {
-		return nil, fmt.Errorf("%d bytes of tensor data is too large", off)
-	}
-
-	// Lay the file out with a placeholder checksum of the final length,
-	// write the data in place, hash it, then write the real header.
-	meta[keyChecksum] = placeholderSum
-	h := appendHeader(nil, meta, "", entries)
-	n := len(h) + padding(len(h))
-	if n > maxHeader {
-		return nil, fmt.Errorf("header of %d bytes exceeds %d", n, maxHeader)
-	}
-	out := make([]byte, 8+n+int(off))
-	data := out[8+n:]
-	for i, t := range tensors {
-		dst := data[entries[i].begin:entries[i].end]
-		if t.I64 != nil {
-			putI64(dst, t.I64)
-		} else {
-			putF32(dst, t.F32)
-		}
-	}
-	meta[keyChecksum] = checksum(appendHeader(h[:0], meta, keyChecksum, entries), data)
-	h = appendHeader(h[:0], meta, "", entries)
-	binary.LittleEndian.PutUint64(out, uint64(n))
-	copy(out[8:], h)
-	for i := 8 + len(h); i < 8+n; i++ {
-		out[i] = ' '
-	}
-	return out, nil
+	h := sha256.New()
+	h.Write(p.Header())
+	h.Write(p.Data())
+	return p.Seal(h.Sum(nil))
 }
 
 // Decode parses and fully verifies a checkpoint (checksum, layout vs the
