@@ -5,7 +5,7 @@ WASMBIN := $(GOROOT)/lib/wasm
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build web test test-deps vet unit wasm-test bench clean web-deps browser-deps browser-test bench-browser workers-deps
+.PHONY: run build web test test-deps vet unit wasm-test bench clean web-deps browser-deps browser-test bench-browser bench-ui workers-deps
 
 ## run: build everything, then serve the page and the checkpoint API on $(ADDR) (store ./data)
 run: build
@@ -15,7 +15,8 @@ run: build
 build: web
 	$(GO) build -o bin/playground ./cmd/playground
 
-## web: the page into web/dist (engine worker wasm, hashed names, .br/.gz siblings)
+## web: the page into web/dist (the UI's vugu code regenerated, the UI and engine
+## worker wasm, hashed names, .br/.gz siblings)
 web:
 	$(GO) run ./web/build
 
@@ -31,7 +32,7 @@ test-deps:
 
 vet:
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./persist/idb/... ./persist/r2/... ./server/workers
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./ui/... ./persist/idb/... ./persist/r2/... ./server/workers
 	@bad=$$(gofmt -l .); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 
 unit:
@@ -65,7 +66,9 @@ browser-deps: web-deps
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 ## browser-test: the page in headless Chromium: reloads, SIGKILL, a damaged
-## checkpoint, hidden, two tabs, download/upload (web/test; a few minutes)
+## checkpoint, hidden, two tabs, download/upload, and the teaching UI (settings,
+## fork, pin, time travel, compare, shared link; screenshots to out/screenshots)
+## (web/test; a few minutes)
 browser-test: browser-deps build
 	cd web && CHROMIUM=$(CHROMIUM) node --test --test-concurrency=1 --test-reporter=spec test/*.test.mjs
 
@@ -73,6 +76,11 @@ browser-test: browser-deps build
 ## step, measured in Chromium (web/test/bench.mjs)
 bench-browser: browser-deps build
 	cd web && CHROMIUM=$(CHROMIUM) node test/bench.mjs
+
+## bench-ui: frame times while digits trains (rAF deltas, target p95 <= 50 ms)
+## and the compressed size of the page's wasm (web/bench/ui.mjs)
+bench-ui: browser-deps build
+	cd web && CHROMIUM=$(CHROMIUM) node bench/ui.mjs
 
 ## bench: W1-W3 on our engine (wasm under Node, native on 1 and all cores) and on
 ## TensorFlow.js (cpu, wasm) in interleaved rounds, plus checkpoint MB/s native and

@@ -62,12 +62,19 @@ const (
 	CmdTakeover = "takeover"
 	// CmdSettings changes Autosave and PauseAt.
 	CmdSettings = "settings"
+	// CmdScrub asks for the state at step At of run Run (default: the
+	// active one) — time travel. The worker recomputes it by deterministic
+	// replay from the nearest checkpoint at or before At in the run's
+	// lineage, on a trainer of its own: the active run goes on undisturbed.
+	// Answered by EvScrub events (with a View); a newer scrub supersedes
+	// one still replaying.
+	CmdScrub = "scrub"
 )
 
 var commandTypes = []string{
 	CmdOpen, CmdStart, CmdPause, CmdResume, CmdStep, CmdReset, CmdSave, CmdHidden,
 	CmdRestore, CmdFork, CmdList, CmdExport, CmdImport, CmdPin, CmdDelete,
-	CmdTakeover, CmdSettings,
+	CmdTakeover, CmdSettings, CmdScrub,
 }
 
 // Command is one request from the page.
@@ -84,6 +91,8 @@ type Command struct {
 	Kind      string          `json:"kind,omitempty"`      // save: autosave (default) or pinned
 	Marks     []Mark          `json:"marks,omitempty"`     // open, takeover
 	Autosave  *Autosave       `json:"autosave,omitempty"`  // open, settings
+	Query     string          `json:"query,omitempty"`     // open: the page's URL query; a spec in it (SpecFromQuery) is used as Spec
+	At        uint64          `json:"at,omitempty"`        // scrub: the step to show
 }
 
 // Mark is the page's record that a run reached a step: written by the page
@@ -116,6 +125,8 @@ const (
 	EvExport   = "export"   // Export, with the file in bytes
 	EvWarning  = "warning"  // Message: something went wrong but training goes on
 	EvError    = "error"    // Message: a command failed
+	EvView     = "view"     // View of the active run's model, with its bytes: a few times per second while training and after every change
+	EvScrub    = "scrub"    // Scrub: the answer to CmdScrub, with a View and its bytes when done
 )
 
 // Session phases in Status.Phase.
@@ -141,6 +152,8 @@ type Event struct {
 	Export   *Export   `json:"export,omitempty"`
 	Message  string    `json:"message,omitempty"` // warning, error
 	Presets  []string  `json:"presets,omitempty"` // ready: the built-in presets
+	View     *View     `json:"view,omitempty"`    // view, scrub
+	Scrub    *Scrub    `json:"scrub,omitempty"`
 }
 
 // Status is the session's state.
@@ -168,6 +181,59 @@ type Progress struct {
 	Accuracy    *float64 `json:"accuracy,omitempty"` // test accuracy (classification only)
 	EvalStep    uint64   `json:"evalStep,omitempty"` // step of that evaluation
 	StepsPerSec float64  `json:"stepsPerSec"`
+	// Curve is the training loss since the last report, finer than Loss:
+	// [last step of a span, mean loss over the span] for consecutive spans
+	// of equal length (at most CurvePoints; non-finite spans left out).
+	Curve [][2]float64 `json:"curve,omitempty"`
+}
+
+// CurvePoints bounds the points of one Progress.Curve.
+const CurvePoints = 64
+
+// View kinds.
+const (
+	// ViewGrid: the bytes are the model's output on a W×H grid over the
+	// square [-Domain, Domain]², row by row from the top (y = +Domain),
+	// left to right, each quantized linearly so that 0 is Lo and 255 is Hi.
+	ViewGrid = "grid"
+	// ViewDigits: the bytes are len(Labels) test images of Side×Side
+	// pixels (0 black … 255 white); Labels are their classes, Predicted
+	// the model's.
+	ViewDigits = "digits"
+)
+
+// View is what the model makes of its input space at one step: the
+// decision-boundary heat map of a 2-D dataset, or predictions on sample
+// digits. Its data travel in the message's bytes.
+type View struct {
+	Run       string  `json:"run"`
+	Step      uint64  `json:"step"`
+	Kind      string  `json:"kind"`
+	W         int     `json:"w,omitempty"`
+	H         int     `json:"h,omitempty"`
+	Domain    float64 `json:"domain,omitempty"`
+	Lo        float64 `json:"lo"`
+	Hi        float64 `json:"hi"`
+	Side      int     `json:"side,omitempty"`
+	Labels    []int   `json:"labels,omitempty"`
+	Predicted []int   `json:"predicted,omitempty"`
+}
+
+// Scrub is the state at a past step, recomputed for CmdScrub.
+type Scrub struct {
+	Run         string   `json:"run"`
+	At          uint64   `json:"at"`             // the step asked for
+	Step        uint64   `json:"step"`           // the step reached so far (= At when Done)
+	FromRun     string   `json:"fromRun"`        // the checkpoint replayed from: its run (an ancestor when At precedes a fork)
+	FromID      string   `json:"fromId"`         // its id
+	From        uint64   `json:"from"`           // its step
+	Millis      float64  `json:"millis"`         // command to answer
+	Done        bool     `json:"done"`           // false: an interim report while replaying
+	Fingerprint string   `json:"fingerprint"`    // done: as `playground ckpt inspect` prints it
+	Loss        *float64 `json:"loss,omitempty"` // done: on the whole training split
+	TestLoss    *float64 `json:"testLoss,omitempty"`
+	Accuracy    *float64 `json:"accuracy,omitempty"` // test accuracy (classification only)
+	Error       string   `json:"error,omitempty"`
 }
 
 // Checkpoint describes one stored checkpoint.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -59,6 +60,7 @@ func (s *Session) open(ctx context.Context, c protocol.Command, steal bool) {
 		}
 		if info, err := newestInfo(ctx, s.env.Store, run); err == nil {
 			st.Name = info.Spec.Name
+			st.Spec = json.RawMessage(info.Spec.JSON()) // the page shows the run's settings
 			st.Step = max(st.Step, info.Step)
 		}
 		s.emit(protocol.Event{Type: protocol.EvStatus, Seq: c.Seq, Status: st})
@@ -300,6 +302,7 @@ func (s *Session) adopt(tr *engine.Trainer, c *persist.Checkpoint) {
 	s.sinceSave, s.sinceMilestone = 0, 0
 	s.stopAt = 0
 	s.lossSum, s.lossN = 0, 0
+	s.curve = s.curve[:0]
 	s.lastProgress, s.nextEval = time.Time{}, time.Time{}
 	s.testLoss, s.accuracy = nil, nil
 }

@@ -118,6 +118,8 @@ type Session struct {
 	testLoss     *float64
 	accuracy     *float64
 	perSlice     int // steps per slice, adapted to Slice
+
+	ext // the page's pictures and time travel (view.go, scrub.go)
 }
 
 // New returns a session reading its inputs from inbox.
@@ -172,8 +174,14 @@ func (s *Session) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if s.training() {
+		trained := s.training()
+		if trained {
 			s.slice(ctx)
+		}
+		if s.scrub != nil {
+			s.scrubSlice(ctx) // time travel shares the thread, slice for slice
+		}
+		if trained || s.scrub != nil {
 			t0, w0 := s.env.Now(), s.w.wakes.Load()
 			s.env.Yield()
 			s.accountGap(s.env.Now().Sub(t0), s.w.wakes.Load() != w0)
@@ -238,6 +246,9 @@ func (s *Session) status(seq int64) {
 		}
 	}
 	s.emit(protocol.Event{Type: protocol.EvStatus, Seq: seq, Status: st})
+	if s.phase == protocol.PhasePaused || s.phase == protocol.PhaseRunning {
+		s.postView()
+	}
 }
 
 func (s *Session) setPhase(seq int64, phase string) {
@@ -258,6 +269,9 @@ func (s *Session) handle(ctx context.Context, in Input) {
 		return
 	}
 	c := in.Cmd
+	if c.Type == protocol.CmdOpen && c.Query != "" {
+		s.specFromQuery(&c)
+	}
 	if err := c.Validate(); err != nil {
 		s.fail(c.Seq, "%v", err)
 		return
@@ -333,6 +347,8 @@ func (s *Session) handle(ctx context.Context, in Input) {
 		s.importFile(ctx, c, in.Data)
 	case protocol.CmdPin, protocol.CmdDelete:
 		s.pinOrDelete(ctx, c)
+	case protocol.CmdScrub:
+		s.startScrub(c)
 	}
 }
 
@@ -408,6 +424,7 @@ func (s *Session) slice(ctx context.Context) {
 	for range n {
 		loss := tr.TrainStep()
 		if !replaying {
+			s.curve = append(s.curve, loss)
 			s.lossSum += float64(loss)
 			s.lossN++
 		}
@@ -501,9 +518,11 @@ func (s *Session) progress(now time.Time) {
 	if el := now.Sub(s.lastProgress).Seconds(); el > 0 && !s.lastProgress.IsZero() && tr.Step >= s.progressStep {
 		p.StepsPerSec = float64(tr.Step-s.progressStep) / el
 	}
+	p.Curve = s.takeCurve(tr.Step)
 	s.lossSum, s.lossN = 0, 0
 	s.lastProgress, s.progressStep = now, tr.Step
 	s.emit(protocol.Event{Type: protocol.EvProgress, Progress: p})
+	s.postView()
 }
 
 // pause stops training and checkpoints the exact state.

@@ -1,5 +1,6 @@
-// Command build builds the page into web/dist: it compiles the engine
-// worker to wasm, copies Go's wasm_exec.js and the static files of web/,
+// Command build builds the page into web/dist: it regenerates the vugu
+// components' Go code (go generate ./ui), compiles the engine worker and
+// the UI to wasm, copies Go's wasm_exec.js and the static files of web/,
 // names every file but index.html by a hash of its content (so a server
 // can cache them forever), rewrites the references between them, and
 // writes .br and .gz siblings of each.
@@ -62,16 +63,26 @@ func build(src, out string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	wasm := filepath.Join(tmp, "worker.wasm")
 	gobin := os.Getenv("GO")
 	if gobin == "" {
 		gobin = "go"
 	}
-	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", wasm, "./wasm/worker")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("compiling the worker: %w", err)
+	run := func(env []string, args ...string) error {
+		cmd := exec.Command(gobin, args...)
+		cmd.Env = append(os.Environ(), env...)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		return cmd.Run()
+	}
+	if err := run(nil, "generate", "./ui"); err != nil {
+		return fmt.Errorf("generating the components' code: %w", err)
+	}
+	wasm := map[string]string{"worker.wasm": "./wasm/worker", "ui.wasm": "./wasm/ui"}
+	for name, pkg := range wasm {
+		out := filepath.Join(tmp, name)
+		if err := run([]string{"GOOS=js", "GOARCH=wasm"}, "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg); err != nil {
+			return fmt.Errorf("compiling %s: %w", pkg, err)
+		}
+		wasm[name] = out
 	}
 
 	read := func(path string) ([]byte, error) { return os.ReadFile(path) }
@@ -84,8 +95,10 @@ func build(src, out string) error {
 		files[name] = &asset{name: name, data: b, hash: hash}
 		return nil
 	}
-	if err := add("worker.wasm", wasm, true); err != nil {
-		return err
+	for name, path := range wasm {
+		if err := add(name, path, true); err != nil {
+			return err
+		}
 	}
 	if err := add("wasm_exec.js", filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"), true); err != nil {
 		return err
@@ -102,8 +115,8 @@ func build(src, out string) error {
 	// Leaves first, so each file's hash covers the hashed names it refers to.
 	order := [][2]string{
 		{"worker.js", "wasm_exec.js"}, {"worker.js", "worker.wasm"},
-		{"app.js", "worker.js"},
-		{"index.html", "app.js"}, {"index.html", "style.css"},
+		{"app.js", "worker.js"}, {"app.js", "ui.wasm"},
+		{"index.html", "ui.wasm"}, {"index.html", "wasm_exec.js"}, {"index.html", "app.js"}, {"index.html", "style.css"},
 	}
 	for _, o := range order {
 		from, to := files[o[0]], files[o[1]]

@@ -1,0 +1,125 @@
+package ui
+
+import (
+	"encoding/json"
+
+	"playground/wasm/protocol"
+
+	"github.com/vugu/vugu/js"
+)
+
+// The controls' actions: each sends commands to the worker; the page
+// changes when the worker's events say what happened.
+
+// Play trains: the draft as a new run when it differs from the active
+// run's spec (or there is none), else the active run.
+func (a *App) Play() {
+	if a.DraftErr != "" {
+		return
+	}
+	if a.Run == "" || a.Spec == nil || a.Edited() {
+		a.edited = false
+		a.send(protocol.Command{Type: protocol.CmdStart, Spec: json.RawMessage(a.Draft.JSON())})
+		return
+	}
+	a.send(protocol.Command{Type: protocol.CmdResume})
+}
+
+// Pause pauses training.
+func (a *App) Pause() { a.send(protocol.Command{Type: protocol.CmdPause}) }
+
+// StepOnce trains one step.
+func (a *App) StepOnce() { a.send(protocol.Command{Type: protocol.CmdStep, Steps: 1}) }
+
+// Reset starts the active run's spec again from step 0 as a new run.
+func (a *App) Reset() { a.send(protocol.Command{Type: protocol.CmdReset}) }
+
+// SaveNow checkpoints the current state; pinned keeps it from retention.
+func (a *App) SaveNow(pinned bool) {
+	c := protocol.Command{Type: protocol.CmdSave}
+	if pinned {
+		c.Kind = "pinned"
+	}
+	a.send(c)
+}
+
+// Download asks for the current state as a .safetensors file.
+func (a *App) Download() { a.send(protocol.Command{Type: protocol.CmdExport}) }
+
+// Takeover takes the run over from another tab (the bootstrap adds the
+// page's marks).
+func (a *App) Takeover() { a.send(protocol.Command{Type: protocol.CmdTakeover}) }
+
+// Import continues a .safetensors file chosen in input.
+func (a *App) Import(input js.Value) {
+	if a.Host != nil {
+		a.Host.Import(input)
+	}
+}
+
+// Select highlights a checkpoint of the active run ("" clears).
+func (a *App) Select(id string) {
+	if a.Selected == id {
+		id = ""
+	}
+	a.Selected = id
+}
+
+// Restore continues from a checkpoint (as a fork with the same spec unless
+// it is its run's newest).
+func (a *App) Restore(run, id string) {
+	a.send(protocol.Command{Type: protocol.CmdRestore, Run: run, ID: id})
+}
+
+// Fork starts a new run from a checkpoint with the draft's settings.
+func (a *App) Fork(run, id string) {
+	if !a.Forkable() {
+		return
+	}
+	a.edited = false
+	a.send(protocol.Command{Type: protocol.CmdFork, Run: run, ID: id, Spec: json.RawMessage(a.Draft.JSON())})
+}
+
+// PinCheckpoint keeps a checkpoint from retention.
+func (a *App) PinCheckpoint(run, id string) {
+	a.send(protocol.Command{Type: protocol.CmdPin, Run: run, ID: id})
+}
+
+// DeleteCheckpoint deletes a checkpoint.
+func (a *App) DeleteCheckpoint(run, id string) {
+	a.forget(run, id)
+	a.send(protocol.Command{Type: protocol.CmdDelete, Run: run, ID: id})
+}
+
+// DownloadCheckpoint asks for a stored checkpoint's file.
+func (a *App) DownloadCheckpoint(run, id string) {
+	a.send(protocol.Command{Type: protocol.CmdExport, Run: run, ID: id})
+}
+
+// OpenRun continues another run from its newest checkpoint.
+func (a *App) OpenRun(run string) {
+	ri := a.runInfo(run)
+	if ri == nil || len(ri.Checkpoints) == 0 {
+		return
+	}
+	a.Restore(run, ri.Checkpoints[len(ri.Checkpoints)-1].ID)
+}
+
+// CopyLink puts the link to the draft's setup on the clipboard and shows
+// it.
+func (a *App) CopyLink() {
+	if a.Host != nil && a.DraftErr == "" {
+		a.SharedLink = a.Host.Link(protocol.EncodeSpecQuery(a.Draft))
+		a.Host.Copy(a.SharedLink)
+		a.log("", "Copied the link to this setup.")
+	}
+}
+
+// StartNew trains the draft as a new run from step 0.
+func (a *App) StartNew() {
+	if a.DraftErr != "" {
+		return
+	}
+	a.edited = false
+	a.send(protocol.Command{Type: protocol.CmdStart, Spec: json.RawMessage(a.Draft.JSON())})
+}

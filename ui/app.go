@@ -1,0 +1,456 @@
+// Package ui is the playground page: vugu components (the .vugu files, and
+// the code vugugen generates from them) over one App, the page's state.
+// App is plain Go: it applies the engine worker's events
+// (wasm/protocol) and turns the controls into commands, so the whole page
+// renders natively under vugu's static renderer in tests. The browser side
+// (the worker, the URL, canvases, storage) is behind Host, which the UI's
+// wasm main (wasm/ui) implements.
+package ui
+
+//go:generate go tool vugugen -s -skip-go-mod -skip-main .
+//go:generate gofmt -w 0_components_gen.go
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"playground/engine"
+	"playground/wasm/protocol"
+
+	"github.com/vugu/vugu/js"
+)
+
+// Host is what the page needs from the browser.
+type Host interface {
+	// Send posts a command to the engine worker.
+	Send(c protocol.Command)
+	// Import sends the file chosen in a file input to the worker (the
+	// bytes never pass through the UI).
+	Import(input js.Value)
+	// SetQuery replaces the spec part of the page's URL (no navigation).
+	SetQuery(query string)
+	// Load and Save keep small strings across reloads (localStorage).
+	Load(key string) string
+	Save(key, value string)
+	// Link is the page's absolute URL with query as its spec part.
+	Link(query string) string
+	// Copy puts text on the clipboard.
+	Copy(text string)
+	// Paint draws a w×h RGBA image into the canvas with that id.
+	Paint(canvasID string, w, h int, rgba []byte)
+}
+
+// App is the page's state.
+type App struct {
+	Host Host
+	Now  func() time.Time
+
+	Presets []string
+
+	// The session, as the worker's last status said.
+	Phase       string
+	Run         string
+	Name        string
+	Owner       bool
+	Step        uint64
+	Epoch       int
+	Fingerprint string
+	PauseAt     uint64
+	Autosave    protocol.Autosave
+	Spec        *engine.Spec // the active run's
+
+	// Progress.
+	Loss, TestLoss, Accuracy *float64
+	StepsPerSec              float64
+	curves                   map[string]*Curves
+	curvesSaved              map[string]time.Time
+
+	// Persistence.
+	Runs     []protocol.RunInfo
+	Selected string // checkpoint id selected in the timeline
+	LastSave *protocol.Saved
+	saveTime time.Time
+	Saves    int
+	Resumed  *protocol.Resumed
+	resumeAt time.Time
+	Warning  string
+	warnAt   time.Time
+	Log      []LogLine
+	Damaged  map[string]bool // checkpoints a resume found damaged
+
+	// The settings being edited; Play and Fork use them.
+	Draft    engine.Spec
+	DraftErr string
+	edited   bool // the user changed Draft since it last followed the run
+
+	SharedLink string            // the link last copied
+	typing     map[string]string // text being typed into fields
+
+	// What the model makes of its inputs.
+	Live    *ViewImage
+	Scrub   ScrubState
+	Compare CompareState
+
+	painted   *ViewImage
+	seq       int64
+	pending   map[int64]string // command seq → what the page waits for
+	gone      []string         // run/id of checkpoints deleted lately
+	loggedRun string           // the run the log last introduced
+	points    pointsCache
+}
+
+// EvPageLog is an event of the page itself (not the worker): a line for
+// the log.
+const EvPageLog = "page-log"
+
+// LogLine is one entry of the page's log.
+type LogLine struct {
+	Time  time.Time
+	Text  string
+	Class string // "", "warn" or "error"
+}
+
+// NewApp returns the page's state before the worker is ready.
+func NewApp(h Host) *App {
+	a := &App{
+		Host: h, Now: time.Now, Phase: "loading", Damaged: map[string]bool{},
+		curves: map[string]*Curves{}, curvesSaved: map[string]time.Time{}, pending: map[int64]string{},
+	}
+	spec, _ := engine.Preset("circle-sgd")
+	a.Draft = spec
+	return a
+}
+
+// send posts a command with a fresh sequence number and returns it.
+func (a *App) send(c protocol.Command) int64 {
+	a.seq++
+	c.Seq = a.seq
+	if a.Host != nil {
+		a.Host.Send(c)
+	}
+	return c.Seq
+}
+
+func (a *App) log(class, format string, args ...any) {
+	a.Log = append([]LogLine{{Time: a.Now(), Text: fmt.Sprintf(format, args...), Class: class}}, a.Log...)
+	if len(a.Log) > 30 {
+		a.Log = a.Log[:30]
+	}
+}
+
+// Apply handles one event of the worker; data is the message's bytes.
+func (a *App) Apply(ev protocol.Event, data []byte) {
+	switch ev.Type {
+	case protocol.EvReady:
+		a.Presets = ev.Presets
+	case protocol.EvStatus:
+		a.status(ev)
+	case protocol.EvProgress:
+		a.progress(ev.Progress)
+	case protocol.EvSaved:
+		a.saved(ev.Saved)
+	case protocol.EvResumed:
+		r := ev.Resumed
+		a.Resumed, a.resumeAt = r, a.Now()
+		for _, sk := range r.Skipped {
+			a.Damaged[sk.ID] = true
+		}
+		a.Step = r.Step
+		if r.Replayed > 0 {
+			a.log("", "Resumed at step %s: restored the checkpoint at step %s and replayed %s steps (%d ms).", Commas(r.Step), Commas(r.From), Commas(r.Replayed), int(r.Millis))
+		} else {
+			a.log("", "Resumed at step %s (%d ms).", Commas(r.Step), int(r.Millis))
+		}
+	case protocol.EvRuns:
+		a.runs(ev.Runs)
+	case protocol.EvExport:
+		a.log("", "Downloaded the checkpoint at step %s (%s).", Commas(ev.Export.Step), ev.Export.Filename)
+	case protocol.EvWarning:
+		a.warn("warn", ev.Message)
+	case protocol.EvError:
+		a.warn("error", ev.Message)
+		a.Compare.failed(a, ev.Seq, ev.Message)
+		if a.pending[ev.Seq] == "scrub" {
+			a.Scrub.inflight = false
+		}
+	case protocol.EvView:
+		if ev.View != nil && ev.View.Run == a.Run {
+			a.Live = NewViewImage(ev.View, data)
+		}
+	case protocol.EvScrub:
+		a.scrubbed(ev, data)
+	case EvPageLog:
+		a.log("", "%s", ev.Message)
+	}
+	delete(a.pending, ev.Seq)
+}
+
+func (a *App) warn(class, msg string) {
+	a.Warning, a.warnAt = msg, a.Now()
+	a.log(class, "%s", msg)
+}
+
+func (a *App) status(ev protocol.Event) {
+	s := ev.Status
+	runChanged := s.Run != a.Run
+	a.Phase, a.Run, a.Owner = s.Phase, s.Run, s.Owner
+	if s.Name != "" || runChanged {
+		a.Name = s.Name
+	}
+	a.PauseAt, a.Autosave = s.PauseAt, s.Autosave
+	a.Fingerprint = ""
+	if s.Phase == protocol.PhasePaused {
+		a.Fingerprint = s.Fingerprint
+	}
+	switch s.Phase {
+	case protocol.PhaseRunning, protocol.PhasePaused, protocol.PhaseLocked, protocol.PhaseLost:
+		a.Step, a.Epoch = s.Step, s.Epoch
+	}
+	if len(s.Spec) > 0 {
+		if spec, err := engine.ParseSpec(s.Spec); err == nil {
+			a.Spec = &spec
+			if !a.edited {
+				a.Draft, a.DraftErr = spec, ""
+			}
+		}
+	}
+	if runChanged {
+		a.Loss, a.TestLoss, a.Accuracy, a.StepsPerSec = nil, nil, nil, 0
+		a.LastSave, a.Selected, a.Live = nil, "", nil
+		a.Scrub = ScrubState{}
+		if a.Run != "" {
+			a.loadCurves(a.Run)
+			if a.Owner {
+				a.send(protocol.Command{Type: protocol.CmdList})
+			}
+		}
+	}
+	if s.Run != "" && s.Name != "" && s.Run != a.loggedRun {
+		a.loggedRun = s.Run
+		a.logRun(s)
+	}
+	switch s.Phase {
+	case protocol.PhaseLocked:
+		a.log("warn", "This run is being trained in another tab.")
+	case protocol.PhaseLost:
+		a.log("warn", "Another tab took over this run.")
+	}
+	a.Compare.status(a, ev.Seq, s)
+}
+
+func (a *App) progress(p *protocol.Progress) {
+	if p == nil || p.Run != a.Run {
+		return
+	}
+	a.Step, a.Epoch = p.Step, p.Epoch
+	a.Loss, a.TestLoss, a.Accuracy = p.Loss, p.TestLoss, p.Accuracy
+	if p.StepsPerSec > 0 {
+		a.StepsPerSec = p.StepsPerSec
+	}
+	c := a.CurvesOf(p.Run)
+	if len(p.Curve) > 0 {
+		for _, pt := range p.Curve {
+			c.Train.Add(uint64(pt[0]), pt[1])
+		}
+	} else if p.Loss != nil {
+		c.Train.Add(p.Step, *p.Loss)
+	}
+	if p.TestLoss != nil {
+		c.Test.Add(p.EvalStep, *p.TestLoss)
+	}
+}
+
+func (a *App) saved(s *protocol.Saved) {
+	if s == nil {
+		return
+	}
+	ri := a.runInfo(s.Run)
+	if ri == nil {
+		// A run the last list did not have yet: list again, for the
+		// checkpoints committed before this one.
+		a.Runs = append(a.Runs, protocol.RunInfo{Run: s.Run, Name: a.Name, ParentRun: s.ParentRun, Parent: s.Parent, Checkpoints: []protocol.Checkpoint{}})
+		ri = &a.Runs[len(a.Runs)-1]
+		if s.Run == a.Run && a.Owner && len(s.Deleted) == 0 && s.ParentRun == "" && s.Parent != "" {
+			a.send(protocol.Command{Type: protocol.CmdList})
+		}
+	}
+	for _, id := range s.Deleted {
+		a.forget(s.Run, id)
+	}
+	ri.Checkpoints = slices.DeleteFunc(ri.Checkpoints, func(c protocol.Checkpoint) bool {
+		return c.ID == s.ID || slices.Contains(s.Deleted, c.ID)
+	})
+	ri.Checkpoints = append(ri.Checkpoints, s.Checkpoint)
+	slices.SortFunc(ri.Checkpoints, func(x, y protocol.Checkpoint) int {
+		switch {
+		case x.ID < y.ID:
+			return -1
+		case x.ID > y.ID:
+			return 1
+		}
+		return 0
+	})
+	ri.Head = s.ID
+	if slices.Contains(s.Deleted, a.Selected) {
+		a.Selected = ""
+	}
+	if s.Run == a.Run {
+		a.Saves++
+		a.LastSave, a.saveTime = s, a.Now()
+		a.storeCurves(s.Run, false)
+	}
+}
+
+// runInfo returns the listed run, or nil.
+func (a *App) runInfo(run string) *protocol.RunInfo {
+	for i := range a.Runs {
+		if a.Runs[i].Run == run {
+			return &a.Runs[i]
+		}
+	}
+	return nil
+}
+
+// Checkpoints lists the active run's checkpoints, newest first.
+func (a *App) Checkpoints() []protocol.Checkpoint {
+	ri := a.runInfo(a.Run)
+	if ri == nil {
+		return nil
+	}
+	out := slices.Clone(ri.Checkpoints)
+	slices.Reverse(out)
+	return out
+}
+
+// Mine says whether this tab trains the active run.
+func (a *App) Mine() bool {
+	return a.Owner && (a.Phase == protocol.PhaseRunning || a.Phase == protocol.PhasePaused)
+}
+
+// Running says whether the active run trains.
+func (a *App) Running() bool { return a.Phase == protocol.PhaseRunning }
+
+// SpecJSON is the draft as indented JSON, for `playground train --spec`.
+func (a *App) SpecJSON() string {
+	b, err := json.MarshalIndent(a.Draft, "", "  ")
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// StatusLine says what the session and persistence did, as people read it.
+func (a *App) StatusLine() string {
+	var parts []string
+	now := a.Now()
+	switch a.Phase {
+	case "loading":
+		parts = append(parts, "Loading the run…")
+	case protocol.PhaseReplaying:
+		parts = append(parts, "Recomputing the steps after the last checkpoint…")
+	case protocol.PhaseIdle:
+		parts = append(parts, "Pick a dataset and a network, then press Play.")
+	case protocol.PhaseLocked:
+		parts = append(parts, "This run is being trained in another tab. This tab does not train or save it; take over to continue it here.")
+	case protocol.PhaseLost:
+		parts = append(parts, "Another tab took over this run; this tab stopped training and saving. Take it back to continue here.")
+	case protocol.PhasePaused, protocol.PhaseRunning:
+		if a.Phase == protocol.PhasePaused {
+			parts = append(parts, fmt.Sprintf("Paused at step %s.", Commas(a.Step)))
+		}
+		if r := a.Resumed; r != nil && r.Run == a.Run && now.Sub(a.resumeAt) < 8*time.Second {
+			if r.Replayed > 0 {
+				parts = append(parts, fmt.Sprintf("resumed at step %s (checkpoint at %s + %s replayed steps)", Commas(r.Step), Commas(r.From), Commas(r.Replayed)))
+			} else {
+				parts = append(parts, fmt.Sprintf("resumed at step %s", Commas(r.Step)))
+			}
+		}
+		if a.LastSave != nil {
+			parts = append(parts, fmt.Sprintf("saved %s ago at step %s", Ago(now.Sub(a.saveTime)), Commas(a.LastSave.Step)))
+		} else if a.Phase == protocol.PhaseRunning && len(parts) == 0 {
+			parts = append(parts, "training…")
+		}
+	}
+	line := ""
+	for i, p := range parts {
+		if i > 0 {
+			line += " · "
+		}
+		line += p
+	}
+	if a.Warning != "" && now.Sub(a.warnAt) < 30*time.Second {
+		line = "⚠ " + a.Warning + " — " + line
+	}
+	return line
+}
+
+// StatusWarn says whether the status line is a warning.
+func (a *App) StatusWarn() bool {
+	return (a.Warning != "" && a.Now().Sub(a.warnAt) < 30*time.Second) || a.Phase == protocol.PhaseLocked || a.Phase == protocol.PhaseLost
+}
+
+// logRun says which run the page now shows.
+func (a *App) logRun(s *protocol.Status) {
+	name := s.Name
+	if ri := a.runInfo(s.Run); ri != nil && ri.ParentRun != "" {
+		step, _ := stepOfID(ri.Parent)
+		a.log("", "Run %s (%s), forked from %s at step %s.", s.Run, name, ri.ParentRun, Commas(step))
+		return
+	}
+	a.log("", "Run %s (%s) at step %s.", s.Run, name, Commas(s.Step))
+}
+
+// forget records that a checkpoint was deleted, so a list computed before
+// the deletion does not bring it back.
+func (a *App) forget(run, id string) {
+	a.gone = append(a.gone, run+"/"+id)
+	if len(a.gone) > 200 {
+		a.gone = a.gone[100:]
+	}
+}
+
+// runs takes a list of every run. Events and lists cross: checkpoints
+// saved after the list was made are kept, deleted ones stay gone.
+func (a *App) runs(list []protocol.RunInfo) {
+	for i := range list {
+		ri := &list[i]
+		ri.Checkpoints = slices.DeleteFunc(slices.Clone(ri.Checkpoints), func(c protocol.Checkpoint) bool {
+			return slices.Contains(a.gone, ri.Run+"/"+c.ID)
+		})
+		old := a.runInfo(ri.Run)
+		if old == nil {
+			continue
+		}
+		newest := ""
+		if n := len(ri.Checkpoints); n > 0 {
+			newest = ri.Checkpoints[n-1].ID
+		}
+		for _, c := range old.Checkpoints {
+			if c.ID > newest {
+				ri.Checkpoints = append(ri.Checkpoints, c)
+			}
+		}
+		if old.Head > ri.Head {
+			ri.Head = old.Head
+		}
+	}
+	// Runs saved to since the list was made are not in it yet.
+	for _, old := range a.Runs {
+		if slices.ContainsFunc(list, func(r protocol.RunInfo) bool { return r.Run == old.Run }) {
+			continue
+		}
+		if _, seen := a.curves[old.Run]; !seen && old.Run != a.Run {
+			continue
+		}
+		old.Checkpoints = slices.DeleteFunc(slices.Clone(old.Checkpoints), func(c protocol.Checkpoint) bool {
+			return slices.Contains(a.gone, old.Run+"/"+c.ID)
+		})
+		if len(old.Checkpoints) > 0 {
+			list = append(list, old)
+		}
+	}
+	a.Runs = list
+	a.pruneCurves()
+}

@@ -1,0 +1,220 @@
+package ui
+
+import (
+	"math"
+
+	"playground/engine"
+	"playground/wasm/protocol"
+)
+
+// The output pictures: the decision-boundary heat map (a small grid the
+// worker computes, scaled up by the browser), the data points over it, and
+// the strip of sample digits. Pixels are made here, in Go, and blitted
+// into canvases by the host in one call each.
+
+// ViewImage is a View with its bytes.
+type ViewImage struct {
+	protocol.View
+	Data []byte
+}
+
+// NewViewImage checks a view's bytes against its size (nil if they do
+// not fit).
+func NewViewImage(v *protocol.View, data []byte) *ViewImage {
+	if v == nil {
+		return nil
+	}
+	switch v.Kind {
+	case protocol.ViewGrid:
+		if v.W <= 0 || v.H <= 0 || len(data) != v.W*v.H {
+			return nil
+		}
+	case protocol.ViewDigits:
+		if v.Side <= 0 || len(v.Labels) != len(v.Predicted) || len(data) != len(v.Labels)*v.Side*v.Side {
+			return nil
+		}
+	default:
+		return nil
+	}
+	return &ViewImage{View: *v, Data: data}
+}
+
+// TensorFlow Playground's colors: orange for negative (class 0), blue for
+// positive (class 1), near-white between.
+var (
+	colNeg = [3]float64{245, 147, 34}
+	colMid = [3]float64{232, 234, 235}
+	colPos = [3]float64{8, 119, 189}
+)
+
+// color maps t in [-1, 1] to a color, lightened towards white by light.
+func color(t, light float64) (r, g, b byte) {
+	t = min(max(t, -1), 1)
+	var c [3]float64
+	for i := range c {
+		if t < 0 {
+			c[i] = colMid[i] + (colNeg[i]-colMid[i])*-t
+		} else {
+			c[i] = colMid[i] + (colPos[i]-colMid[i])*t
+		}
+		c[i] += (255 - c[i]) * light
+	}
+	return byte(c[0] + 0.5), byte(c[1] + 0.5), byte(c[2] + 0.5)
+}
+
+// HeatSize is the side of the heat map's canvas: GridRGBA enlarges the
+// worker's grid to it bilinearly, so the browser's own scaling has little
+// left to do and every browser shows the same smooth boundary. Canvas
+// sizes are fixed in the templates: vugu resets attributes it did not
+// render, and resizing a canvas clears it.
+const HeatSize = 200
+
+// GridRGBA colors a grid view at HeatSize×HeatSize pixels.
+func (v *ViewImage) GridRGBA() []byte {
+	const n = HeatSize
+	rgba := make([]byte, 4*n*n)
+	at := func(x, y int) float64 {
+		x, y = min(max(x, 0), v.W-1), min(max(y, 0), v.H-1)
+		return float64(v.Data[y*v.W+x])
+	}
+	sx, sy := float64(v.W)/n, float64(v.H)/n
+	for py := 0; py < n; py++ {
+		fy := (float64(py)+0.5)*sy - 0.5
+		y0 := int(math.Floor(fy))
+		ty := fy - float64(y0)
+		for px := 0; px < n; px++ {
+			fx := (float64(px)+0.5)*sx - 0.5
+			x0 := int(math.Floor(fx))
+			tx := fx - float64(x0)
+			q := (at(x0, y0)*(1-tx)+at(x0+1, y0)*tx)*(1-ty) + (at(x0, y0+1)*(1-tx)+at(x0+1, y0+1)*tx)*ty
+			r, g, b := color(q/127.5-1, 0.4)
+			i := 4 * (py*n + px)
+			rgba[i], rgba[i+1], rgba[i+2], rgba[i+3] = r, g, b, 255
+		}
+	}
+	return rgba
+}
+
+// DigitSlots and DigitSide fix the digits strip's canvas: DigitSlots
+// images of DigitSide² pixels, a pixel apart.
+const (
+	DigitSlots = 12
+	DigitSide  = 28
+	DigitsW    = DigitSlots*(DigitSide+1) - 1
+)
+
+// DigitsRGBA lays a digits view out as the strip (DigitsW × DigitSide).
+func (v *ViewImage) DigitsRGBA() []byte {
+	rgba := make([]byte, 4*DigitsW*DigitSide)
+	side := min(v.Side, DigitSide)
+	for k := 0; k < min(len(v.Labels), DigitSlots); k++ {
+		img := v.Data[k*v.Side*v.Side:]
+		for y := 0; y < side; y++ {
+			for x := 0; x < side; x++ {
+				p := 4 * (y*DigitsW + k*(DigitSide+1) + x)
+				g := img[y*v.Side+x]
+				rgba[p], rgba[p+1], rgba[p+2], rgba[p+3] = g, g, g, 255
+			}
+		}
+	}
+	return rgba
+}
+
+// Correct says whether the model got sample i of a digits view right.
+func (v *ViewImage) Correct(i int) bool { return v.Predicted[i] == v.Labels[i] }
+
+// PointsSize is the side of the data points' canvas.
+const PointsSize = 400
+
+type pointsCache struct {
+	key     string
+	rgba    []byte
+	painted string
+}
+
+// PointsRGBA draws the draft's 2-D data (nil for digits): each point a
+// disc in its class color, training points outlined white, test points
+// dark.
+func (a *App) PointsRGBA() (key string, rgba []byte) {
+	s := a.Draft
+	if a.DraftErr != "" || !a.TwoD() {
+		return "", nil
+	}
+	key = string(s.JSON()) // the data depend on the seed and the dataset only, but the spec is small
+	if a.points.key == key {
+		return key, a.points.rgba
+	}
+	d := engine.Generate(s)
+	lo, hi := float32(0), float32(1)
+	if d.Classes == 0 { // regression: color by the range of the targets
+		lo, hi = float32(math.Inf(1)), float32(math.Inf(-1))
+		for _, sp := range []*engine.Split{&d.Train, &d.Test} {
+			for _, v := range sp.Label {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+		}
+	}
+	rgba = make([]byte, 4*PointsSize*PointsSize)
+	for _, part := range []struct {
+		sp      *engine.Split
+		outline [3]float64
+	}{{&d.Train, [3]float64{255, 255, 255}}, {&d.Test, [3]float64{30, 35, 48}}} {
+		for i, p := range part.sp.Points {
+			t := 2*float64((part.sp.Label[i]-lo)/max(hi-lo, 1e-6)) - 1
+			r, g, b := color(t, 0)
+			cx := (float64(p[0]) + engine.Domain) / (2 * engine.Domain) * PointsSize
+			cy := (engine.Domain - float64(p[1])) / (2 * engine.Domain) * PointsSize
+			disc(rgba, cx, cy, 5, part.outline)
+			disc(rgba, cx, cy, 3.8, [3]float64{float64(r), float64(g), float64(b)})
+		}
+	}
+	a.points = pointsCache{key: key, rgba: rgba}
+	return key, rgba
+}
+
+// disc composites an antialiased disc of radius rad over the image.
+func disc(img []byte, cx, cy, rad float64, c [3]float64) {
+	x0, x1 := max(int(cx-rad-1), 0), min(int(cx+rad+1), PointsSize-1)
+	y0, y1 := max(int(cy-rad-1), 0), min(int(cy+rad+1), PointsSize-1)
+	for y := y0; y <= y1; y++ {
+		for x := x0; x <= x1; x++ {
+			d := math.Hypot(float64(x)+0.5-cx, float64(y)+0.5-cy)
+			a := min(max(rad+0.5-d, 0), 1)
+			if a == 0 {
+				continue
+			}
+			p := 4 * (y*PointsSize + x)
+			da := float64(img[p+3]) / 255
+			oa := a + da*(1-a)
+			for i := 0; i < 3; i++ {
+				img[p+i] = byte((c[i]*a+float64(img[p+i])*da*(1-a))/oa + 0.5)
+			}
+			img[p+3] = byte(oa*255 + 0.5)
+		}
+	}
+}
+
+// Paint draws what changed since the last call into the canvases; the
+// host calls it after every render.
+func (a *App) Paint() {
+	if a.Host == nil {
+		return
+	}
+	if key, rgba := a.PointsRGBA(); key != "" && key != a.points.painted {
+		a.Host.Paint("points", PointsSize, PointsSize, rgba)
+		a.points.painted = key
+	}
+	v := a.ScrubView()
+	if v == a.painted {
+		return
+	}
+	a.painted = v
+	switch {
+	case v == nil:
+		a.Host.Paint("heatmap", HeatSize, HeatSize, make([]byte, 4*HeatSize*HeatSize))
+	case v.Kind == protocol.ViewGrid:
+		a.Host.Paint("heatmap", HeatSize, HeatSize, v.GridRGBA())
+	case v.Kind == protocol.ViewDigits:
+		a.Host.Paint("digits", DigitsW, DigitSide, v.DigitsRGBA())
+	}
+}

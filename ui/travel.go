@@ -1,0 +1,268 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"playground/engine"
+	"playground/wasm/protocol"
+)
+
+// Time travel and run comparison.
+
+// ScrubState is the time-travel view: a past step of the run, recomputed
+// by the worker.
+type ScrubState struct {
+	On       bool
+	Target   uint64          // the step asked for last
+	Result   *protocol.Scrub // the newest answer (maybe an interim one)
+	View     *ViewImage
+	inflight bool
+}
+
+// ScrubTo shows step (clamped to the run's current step). At most one
+// request is in flight; the newest target is sent when it is answered,
+// so dragging never queues work in the worker.
+func (a *App) ScrubTo(step uint64) {
+	if a.Run == "" {
+		return
+	}
+	s := &a.Scrub
+	s.On, s.Target = true, min(step, a.Step)
+	if !s.inflight {
+		s.inflight = true
+		seq := a.send(protocol.Command{Type: protocol.CmdScrub, Run: a.Run, At: s.Target})
+		a.pending[seq] = "scrub"
+	}
+}
+
+// ScrubText handles the step typed into the time-travel field.
+func (a *App) ScrubText(v string) {
+	a.Typed("scrub-step")
+	n, err := strconv.ParseUint(strings.TrimSpace(strings.ReplaceAll(v, ",", "")), 10, 64)
+	if err == nil {
+		a.ScrubTo(n)
+	}
+}
+
+// ScrubLive leaves time travel: the page follows the live run again.
+func (a *App) ScrubLive() { a.Scrub = ScrubState{inflight: a.Scrub.inflight} }
+
+func (a *App) scrubbed(ev protocol.Event, data []byte) {
+	r := ev.Scrub
+	s := &a.Scrub
+	if r == nil || r.Run != a.Run {
+		s.inflight = false
+		return
+	}
+	if !s.On {
+		s.inflight = !r.Done && r.Error == ""
+		return
+	}
+	s.Result = r
+	if r.Error != "" {
+		s.inflight = false
+		a.warn("warn", "time travel: "+r.Error)
+		return
+	}
+	if !r.Done {
+		return
+	}
+	s.inflight = false
+	if ev.View != nil {
+		s.View = NewViewImage(ev.View, data)
+	}
+	if s.Target != r.At {
+		a.ScrubTo(s.Target)
+	}
+}
+
+// ScrubView is what the output shows: the scrubbed step's view while time
+// travelling, else the live one.
+func (a *App) ScrubView() *ViewImage {
+	if a.Scrub.On && a.Scrub.View != nil {
+		return a.Scrub.View
+	}
+	return a.Live
+}
+
+// ScrubDone says whether the time-travel answer is complete and current.
+func (a *App) ScrubDone() bool {
+	r := a.Scrub.Result
+	return a.Scrub.On && r != nil && r.Done && r.At == a.Scrub.Target && r.Error == ""
+}
+
+// CompareParams are the settings the compare panel can vary.
+var CompareParams = []string{"lr", "regRate", "momentum", "noise", "seed"}
+
+// CompareState forks children from one checkpoint, one setting varied,
+// trains them in turn and overlays their curves.
+type CompareState struct {
+	Param    string
+	Values   string
+	Steps    int
+	Base     protocol.Checkpoint
+	Children []CompareChild
+	Active   bool
+	Err      string
+
+	baseName string
+	next     int
+	forkSeq  int64
+}
+
+// CompareChild is one forked run of a comparison.
+type CompareChild struct {
+	Value  string
+	Run    string
+	From   uint64
+	Target uint64
+	Done   bool
+}
+
+// SetCompare changes a field of the compare panel.
+func (a *App) SetCompare(field, v string) {
+	c := &a.Compare
+	a.Typed("compare-" + field)
+	switch field {
+	case "param":
+		c.Param = v
+	case "values":
+		c.Values = v
+	case "steps":
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			c.Steps = n
+		}
+	}
+}
+
+// compareDefaults fills the panel from the draft.
+func (a *App) compareDefaults() {
+	c := &a.Compare
+	if c.Param == "" {
+		c.Param = "lr"
+	}
+	if c.Values == "" {
+		lr := a.Draft.Optimizer.LR
+		c.Values = fmt.Sprintf("%.3g, %.3g, %.3g", lr/3, lr, lr*3)
+	}
+	if c.Steps == 0 {
+		c.Steps = 500
+	}
+}
+
+// CompareBase is the checkpoint a comparison forks from: the selected one,
+// else the active run's newest.
+func (a *App) CompareBase() (protocol.Checkpoint, bool) {
+	cs := a.Checkpoints()
+	for _, c := range cs {
+		if c.ID == a.Selected && c.Error == "" {
+			return c, true
+		}
+	}
+	for _, c := range cs {
+		if c.Error == "" {
+			return c, true
+		}
+	}
+	return protocol.Checkpoint{}, false
+}
+
+// StartCompare forks the first child; the others follow as each finishes.
+func (a *App) StartCompare() {
+	a.compareDefaults()
+	c := &a.Compare
+	base, ok := a.CompareBase()
+	if !ok || a.Spec == nil {
+		c.Err = "no checkpoint to fork from yet"
+		return
+	}
+	var kids []CompareChild
+	for _, v := range strings.Split(c.Values, ",") {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if _, err := a.childSpec(v); err != nil {
+			c.Err = err.Error()
+			return
+		}
+		kids = append(kids, CompareChild{Value: v})
+	}
+	if len(kids) == 0 {
+		c.Err = "list the values to compare, separated by commas"
+		return
+	}
+	c.Base, c.Children, c.Err, c.next, c.Active = base, kids, "", 0, true
+	c.baseName = a.Name
+	a.forkChild()
+}
+
+// childSpec is the draft with the compared setting set to v, named after
+// it.
+func (a *App) childSpec(v string) (engine.Spec, error) {
+	s := a.Draft
+	if err := setField(&s, a.Compare.Param, v); err != nil {
+		return s, err
+	}
+	name := a.Compare.baseName
+	if !a.Compare.Active {
+		name = a.Name
+	}
+	if name == "" {
+		name = "run"
+	}
+	s.Name = fmt.Sprintf("%s %s=%s", name, a.Compare.Param, v)
+	n, err := s.Normalize()
+	if err != nil {
+		return s, err
+	}
+	if a.Spec != nil && !sameLayout(n, *a.Spec) {
+		return s, fmt.Errorf("%s=%s changes the network; a fork cannot continue the checkpoint", a.Compare.Param, v)
+	}
+	return n, nil
+}
+
+func (a *App) forkChild() {
+	c := &a.Compare
+	spec, err := a.childSpec(c.Children[c.next].Value)
+	if err != nil {
+		c.Active, c.Err = false, err.Error()
+		return
+	}
+	c.forkSeq = a.send(protocol.Command{Type: protocol.CmdFork, Run: c.Base.Run, ID: c.Base.ID, Spec: json.RawMessage(spec.JSON())})
+}
+
+// status follows the comparison: a fork answered starts its steps; a
+// child paused at its target starts the next fork.
+func (c *CompareState) status(a *App, seq int64, s *protocol.Status) {
+	if !c.Active || c.next >= len(c.Children) {
+		return
+	}
+	kid := &c.Children[c.next]
+	switch {
+	case seq == c.forkSeq && kid.Run == "" && s.Run != c.Base.Run:
+		kid.Run, kid.From, kid.Target = s.Run, s.Step, s.Step+uint64(c.Steps)
+		a.send(protocol.Command{Type: protocol.CmdStep, Steps: uint64(c.Steps)})
+	case kid.Run != "" && s.Run == kid.Run && s.Phase == protocol.PhasePaused && s.Step >= kid.Target:
+		kid.Done = true
+		c.next++
+		if c.next < len(c.Children) {
+			a.forkChild()
+			return
+		}
+		c.Active = false
+		a.log("", "Compared %d runs from step %s.", len(c.Children), Commas(c.Base.Step))
+	}
+}
+
+func (c *CompareState) failed(a *App, seq int64, msg string) {
+	if c.Active && seq != 0 && seq == c.forkSeq {
+		c.Active, c.Err = false, msg
+	}
+}
+
+// CompareColors color the children's curves.
+var CompareColors = []string{"#2b6cb0", "#d53f8c", "#2f855a", "#b7791f", "#6b46c1", "#c53030"}

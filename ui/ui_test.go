@@ -1,0 +1,399 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"playground/engine"
+	"playground/wasm/protocol"
+
+	"github.com/vugu/vugu"
+	"github.com/vugu/vugu/js"
+	"github.com/vugu/vugu/staticrender"
+)
+
+// fakeHost records what the page asks of the browser.
+type fakeHost struct {
+	sent    []protocol.Command
+	query   string
+	store   map[string]string
+	painted map[string][3]int // canvas → w, h, bytes
+	copied  string
+}
+
+func newFakeHost() *fakeHost {
+	return &fakeHost{store: map[string]string{}, painted: map[string][3]int{}}
+}
+
+func (h *fakeHost) Send(c protocol.Command) { h.sent = append(h.sent, c) }
+func (h *fakeHost) Import(js.Value)         {}
+func (h *fakeHost) SetQuery(q string)       { h.query = q }
+func (h *fakeHost) Load(k string) string    { return h.store[k] }
+func (h *fakeHost) Save(k, v string)        { h.store[k] = v }
+func (h *fakeHost) Link(q string) string    { return "http://x/?" + q }
+func (h *fakeHost) Copy(text string)        { h.copied = text }
+func (h *fakeHost) Paint(id string, w, hh int, rgba []byte) {
+	h.painted[id] = [3]int{w, hh, len(rgba)}
+}
+
+func (h *fakeHost) last() protocol.Command { return h.sent[len(h.sent)-1] }
+
+func render(t *testing.T, b vugu.Builder) string {
+	t.Helper()
+	env, err := vugu.NewBuildEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := staticrender.New(&buf).Render(env.RunBuild(b)); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// testid returns the text of the first element with data-testid id.
+func testid(t *testing.T, html, id string) string {
+	t.Helper()
+	re := regexp.MustCompile(`data-testid="` + regexp.QuoteMeta(id) + `"[^>]*>([^<]*)<`)
+	m := re.FindStringSubmatch(html)
+	if m == nil {
+		t.Fatalf("no element with data-testid %q in the page", id)
+	}
+	return m[1]
+}
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// running returns an app that runs circle-sgd at step 1200 with two
+// checkpoints.
+func running(t *testing.T) (*App, *fakeHost) {
+	h := newFakeHost()
+	a := NewApp(h)
+	now := t0
+	a.Now = func() time.Time { return now }
+	spec, _ := engine.Preset("circle-sgd")
+	a.Apply(protocol.Event{Type: protocol.EvReady, Presets: engine.PresetNames()}, nil)
+	a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{
+		Phase: "running", Run: "circle-sgd-1", Name: "circle-sgd", Spec: spec.JSON(), Step: 1000, Owner: true,
+		Autosave: protocol.Autosave{EveryMillis: 1000, Keep: 5, MilestoneMs: 60000},
+	}}, nil)
+	if c := h.last(); c.Type != protocol.CmdList {
+		t.Fatalf("a new run asks for the list, sent %+v", c)
+	}
+	a.Apply(protocol.Event{Type: protocol.EvRuns, Runs: []protocol.RunInfo{
+		{Run: "circle-sgd-1", Name: "circle-sgd", Head: "000000000500-aaaaaaaa", Checkpoints: []protocol.Checkpoint{
+			{Run: "circle-sgd-1", ID: "000000000000-bbbbbbbb", Step: 0, Kind: "milestone", Size: 3000},
+			{Run: "circle-sgd-1", ID: "000000000500-aaaaaaaa", Step: 500, Kind: "autosave", Size: 3000},
+		}},
+		{Run: "child-2", Name: "circle-sgd", ParentRun: "circle-sgd-1", Parent: "000000000500-aaaaaaaa", Checkpoints: []protocol.Checkpoint{
+			{Run: "child-2", ID: "000000000500-cccccccc", Step: 500, Kind: "milestone", ParentRun: "circle-sgd-1", Parent: "000000000500-aaaaaaaa"},
+		}},
+	}}, nil)
+	for i, l := range []float64{0.69, 0.5, 0.3} {
+		now = now.Add(250 * time.Millisecond)
+		a.Apply(protocol.Event{Type: protocol.EvProgress, Progress: &protocol.Progress{
+			Run: "circle-sgd-1", Step: uint64(1000 + 100*i), Loss: protocol.Float(l), TestLoss: protocol.Float(l + 0.01),
+			EvalStep: uint64(1000 + 100*i), Accuracy: protocol.Float(0.9), StepsPerSec: 20000,
+			Curve: [][2]float64{{float64(950 + 100*i), l + 0.02}, {float64(1000 + 100*i), l}},
+		}}, nil)
+	}
+	now = now.Add(time.Second)
+	a.Apply(protocol.Event{Type: protocol.EvSaved, Saved: &protocol.Saved{Checkpoint: protocol.Checkpoint{
+		Run: "circle-sgd-1", ID: "000000001200-dddddddd", Step: 1200, Kind: "autosave", Size: 3100,
+	}}}, nil)
+	now = now.Add(3 * time.Second)
+	return a, h
+}
+
+func TestPageRendersStatically(t *testing.T) {
+	a, _ := running(t)
+	html := render(t, &Page{App: a})
+	for id, want := range map[string]string{
+		"step":      "1200",
+		"phase":     "running",
+		"loss":      "0.3000",
+		"test-loss": "0.3100",
+		"accuracy":  "90.0%",
+		"run":       "circle-sgd · circle-sgd-1",
+		"last-save": "1200",
+		"saves":     "1",
+		"speed":     "20,000",
+		"status":    "saved 3 s ago at step 1,200",
+	} {
+		if got := testid(t, html, id); got != want {
+			t.Errorf("%s shows %q, want %q", id, got, want)
+		}
+	}
+	for _, want := range []string{
+		`data-testid="pause"`, `data-testid="resume"`, `data-testid="dataset"`, `data-testid="layer-add"`,
+		`data-testid="lr"`, `data-testid="scrub"`, `data-testid="compare-start"`, `data-testid="heatmap"`,
+		`data-testid="schedule-plot"`, `data-testid="spec-json"`, `data-testid="upload"`,
+		`<option selected="selected" value="circle">circle</option>`,
+		`forked from circle-sgd-1 at step 500`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if n := strings.Count(html, `data-testid="ckpt-row"`); n != 3 {
+		t.Errorf("%d checkpoint rows, want 3", n)
+	}
+	if n := strings.Count(html, `data-testid="ckpt-mark"`); n != 3 {
+		t.Errorf("%d checkpoint marks on the chart, want 3", n)
+	}
+	// Newest first, and the head marked.
+	if i, j := strings.Index(html, `data-id="000000001200-dddddddd"`), strings.Index(html, `data-id="000000000500-aaaaaaaa"`); i < 0 || j < i {
+		t.Error("checkpoint rows are not newest first")
+	}
+	if !regexp.MustCompile(`<polyline class="curve" data-testid="curve-train" points="[0-9., ]+" stroke="#f28c28"`).MatchString(html) {
+		t.Error("no training curve in the loss chart")
+	}
+	// Running: the pause button shows, play is hidden.
+	if !regexp.MustCompile(`data-testid="resume"[^>]*hidden`).MatchString(html) {
+		t.Error("play is not hidden while running")
+	}
+}
+
+func TestEachComponentRenders(t *testing.T) {
+	a, _ := running(t)
+	for name, b := range map[string]vugu.Builder{
+		"controls": &Controls{App: a}, "data": &DataPanel{App: a}, "network": &NetworkPanel{App: a},
+		"training": &TrainingPanel{App: a}, "output": &OutputPanel{App: a}, "timeline": &Timeline{App: a},
+		"compare": &ComparePanel{App: a}, "log": &LogPanel{App: a},
+	} {
+		if html := render(t, b); len(html) < 100 {
+			t.Errorf("%s renders %q", name, html)
+		}
+	}
+	// Before the worker is ready.
+	html := render(t, &Page{App: NewApp(nil)})
+	if got := testid(t, html, "status"); got != "Loading the run…" {
+		t.Errorf("status before ready: %q", got)
+	}
+}
+
+func TestEditingSettings(t *testing.T) {
+	a, h := running(t)
+	a.SetDataset("spiral")
+	a.AddLayer()
+	a.SetField("lr", "0.1")
+	if a.DraftErr != "" {
+		t.Fatal(a.DraftErr)
+	}
+	d := a.Draft
+	if d.Dataset.Kind != "spiral" || len(d.Model.Layers) != 4 || d.Optimizer.LR != 0.1 || d.Name != "custom" {
+		t.Fatalf("draft %s", d.JSON())
+	}
+	q, _ := url.ParseQuery(h.query)
+	if back, err := protocol.SpecFromQuery(q); err != nil || string(back.JSON()) != string(d.JSON()) {
+		t.Errorf("the URL does not carry the draft: %v\n%s\n%s", err, back.JSON(), d.JSON())
+	}
+	if !a.Edited() || a.Forkable() {
+		t.Error("a new dataset and layer are an edit that cannot fork")
+	}
+	html := render(t, &Page{App: a})
+	if !strings.Contains(html, `data-testid="edited"`) {
+		t.Error("the page does not say the settings changed")
+	}
+	a.Play()
+	if c := h.last(); c.Type != protocol.CmdStart || !strings.Contains(string(c.Spec), `"kind":"spiral"`) {
+		t.Errorf("play with changed settings sent %+v", c)
+	}
+
+	// A learning rate alone can continue a checkpoint.
+	a, h = running(t)
+	a.SetField("lr", "0.01")
+	if !a.Forkable() {
+		t.Error("a new learning rate cannot fork")
+	}
+	a.Fork("circle-sgd-1", "000000000500-aaaaaaaa")
+	if c := h.last(); c.Type != protocol.CmdFork || c.ID != "000000000500-aaaaaaaa" || !strings.Contains(string(c.Spec), `"lr":0.01`) {
+		t.Errorf("fork sent %+v", c)
+	}
+
+	// Invalid settings are reported, not sent.
+	a.SetField("batch", "100000")
+	if a.DraftErr == "" {
+		t.Error("batch 100000 accepted")
+	}
+	n := len(h.sent)
+	a.Play()
+	if len(h.sent) != n {
+		t.Error("play sent an invalid spec")
+	}
+	if got := testid(t, render(t, &Page{App: a}), "draft-error"); !strings.Contains(got, "batch size") {
+		t.Errorf("draft error shows %q", got)
+	}
+	a.SetDataset("digits")
+	if a.TwoD() || a.Draft.Model.Layers[len(a.Draft.Model.Layers)-1].Units != 10 || a.DraftErr != "" {
+		t.Errorf("digits: %s %s", a.Draft.JSON(), a.DraftErr)
+	}
+}
+
+func TestTimeTravel(t *testing.T) {
+	a, h := running(t)
+	a.ScrubTo(700)
+	c := h.last()
+	if c.Type != protocol.CmdScrub || c.At != 700 || c.Run != "circle-sgd-1" {
+		t.Fatalf("scrub sent %+v", c)
+	}
+	// Dragging on while the worker replays sends nothing more...
+	a.ScrubTo(720)
+	a.ScrubTo(730)
+	if h.last().Seq != c.Seq {
+		t.Fatal("a second scrub went out while one was in flight")
+	}
+	// ...until the answer, then the newest target.
+	a.Apply(protocol.Event{Type: protocol.EvScrub, Seq: c.Seq, Scrub: &protocol.Scrub{Run: "circle-sgd-1", At: 700, Step: 600, From: 500, FromRun: "circle-sgd-1"}}, nil)
+	if got := testid(t, render(t, &OutputPanel{App: a}), "scrub-status"); !strings.Contains(got, "Recomputing step 730") {
+		t.Errorf("interim: %q", got)
+	}
+	grid := make([]byte, 4)
+	a.Apply(protocol.Event{Type: protocol.EvScrub, Seq: c.Seq,
+		Scrub: &protocol.Scrub{Run: "circle-sgd-1", At: 700, Step: 700, From: 500, FromRun: "circle-sgd-1", Done: true, Fingerprint: "ab", Loss: protocol.Float(0.4)},
+		View:  &protocol.View{Run: "circle-sgd-1", Step: 700, Kind: protocol.ViewGrid, W: 2, H: 2, Hi: 1}}, grid)
+	if c2 := h.last(); c2.Type != protocol.CmdScrub || c2.At != 730 {
+		t.Fatalf("after the answer, sent %+v", c2)
+	}
+	a.Apply(protocol.Event{Type: protocol.EvScrub, Scrub: &protocol.Scrub{Run: "circle-sgd-1", At: 730, Step: 730, From: 500, FromRun: "circle-sgd-1", Done: true, Fingerprint: "cd", Loss: protocol.Float(0.39)},
+		View: &protocol.View{Run: "circle-sgd-1", Step: 730, Kind: protocol.ViewGrid, W: 2, H: 2, Hi: 1}}, grid)
+	html := render(t, &OutputPanel{App: a})
+	if testid(t, html, "scrub-fingerprint") != "cd" || testid(t, html, "scrub-loss") != "0.3900" {
+		t.Errorf("scrub result not shown:\n%s", html)
+	}
+	if !strings.Contains(html, `data-testid="scrub-cursor"`) {
+		t.Error("no cursor on the chart")
+	}
+	a.Paint()
+	a.ScrubLive()
+	if a.ScrubView() != a.Live {
+		t.Error("back to live still shows the past")
+	}
+}
+
+func TestCompare(t *testing.T) {
+	a, h := running(t)
+	a.SetCompare("values", "0.01, 0.03, 0.1")
+	a.SetCompare("steps", "200")
+	a.Select("000000000500-aaaaaaaa")
+	a.StartCompare()
+	if a.Compare.Err != "" {
+		t.Fatal(a.Compare.Err)
+	}
+	for i, lr := range []string{"0.01", "0.03", "0.1"} {
+		fork := h.last()
+		if fork.Type != protocol.CmdFork || fork.ID != "000000000500-aaaaaaaa" || !strings.Contains(string(fork.Spec), `"lr":`+lr) {
+			t.Fatalf("child %d: sent %+v", i, fork)
+		}
+		run := "kid-" + lr
+		spec, _ := engine.ParseSpec(fork.Spec)
+		a.Apply(protocol.Event{Type: protocol.EvStatus, Seq: fork.Seq, Status: &protocol.Status{Phase: "paused", Run: run, Spec: spec.JSON(), Step: 500, Owner: true}}, nil)
+		if st := h.sent[len(h.sent)-1]; st.Type != protocol.CmdStep || st.Steps != 200 {
+			// The run change asks for the list first; the step follows.
+			t.Fatalf("child %d: then sent %+v", i, st)
+		}
+		a.Apply(protocol.Event{Type: protocol.EvProgress, Progress: &protocol.Progress{Run: run, Step: 700, Curve: [][2]float64{{600, 0.5}, {700, 0.4}}}}, nil)
+		a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{Phase: "paused", Run: run, Spec: spec.JSON(), Step: 700, Owner: true}}, nil)
+	}
+	if a.Compare.Active {
+		t.Fatal("comparison still active")
+	}
+	html := render(t, &ComparePanel{App: a})
+	if n := strings.Count(html, `data-testid="compare-curve"`); n != 3 {
+		t.Errorf("%d curves, want 3", n)
+	}
+}
+
+func TestSeriesStaysBounded(t *testing.T) {
+	var s Series
+	for i := 0; i < 10000; i++ {
+		s.Add(uint64(i), float64(i))
+	}
+	if len(s.Pts) > maxPts || s.Pts[len(s.Pts)-1].Step != 9999 {
+		t.Errorf("%d points, last %+v", len(s.Pts), s.Pts[len(s.Pts)-1])
+	}
+	s.Add(5000, 1) // a rewound run drops what came after
+	if s.Pts[len(s.Pts)-1] != (Pt{5000, 1}) || s.Pts[len(s.Pts)-2].Step >= 5000 {
+		t.Error("rewind kept later points")
+	}
+}
+
+func TestCurvesSurviveReload(t *testing.T) {
+	a, h := running(t)
+	a.storeCurves("circle-sgd-1", true)
+	b := NewApp(h)
+	b.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{Phase: "running", Run: "circle-sgd-1", Owner: true}}, nil)
+	if got, want := len(b.CurvesOf("circle-sgd-1").Train.Pts), len(a.CurvesOf("circle-sgd-1").Train.Pts); got != want || got == 0 {
+		t.Errorf("reloaded %d points, want %d", got, want)
+	}
+	c := NewApp(h) // a later page load
+	c.Apply(protocol.Event{Type: protocol.EvRuns, Runs: []protocol.RunInfo{}}, nil)
+	if h.store[curveKey+"circle-sgd-1"] != "" {
+		t.Error("curves of a deleted run kept")
+	}
+}
+
+func TestPictures(t *testing.T) {
+	a, h := running(t)
+	a.Apply(protocol.Event{Type: protocol.EvView, View: &protocol.View{Run: "circle-sgd-1", Step: 1200, Kind: protocol.ViewGrid, W: 3, H: 2, Hi: 1}}, []byte{0, 127, 255, 0, 127, 255})
+	a.Paint()
+	if h.painted["heatmap"] != [3]int{HeatSize, HeatSize, 4 * HeatSize * HeatSize} || h.painted["points"][0] != PointsSize {
+		t.Errorf("painted %v", h.painted)
+	}
+	rgba := a.Live.GridRGBA()
+	left, right := rgba[:4], rgba[4*(HeatSize-1):4*HeatSize]
+	if left[0] < 200 || left[2] > 170 || right[0] > 150 || right[2] < 180 {
+		t.Errorf("class 0 should be orange, class 1 blue: %v %v", left, right)
+	}
+	// A view whose bytes do not match its size is dropped.
+	if NewViewImage(&protocol.View{Kind: protocol.ViewGrid, W: 3, H: 3}, []byte{1}) != nil {
+		t.Error("short grid accepted")
+	}
+	d := NewViewImage(&protocol.View{Kind: protocol.ViewDigits, Side: 2, Labels: []int{1, 2}, Predicted: []int{1, 3}}, make([]byte, 8))
+	if px := d.DigitsRGBA(); len(px) != 4*DigitsW*DigitSide || px[3] != 255 || !d.Correct(0) || d.Correct(1) {
+		t.Errorf("digits strip of %d bytes", len(px))
+	}
+}
+
+func TestScheduleAndDiagram(t *testing.T) {
+	a := NewApp(nil)
+	a.UsePreset("spiral-adam")
+	pts, last := a.ScheduleCurve(200, 50)
+	if strings.Count(pts, ",") != 81 || last != 24000 {
+		t.Errorf("schedule plot: %d points to %d", strings.Count(pts, ","), last)
+	}
+	dg := a.NetDiagram()
+	if len(dg.Nodes) != 7+8+8+8+1 || !strings.HasPrefix(dg.Edges, "M") {
+		t.Errorf("diagram: %d nodes", len(dg.Nodes))
+	}
+	var sp engine.Spec
+	if err := json.Unmarshal([]byte(a.SpecJSON()), &sp); err != nil || sp.Name != "spiral-adam" {
+		t.Errorf("spec JSON: %v", err)
+	}
+}
+
+// A list made before later saves and deletions does not undo them.
+func TestStaleList(t *testing.T) {
+	a, _ := running(t)
+	a.Apply(protocol.Event{Type: protocol.EvSaved, Saved: &protocol.Saved{
+		Checkpoint: protocol.Checkpoint{Run: "circle-sgd-1", ID: "000000001300-eeeeeeee", Step: 1300, Kind: "autosave"},
+		Deleted:    []string{"000000000500-aaaaaaaa"},
+	}}, nil)
+	a.Apply(protocol.Event{Type: protocol.EvRuns, Runs: []protocol.RunInfo{{Run: "circle-sgd-1", Checkpoints: []protocol.Checkpoint{
+		{Run: "circle-sgd-1", ID: "000000000000-bbbbbbbb", Step: 0, Kind: "milestone"},
+		{Run: "circle-sgd-1", ID: "000000000500-aaaaaaaa", Step: 500, Kind: "autosave"},
+		{Run: "circle-sgd-1", ID: "000000001200-dddddddd", Step: 1200, Kind: "autosave"},
+	}}}}, nil)
+	var ids []string
+	for _, c := range a.Checkpoints() {
+		ids = append(ids, c.ID[:12])
+	}
+	if strings.Join(ids, " ") != "000000001300 000000001200 000000000000" {
+		t.Errorf("checkpoints after a stale list: %v", ids)
+	}
+}

@@ -1,0 +1,44 @@
+package protocol
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"playground/engine"
+)
+
+// Every preset survives the trip through a URL, readably; a bad link says
+// what is wrong with it.
+func TestSpecQueryRoundTrip(t *testing.T) {
+	for _, name := range engine.PresetNames() {
+		s, _ := engine.Preset(name)
+		q := EncodeSpecQuery(s)
+		v, err := url.ParseQuery(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := SpecFromQuery(v)
+		if err != nil {
+			t.Errorf("%s: %v (%s)", name, err, q)
+			continue
+		}
+		if string(back.JSON()) != string(s.JSON()) {
+			t.Errorf("%s does not round-trip:\n%s\n%s", name, s.JSON(), back.JSON())
+		}
+		if strings.Contains(q, "%2C") || strings.Contains(q, "%3A") {
+			t.Errorf("%s: query not readable: %s", name, q)
+		}
+	}
+	for q, want := range map[string]string{
+		"dataset=moon":                   "unknown dataset",
+		"dataset=circle&lr=x":            "not a number",
+		"dataset=circle&layers=4:tanh,1": "units:activation",
+		"seed=1":                         "names no dataset",
+	} {
+		v, _ := url.ParseQuery(q)
+		if _, err := SpecFromQuery(v); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err %v, want %q", q, err, want)
+		}
+	}
+}
