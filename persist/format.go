@@ -98,21 +98,14 @@ type header struct {
 
 // Encode writes c as a .safetensors file.
 func Encode(c *Checkpoint) ([]byte, error) {
-	if c == nil {
-		return nil, errors.New("encode: nil checkpoint")
-	}
-	meta, spec, err := metadataOf(c)
+	p, err := Prepare(c)
 	if err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
+		return nil, err
 	}
-	if err := engine.CheckLayout(spec, c.State.Tensors); err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
-	}
-	b, err := encodeFile(meta, c.State.Tensors)
-	if err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
-	}
-	return b, nil
+	h := sha256.New()
+	h.Write(p.Header())
+	h.Write(p.Data())
+	return p.Seal(h.Sum(nil))
 }
 
 // metadataOf returns c's __metadata__ (without the checksum) after
