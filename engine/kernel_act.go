@@ -155,19 +155,6 @@ func expAll(x float32) float32 {
 	return math.Float32frombits(e)
 }
 
-// expPoly is Exp's polynomial, in Exp's order of operations.
-func expPoly(r float32) float32 {
-	p := float32(1.0 / 5040)
-	p = float32(p*r) + 1.0/720
-	p = float32(p*r) + 1.0/120
-	p = float32(p*r) + 1.0/24
-	p = float32(p*r) + 1.0/6
-	p = float32(p*r) + 0.5
-	p = float32(p*r) + 1
-	p = float32(p*r) + 1
-	return p
-}
-
 // relus sets the negative elements of a to 0 (and keeps -0 and NaN, as
 // v < 0 does).
 func relus(a []float32) {

@@ -31,15 +31,7 @@ func Exp(x float32) float32 {
 	kf := float32(k)
 	r := x - float32(kf*ln2Hi)
 	r = r - float32(kf*ln2Lo)
-	// Taylor series to degree 7 on |r| <= 0.347: error below 1 ulp.
-	p := float32(1.0 / 5040)
-	p = float32(p*r) + 1.0/720
-	p = float32(p*r) + 1.0/120
-	p = float32(p*r) + 1.0/24
-	p = float32(p*r) + 1.0/6
-	p = float32(p*r) + 0.5
-	p = float32(p*r) + 1
-	p = float32(p*r) + 1
+	p := expPoly(r)
 	if k > 127 { // 2**k itself overflows although e**x does not
 		p = float32(p * 2)
 		k--
@@ -200,4 +192,18 @@ func roundToInt(x float32) int {
 		return int(x - 0.5)
 	}
 	return int(x + 0.5)
+}
+
+// expPoly is e**r on |r| <= 0.347: the Taylor series to degree 7 (error
+// below 1 ulp), the one order of operations Exp and the activation kernels share.
+func expPoly(r float32) float32 {
+	p := float32(1.0 / 5040)
+	p = float32(p*r) + 1.0/720
+	p = float32(p*r) + 1.0/120
+	p = float32(p*r) + 1.0/24
+	p = float32(p*r) + 1.0/6
+	p = float32(p*r) + 0.5
+	p = float32(p*r) + 1
+	p = float32(p*r) + 1
+	return p
 }

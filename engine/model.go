@@ -57,7 +57,7 @@ type Model struct {
 	Tensors []Tensor // parameter views in arena order
 
 	// scratch, sized for the largest batch seen
-	acts  [][]float32 // acts[0] = input, acts[i+1] = output of layer i
+	acts  [][]float32 // acts[0] = the caller's input, acts[i+1] = output of layer i
 	delta [][]float32 // gradient w.r.t. the pre-activation of each layer
 	mm    MatMul      // every product of Forward and Backward
 }
@@ -100,12 +100,11 @@ func (m *Model) Init(r *rand.Rand) {
 func (m *Model) NumParams() int { return len(m.Params.Data) }
 
 func (m *Model) ensure(n int) {
-	if len(m.acts) > 0 && len(m.acts[0]) >= n*m.Layers[0].In {
+	if len(m.acts) > 0 && len(m.acts[1]) >= n*m.Layers[0].Out {
 		return
 	}
 	m.acts = make([][]float32, len(m.Layers)+1)
 	m.delta = make([][]float32, len(m.Layers))
-	m.acts[0] = make([]float32, n*m.Layers[0].In)
 	for i, l := range m.Layers {
 		m.acts[i+1] = make([]float32, n*l.Out)
 		m.delta[i] = make([]float32, n*l.Out)
@@ -116,7 +115,7 @@ func (m *Model) ensure(n int) {
 // and returns the outputs (n × outputs), valid until the next call.
 func (m *Model) Forward(x []float32, n int) []float32 {
 	m.ensure(n)
-	copy(m.acts[0], x[:n*m.Layers[0].In])
+	m.acts[0] = x[:n*m.Layers[0].In] // read in place: the caller keeps x until Backward
 	for i := range m.Layers {
 		l := &m.Layers[i]
 		in, out := m.acts[i][:n*l.In], m.acts[i+1][:n*l.Out]
@@ -129,13 +128,15 @@ func (m *Model) Forward(x []float32, n int) []float32 {
 // Backward takes dOut, the loss gradient w.r.t. the last layer's
 // pre-activation (n × outputs; the loss fuses the output activation), and
 // writes the parameter gradients into Grads. Forward must have run on the
-// same n samples.
+// same n samples, whose input Backward reads again.
 func (m *Model) Backward(dOut []float32, n int) {
 	last := len(m.Layers) - 1
-	copy(m.delta[last], dOut[:n*m.Layers[last].Out])
 	for i := last; i >= 0; i-- {
 		l := &m.Layers[i]
 		d := m.delta[i][:n*l.Out]
+		if i == last {
+			d = dOut[:n*l.Out] // only read: no copy into delta[last]
+		}
 		x := m.acts[i][:n*l.In]
 		// dW = dᵀ x (out × in), each element a sum over the batch.
 		m.mm.TN(m.Grads.View(l.W), d, x, l.Out, l.In, n)
