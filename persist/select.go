@@ -27,7 +27,7 @@ func Newest(ctx context.Context, s Store, run string) (c *Checkpoint, skipped []
 		return nil, nil, fmt.Errorf("newest: %w", err)
 	}
 	for _, o := range slices.Backward(objs) {
-		b, err := readAll(ctx, s, run, o.ID)
+		b, err := ReadAll(ctx, s, run, o.ID)
 		if errors.Is(err, ErrNotExist) {
 			skipped = append(skipped, Skipped{o.ID, err})
 			continue
@@ -45,7 +45,8 @@ func Newest(ctx context.Context, s Store, run string) (c *Checkpoint, skipped []
 	return nil, skipped, fmt.Errorf("newest: run %s has no valid checkpoint (%d skipped): %w", run, len(skipped), ErrNotExist)
 }
 
-func readAll(ctx context.Context, s Store, run, id string) ([]byte, error) {
+// ReadAll returns the whole of checkpoint id of run (ErrNotExist if none).
+func ReadAll(ctx context.Context, s Store, run, id string) ([]byte, error) {
 	rc, err := s.Get(ctx, run, id)
 	if err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -270,7 +269,7 @@ func (s *Session) newestValid(ctx context.Context, run string, objs []persist.Ob
 		if ok && step > limit {
 			continue
 		}
-		b, err := readFile(ctx, s.env.Store, run, o.ID)
+		b, err := persist.ReadAll(ctx, s.env.Store, run, o.ID)
 		if errors.Is(err, persist.ErrNotExist) {
 			continue
 		}
@@ -383,7 +382,7 @@ func (s *Session) restore(ctx context.Context, c protocol.Command) {
 
 // fork starts a new run from checkpoint c.Run/c.ID, with c.Spec if given.
 func (s *Session) fork(ctx context.Context, c protocol.Command) {
-	b, err := readFile(ctx, s.env.Store, c.Run, c.ID)
+	b, err := persist.ReadAll(ctx, s.env.Store, c.Run, c.ID)
 	if err != nil {
 		s.fail(c.Seq, "fork: %v", err)
 		return
@@ -456,7 +455,7 @@ func (s *Session) export(ctx context.Context, c protocol.Command) {
 			run = s.run
 		}
 		go func() {
-			b, err := readFile(ctx, s.env.Store, run, c.ID)
+			b, err := persist.ReadAll(ctx, s.env.Store, run, c.ID)
 			if err != nil {
 				s.fail(c.Seq, "export: %v", err)
 				return
@@ -477,7 +476,7 @@ func (s *Session) export(ctx context.Context, c protocol.Command) {
 	if s.hasSnap && s.snapStep == s.tr.Step && s.inflight == 0 && s.parent != "" {
 		id := s.parent
 		go func() {
-			b, err := readFile(ctx, s.env.Store, run, id)
+			b, err := persist.ReadAll(ctx, s.env.Store, run, id)
 			if err != nil {
 				s.fail(c.Seq, "export: %v", err)
 				return
@@ -574,17 +573,4 @@ func (s *Session) list(ctx context.Context, seq int64) {
 func shortError(e string) string {
 	parts := strings.SplitN(e, ": ", 3)
 	return strings.Join(parts[:min(2, len(parts))], ": ")
-}
-
-func readFile(ctx context.Context, st persist.Store, run, id string) ([]byte, error) {
-	rc, err := st.Get(ctx, run, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("read %s/%s: %w", run, id, err)
-	}
-	return b, nil
 }

@@ -149,7 +149,7 @@ func (s *Session) scrubBase(ctx context.Context, j *scrubJob) error {
 			}
 		}
 		for _, o := range slices.Backward(cands) {
-			b, err := readFile(ctx, s.env.Store, run, o.ID)
+			b, err := persist.ReadAll(ctx, s.env.Store, run, o.ID)
 			if errors.Is(err, persist.ErrNotExist) {
 				continue
 			}

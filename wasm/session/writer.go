@@ -301,7 +301,7 @@ func (w *writer) put(ctx context.Context, run, id string, b []byte, setHead bool
 }
 
 func (w *writer) pinCheckpoint(ctx context.Context, run, id string) error {
-	b, err := readFile(ctx, w.s.env.Store, run, id)
+	b, err := persist.ReadAll(ctx, w.s.env.Store, run, id)
 	if err != nil {
 		return err
 	}
