@@ -310,12 +310,7 @@ func openServerRun(ctx context.Context, url, token string, stderr io.Writer) (*r
 	var c *persist.Checkpoint
 	switch {
 	case err == nil:
-		rc, err := rs.Get(ctx, run, head)
-		if err != nil {
-			return nil, err
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
+		b, err := persist.ReadAll(ctx, rs, run, head)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", rs.CheckpointURL(run, head), err)
 		}
