@@ -69,12 +69,25 @@ const (
 	// Answered by EvScrub events (with a View); a newer scrub supersedes
 	// one still replaying.
 	CmdScrub = "scrub"
+	// CmdPush uploads run Run (default: the active one) to the server the
+	// page came from: the checkpoints it lacks, oldest first, moving the
+	// server's run head from the head last seen (the active run's current
+	// state is saved first). Answered by EvSynced; refused with EvError
+	// when another writer moved the server's head.
+	CmdPush = "push"
+	// CmdPull continues run Run (default: the active one) from the
+	// server's head: downloads and verifies that checkpoint, stores it as
+	// the run's newest and resumes there, paused. A local copy ahead of
+	// the server's is kept (and a warning says so). Answered by EvSynced.
+	CmdPull = "pull"
+	// CmdServerRuns lists the server's runs (EvServerRuns).
+	CmdServerRuns = "server-runs"
 )
 
 var commandTypes = []string{
 	CmdOpen, CmdStart, CmdPause, CmdResume, CmdStep, CmdReset, CmdSave, CmdHidden,
 	CmdRestore, CmdFork, CmdList, CmdExport, CmdImport, CmdPin, CmdDelete,
-	CmdTakeover, CmdSettings, CmdScrub,
+	CmdTakeover, CmdSettings, CmdScrub, CmdPush, CmdPull, CmdServerRuns,
 }
 
 // Command is one request from the page.
@@ -93,6 +106,19 @@ type Command struct {
 	Autosave  *Autosave       `json:"autosave,omitempty"`  // open, settings
 	Query     string          `json:"query,omitempty"`     // open: the page's URL query; a spec in it (SpecFromQuery) is used as Spec
 	At        uint64          `json:"at,omitempty"`        // scrub: the step to show
+	Sync      *SyncSettings   `json:"sync,omitempty"`      // open, settings
+}
+
+// SyncSettings configure the sync with the server; nil fields leave a
+// setting unchanged.
+type SyncSettings struct {
+	// AutoPush uploads every checkpoint of the active run to the server
+	// as it is saved (the newest one when saves come faster than uploads),
+	// moving the server's head. It stops for a run whose server head
+	// another writer moved (EvWarning), until a push or pull of that run.
+	AutoPush *bool `json:"autoPush,omitempty"`
+	// Token is the server's bearer token ("" for none).
+	Token *string `json:"token,omitempty"`
 }
 
 // Mark is the page's record that a run reached a step: written by the page
@@ -127,6 +153,9 @@ const (
 	EvError    = "error"    // Message: a command failed
 	EvView     = "view"     // View of the active run's model, with its bytes: a few times per second while training and after every change
 	EvScrub    = "scrub"    // Scrub: the answer to CmdScrub, with a View and its bytes when done
+	EvSynced   = "synced"   // Synced: a push, pull or auto-push finished
+	// EvServerRuns answers CmdServerRuns.
+	EvServerRuns = "server-runs"
 )
 
 // Session phases in Status.Phase.
@@ -154,6 +183,9 @@ type Event struct {
 	Presets  []string  `json:"presets,omitempty"` // ready: the built-in presets
 	View     *View     `json:"view,omitempty"`    // view, scrub
 	Scrub    *Scrub    `json:"scrub,omitempty"`
+	Synced   *Synced   `json:"synced,omitempty"`
+	// ServerRuns: the server's runs (server-runs).
+	ServerRuns []ServerRun `json:"serverRuns,omitempty"`
 }
 
 // Status is the session's state.
@@ -168,6 +200,8 @@ type Status struct {
 	Fingerprint string          `json:"fingerprint,omitempty"` // when paused: as `playground ckpt inspect` prints it
 	PauseAt     uint64          `json:"pauseAt,omitempty"`
 	Autosave    Autosave        `json:"autosave"`
+	AutoPush    bool            `json:"autoPush"`         // every checkpoint goes to the server as it is saved
+	Server      string          `json:"server,omitempty"` // the server's base URL
 }
 
 // Progress reports training since the last Progress.
@@ -285,6 +319,37 @@ type RunInfo struct {
 	ParentRun   string       `json:"parentRun,omitempty"` // the run it was forked from
 	Parent      string       `json:"parent,omitempty"`    // the checkpoint it was forked from
 	Checkpoints []Checkpoint `json:"checkpoints"`
+}
+
+// Sync operations in Synced.Op.
+const (
+	SyncPush     = "push"
+	SyncPull     = "pull"
+	SyncAutoPush = "autopush"
+)
+
+// Synced reports a finished push, pull or auto-push of one run.
+type Synced struct {
+	Op        string  `json:"op"`
+	Run       string  `json:"run"`
+	Head      string  `json:"head"`                // the server's head of the run afterwards
+	Step      uint64  `json:"step"`                // its step
+	Sent      int     `json:"sent"`                // checkpoints uploaded or downloaded
+	Had       int     `json:"had"`                 // already there
+	Bytes     int64   `json:"bytes"`               // sent or received
+	Millis    float64 `json:"millis"`              // command to done
+	URL       string  `json:"url"`                 // the run's URL on the server (for playground train --resume)
+	Kept      bool    `json:"kept,omitempty"`      // pull: the local copy was ahead and was kept
+	LocalStep uint64  `json:"localStep,omitempty"` // pull: where the local run continues
+}
+
+// ServerRun is one run stored on the server.
+type ServerRun struct {
+	Run         string `json:"run"`
+	Head        string `json:"head,omitempty"`
+	Step        uint64 `json:"step"` // of the newest checkpoint
+	Checkpoints int    `json:"checkpoints"`
+	URL         string `json:"url"`
 }
 
 // Export names the file sent in the message's bytes.
