@@ -15,6 +15,9 @@
 // the mark. Marks are written here, when an event arrives — before the UI
 // shows its step — so the page never shows a step the mark does not cover.
 //
+// The sync settings (auto-push, the server's token) are the UI's, kept in
+// localStorage, and go with open.
+//
 // URL hooks the tests keep: ?preset=NAME&autostart=1, ?pauseAt=N,
 // ?autosave=MS, ?autosaveSteps=N, ?keep=K, and a whole spec as readable
 // parameters (?dataset=spiral&layers=8:tanh,1:sigmoid&lr=0.03…; see
@@ -102,7 +105,18 @@ async function open() {
   if (params.get('autostart') === '1') cmd.autostart = true;
   if (params.has('pauseAt')) cmd.pauseAt = Number(params.get('pauseAt'));
   if (params.has('dataset')) cmd.query = location.search;
+  cmd.sync = { autoPush: stored('pg-autopush') === '1', token: stored('pg-token') };
   post(cmd);
+}
+
+// stored reads the UI's settings kept in localStorage ('' when unset or
+// when storage is refused).
+function stored(key) {
+  try {
+    return localStorage.getItem(key) || '';
+  } catch {
+    return '';
+  }
 }
 
 // track follows the session for the marks and the timing hooks.

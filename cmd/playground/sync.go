@@ -99,72 +99,15 @@ func cmdPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
-	objs, err := local.List(ctx, runID)
+	warn := func(id string, err error) {
+		fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", filepath.Join(storeDir, runID, id+".safetensors"), err)
+	}
+	done := func(id string, step uint64) { fmt.Fprintf(stderr, "pushed %s (step %d)\n", id, step) }
+	r, err := remote.Push(ctx, rs, local, runID, warn, done)
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
-	if len(objs) == 0 {
-		return fmt.Errorf("push: no checkpoints of run %s in %s", runID, storeDir)
-	}
-	// What the server holds: checksums to skip, and its head's step.
-	there := map[string]string{}
-	infos, err := rs.Checkpoints(ctx, runID)
-	if err != nil {
-		return fmt.Errorf("push: %w", err)
-	}
-	head, headStep := "", uint64(0)
-	for _, c := range infos {
-		there[c.ID] = c.Checksum
-		if c.Head {
-			head = c.ID
-			if c.Step != nil {
-				headStep = *c.Step
-			}
-		}
-	}
-
-	// Oldest first, moving the server's head along while the checkpoints
-	// are newer than it, each move conditional on the head last seen.
-	pushed, skipped := 0, 0
-	for _, o := range objs {
-		path := filepath.Join(storeDir, runID, o.ID+".safetensors")
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("push: %w", err)
-		}
-		c, err := persist.Decode(b)
-		if err != nil {
-			fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", path, err)
-			continue
-		}
-		info, _ := persist.ReadHeader(bytes.NewReader(b))
-		move := head == "" || c.State.Step > headStep
-		if there[o.ID] == info.Checksum && !move {
-			skipped++
-			continue
-		}
-		opt := persist.PutOptions{}
-		if move {
-			opt = persist.PutOptions{SetHead: true, CheckHead: true, IfHead: head}
-		}
-		res, err := rs.Upload(ctx, runID, o.ID, bytes.NewReader(b), opt)
-		if h, ok := remote.IsHeadMoved(err); ok {
-			return fmt.Errorf("push: the server's head of run %s moved to %q while pushing (another writer continues the run); nothing more was pushed: %w", runID, h, err)
-		}
-		if err != nil {
-			return fmt.Errorf("push: %w", err)
-		}
-		if res.New {
-			pushed++
-		} else {
-			skipped++
-		}
-		if move {
-			head, headStep = o.ID, c.State.Step
-		}
-		fmt.Fprintf(stderr, "pushed %s (step %d)\n", o.ID, c.State.Step)
-	}
-	fmt.Fprintf(stderr, "run %s: %d checkpoints pushed, %d already on the server; the server's head is %s\n", runID, pushed, skipped, head)
+	fmt.Fprintf(stderr, "run %s: %d checkpoints pushed, %d already on the server; the server's head is %s\n", runID, r.Pushed, r.Had, r.Head)
 	fmt.Fprintln(stdout, rs.RunURL(runID))
 	return nil
 }

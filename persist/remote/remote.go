@@ -18,22 +18,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"playground/persist"
 )
-
-// Options configure a Store; zero fields take the defaults of NewOptions.
-type Options struct {
-	Token  string       // bearer token sent with every request; "" sends none
-	Client *http.Client // the HTTP client (its Timeout, if any, bounds whole transfers)
-}
-
-// NewOptions returns the default options: no token, http.DefaultClient.
-func NewOptions() Options { return Options{Client: http.DefaultClient} }
 
 // Store is a persist.Store over a playground server's API.
 type Store struct {
@@ -57,9 +47,7 @@ func New(baseURL string, opt Options) (*Store, error) {
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
-	if opt.Client == nil {
-		opt.Client = NewOptions().Client
-	}
+	opt.fill()
 	return &Store{base: u, opt: opt}, nil
 }
 
@@ -98,7 +86,7 @@ type Error struct {
 func (e *Error) Error() string {
 	msg := e.Message
 	if msg == "" {
-		msg = http.StatusText(e.Status)
+		msg = statusText[e.Status]
 	}
 	return fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, msg)
 }
@@ -107,15 +95,15 @@ func (e *Error) Error() string {
 // persist.ErrBadID, ErrConflict or ErrUnauthorized.
 func (e *Error) Unwrap() error {
 	switch e.Status {
-	case http.StatusNotFound:
+	case 404:
 		return persist.ErrNotExist
-	case http.StatusPreconditionFailed:
+	case 412:
 		return persist.ErrHeadMoved
-	case http.StatusConflict:
+	case 409:
 		return ErrConflict
-	case http.StatusUnauthorized:
+	case 401:
 		return ErrUnauthorized
-	case http.StatusBadRequest:
+	case 400:
 		if strings.Contains(e.Message, "invalid id") {
 			return persist.ErrBadID
 		}
@@ -123,44 +111,54 @@ func (e *Error) Unwrap() error {
 	return nil
 }
 
-// do sends req and returns the response if its status is 2xx (or 304),
-// else an *Error built from the body.
-func (s *Store) do(req *http.Request) (*http.Response, error) {
+// statusText names the statuses the API answers with.
+var statusText = map[int]string{
+	400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+	409: "Conflict", 412: "Precondition Failed", 413: "Request Entity Too Large",
+	428: "Precondition Required", 500: "Internal Server Error", 502: "Bad Gateway",
+	503: "Service Unavailable",
+}
+
+// request is one API call; roundTrip (transport_*.go) sends it.
+type request struct {
+	method, url string
+	header      [][2]string
+	body        io.Reader // nil: none
+}
+
+// do sends req and returns the response body if its status is 2xx, else
+// an *Error built from the body.
+func (s *Store) do(ctx context.Context, req request) (io.ReadCloser, error) {
 	if s.opt.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.opt.Token)
+		req.header = append(req.header, [2]string{"Authorization", "Bearer " + s.opt.Token})
 	}
-	resp, err := s.opt.Client.Do(req)
+	status, body, err := s.roundTrip(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode/100 == 2 {
-		return resp, nil
+	if status/100 == 2 {
+		return body, nil
 	}
-	defer resp.Body.Close()
-	e := &Error{Method: req.Method, URL: req.URL.Redacted(), Status: resp.StatusCode}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	defer body.Close()
+	e := &Error{Method: req.method, URL: req.url, Status: status}
+	b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
 	var eb ErrorBody
-	if json.Unmarshal(body, &eb) == nil && eb.Error != "" {
+	if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
 		e.Message, e.Head = eb.Error, eb.Head
 	} else {
-		e.Message = strings.TrimSpace(string(body))
+		e.Message = strings.TrimSpace(string(b))
 	}
 	return nil, e
 }
 
 // getJSON GETs u into v.
 func (s *Store) getJSON(ctx context.Context, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	body, err := s.do(ctx, request{method: "GET", url: u, header: [][2]string{{"Accept", "application/json"}}})
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := s.do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+	defer body.Close()
+	if err := json.NewDecoder(body).Decode(v); err != nil {
 		return fmt.Errorf("GET %s: decoding the answer: %w", u, err)
 	}
 	return nil
@@ -191,26 +189,23 @@ func (s *Store) Upload(ctx context.Context, run, id string, r io.Reader, opt per
 	case opt.SetHead:
 		u += "?head=" + HeadForce
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, r)
-	if err != nil {
-		return nil, fmt.Errorf("remote: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	req.Header.Set("Accept", "application/json")
+	req := request{method: "PUT", url: u, body: r, header: [][2]string{
+		{"Content-Type", "application/octet-stream"}, {"Accept", "application/json"},
+	}}
 	if opt.CheckHead {
 		if opt.IfHead == "" {
-			req.Header.Set("If-None-Match", "*")
+			req.header = append(req.header, [2]string{"If-None-Match", "*"})
 		} else {
-			req.Header.Set("If-Match", strconv.Quote(opt.IfHead))
+			req.header = append(req.header, [2]string{"If-Match", strconv.Quote(opt.IfHead)})
 		}
 	}
-	resp, err := s.do(req)
+	body, err := s.do(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("remote: put %s/%s: %w", run, id, err)
 	}
-	defer resp.Body.Close()
+	defer body.Close()
 	var res PutResult
-	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+	if err := json.NewDecoder(body).Decode(&res); err != nil {
 		return nil, fmt.Errorf("remote: put %s/%s: decoding the answer: %w", run, id, err)
 	}
 	return &res, nil
@@ -221,15 +216,11 @@ func (s *Store) Get(ctx context.Context, run, id string) (io.ReadCloser, error) 
 	if err := persist.CheckIDs(run, id); err != nil {
 		return nil, fmt.Errorf("remote: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.CheckpointURL(run, id), nil)
-	if err != nil {
-		return nil, fmt.Errorf("remote: %w", err)
-	}
-	resp, err := s.do(req)
+	body, err := s.do(ctx, request{method: "GET", url: s.CheckpointURL(run, id)})
 	if err != nil {
 		return nil, fmt.Errorf("remote: get %s/%s: %w", run, id, err)
 	}
-	return resp.Body, nil
+	return body, nil
 }
 
 // List returns the run's checkpoints sorted by id.
@@ -265,15 +256,11 @@ func (s *Store) Delete(ctx context.Context, run, id string) error {
 	if err := persist.CheckIDs(run, id); err != nil {
 		return fmt.Errorf("remote: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, s.CheckpointURL(run, id), nil)
-	if err != nil {
-		return fmt.Errorf("remote: %w", err)
-	}
-	resp, err := s.do(req)
+	body, err := s.do(ctx, request{method: "DELETE", url: s.CheckpointURL(run, id)})
 	if err != nil {
 		return fmt.Errorf("remote: delete %s/%s: %w", run, id, err)
 	}
-	resp.Body.Close()
+	body.Close()
 	return nil
 }
 
@@ -318,7 +305,7 @@ func (s *Store) Head(ctx context.Context, run string) (string, error) {
 // run's head the server reported with it ("" if none or unknown).
 func IsHeadMoved(err error) (head string, ok bool) {
 	var e *Error
-	if errors.As(err, &e) && e.Status == http.StatusPreconditionFailed {
+	if errors.As(err, &e) && e.Status == 412 {
 		return e.Head, true
 	}
 	return "", errors.Is(err, persist.ErrHeadMoved)

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"sync"
 
 	"playground/wasm/protocol"
@@ -15,6 +16,7 @@ type Input struct {
 	Err  error  // a message that did not decode: reported, then dropped
 
 	done *writeDone
+	fn   func(ctx context.Context) // run in the loop (a finished pull)
 }
 
 // queue is an unbounded FIFO whose Push never blocks, so a JS callback can

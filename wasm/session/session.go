@@ -38,6 +38,9 @@ type Env struct {
 	IsQuota func(error) bool
 	// Now is the clock; nil uses time.Now.
 	Now func() time.Time
+	// Server is the base URL of the sync server (playground/server) that
+	// push, pull and auto-push talk to; "" for none.
+	Server string
 }
 
 // Locker is the per-run writer lock (Web Locks in the browser). Losing a
@@ -81,6 +84,7 @@ type Session struct {
 	opt   Options
 	inbox *Inbox
 	w     *writer
+	sync  *syncer
 
 	phase     string
 	tr        *engine.Trainer
@@ -159,14 +163,16 @@ func New(env Env, opt Options, inbox *Inbox) *Session {
 	}
 	s := &Session{env: env, opt: opt, inbox: inbox, phase: protocol.PhaseIdle, perSlice: 1}
 	s.w = newWriter(s)
+	s.sync = newSyncer(s)
 	return s
 }
 
 // Run handles inputs and trains until ctx ends.
 func (s *Session) Run(ctx context.Context) {
-	wdone := make(chan struct{})
+	wdone, ydone := make(chan struct{}), make(chan struct{})
 	go func() { s.w.loop(ctx); close(wdone) }()
-	defer func() { <-wdone }()
+	go func() { s.sync.loop(ctx); close(ydone) }()
+	defer func() { <-wdone; <-ydone }()
 	for {
 		for _, in := range s.inbox.q.take() {
 			s.handle(ctx, in)
@@ -236,7 +242,8 @@ func (s *Session) fail(seq int64, format string, a ...any) {
 // status posts the session's state; when paused it carries the state's
 // fingerprint.
 func (s *Session) status(seq int64) {
-	st := &protocol.Status{Phase: s.phase, Run: s.run, Owner: s.owner, PauseAt: s.pauseAt, Autosave: s.opt.Autosave}
+	st := &protocol.Status{Phase: s.phase, Run: s.run, Owner: s.owner, PauseAt: s.pauseAt, Autosave: s.opt.Autosave,
+		AutoPush: s.sync.autoPush.Load(), Server: s.env.Server}
 	if s.tr != nil {
 		st.Name = s.tr.Spec.Name
 		st.Spec = json.RawMessage(s.tr.Spec.JSON())
@@ -261,6 +268,9 @@ func (s *Session) handle(ctx context.Context, in Input) {
 	case in.done != nil:
 		s.writeDone(in.done)
 		return
+	case in.fn != nil:
+		in.fn(ctx)
+		return
 	case in.Err != nil:
 		s.fail(0, "%v", in.Err)
 		return
@@ -281,6 +291,11 @@ func (s *Session) handle(ctx context.Context, in Input) {
 	}
 	if c.PauseAt != nil {
 		s.pauseAt = *c.PauseAt
+	}
+	if c.Sync != nil && s.sync.set(*c.Sync) && c.Type != protocol.CmdOpen && s.run != "" && s.owner {
+		// Auto-push just turned on: the active run goes now.
+		j := syncJob{op: opAutoPush, run: s.run, t0: s.env.Now(), keep: s.opt.Autosave.Keep}
+		s.w.q.push(job{run: s.run, after: func() { s.sync.q.push(j) }})
 	}
 	switch c.Type {
 	case protocol.CmdOpen:
@@ -349,6 +364,20 @@ func (s *Session) handle(ctx context.Context, in Input) {
 		s.pinOrDelete(ctx, c)
 	case protocol.CmdScrub:
 		s.startScrub(c)
+	case protocol.CmdPush:
+		s.pushCmd(c)
+	case protocol.CmdPull:
+		run := c.Run
+		if run == "" {
+			run = s.run
+		}
+		if run == "" {
+			s.fail(c.Seq, "pull: which run? (none is active)")
+			return
+		}
+		s.sync.q.push(syncJob{op: opPull, seq: c.Seq, run: run, t0: s.env.Now()})
+	case protocol.CmdServerRuns:
+		s.sync.q.push(syncJob{op: opList, seq: c.Seq})
 	}
 }
 

@@ -34,10 +34,11 @@ type host struct {
 }
 
 type opts struct {
-	store persist.Store
-	locks *fakeLocks
-	opt   Options
-	quota func(error) bool
+	store  persist.Store
+	locks  *fakeLocks
+	opt    Options
+	quota  func(error) bool
+	server string // the sync server's base URL
 }
 
 func newHost(t *testing.T, o opts) *host {
@@ -54,7 +55,7 @@ func newHost(t *testing.T, o opts) *host {
 		o.opt.Autosave = protocol.Autosave{EverySteps: 1000, EveryMillis: 1 << 40, Keep: 5, MilestoneMs: 1 << 40}
 	}
 	h := &host{t: t, inbox: NewInbox(), store: o.store, files: map[int][]byte{}, cond: make(chan struct{}, 1)}
-	env := Env{Store: o.store, Emit: h.emit, IsQuota: o.quota}
+	env := Env{Store: o.store, Emit: h.emit, IsQuota: o.quota, Server: o.server}
 	if o.locks != nil {
 		env.Locks = o.locks.forHost(h)
 	}

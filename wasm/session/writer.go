@@ -38,6 +38,7 @@ type job struct {
 
 	release bool       // release the run's lock afterwards
 	reply   chan error // for callers that wait
+	after   func()     // called once the job is done, whatever happened
 }
 
 // writeDone reports a finished checkpoint write to the loop.
@@ -212,6 +213,9 @@ func (w *writer) do(ctx context.Context, j job) {
 	if j.reply != nil {
 		j.reply <- d.err
 	}
+	if j.after != nil {
+		j.after()
+	}
 	if j.ckpt != nil {
 		w.s.inbox.Push(Input{done: d})
 	}
@@ -249,6 +253,7 @@ func (w *writer) save(ctx context.Context, j job, d *writeDone) error {
 	if j.then != nil {
 		j.then(j.ckpt.ID, b)
 	}
+	w.s.autoPushSaved(j, b)
 	deleted, err := w.retainAfter(ctx, j.run, j.ckpt.ID, j.ckpt.Kind, j.keep)
 	w.wakes.Add(1)
 	d.deleted = append(d.deleted, deleted...)

@@ -83,10 +83,21 @@ func main() {
 			<-resumed
 		},
 		IsQuota: func(err error) bool { return errors.Is(err, idb.ErrQuota) },
+		Server:  serverURL(),
 	}
 	s := session.New(env, session.NewOptions(), inbox)
 	post(protocol.Event{Type: protocol.EvReady, Presets: engine.PresetNames()}, nil)
 	s.Run(ctx)
+}
+
+// serverURL is the sync server's base URL: the origin the page came from
+// (its checkpoint API is at /api), "" when it has none (a file: page).
+func serverURL() string {
+	o := js.Global().Get("location").Get("origin")
+	if o.Type() != js.TypeString || !strings.HasPrefix(o.String(), "http") {
+		return ""
+	}
+	return o.String()
 }
 
 // decode turns a message {json, bytes?} into a session input.

@@ -1,0 +1,100 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"playground/persist"
+)
+
+// PushReport says what Push did.
+type PushReport struct {
+	Pushed   int    // checkpoints uploaded
+	Had      int    // already on the server, byte for byte
+	Damaged  int    // local checkpoints that did not decode (not sent)
+	Bytes    int64  // bytes uploaded
+	Head     string // the server's head of the run afterwards ("" if none)
+	HeadStep uint64 // its step
+}
+
+// Push uploads run's checkpoints from local to the server, oldest first:
+// those the server lacks (by checksum), and every one newer than the
+// server's head, moving the head along, each move conditional on the head
+// last seen. Damaged local checkpoints are skipped and reported to warn
+// (nil: not reported). pushed, if not nil, is told of every upload. When
+// another writer moves the server's head meanwhile, Push stops with an
+// error that unwraps to persist.ErrHeadMoved.
+func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn func(id string, err error), pushed func(id string, step uint64)) (PushReport, error) {
+	var r PushReport
+	objs, err := local.List(ctx, run)
+	if err != nil {
+		return r, err
+	}
+	if len(objs) == 0 {
+		return r, fmt.Errorf("no checkpoints of run %s here", run)
+	}
+	// What the server holds: checksums to skip, and its head's step.
+	there := map[string]string{}
+	infos, err := rs.Checkpoints(ctx, run)
+	if err != nil && !errors.Is(err, persist.ErrNotExist) {
+		return r, err
+	}
+	for _, c := range infos {
+		there[c.ID] = c.Checksum
+		if c.Head {
+			r.Head = c.ID
+			if c.Step != nil {
+				r.HeadStep = *c.Step
+			}
+		}
+	}
+	for _, o := range objs {
+		b, err := persist.ReadAll(ctx, local, run, o.ID)
+		if errors.Is(err, persist.ErrNotExist) {
+			continue // deleted meanwhile (retention)
+		}
+		if err != nil {
+			return r, err
+		}
+		c, err := persist.Decode(b)
+		if err != nil {
+			r.Damaged++
+			if warn != nil {
+				warn(o.ID, err)
+			}
+			continue
+		}
+		info, _ := persist.ReadHeader(bytes.NewReader(b))
+		move := r.Head == "" || c.State.Step > r.HeadStep
+		if there[o.ID] == info.Checksum && !move {
+			r.Had++
+			continue
+		}
+		opt := persist.PutOptions{}
+		if move {
+			opt = persist.PutOptions{SetHead: true, CheckHead: true, IfHead: r.Head}
+		}
+		res, err := rs.Upload(ctx, run, o.ID, bytes.NewReader(b), opt)
+		if h, ok := IsHeadMoved(err); ok {
+			return r, fmt.Errorf("the server's head of run %s moved to %q while pushing (another writer continues the run; pull it first): %w", run, h, err)
+		}
+		if err != nil {
+			return r, err
+		}
+		if res.New {
+			r.Pushed++
+			r.Bytes += int64(len(b))
+		} else {
+			r.Had++
+		}
+		if move {
+			r.Head, r.HeadStep = o.ID, c.State.Step
+		}
+		if pushed != nil {
+			pushed(o.ID, c.State.Step)
+		}
+	}
+	return r, nil
+}
