@@ -154,7 +154,8 @@ const (
 	EvView     = "view"     // View of the active run's model, with its bytes: a few times per second while training and after every change
 	EvScrub    = "scrub"    // Scrub: the answer to CmdScrub, with a View and its bytes when done
 	EvSynced   = "synced"   // Synced: a push, pull or auto-push finished
-	// EvServerRuns answers CmdServerRuns.
+	// EvServerRuns answers CmdServerRuns: ServerRuns, or Message when the
+	// server cannot be asked (no server, no API, refused).
 	EvServerRuns = "server-runs"
 )
 
@@ -179,7 +180,7 @@ type Event struct {
 	Resumed  *Resumed  `json:"resumed,omitempty"`
 	Runs     []RunInfo `json:"runs,omitempty"`
 	Export   *Export   `json:"export,omitempty"`
-	Message  string    `json:"message,omitempty"` // warning, error
+	Message  string    `json:"message,omitempty"` // warning, error, server-runs (why there is no list)
 	Presets  []string  `json:"presets,omitempty"` // ready: the built-in presets
 	View     *View     `json:"view,omitempty"`    // view, scrub
 	Scrub    *Scrub    `json:"scrub,omitempty"`

@@ -113,6 +113,10 @@ func (y *syncer) do(ctx context.Context, j syncJob) {
 	s := y.s
 	rs, err := y.store()
 	if err != nil {
+		if j.op == opList {
+			s.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: j.seq, Message: err.Error()})
+			return
+		}
 		if j.op == opAutoPush {
 			s.warn(0, "auto-push: %v", err)
 		} else {
@@ -135,7 +139,9 @@ func (y *syncer) do(ctx context.Context, j syncJob) {
 func (y *syncer) list(ctx context.Context, rs *remote.Store, j syncJob) {
 	infos, err := rs.RunInfos(ctx)
 	if err != nil {
-		y.s.fail(j.seq, "server runs: %v", err)
+		// Said in the answer, not as an error: the page asks on load, and
+		// a page served without the API is no fault.
+		y.s.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: j.seq, Message: fmt.Sprintf("cannot list the server's runs: %v", err)})
 		return
 	}
 	out := make([]protocol.ServerRun, 0, len(infos))

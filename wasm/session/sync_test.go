@@ -243,7 +243,12 @@ func TestSyncTokenAndNoServer(t *testing.T) {
 	c := newHost(t, opts{})
 	c.send(protocol.Command{Type: protocol.CmdOpen, Preset: "xor-momentum", Autostart: true, PauseAt: u64(10)})
 	c.wait(0, "paused at 10", pausedAt(10))
-	for _, typ := range []string{protocol.CmdPush, protocol.CmdPull, protocol.CmdServerRuns} {
+	n = c.count()
+	c.send(protocol.Command{Type: protocol.CmdServerRuns})
+	if l, _ := c.wait(n, "no server runs", isType(protocol.EvServerRuns)); l.ServerRuns != nil || !strings.Contains(l.Message, "no server") {
+		t.Errorf("server runs without a server: %+v", l)
+	}
+	for _, typ := range []string{protocol.CmdPush, protocol.CmdPull} {
 		n := c.count()
 		c.send(protocol.Command{Type: typ})
 		if e, _ := c.wait(n, typ+" refused", isError); !strings.Contains(e.Message, "no server") {
