@@ -80,6 +80,24 @@ type App struct {
 	Log      []LogLine
 	Damaged  map[string]bool // checkpoints a resume found damaged
 
+	// The sync with the server (sync.go).
+	AutoPush bool   // every checkpoint of the active run goes to the server (the worker's status)
+	Server   string // the server's base URL (the worker's status)
+	Token    string // the server's bearer token, as stored in the page
+	// The server's runs, as the last CmdServerRuns answered; nothing is
+	// shown before the first answer.
+	ServerRuns       []protocol.ServerRun
+	ServerRunsLoaded bool
+	ServerErr        string           // why the server's runs could not be listed
+	LastSync         *protocol.Synced // the last push, pull or auto-push finished
+	syncAt           time.Time
+	SyncErr          string // the last push or pull failed: why (until the next sync)
+	syncOp, syncRun  string // the push or pull in flight
+	syncSeq          int64
+	listSeq          int64 // the last CmdServerRuns
+	listQuiet        bool  // the page sent it by itself: a failure only goes to the log
+	listAsked        bool  // the first listing went out
+
 	// The settings being edited; Play and Fork use them.
 	Draft    engine.Spec
 	DraftErr string
@@ -120,6 +138,9 @@ func NewApp(h Host) *App {
 	}
 	spec, _ := engine.Preset("circle-sgd")
 	a.Draft = spec
+	if h != nil {
+		a.Token = h.Load(tokenKey)
+	}
 	return a
 }
 
@@ -169,7 +190,12 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		a.log("", "Downloaded the checkpoint at step %s (%s).", Commas(ev.Export.Step), ev.Export.Filename)
 	case protocol.EvWarning:
 		a.warn("warn", ev.Message)
+	case protocol.EvSynced:
+		a.synced(ev)
+	case protocol.EvServerRuns:
+		a.serverRuns(ev)
 	case protocol.EvError:
+		a.syncFailed(ev)
 		a.warn("error", ev.Message)
 		a.Compare.failed(a, ev.Seq, ev.Message)
 		if a.pending[ev.Seq] == "scrub" {
@@ -200,6 +226,7 @@ func (a *App) status(ev protocol.Event) {
 		a.Name = s.Name
 	}
 	a.PauseAt, a.Autosave = s.PauseAt, s.Autosave
+	a.syncStatus(s)
 	a.Fingerprint = ""
 	if s.Phase == protocol.PhasePaused {
 		a.Fingerprint = s.Fingerprint

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"encoding/json"
+	stdhtml "html"
 	"net/url"
 	"regexp"
 	"strings"
@@ -164,7 +165,7 @@ func TestEachComponentRenders(t *testing.T) {
 	for name, b := range map[string]vugu.Builder{
 		"controls": &Controls{App: a}, "data": &DataPanel{App: a}, "network": &NetworkPanel{App: a},
 		"training": &TrainingPanel{App: a}, "output": &OutputPanel{App: a}, "timeline": &Timeline{App: a},
-		"compare": &ComparePanel{App: a}, "log": &LogPanel{App: a},
+		"compare": &ComparePanel{App: a}, "log": &LogPanel{App: a}, "sync": &SyncPanel{App: a},
 	} {
 		if html := render(t, b); len(html) < 100 {
 			t.Errorf("%s renders %q", name, html)
@@ -396,4 +397,258 @@ func TestStaleList(t *testing.T) {
 	if strings.Join(ids, " ") != "000000001300 000000001200 000000000000" {
 		t.Errorf("checkpoints after a stale list: %v", ids)
 	}
+}
+
+func TestServerSync(t *testing.T) {
+	h := newFakeHost()
+	h.store["pg-token"] = "s3cret"
+	a := NewApp(h)
+	a.Now = func() time.Time { return t0 }
+	// Loading: the server's runs are not asked for yet.
+	a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{Phase: "loading"}}, nil)
+	if len(h.sent) != 0 {
+		t.Fatalf("sent %+v while loading", h.sent)
+	}
+	spec, _ := engine.Preset("circle-sgd")
+	a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{
+		Phase: "running", Run: "circle-sgd-1", Name: "circle-sgd", Spec: spec.JSON(), Step: 1000, Owner: true,
+		AutoPush: true, Server: "http://127.0.0.1:8080/",
+	}}, nil)
+	var lists int
+	for _, c := range h.sent {
+		if c.Type == protocol.CmdServerRuns {
+			lists++
+		}
+	}
+	if lists != 1 {
+		t.Fatalf("the first status sent %d server-runs commands, want 1: %+v", lists, h.sent)
+	}
+	a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{Phase: "paused", Run: "circle-sgd-1", Step: 1100, Owner: true, AutoPush: true}}, nil)
+	if c := h.last(); c.Type == protocol.CmdServerRuns {
+		t.Error("a later status asked for the server's runs again")
+	}
+	if !a.AutoPush {
+		t.Error("the status' auto-push is not shown")
+	}
+
+	html := render(t, &Page{App: a})
+	for _, id := range []string{"push", "pull", "autopush", "server-token", "sync-status", "server-refresh", "sync-url"} {
+		if !strings.Contains(html, `data-testid="`+id+`"`) {
+			t.Errorf("the page lacks %s", id)
+		}
+	}
+	if regexp.MustCompile(`data-testid="push"[^>]*disabled`).MatchString(html) || regexp.MustCompile(`data-testid="pull"[^>]*disabled`).MatchString(html) {
+		t.Error("push or pull disabled in the tab that trains the run")
+	}
+	if got := testid(t, html, "sync-url"); got != "http://127.0.0.1:8080/api/runs/circle-sgd-1" {
+		t.Errorf("run URL %q", got)
+	}
+	if got := testid(t, html, "sync-status"); got != "Nothing synced from this tab yet." {
+		t.Errorf("sync status before any sync: %q", got)
+	}
+	if strings.Contains(html, `data-testid="server-empty"`) || strings.Contains(html, `data-testid="server-run"`) {
+		t.Error("the server's runs are shown before any answer")
+	}
+	if a.Text("server-token", a.Token) != "s3cret" {
+		t.Errorf("token field %q, want the stored one", a.Token)
+	}
+
+	// Push: the active run.
+	click(t, &SyncPanel{App: a}, "push", "")
+	push := h.last()
+	if push.Type != protocol.CmdPush || push.Run != "" {
+		t.Fatalf("push sent %+v", push)
+	}
+	if got := testid(t, render(t, &SyncPanel{App: a}), "sync-status"); got != "Pushing run circle-sgd-1…" {
+		t.Errorf("while pushing: %q", got)
+	}
+	a.Apply(protocol.Event{Type: protocol.EvSynced, Seq: push.Seq, Synced: &protocol.Synced{
+		Op: protocol.SyncPush, Run: "circle-sgd-1", Head: "000000001100-aaaaaaaa", Step: 1100, Sent: 3, Had: 1,
+		Bytes: 1258291, Millis: 40.4, URL: "http://127.0.0.1:8080/api/runs/circle-sgd-1",
+	}}, nil)
+	want := "Pushed run circle-sgd-1: 3 checkpoints (1.2 MB) in 40 ms; the server's head is at step 1,100."
+	if got := stdhtml.UnescapeString(testid(t, render(t, &SyncPanel{App: a}), "sync-status")); got != want {
+		t.Errorf("after a push: %q, want %q", got, want)
+	}
+	if a.Log[0].Text != want {
+		t.Errorf("the log says %q", a.Log[0].Text)
+	}
+	if c := h.last(); c.Type != protocol.CmdServerRuns {
+		t.Errorf("a push did not refresh the server's runs: sent %+v", c)
+	}
+
+	// The server's runs.
+	a.Apply(protocol.Event{Type: protocol.EvServerRuns, Seq: h.last().Seq, ServerRuns: []protocol.ServerRun{
+		{Run: "circle-sgd-1", Head: "000000001100-aaaaaaaa", Step: 1100, Checkpoints: 4, URL: "http://127.0.0.1:8080/api/runs/circle-sgd-1"},
+		{Run: "spiral-9", Head: "000000005000-bbbbbbbb", Step: 5000, Checkpoints: 1, URL: "http://127.0.0.1:8080/api/runs/spiral-9"},
+	}}, nil)
+	html = render(t, &SyncPanel{App: a})
+	rows := regexp.MustCompile(`<li [^>]*data-testid="server-run"[^>]*>`).FindAllString(html, -1)
+	if len(rows) != 2 || !strings.Contains(rows[0], `data-run="circle-sgd-1"`) || !strings.Contains(rows[1], `data-run="spiral-9"`) {
+		t.Fatalf("server rows %q", rows)
+	}
+	for _, want := range []string{"step 5,000", "1 checkpoint<", "4 checkpoints", `data-testid="server-pull"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the server's runs lack %q", want)
+		}
+	}
+
+	// Auto-push: the status line only, and the listed head follows.
+	n := len(a.Log)
+	a.Apply(protocol.Event{Type: protocol.EvSynced, Synced: &protocol.Synced{
+		Op: protocol.SyncAutoPush, Run: "circle-sgd-1", Head: "000000001234-cccccccc", Step: 1234, Sent: 1,
+	}}, nil)
+	if got := a.SyncLine(); got != "Auto-pushed step 1,234 of run circle-sgd-1." {
+		t.Errorf("after an auto-push: %q", got)
+	}
+	if len(a.Log) != n {
+		t.Errorf("an auto-push was logged: %q", a.Log[0].Text)
+	}
+	if r := a.ServerRuns[0]; r.Step != 1234 || r.Checkpoints != 5 {
+		t.Errorf("listed server run after an auto-push: %+v", r)
+	}
+
+	// Toggling auto-push.
+	a.SetAutoPush(false)
+	c := h.last()
+	if c.Type != protocol.CmdSettings || c.Sync == nil || c.Sync.AutoPush == nil || *c.Sync.AutoPush || h.store["pg-autopush"] != "0" {
+		t.Fatalf("auto-push off sent %+v (stored %q)", c, h.store["pg-autopush"])
+	}
+	a.SetAutoPush(true)
+	if c := h.last(); c.Sync == nil || c.Sync.AutoPush == nil || !*c.Sync.AutoPush || h.store["pg-autopush"] != "1" {
+		t.Fatalf("auto-push on sent %+v (stored %q)", c, h.store["pg-autopush"])
+	}
+
+	// The token.
+	a.Typing("server-token", "ne")
+	a.SetToken("new-token")
+	if c := h.last(); c.Type != protocol.CmdSettings || c.Sync == nil || c.Sync.Token == nil || *c.Sync.Token != "new-token" || c.Sync.AutoPush != nil {
+		t.Fatalf("token sent %+v", c)
+	}
+	if h.store["pg-token"] != "new-token" || a.Text("server-token", a.Token) != "new-token" {
+		t.Errorf("token stored %q, field %q", h.store["pg-token"], a.Text("server-token", a.Token))
+	}
+
+	// Pull a listed run: the row's button carries its run.
+	click(t, &SyncPanel{App: a}, "server-pull", "spiral-9")
+	pull := h.last()
+	if pull.Type != protocol.CmdPull || pull.Run != "spiral-9" {
+		t.Fatalf("the row's pull sent %+v", pull)
+	}
+	a.Apply(protocol.Event{Type: protocol.EvSynced, Seq: pull.Seq, Synced: &protocol.Synced{
+		Op: protocol.SyncPull, Run: "spiral-9", Head: "000000005000-bbbbbbbb", Step: 5000, Sent: 1, Bytes: 2936013, Millis: 120,
+	}}, nil)
+	if got, want := a.SyncLine(), "Pulled run spiral-9 at step 5,000 (2.8 MB, 120 ms)."; got != want {
+		t.Errorf("after a pull: %q, want %q", got, want)
+	}
+	if c := h.last(); c.Type != protocol.CmdServerRuns {
+		t.Errorf("a pull did not refresh the server's runs: sent %+v", c)
+	}
+
+	// Pull this run; the local copy is ahead.
+	click(t, &SyncPanel{App: a}, "pull", "")
+	if c := h.last(); c.Type != protocol.CmdPull || c.Run != "circle-sgd-1" {
+		t.Fatalf("pull this run sent %+v", c)
+	}
+	a.Apply(protocol.Event{Type: protocol.EvSynced, Seq: h.last().Seq, Synced: &protocol.Synced{
+		Op: protocol.SyncPull, Run: "circle-sgd-1", Step: 5000, Kept: true, LocalStep: 7000,
+	}}, nil)
+	want = "Pulled run circle-sgd-1: your copy (step 7,000) is ahead of the server's (step 5,000) and was kept; push to update the server."
+	if got := a.SyncLine(); got != want {
+		t.Errorf("after a kept pull: %q, want %q", got, want)
+	}
+
+	// A failed push says so.
+	a.Push()
+	a.Apply(protocol.Event{Type: protocol.EvError, Seq: h.last().Seq, Message: "push: the server's head moved"}, nil)
+	if got := a.SyncLine(); got != "Push failed: push: the server's head moved" || !a.StatusWarn() {
+		t.Errorf("after a failed push: %q (warn %v)", got, a.StatusWarn())
+	}
+
+	// An empty server.
+	a.RefreshServer()
+	a.Apply(protocol.Event{Type: protocol.EvServerRuns, Seq: h.last().Seq}, nil)
+	if got := testid(t, render(t, &SyncPanel{App: a}), "server-empty"); got != "No runs on the server yet." {
+		t.Errorf("empty server: %q", got)
+	}
+}
+
+// The listing the page asks for by itself may fail (a page served without
+// the API): that goes to the log and the panel, not the status line.
+func TestServerListFailsQuietly(t *testing.T) {
+	h := newFakeHost()
+	a := NewApp(h)
+	a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{Phase: "idle"}}, nil)
+	c := h.last()
+	if c.Type != protocol.CmdServerRuns {
+		t.Fatalf("the first status sent %+v", c)
+	}
+	a.Apply(protocol.Event{Type: protocol.EvServerRuns, Seq: c.Seq, Message: "cannot list the server's runs: 404 Not Found"}, nil)
+	if a.Warning != "" || a.StatusWarn() || len(a.Log) != 1 || a.Log[0].Class != "warn" {
+		t.Errorf("warning %q, log %+v", a.Warning, a.Log)
+	}
+	html := render(t, &SyncPanel{App: a})
+	if got := testid(t, html, "server-error"); !strings.Contains(got, "404 Not Found") {
+		t.Errorf("panel error %q", got)
+	}
+	if strings.Contains(html, `data-testid="server-empty"`) {
+		t.Error("a failed listing shows an empty server")
+	}
+	// Refresh asked for by the user: a failure is a warning.
+	click(t, &SyncPanel{App: a}, "server-refresh", "")
+	c = h.last()
+	if c.Type != protocol.CmdServerRuns {
+		t.Fatalf("refresh sent %+v", c)
+	}
+	a.Apply(protocol.Event{Type: protocol.EvServerRuns, Seq: c.Seq, Message: "cannot list the server's runs: 401 Unauthorized"}, nil)
+	if !a.StatusWarn() || !strings.Contains(a.StatusLine(), "401") {
+		t.Errorf("status line %q", a.StatusLine())
+	}
+}
+
+// click calls the click handler that vugu registered for the element
+// with data-testid id (inside the element with data-run run, if run is
+// not empty), as a click in the page would.
+func click(t *testing.T, b vugu.Builder, id, run string) {
+	t.Helper()
+	env, err := vugu.NewBuildEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := env.RunBuild(b)
+	var find func(n *vugu.VGNode, inRow bool) bool
+	find = func(n *vugu.VGNode, inRow bool) bool {
+		if v, ok := attr(n, "data-run"); ok {
+			inRow = v == run
+		}
+		if v, _ := attr(n, "data-testid"); v == id && (inRow || run == "") {
+			for _, h := range n.DOMEventHandlerSpecList {
+				if h.EventType == "click" {
+					h.Func(nil) // the handlers of these buttons do not read the event
+					return true
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if find(c, inRow) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, n := range res.Out.Out {
+		if find(n, false) {
+			return
+		}
+	}
+	t.Fatalf("no button %s (run %q) to click", id, run)
+}
+
+func attr(n *vugu.VGNode, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
 }

@@ -141,7 +141,7 @@ func (y *syncer) list(ctx context.Context, rs *remote.Store, j syncJob) {
 	if err != nil {
 		// Said in the answer, not as an error: the page asks on load, and
 		// a page served without the API is no fault.
-		y.s.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: j.seq, Message: fmt.Sprintf("cannot list the server's runs: %v", err)})
+		y.s.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: j.seq, Message: fmt.Sprintf("Cannot list the server's runs: %v", err)})
 		return
 	}
 	out := make([]protocol.ServerRun, 0, len(infos))

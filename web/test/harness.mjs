@@ -2,7 +2,7 @@
 // headless Chromium with a fresh profile, the native binary, and direct
 // reads of the page's IndexedDB.
 import { chromium } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -71,6 +71,35 @@ export async function serve(dir = DIST) {
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+// servePlayground starts the real server (`playground serve`: the embedded
+// page and the checkpoint API) on a free port over a fresh store.
+export async function servePlayground(...extra) {
+  const data = tempDir('pg-server-');
+  const proc = spawn(BIN, ['serve', '--addr', '127.0.0.1:0', '--data', data, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (d) => (log += d));
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/^(http:\/\/[^\s]+?)\/?\n/);
+      if (m) resolve(m[1]);
+    });
+    proc.on('exit', (code) => reject(new Error(`playground serve exited with ${code}: ${log}`)));
+  });
+  return {
+    url,
+    data,
+    log: () => log,
+    close: () =>
+      new Promise((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.on('exit', resolve);
+        proc.kill('SIGTERM');
+      }),
   };
 }
 
