@@ -29,6 +29,7 @@ const params = new URLSearchParams(location.search);
 const state = { phase: 'loading', run: '', step: null, owner: false };
 window.__pgTimes = {};
 window.__pgSaves = [];
+window.__pgSyncs = [];
 
 // --- Marks: the page's own tiny database -------------------------------
 
@@ -164,6 +165,10 @@ const track = {
         )
         .catch(() => {});
     }
+  },
+  synced(ev) {
+    const s = ev.synced;
+    window.__pgSyncs.push({ op: s.op, step: s.step, bytes: s.bytes, millis: s.millis, at: performance.now() });
   },
   export(ev, msg) {
     // The file goes straight to a download; the UI only hears about it.

@@ -8,12 +8,15 @@
 //  2. autosave overhead at the default interval: steps/s with autosave on
 //     vs off in interleaved rounds, and the summed pauses over wall time;
 //  3. navigation to the first resumed step after a reload at a random
-//     moment (W1 and digits), from the page's navigation start.
+//     moment (W1 and digits), from the page's navigation start;
+//  4. auto-push: digits steps/s with auto-push on vs off (autosave on in
+//     both) against `playground serve`, interleaved, and each auto-push's
+//     time from the save's snapshot to the server's answer.
 //
 // Prints a summary; writes JSON to $BENCH_BROWSER_OUT when set.
 import fs from 'node:fs';
 import os from 'node:os';
-import { launch, serve, sleep, step, waitPhase } from './harness.mjs';
+import { launch, serve, servePlayground, sleep, step, waitPhase } from './harness.mjs';
 
 const quick = process.argv.includes('--quick');
 const q = (xs, f) => {
@@ -102,6 +105,48 @@ for (const preset of ['circle-sgd', 'digits']) {
 }
 await srv.close();
 
+// 4: auto-push, against the real server (same origin as the page).
+{
+  const api = await servePlayground();
+  const rounds = quick ? 2 : 4;
+  const windowMs = quick ? 6000 : 10000;
+  const on = [];
+  const off = [];
+  const upload = [];
+  let pushes = 0;
+  let saves = 0;
+  for (let r = 0; r < rounds; r++) {
+    for (const mode of r % 2 ? ['off', 'on'] : ['on', 'off']) {
+      const { ctx } = await launch();
+      const page = await ctx.newPage();
+      await page.addInitScript((v) => localStorage.setItem('pg-autopush', v), mode === 'on' ? '1' : '0');
+      await page.goto(`${api.url}/?preset=digits&autostart=1`);
+      await waitPhase(page, 'running', 60000);
+      await sleep(2000);
+      const n0 = await page.evaluate(() => [window.__pgSyncs.length, window.__pgSaves.length]);
+      const v = await rate(page, windowMs);
+      (mode === 'on' ? on : off).push(v);
+      if (mode === 'on') {
+        const syncs = (await page.evaluate(() => window.__pgSyncs)).slice(n0[0]).filter((x) => x.op === 'autopush');
+        upload.push(...syncs.map((x) => x.millis));
+        pushes += syncs.length;
+        saves += (await page.evaluate(() => window.__pgSaves.length)) - n0[1];
+      }
+      await ctx.close();
+      process.stderr.write(`digits round ${r + 1} auto-push ${mode}: ${Math.round(v)} steps/s\n`);
+    }
+  }
+  await api.close();
+  out.autoPush = {
+    stepsPerSecOn: on.map(Math.round),
+    stepsPerSecOff: off.map(Math.round),
+    throughputLossPercent: r1(100 * (1 - q(on, 0.5) / q(off, 0.5))),
+    saves,
+    pushes,
+    snapshotToServerMs: upload.length ? stats(upload) : null,
+  };
+}
+
 const a = out.autosavePause.ms;
 const o = out.autosaveOverhead;
 console.log(`autosave pause (digits, ${out.autosavePause.stateBytes} B): median ${r1(a.median)} ms, p90 ${r1(a.p90)} ms, min ${r1(a.min)} ms, max ${r1(a.max)} ms over ${a.n} saves`);
@@ -109,5 +154,11 @@ console.log(`load average during the run: ${os.loadavg().map((x) => x.toFixed(1)
 console.log(`autosave overhead at the default interval: pauses ${o.pauseSharePercent}% of wall time; steps/s on ${o.stepsPerSecOn} vs off ${o.stepsPerSecOff} (${o.throughputLossPercent}% by throughput; noisy on a busy machine)`);
 for (const [p, r] of Object.entries(out.resume)) {
   console.log(`navigation -> first resumed step (${p}): median ${Math.round(r.ms.median)} ms, p90 ${Math.round(r.ms.p90)} ms, max ${Math.round(r.ms.max)} ms (replayed median ${r.replayedSteps.median} steps)`);
+}
+{
+  const p = out.autoPush;
+  const u = p.snapshotToServerMs;
+  console.log(`auto-push (digits, playground serve on loopback): steps/s on ${p.stepsPerSecOn} vs off ${p.stepsPerSecOff} (${p.throughputLossPercent}% by throughput); ${p.pushes} of ${p.saves} saves pushed` +
+    (u ? `, snapshot to the server's answer median ${r1(u.median)} ms, p90 ${r1(u.p90)} ms` : ''));
 }
 if (process.env.BENCH_BROWSER_OUT) fs.writeFileSync(process.env.BENCH_BROWSER_OUT, JSON.stringify(out, null, 2));
