@@ -1,6 +1,7 @@
 // Package disk implements persist.Store over a local directory:
-// <dir>/<run>/<id>.safetensors for each checkpoint and <dir>/<run>/HEAD
-// holding the run's head id. Every write goes to a temp file in the same
+// <dir>/<run>/<id>.safetensors for each checkpoint, <dir>/<run>/HEAD
+// holding the run's head id, and <dir>/<run>/LOCK, the file whose flock
+// makes commits of several processes take turns. Every write goes to a temp file in the same
 // directory, is synced, renamed over its target, and the directory is
 // synced, so a crash leaves the old file or the whole new one.
 package disk
@@ -27,6 +28,7 @@ import (
 const (
 	ext       = ".safetensors"
 	headFn    = "HEAD" // upper case, so never a checkpoint or run id
+	lockFn    = "LOCK" // the run's commit lock (flock), where there is one
 	tmpExt    = ".tmp"
 	tmpPrefix = "." // temp names start with "." (never a valid id), end with tmpExt
 )
@@ -55,9 +57,8 @@ type Store struct {
 	opt Options
 
 	// mu serializes commits (the renames of checkpoints and HEAD, Delete)
-	// so CheckHead is a compare-and-swap. It is per Store and so per
-	// process: two Stores or two processes on one directory do not
-	// exclude each other's head updates.
+	// so CheckHead is a compare-and-swap; the run directory's LOCK file
+	// (lock_unix.go) does the same between Stores and processes.
 	mu sync.Mutex
 }
 
@@ -128,6 +129,11 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	unlock, err := s.lockRun(dir)
+	if err != nil {
+		return fmt.Errorf("disk: lock %s: %w", run, err)
+	}
+	defer unlock()
 	if opt.CheckHead {
 		cur, err := s.head(run)
 		if errors.Is(err, persist.ErrNotExist) {
@@ -322,6 +328,11 @@ func (s *Store) Delete(ctx context.Context, run, id string) error {
 		return fmt.Errorf("disk: %w", err)
 	}
 	dir := s.runDir(run)
+	unlock, err := s.lockRun(dir)
+	if err != nil {
+		return fmt.Errorf("disk: lock %s: %w", run, err)
+	}
+	defer unlock()
 	if head, err := s.head(run); err == nil && head == id {
 		if err := os.Remove(filepath.Join(dir, headFn)); err != nil {
 			return fmt.Errorf("disk: %w", err)

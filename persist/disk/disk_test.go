@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -25,6 +27,19 @@ func newStore(t *testing.T) *disk.Store {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// flock says whether run directories get a LOCK file (lock_unix.go).
+var flock = runtime.GOOS != "windows" && runtime.GOOS != "js" && runtime.GOOS != "wasip1" && runtime.GOOS != "plan9"
+
+// withLock is a run directory's sorted listing: names and, with flock,
+// LOCK.
+func withLock(names ...string) []string {
+	if flock {
+		names = append(names, "LOCK")
+	}
+	slices.Sort(names)
+	return names
 }
 
 func TestConformance(t *testing.T) {
@@ -77,7 +92,7 @@ func TestLayout(t *testing.T) {
 		t.Errorf("%s holds %q, want %q", dir, got, want)
 	}
 	runDir := filepath.Join(dir, "run1")
-	if got, want := names(t, runDir), []string{"000000000001-aa.safetensors", "000000000002-bb.safetensors", "HEAD"}; !slices.Equal(got, want) {
+	if got, want := names(t, runDir), withLock("000000000001-aa.safetensors", "000000000002-bb.safetensors", "HEAD"); !slices.Equal(got, want) {
 		t.Errorf("%s holds %q, want %q (no temp files left)", runDir, got, want)
 	}
 	for name, want := range map[string]string{
@@ -125,7 +140,7 @@ func TestLayout(t *testing.T) {
 	if err := s.Delete(ctx, "run1", "000000000002-bb"); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(t, runDir), []string{"000000000001-aa.safetensors"}; !slices.Equal(got, want) {
+	if got, want := names(t, runDir), withLock("000000000001-aa.safetensors"); !slices.Equal(got, want) {
 		t.Errorf("after Delete(head) %s holds %q, want %q", runDir, got, want)
 	}
 }
@@ -319,7 +334,71 @@ func TestFailedPutLeavesNoTemp(t *testing.T) {
 	if err := s.Put(canceled, "run", "c4", strings.NewReader("c4"), persist.PutOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Put(canceled) = %v, want context.Canceled", err)
 	}
-	if got, want := names(t, filepath.Join(s.Dir(), "run")), []string{"HEAD", "c1.safetensors"}; !slices.Equal(got, want) {
+	if got, want := names(t, filepath.Join(s.Dir(), "run")), withLock("HEAD", "c1.safetensors"); !slices.Equal(got, want) {
 		t.Errorf("run holds %q, want %q", got, want)
+	}
+}
+
+// Two Stores on one directory (as `serve` and `train` in two processes)
+// still move a run's head by compare-and-swap: of the writers that saw
+// the same head, exactly one moves it.
+func TestCheckHeadAcrossStores(t *testing.T) {
+	if !flock {
+		t.Skip("no flock here: commits exclude each other within one Store only")
+	}
+	ctx := t.Context()
+	dir := t.TempDir()
+	var stores [2]*disk.Store
+	for i := range stores {
+		s, err := disk.New(dir, disk.NewOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		stores[i] = s
+	}
+	const run = "shared"
+	first := persist.NewID(0)
+	if err := stores[0].Put(ctx, run, first, strings.NewReader("0"), persist.PutOptions{SetHead: true}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	moved := map[string]int{} // head seen → successful moves from it
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := stores[w%2]
+			for i := range 40 {
+				h, err := s.Head(ctx, run)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				id := persist.NewID(uint64(1 + w*1000 + i))
+				err = s.Put(ctx, run, id, strings.NewReader(id), persist.PutOptions{SetHead: true, CheckHead: true, IfHead: h})
+				if errors.Is(err, persist.ErrHeadMoved) {
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				moved[h]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for h, n := range moved {
+		total += n
+		if n > 1 {
+			t.Errorf("%d writers moved the head from %s: the compare-and-swap is not atomic across Stores", n, h)
+		}
+	}
+	if total < 10 {
+		t.Errorf("only %d moves succeeded", total)
 	}
 }
