@@ -22,11 +22,29 @@ type Skipped struct {
 // transient failure never silently falls back to an older step. ErrNotExist
 // if run has no valid checkpoint.
 func Newest(ctx context.Context, s Store, run string) (c *Checkpoint, skipped []Skipped, err error) {
+	return NewestWith(ctx, s, run, NewestOptions{})
+}
+
+// NewestOptions narrow NewestWith's choice.
+type NewestOptions struct {
+	// AtMost, if not nil, passes over checkpoints after that step.
+	AtMost *uint64
+	// Accept, if not nil, must accept a decoded checkpoint too (say, the
+	// engine restores it); one it refuses is skipped with its error.
+	Accept func(*Checkpoint) error
+}
+
+// NewestWith is Newest among the checkpoints opt allows.
+func NewestWith(ctx context.Context, s Store, run string, opt NewestOptions) (c *Checkpoint, skipped []Skipped, err error) {
 	objs, err := s.List(ctx, run)
 	if err != nil {
 		return nil, nil, fmt.Errorf("newest: %w", err)
 	}
+	after := func(step uint64) bool { return opt.AtMost != nil && step > *opt.AtMost }
 	for _, o := range slices.Backward(objs) {
+		if step, ok := StepOfID(o.ID); ok && after(step) {
+			continue
+		}
 		b, err := ReadAll(ctx, s, run, o.ID)
 		if errors.Is(err, ErrNotExist) {
 			skipped = append(skipped, Skipped{o.ID, err})
@@ -36,9 +54,15 @@ func Newest(ctx context.Context, s Store, run string) (c *Checkpoint, skipped []
 			return nil, skipped, fmt.Errorf("newest: %w", err)
 		}
 		c, err := Decode(b)
+		if err == nil && opt.Accept != nil {
+			err = opt.Accept(c)
+		}
 		if err != nil {
 			skipped = append(skipped, Skipped{o.ID, err})
 			continue
+		}
+		if after(c.State.Step) {
+			continue // an id that does not say its step
 		}
 		return c, skipped, nil
 	}

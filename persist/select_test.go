@@ -334,3 +334,36 @@ func TestRetainErrors(t *testing.T) {
 		t.Errorf("Retain(Bad) = %v, want ErrBadID", err)
 	}
 }
+
+// NewestWith passes over the checkpoints after AtMost and those Accept
+// refuses (reported as skipped).
+func TestNewestWith(t *testing.T) {
+	ctx := t.Context()
+	sv := newSaver(t)
+	var ids []string
+	for range 5 {
+		id, b := sv.next(persist.KindAutosave)
+		ids = append(ids, id)
+		sv.put(id, b, true)
+	}
+	three := uint64(3)
+	c, skipped, err := persist.NewestWith(ctx, sv.s, sv.run, persist.NewestOptions{AtMost: &three})
+	if err != nil || len(skipped) != 0 || c.ID != ids[2] {
+		t.Fatalf("NewestWith(AtMost 3) = %v, %v, %v; want %s", c, skipped, err, ids[2])
+	}
+	refuse := errors.New("refused")
+	accept := func(c *persist.Checkpoint) error {
+		if c.State.Step == 3 {
+			return refuse
+		}
+		return nil
+	}
+	c, skipped, err = persist.NewestWith(ctx, sv.s, sv.run, persist.NewestOptions{AtMost: &three, Accept: accept})
+	if err != nil || c.ID != ids[1] || len(skipped) != 1 || skipped[0].ID != ids[2] || !errors.Is(skipped[0].Err, refuse) {
+		t.Fatalf("NewestWith(AtMost 3, refusing step 3) = %v, %v, %v; want %s, skipping %s", c, skipped, err, ids[1], ids[2])
+	}
+	zero := uint64(0)
+	if _, _, err := persist.NewestWith(ctx, sv.s, sv.run, persist.NewestOptions{AtMost: &zero}); !errors.Is(err, persist.ErrNotExist) {
+		t.Errorf("NewestWith(AtMost 0) = %v, want ErrNotExist", err)
+	}
+}

@@ -199,11 +199,6 @@ func (s *Session) release() {
 func (s *Session) resumeRun(ctx context.Context, seq int64, run string, target uint64, running, exact bool, t0 time.Time) {
 	s.run, s.owner, s.tr = run, true, nil
 	s.setPhase(seq, protocol.PhaseLoading)
-	objs, err := s.env.Store.List(ctx, run)
-	if err != nil {
-		s.fail(seq, "resume %s: %v", run, err)
-		return
-	}
 	// pauseAt wins over the mark: a run asked to pause behind where it was
 	// goes back there (the later steps can always be recomputed).
 	pauseAt := s.pauseAt
@@ -214,13 +209,13 @@ func (s *Session) resumeRun(ctx context.Context, seq int64, run string, target u
 	if pauseAt > 0 {
 		limit = pauseAt
 	}
-	base, tr, skipped, err := s.newestValid(ctx, run, objs, limit)
+	base, tr, skipped, err := s.newestValid(ctx, run, limit)
 	if err == nil && base == nil && limit != ^uint64(0) {
 		// Every checkpoint is past pauseAt: the run cannot go back there.
 		s.warn(seq, "pause at step %s is before every checkpoint of run %s; ignoring it", commas(pauseAt), run)
 		s.pauseAt, pauseAt = 0, 0
 		var more []protocol.Skipped
-		base, tr, more, err = s.newestValid(ctx, run, objs, ^uint64(0))
+		base, tr, more, err = s.newestValid(ctx, run, ^uint64(0))
 		skipped = append(skipped, more...)
 	}
 	if err != nil {
@@ -260,37 +255,34 @@ func (s *Session) resumeRun(ctx context.Context, seq int64, run string, target u
 	s.finishResume(ctx)
 }
 
-// newestValid returns the newest checkpoint of objs at or below step limit
-// that decodes and restores, and the damaged ones it passed over.
-func (s *Session) newestValid(ctx context.Context, run string, objs []persist.Object, limit uint64) (*persist.Checkpoint, *engine.Trainer, []protocol.Skipped, error) {
-	var skipped []protocol.Skipped
-	for _, o := range slices.Backward(objs) {
-		step, ok := persist.StepOfID(o.ID)
-		if ok && step > limit {
-			continue
-		}
-		b, err := persist.ReadAll(ctx, s.env.Store, run, o.ID)
-		if errors.Is(err, persist.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, nil, skipped, err
-		}
-		c, err := persist.Decode(b)
-		var tr *engine.Trainer
-		if err == nil {
-			tr, err = engine.Restore(c.State)
-		}
-		if err != nil {
-			skipped = append(skipped, protocol.Skipped{ID: o.ID, Step: step, Error: err.Error()})
-			continue
-		}
-		if c.State.Step > limit {
-			continue
-		}
-		return c, tr, skipped, nil
+// newestValid returns the newest checkpoint of run at or below step limit
+// that decodes and restores (nil if none), and the damaged ones it passed
+// over.
+func (s *Session) newestValid(ctx context.Context, run string, limit uint64) (*persist.Checkpoint, *engine.Trainer, []protocol.Skipped, error) {
+	var tr *engine.Trainer
+	opt := persist.NewestOptions{Accept: func(c *persist.Checkpoint) (err error) {
+		tr, err = engine.Restore(c.State)
+		return err
+	}}
+	if limit != ^uint64(0) {
+		opt.AtMost = &limit
 	}
-	return nil, nil, skipped, nil
+	c, sk, err := persist.NewestWith(ctx, s.env.Store, run, opt)
+	var skipped []protocol.Skipped
+	for _, k := range sk {
+		if errors.Is(k.Err, persist.ErrNotExist) {
+			continue // deleted meanwhile (retention), not damaged
+		}
+		step, _ := persist.StepOfID(k.ID)
+		skipped = append(skipped, protocol.Skipped{ID: k.ID, Step: step, Error: k.Err.Error()})
+	}
+	if errors.Is(err, persist.ErrNotExist) {
+		return nil, nil, skipped, nil
+	}
+	if err != nil {
+		return nil, nil, skipped, err
+	}
+	return c, tr, skipped, nil
 }
 
 // adopt makes tr, restored from c, the active trainer.
