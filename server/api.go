@@ -344,7 +344,7 @@ func (s *Server) uploadFail(w *logWriter, r *http.Request, b *body, v *persist.V
 		s.fail(w, http.StatusRequestTimeout, "upload stalled: nothing received for %v", s.opt.Idle)
 	case b.err != nil:
 		s.fail(w, http.StatusBadRequest, "reading the upload failed after %d bytes: %v", b.n, b.err)
-	case v != nil && v.Defect() != nil:
+	case v.Defect() != nil:
 		s.fail(w, http.StatusBadRequest, "not a valid checkpoint: %v", v.Defect())
 	default:
 		s.fail(w, http.StatusBadRequest, "reading the upload failed")
@@ -393,32 +393,24 @@ func (s *Server) putCheckpoint(w *logWriter, r *http.Request, run, id string) {
 	}()
 	opt := persist.PutOptions{SetHead: move, CheckHead: pre.set, IfHead: pre.head}
 
-	var (
-		v       *persist.VerifyReader
-		src     io.Reader = b
-		info    remote.CheckpointInfo
-		checked persist.Info
-	)
-	if !s.opt.Unchecked {
-		v = persist.NewVerifyReader(b)
-		src = v
-		if checked, err = v.Header(); err != nil {
-			s.uploadFail(w, r, b, v)
-			return
-		}
-		if checked.RunID != run || checked.ID != id {
-			s.fail(w, http.StatusBadRequest, "the file is checkpoint %s of run %s, but the URL names checkpoint %s of run %s", checked.ID, checked.RunID, id, run)
-			return
-		}
-		if step, ok := persist.StepOfID(id); ok && step != checked.Step {
-			s.fail(w, http.StatusBadRequest, "checkpoint id %s says step %d, but the file holds step %d (ids sort by step)", id, step, checked.Step)
-			return
-		}
-		info = remote.CheckpointInfo{
-			ID: id, Size: int64(checked.HeaderSize) + checked.DataSize, Step: &checked.Step,
-			Parent: checked.Parent, ParentRun: checked.ParentRun, Created: &checked.Created,
-			Checksum: checked.Checksum, Kind: checked.Kind,
-		}
+	v := persist.NewVerifyReader(b)
+	checked, err := v.Header()
+	if err != nil {
+		s.uploadFail(w, r, b, v)
+		return
+	}
+	if checked.RunID != run || checked.ID != id {
+		s.fail(w, http.StatusBadRequest, "the file is checkpoint %s of run %s, but the URL names checkpoint %s of run %s", checked.ID, checked.RunID, id, run)
+		return
+	}
+	if step, ok := persist.StepOfID(id); ok && step != checked.Step {
+		s.fail(w, http.StatusBadRequest, "checkpoint id %s says step %d, but the file holds step %d (ids sort by step)", id, step, checked.Step)
+		return
+	}
+	info := remote.CheckpointInfo{
+		ID: id, Size: int64(checked.HeaderSize) + checked.DataSize, Step: &checked.Step,
+		Parent: checked.Parent, ParentRun: checked.ParentRun, Created: &checked.Created,
+		Checksum: checked.Checksum, Kind: checked.Kind,
 	}
 
 	defer s.locks.lock(run + "/" + id)()
@@ -428,11 +420,11 @@ func (s *Server) putCheckpoint(w *logWriter, r *http.Request, run, id string) {
 		s.storeFail(w, r, "checkpoint "+id+" of run "+run, serr)
 		return
 	}
-	if v != nil && serr == nil && stored != checked.Checksum {
+	if serr == nil && stored != checked.Checksum {
 		s.fail(w, http.StatusConflict, "checkpoint %s of run %s already exists with different content (stored %s, upload %s): an id names one training state; upload this one under a new id", id, run, stored, checked.Checksum)
 		return
 	}
-	if v != nil && serr == nil {
+	if serr == nil {
 		// Identical bytes are stored: answer again without writing, unless
 		// a precondition must still be judged or the head still moved.
 		head, err := s.head(ctx, run)
@@ -464,10 +456,10 @@ func (s *Server) putCheckpoint(w *logWriter, r *http.Request, run, id string) {
 			return
 		}
 	}
-	err = s.store.Put(ctx, run, id, src, opt)
+	err = s.store.Put(ctx, run, id, v, opt)
 	switch {
 	case err == nil:
-	case b.err != nil || v != nil && v.Defect() != nil:
+	case b.err != nil || v.Defect() != nil:
 		s.uploadFail(w, r, b, v)
 		return
 	case errors.Is(err, persist.ErrHeadMoved):
@@ -477,9 +469,6 @@ func (s *Server) putCheckpoint(w *logWriter, r *http.Request, run, id string) {
 	default:
 		s.storeFail(w, r, "checkpoint "+id+" of run "+run, err)
 		return
-	}
-	if v == nil {
-		info = remote.CheckpointInfo{ID: id, Size: b.n}
 	}
 	head := id
 	if !move {
@@ -528,9 +517,6 @@ func (s *Server) storedChecksum(ctx context.Context, run, id string) (string, er
 		return "", err
 	}
 	defer rc.Close()
-	if s.opt.Unchecked {
-		return "", nil
-	}
 	info, err := persist.ReadHeader(rc)
 	if err != nil {
 		for _, k := range []error{persist.ErrTruncated, persist.ErrCorrupt, persist.ErrNotCheckpoint, persist.ErrVersion, persist.ErrIncompatible} {

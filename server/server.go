@@ -19,17 +19,13 @@ import (
 )
 
 // Options configure a Server; zero fields take the defaults of NewOptions
-// (except Assets, Token and Unchecked, whose zero values mean what they say).
+// (except Assets and Token, whose zero values mean what they say).
 type Options struct {
 	Assets    fs.FS         // the built page; nil or one without index.html serves a placeholder at /
 	Token     string        // bearer token the API requires; "" turns auth off
 	MaxUpload int64         // largest checkpoint a PUT may send, in bytes
 	Idle      time.Duration // an upload that sends nothing for this long is dropped
 	Logger    *slog.Logger  // one line per request
-	// Unchecked stores upload bodies as given: no decoding, no id checks,
-	// overwrites allowed. It makes the API a plain persist.Store over HTTP
-	// for the conformance suite of persist/remote; never serve users so.
-	Unchecked bool
 }
 
 // NewOptions returns the defaults: 256 MiB uploads, a 1 minute idle limit,

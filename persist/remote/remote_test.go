@@ -39,14 +39,13 @@ func newRemote(t *testing.T, opt server.Options) (*remote.Store, *disk.Store) {
 	return s, d
 }
 
-// The suite stores arbitrary bytes under arbitrary runs, so it runs
-// against a server that does not check uploads; TestChecked covers the
-// checking server.
+// The suite in its checked mode: the server decodes every upload and
+// refuses what a plain store would overwrite.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) persist.Store {
-		s, _ := newRemote(t, server.Options{Unchecked: true})
+	storetest.RunWith(t, func(t *testing.T) persist.Store {
+		s, _ := newRemote(t, server.Options{})
 		return s
-	})
+	}, storetest.Options{Checked: true})
 }
 
 func checkpoints(t *testing.T, run string, n int) (ids []string, blobs [][]byte) {

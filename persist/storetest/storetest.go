@@ -19,10 +19,28 @@ import (
 	"playground/persist"
 )
 
-// Run runs the suite as subtests; newStore must return a new, empty store
-// each time it is called.
+// Options say what the suite expects of a store.
+type Options struct {
+	// Checked: the store decodes what it is given, as playground/server
+	// does behind persist/remote. It refuses a file that is not a valid
+	// checkpoint of the run and id it is put as, and different bytes under
+	// an id it holds; identical bytes again are fine. The suite then puts
+	// only such files, and expects refusals where a plain store
+	// overwrites.
+	Checked bool
+}
+
+// Run runs the suite for a plain store (one that stores bytes as given)
+// as subtests; newStore must return a new, empty store each time it is
+// called.
 func Run(t *testing.T, newStore func(t *testing.T) persist.Store) {
+	RunWith(t, newStore, Options{})
+}
+
+// RunWith runs the suite with opt.
+func RunWith(t *testing.T, newStore func(t *testing.T) persist.Store, opt Options) {
 	f := newFixture(t)
+	f.checked = opt.Checked
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s persist.Store, f *fixture)
@@ -49,9 +67,38 @@ func Run(t *testing.T, newStore func(t *testing.T) persist.Store) {
 // fixture holds real checkpoint bytes of one small trained run, one per
 // step, shared read-only by the subtests.
 type fixture struct {
-	run   string
-	ids   []string // ids[i] is the checkpoint after step i+1
-	blobs [][]byte
+	run     string
+	ids     []string // ids[i] is the checkpoint after step i+1
+	blobs   [][]byte
+	states  []engine.State
+	checked bool
+
+	mu    sync.Mutex
+	files map[string][]byte // file's cache
+}
+
+// file is a valid checkpoint of the state after step i+1, as checkpoint
+// id of run, of kind (another kind: other bytes of the same state).
+func (f *fixture) file(t *testing.T, run, id string, i int, kind string) []byte {
+	t.Helper()
+	key := run + "/" + id + "/" + fmt.Sprint(i) + "/" + kind
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if b, ok := f.files[key]; ok {
+		return b
+	}
+	b, err := persist.Encode(&persist.Checkpoint{
+		Meta: persist.Meta{
+			RunID: run, ID: id, Created: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
+			EngineVersion: engine.Version, Kind: kind,
+		},
+		State: f.states[i],
+	})
+	if err != nil {
+		t.Fatalf("storetest: encode %s: %v", key, err)
+	}
+	f.files[key] = b
+	return b
 }
 
 const fixtureSteps = 8
@@ -74,7 +121,7 @@ func buildFixture() (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fixture{run: persist.NewRunID("storetest")}
+	f := &fixture{run: persist.NewRunID("storetest"), files: map[string][]byte{}}
 	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	for range fixtureSteps {
 		tr.TrainStep()
@@ -97,6 +144,7 @@ func buildFixture() (*fixture, error) {
 		}
 		f.ids = append(f.ids, id)
 		f.blobs = append(f.blobs, b)
+		f.states = append(f.states, tr.State())
 	}
 	if !slices.IsSorted(f.ids) {
 		return nil, fmt.Errorf("NewID does not sort by step: %q", f.ids)
@@ -188,9 +236,28 @@ func testRoundTrip(t *testing.T, s persist.Store, f *fixture) {
 
 func testOverwrite(t *testing.T, s persist.Store, f *fixture) {
 	id := f.ids[0]
+	other := f.file(t, f.run, id, 0, persist.KindPinned) // the same state and id, other bytes
 	put(t, s, f.run, id, f.blobs[0], persist.PutOptions{})
-	put(t, s, f.run, id, f.blobs[3], persist.PutOptions{})
-	wantBytes(t, "Get after overwrite", get(t, s, f.run, id), f.blobs[3])
+	if f.checked {
+		put(t, s, f.run, id, f.blobs[0], persist.PutOptions{}) // identical bytes again
+		if err := s.Put(t.Context(), f.run, id, bytes.NewReader(other), persist.PutOptions{}); err == nil {
+			t.Errorf("Put of other bytes under an existing id: no error")
+		}
+		if err := s.Put(t.Context(), f.run, id, bytes.NewReader([]byte("short")), persist.PutOptions{}); err == nil {
+			t.Errorf("Put of bytes that are not a checkpoint: no error")
+		}
+		if err := s.Put(t.Context(), f.run, f.ids[1], bytes.NewReader(f.blobs[2]), persist.PutOptions{}); err == nil {
+			t.Errorf("Put of a checkpoint under another id: no error")
+		}
+		if err := s.Put(t.Context(), "other", f.ids[2], bytes.NewReader(f.blobs[2]), persist.PutOptions{}); err == nil {
+			t.Errorf("Put of a checkpoint under another run: no error")
+		}
+		wantBytes(t, "Get after refused overwrites", get(t, s, f.run, id), f.blobs[0])
+		wantObjects(t, "List", list(t, s, f.run), []persist.Object{{ID: id, Size: int64(len(f.blobs[0]))}})
+		return
+	}
+	put(t, s, f.run, id, other, persist.PutOptions{})
+	wantBytes(t, "Get after overwrite", get(t, s, f.run, id), other)
 	put(t, s, f.run, id, []byte("short"), persist.PutOptions{}) // the store does not parse
 	wantBytes(t, "Get after shorter overwrite", get(t, s, f.run, id), []byte("short"))
 	wantObjects(t, "List", list(t, s, f.run), []persist.Object{{ID: id, Size: 5}})
@@ -207,11 +274,11 @@ func testListSorted(t *testing.T, s persist.Store, f *fixture) {
 		want = append(want, persist.Object{ID: f.ids[i], Size: int64(len(f.blobs[i]))})
 	}
 	for i, id := range extra {
-		b := bytes.Repeat([]byte{'x'}, i+1)
+		b := f.file(t, f.run, id, i, persist.KindAutosave)
 		put(t, s, f.run, id, b, persist.PutOptions{})
 		want = append(want, persist.Object{ID: id, Size: int64(len(b))})
 	}
-	put(t, s, "other", f.ids[0], f.blobs[0], persist.PutOptions{})
+	put(t, s, "other", f.ids[0], f.file(t, "other", f.ids[0], 0, persist.KindAutosave), persist.PutOptions{})
 	slices.SortFunc(want, func(a, b persist.Object) int { return strings.Compare(a.ID, b.ID) })
 	wantObjects(t, "List", list(t, s, f.run), want)
 }
@@ -288,9 +355,10 @@ func testCheckHead(t *testing.T, s persist.Store, f *fixture) {
 		t.Errorf("Head after refused Puts = %q, want %q", got, f.ids[0])
 	}
 
-	// A refused overwrite keeps the old bytes.
-	err := s.Put(ctx, f.run, f.ids[0], bytes.NewReader(f.blobs[5]), persist.PutOptions{CheckHead: true, IfHead: f.ids[1]})
-	if !errors.Is(err, persist.ErrHeadMoved) {
+	// A refused overwrite keeps the old bytes (a checked store may refuse
+	// it for its other bytes first).
+	err := s.Put(ctx, f.run, f.ids[0], bytes.NewReader(f.file(t, f.run, f.ids[0], 0, persist.KindPinned)), persist.PutOptions{CheckHead: true, IfHead: f.ids[1]})
+	if !errors.Is(err, persist.ErrHeadMoved) && (!f.checked || err == nil) {
 		t.Errorf("overwriting Put with wrong IfHead = %v, want ErrHeadMoved", err)
 	}
 	wantBytes(t, "Get after refused overwrite", get(t, s, f.run, f.ids[0]), f.blobs[0])
@@ -307,8 +375,8 @@ func testCheckHead(t *testing.T, s persist.Store, f *fixture) {
 	wantBytes(t, "Get", get(t, s, f.run, f.ids[2]), f.blobs[2])
 
 	// A run without a head, but with checkpoints, matches IfHead "".
-	put(t, s, "other", f.ids[0], f.blobs[0], persist.PutOptions{})
-	put(t, s, "other", f.ids[1], f.blobs[1], persist.PutOptions{SetHead: true, CheckHead: true})
+	put(t, s, "other", f.ids[0], f.file(t, "other", f.ids[0], 0, persist.KindAutosave), persist.PutOptions{})
+	put(t, s, "other", f.ids[1], f.file(t, "other", f.ids[1], 1, persist.KindAutosave), persist.PutOptions{SetHead: true, CheckHead: true})
 	if got := head(t, s, "other"); got != f.ids[1] {
 		t.Errorf("Head(other) = %q, want %q", got, f.ids[1])
 	}
@@ -350,10 +418,11 @@ func testRuns(t *testing.T, s persist.Store, f *fixture) {
 		t.Errorf("Runs of empty store = %q, want none", r)
 	}
 	for _, run := range []string{"run-b", "run-a", "run-c", "run-a", "run.a", "run-a-2"} {
-		put(t, s, run, f.ids[0], f.blobs[0], persist.PutOptions{SetHead: true})
+		put(t, s, run, f.ids[0], f.file(t, run, f.ids[0], 0, persist.KindAutosave), persist.PutOptions{SetHead: true})
 	}
 	// A failed Put does not make a run.
-	s.Put(ctx, "run-failed", f.ids[0], io.MultiReader(bytes.NewReader(f.blobs[0][:10]), iotest.ErrReader(errors.New("boom"))), persist.PutOptions{})
+	failed := f.file(t, "run-failed", f.ids[0], 0, persist.KindAutosave)
+	s.Put(ctx, "run-failed", f.ids[0], io.MultiReader(bytes.NewReader(failed[:10]), iotest.ErrReader(errors.New("boom"))), persist.PutOptions{})
 	want := []string{"run-a", "run-a-2", "run-b", "run-c", "run.a"}
 	if r := runs(); !slices.Equal(r, want) {
 		t.Errorf("Runs = %q, want %q", r, want)
@@ -445,6 +514,15 @@ func testFailingReader(t *testing.T, s persist.Store, f *fixture) {
 func testConcurrent(t *testing.T, s persist.Store, f *fixture) {
 	const n = 8
 	ctx := t.Context()
+	// n writes of one id at once: different bytes for a plain store (one
+	// wins whole), the same bytes for a checked one (which refuses others).
+	same := make([][]byte, n)
+	for i := range same {
+		same[i] = f.file(t, "same", "same-id", i, persist.KindAutosave)
+		if f.checked {
+			same[i] = f.file(t, "same", "same-id", 0, persist.KindAutosave)
+		}
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*n)
 	for i := range n {
@@ -454,7 +532,7 @@ func testConcurrent(t *testing.T, s persist.Store, f *fixture) {
 			}
 		})
 		wg.Go(func() {
-			if err := s.Put(ctx, "same", "same-id", bytes.NewReader(f.blobs[i]), persist.PutOptions{SetHead: true}); err != nil {
+			if err := s.Put(ctx, "same", "same-id", bytes.NewReader(same[i]), persist.PutOptions{SetHead: true}); err != nil {
 				errs <- fmt.Errorf("Put(same): %w", err)
 			}
 		})
@@ -471,7 +549,7 @@ func testConcurrent(t *testing.T, s persist.Store, f *fixture) {
 	}
 	wantObjects(t, "List", list(t, s, f.run), want)
 	got := get(t, s, "same", "same-id")
-	if !slices.ContainsFunc(f.blobs[:n], func(b []byte) bool { return bytes.Equal(b, got) }) {
+	if !slices.ContainsFunc(same, func(b []byte) bool { return bytes.Equal(b, got) }) {
 		t.Errorf("Get(same-id) = %d bytes, not any one of the writes", len(got))
 	}
 	if objs := list(t, s, "same"); len(objs) != 1 || objs[0].ID != "same-id" || objs[0].Size != int64(len(got)) {

@@ -180,8 +180,8 @@ func stopWorker() {
 var namespaces atomic.Int64
 
 // testStore returns a remote Store on a fresh, empty store of the worker:
-// the test-mode route /_test/NS/ serves an unchecked server over the R2
-// keys under _test/NS/.
+// the test-mode route /_test/NS/ serves the server over the R2 keys under
+// _test/NS/.
 func testStore(t *testing.T) *remote.Store {
 	t.Helper()
 	base := workerURL(t)
@@ -192,40 +192,56 @@ func testStore(t *testing.T) *remote.Store {
 	return s
 }
 
-// The suite runs against an unchecked server, as persist/remote's does
-// (it stores arbitrary bytes). The test route takes only bodies with a
-// Content-Length: wrangler dev's local proxy turns a chunked body that the
-// client cut off into one that ends cleanly. So the suite's failing and
-// cancelled readers (sent chunked) are refused up front, and what r2 does
-// when a body fails midway is tested in persist/r2 and by TestUpload50MB.
+// The suite in its checked mode, as persist/remote's. The test route takes
+// only bodies with a Content-Length: a client that cuts a chunked body off
+// upsets wrangler dev's local proxy. So the suite's failing and canceled
+// readers (sent chunked) are refused up front, and what r2 does when a
+// body fails midway is tested in persist/r2 and by TestUpload50MB.
 func TestConformance(t *testing.T) {
 	workerURL(t)
-	storetest.Run(t, func(t *testing.T) persist.Store { return testStore(t) })
+	storetest.RunWith(t, func(t *testing.T) persist.Store { return testStore(t) }, storetest.Options{Checked: true})
 }
 
-// A body the store gets without its length (the unchecked server does not
-// pass it on) and larger than a part goes as a multipart upload. (Its
-// abort, and uploads cut off by the network, are tested on a bucket in
-// memory in persist/r2: a client that disconnects mid-body upsets wrangler
-// dev's local proxy, which then held up the next request for 2 minutes.)
+// A body the store gets without its length, larger than a part, goes as a
+// multipart upload through the bucket binding; the server always passes a
+// length on, so this goes through the test route that puts bytes as they
+// are. (Its abort, and uploads cut off by the network, are tested on a
+// bucket in memory in persist/r2: a client that disconnects mid-body
+// upsets wrangler dev's local proxy, which then held up the next request
+// for 2 minutes.)
 func TestMultipart(t *testing.T) {
 	ctx := t.Context()
-	s := testStore(t)
+	raw := fmt.Sprintf("%s/_test/ns%d/raw/mp/whole", workerURL(t), namespaces.Add(1))
 	data := make([]byte, 20<<20+12345)
 	for i := range data {
 		data[i] = byte(i * 7 / 5)
 	}
-	if err := s.Put(ctx, "mp", "whole", bytes.NewReader(data), persist.PutOptions{}); err != nil {
-		t.Fatal(err)
+	do := func(method string, body io.Reader) *http.Response {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, method, raw, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
 	}
-	rc, err := s.Get(ctx, "mp", "whole")
-	if err != nil {
-		t.Fatal(err)
+	// A Content-Length reaches the Worker; the raw route drops it, as a
+	// reader of unknown length.
+	resp := do(http.MethodPut, bytes.NewReader(data))
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("PUT: %d %s", resp.StatusCode, msg)
 	}
-	got, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("Get: %d bytes, %v; want the %d put", len(got), err, len(data))
+	resp = do(http.MethodGet, nil)
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("GET: %d, %d bytes, %v; want the %d put", resp.StatusCode, len(got), err, len(data))
 	}
 }
 
