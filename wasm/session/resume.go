@@ -490,23 +490,9 @@ func (s *Session) pinOrDelete(ctx context.Context, c protocol.Command) {
 		j.del = c.ID
 	}
 	if c.Run != s.run || !s.owner {
-		if s.env.Locks != nil {
-			ok, err := s.env.Locks.Acquire(ctx, c.Run, false)
-			if err != nil || !ok {
-				s.fail(c.Seq, "%s: run %s is trained in another tab", c.Type, c.Run)
-				return
-			}
-		}
-		head, err := s.env.Store.Head(ctx, c.Run)
-		if errors.Is(err, persist.ErrNotExist) {
-			head, err = "", nil
-		}
-		if err != nil {
-			s.fail(c.Seq, "%s: %v", c.Type, err)
-			return
-		}
-		s.w.own(c.Run, head, false)
-		j.release = true
+		// Another run: the writer takes its lock for this job only, after
+		// the writes queued before it (a release of that run among them).
+		j.claim = true
 	}
 	s.w.q.push(j)
 	go func() {

@@ -36,6 +36,7 @@ type job struct {
 
 	retainAll bool // apply retention to the whole run (first of a run taken)
 
+	claim   bool       // take the run's lock (not the active run's) for this job, then release it
 	release bool       // release the run's lock afterwards
 	reply   chan error // for callers that wait
 	after   func()     // called once the job is done, whatever happened
@@ -172,6 +173,16 @@ func (w *writer) loop(ctx context.Context) {
 func (w *writer) do(ctx context.Context, j job) {
 	w.wakes.Add(1)
 	d := &writeDone{job: j}
+	if j.claim {
+		if err := w.claim(ctx, j.run); err != nil {
+			d.err = err
+			if j.reply != nil {
+				j.reply <- err
+			}
+			return
+		}
+		j.release = true
+	}
 	if !w.owns(j.run) {
 		d.err = errNotOwner
 	} else {
@@ -219,6 +230,31 @@ func (w *writer) do(ctx context.Context, j job) {
 	if j.ckpt != nil {
 		w.s.inbox.Push(Input{done: d})
 	}
+}
+
+// claim takes run's writer lock and owns the run at its stored head.
+func (w *writer) claim(ctx context.Context, run string) error {
+	if l := w.s.env.Locks; l != nil {
+		ok, err := l.Acquire(ctx, run, false)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("run %s is trained in another tab", run)
+		}
+	}
+	head, err := w.s.env.Store.Head(ctx, run)
+	if errors.Is(err, persist.ErrNotExist) {
+		head, err = "", nil
+	}
+	if err != nil {
+		if l := w.s.env.Locks; l != nil {
+			l.Release(run)
+		}
+		return err
+	}
+	w.own(run, head, false)
+	return nil
 }
 
 // save encodes (hashing with env.Sum), commits as the run's head, and
