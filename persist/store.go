@@ -40,6 +40,10 @@ type PutOptions struct {
 	// the run's head is IfHead ("" for a run without a head).
 	CheckHead bool
 	IfHead    string
+	// SHA256, when the writer knows it, is the SHA-256 of the whole body.
+	// A store that can have it checked by its backend passes it on (R2
+	// refuses a body with another hash); the others ignore it.
+	SHA256 []byte
 }
 
 // Object describes one stored checkpoint.

@@ -3,7 +3,11 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"net/url"
@@ -313,13 +317,16 @@ func parsePrecondition(h http.Header) (precondition, error) {
 }
 
 // body reads an upload, remembering the first error of the client's side
-// (too large, stalled, cut off) apart from errors of the store.
+// (too large, stalled, cut off, not the SHA-256 of its Content-Digest)
+// apart from errors of the store.
 type body struct {
 	r    io.Reader
 	rc   *http.ResponseController
 	idle time.Duration
 	err  error
 	n    int64
+	want []byte    // the SHA-256 the client's Content-Digest states, if any
+	h    hash.Hash // of the bytes read, when want is set
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -328,10 +335,48 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.n += int64(n)
+	if b.want != nil {
+		b.h.Write(p[:n])
+		if err == io.EOF {
+			if got := b.h.Sum(nil); !bytes.Equal(got, b.want) {
+				// Fail instead of ending: the store then keeps nothing.
+				err = &digestError{got: got, want: b.want}
+			}
+		}
+	}
 	if err != nil && err != io.EOF && b.err == nil {
 		b.err = err
 	}
 	return n, err
+}
+
+// digestError is an upload whose bytes do not have the SHA-256 its
+// Content-Digest states.
+type digestError struct{ got, want []byte }
+
+func (e *digestError) Error() string {
+	return fmt.Sprintf("the upload's SHA-256 is %x, but its Content-Digest says %x", e.got, e.want)
+}
+
+// contentDigest reads the sha-256 of a Content-Digest header (RFC 9530:
+// `sha-256=:BASE64:`, among other algorithms); nil if it names none.
+func contentDigest(h string) ([]byte, error) {
+	for _, item := range strings.Split(h, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(item), "=")
+		if !ok || strings.ToLower(strings.TrimSpace(k)) != "sha-256" {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if len(v) < 2 || v[0] != ':' || v[len(v)-1] != ':' {
+			return nil, fmt.Errorf("Content-Digest: sha-256 is not :base64:")
+		}
+		sum, err := base64.StdEncoding.DecodeString(v[1 : len(v)-1])
+		if err != nil || len(sum) != sha256.Size {
+			return nil, fmt.Errorf("Content-Digest: sha-256 is not the base64 of 32 bytes")
+		}
+		return sum, nil
+	}
+	return nil, nil
 }
 
 // uploadFail answers for a PUT whose body could not be read or checked.
@@ -340,6 +385,8 @@ func (s *Server) uploadFail(w *logWriter, r *http.Request, b *body, v *persist.V
 	switch {
 	case b.err != nil && errors.As(b.err, &tooBig):
 		s.fail(w, http.StatusRequestEntityTooLarge, "checkpoint too large: this server takes uploads of at most %d bytes (%s)", tooBig.Limit, mib(tooBig.Limit))
+	case b.err != nil && errors.As(b.err, new(*digestError)):
+		s.fail(w, http.StatusBadRequest, "%v: the upload was damaged on its way, or the digest is wrong; nothing was stored", b.err)
 	case b.err != nil && errors.Is(b.err, os.ErrDeadlineExceeded):
 		s.fail(w, http.StatusRequestTimeout, "upload stalled: nothing received for %v", s.opt.Idle)
 	case b.err != nil:
@@ -384,14 +431,21 @@ func (s *Server) putCheckpoint(w *logWriter, r *http.Request, run, id string) {
 	b := &body{r: http.MaxBytesReader(w, r.Body, s.opt.MaxUpload), rc: http.NewResponseController(w), idle: s.opt.Idle}
 	defer func() {
 		// The server may read what is left of the body to reuse the
-		// connection: give it Idle to do so, none after a failed read.
-		if b.rc != nil && b.err == nil {
+		// connection: give it Idle to do so, none after a failed read (a
+		// body read whole whose digest differs did not fail to read).
+		if b.rc != nil && (b.err == nil || errors.As(b.err, new(*digestError))) {
 			b.rc.SetReadDeadline(time.Now().Add(s.opt.Idle))
 		} else if b.rc != nil {
 			b.rc.SetReadDeadline(time.Now())
 		}
 	}()
 	opt := persist.PutOptions{SetHead: move, CheckHead: pre.set, IfHead: pre.head}
+	if want, err := contentDigest(r.Header.Get("Content-Digest")); err != nil {
+		s.fail(w, http.StatusBadRequest, "%v", err)
+		return
+	} else if want != nil {
+		b.want, b.h, opt.SHA256 = want, sha256.New(), want
+	}
 
 	v := persist.NewVerifyReader(b)
 	checked, err := v.Header()

@@ -3,6 +3,8 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -112,6 +114,9 @@ func TestRefusals(t *testing.T) {
 		{"weak etag", "PUT", u + "?head=move", bytes.NewReader(good), []string{"Authorization", auth, "If-Match", `W/"` + head + `"`}, 400, "strong"},
 		{"unquoted", "PUT", u + "?head=move", bytes.NewReader(good), []string{"Authorization", auth, "If-Match", head}, 400, "quoted"},
 		{"bad head mode", "PUT", u + "?head=yes", bytes.NewReader(good), []string{"Authorization", auth}, 400, "want keep, move or force"},
+		{"wrong digest", "PUT", u, bytes.NewReader(good), []string{"Authorization", auth, "Content-Digest", digest(flipped)}, 400, "but its Content-Digest says"},
+		{"malformed digest", "PUT", u, bytes.NewReader(good), []string{"Authorization", auth, "Content-Digest", "sha-256=abc"}, 400, "not :base64:"},
+		{"short digest", "PUT", u, bytes.NewReader(good), []string{"Authorization", auth, "Content-Digest", "sha-256=:AAAA:"}, 400, "not the base64 of 32 bytes"},
 		{"different bytes", "PUT", url(testRun, head), bytes.NewReader(other), []string{"Authorization", auth}, 409, "already exists with different content"},
 		{"unknown route", "GET", base + "/api/nothing", nil, []string{"Authorization", auth}, 404, "no API route"},
 		{"bad method", "POST", u, bytes.NewReader(good), []string{"Authorization", auth}, 405, "not allowed"},
@@ -148,6 +153,45 @@ func TestRefusals(t *testing.T) {
 				sameBytes(t, "stored head", readStored(t, sv.st, testRun, head), headBytes)
 			}
 		})
+	}
+}
+
+// digest is the Content-Digest of b.
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha-256=:" + base64.StdEncoding.EncodeToString(sum[:]) + ":"
+}
+
+// An upload whose Content-Digest matches is stored; other algorithms are
+// ignored; persist/remote sends one for bytes at hand.
+func TestContentDigest(t *testing.T) {
+	base, st := newServer(t, Options{Token: testToken})
+	auth := "Bearer " + testToken
+	for i, hdr := range []func(b []byte) string{digest, func([]byte) string { return "sha-512=:AAAA:" }, func(b []byte) string { return "sha-512=:AAAA:, " + digest(b) }} {
+		id := persist.NewID(uint64(5 + i))
+		b := ckpt(t, testRun, id, persist.KindAutosave)
+		a := send(t, "PUT", base+"/api/runs/"+testRun+"/checkpoints/"+id, bytes.NewReader(b), "Authorization", auth, "Content-Digest", hdr(b))
+		if a.status != http.StatusCreated {
+			t.Errorf("Content-Digest %q: status %d, %s", hdr(b), a.status, a.body)
+		}
+	}
+	rs, err := remote.New(base, remote.Options{Token: testToken, Digest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := persist.NewID(8)
+	b := ckpt(t, testRun, id, persist.KindAutosave)
+	if err := rs.Put(t.Context(), testRun, id, bytes.NewReader(b), persist.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wrong := sha256.Sum256(nil)
+	id9 := persist.NewID(9)
+	err = rs.Put(t.Context(), testRun, id9, bytes.NewReader(ckpt(t, testRun, id9, persist.KindAutosave)), persist.PutOptions{SHA256: wrong[:]})
+	if err == nil || !strings.Contains(err.Error(), "Content-Digest") {
+		t.Errorf("Put with a wrong SHA256 = %v", err)
+	}
+	if objs, _ := st.List(t.Context(), testRun); len(objs) != 4 {
+		t.Errorf("stored %v, want the 4 with a right or no sha-256", objs)
 	}
 }
 

@@ -25,13 +25,17 @@
 // decoded and verified as persist.Decode would (checksum, canonical
 // header, tensors against the spec), and the store's Put fails, keeping
 // nothing, unless the whole file checks out. The file's run_id and
-// checkpoint_id must be the URL's RUN and ID. Answers:
+// checkpoint_id must be the URL's RUN and ID. A Content-Digest header
+// (RFC 9530, sha-256=:BASE64:) is checked too, end to end: a body of
+// another SHA-256 is refused with nothing stored, and the digest goes on
+// to the store (R2 checks it again as it stores). Answers:
 //
 //	201 Created   stored; {run, checkpoint, new: true, head}
 //	200 OK        identical bytes were already stored under ID (a retry): nothing changed
 //	              but what the request asked (the head, if it still had to move)
 //	400           not a valid checkpoint (the reason), ids that do not match the URL,
-//	              a malformed precondition, a body cut off
+//	              a malformed precondition or Content-Digest, a body cut off or of
+//	              another SHA-256 than its Content-Digest
 //	401           no or wrong bearer token
 //	408           the body stalled for Options.Idle
 //	409           other bytes are stored under ID: an id names one training state

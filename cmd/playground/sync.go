@@ -38,7 +38,9 @@ func remoteStore(base, token string) (*remote.Store, error) {
 	if token == "" {
 		token = os.Getenv(tokenEnv)
 	}
-	return remote.New(base, remote.Options{Token: token})
+	opt := remote.NewOptions()
+	opt.Token = token
+	return remote.New(base, opt)
 }
 
 // localRun resolves DIR (a store directory or a run directory in one) and

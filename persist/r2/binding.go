@@ -4,6 +4,7 @@ package r2
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -288,7 +289,7 @@ type streamUpload struct {
 
 // PutStream starts a put whose body is a FixedLengthStream of size bytes
 // (R2 refuses a stream of unknown length).
-func (b *Binding) PutStream(ctx context.Context, key string, size int64) (u Upload, err error) {
+func (b *Binding) PutStream(ctx context.Context, key string, size int64, sha256 []byte) (u Upload, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("put %s: %v", key, r)
@@ -299,7 +300,11 @@ func (b *Binding) PutStream(ctx context.Context, key string, size int64) (u Uplo
 		return nil, fmt.Errorf("put %s: no FixedLengthStream (not on Workers)", key)
 	}
 	s := fls.New(float64(size))
-	put := await(b.v.Call("put", key, s.Get("readable")))
+	opts := jsObject.New()
+	if sha256 != nil {
+		opts.Set("sha256", hex.EncodeToString(sha256))
+	}
+	put := await(b.v.Call("put", key, s.Get("readable"), opts))
 	return &streamUpload{ctx: ctx, key: key, w: s.Get("writable").Call("getWriter"), put: put}, nil
 }
 

@@ -14,8 +14,10 @@
 // until the reader has ended cleanly. Bodies of at most Options.PartSize go
 // in one put carrying their SHA-256, which R2 checks; longer ones stream
 // with their length known from the checkpoint's header (R2 needs the
-// length of a stream up front), or, when no length is known, go as a
-// multipart upload that is completed only after a clean end.
+// length of a stream up front) and with the SHA-256 of PutOptions.SHA256
+// when the writer knows it (the server takes it from the upload's
+// Content-Digest), or, when no length is known, go as a multipart upload
+// that is completed only after a clean end.
 //
 // The head is a small object changed only by conditional puts (on its
 // etag), so moving it is a compare-and-swap. A Put with CheckHead checks
@@ -52,8 +54,9 @@ type Bucket interface {
 	// R2 to check; ErrPrecondition, storing nothing, if cond fails.
 	Put(ctx context.Context, key string, data []byte, cond Cond) error
 	// PutStream starts a put of exactly size bytes, written in order with
-	// Upload.Write; the object exists once Commit returns.
-	PutStream(ctx context.Context, key string, size int64) (Upload, error)
+	// Upload.Write; the object exists once Commit returns. With sha256
+	// (nil: unknown) R2 refuses a body of another hash.
+	PutStream(ctx context.Context, key string, size int64, sha256 []byte) (Upload, error)
 	// PutMultipart starts a multipart upload: each Write is one part, all
 	// parts but the last of one size; the object exists once Commit returns.
 	PutMultipart(ctx context.Context, key string) (Upload, error)
@@ -187,7 +190,7 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 			existed = err == nil
 		}
 	}
-	if err := s.write(ctx, key, r); err != nil {
+	if err := s.write(ctx, key, r, opt.SHA256); err != nil {
 		return fmt.Errorf("r2: put %s/%s: %w", run, id, err)
 	}
 	if !opt.SetHead {
@@ -212,15 +215,16 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 	return nil
 }
 
-// write stores the bytes of r under key, or nothing.
-func (s *Store) write(ctx context.Context, key string, r io.Reader) error {
+// write stores the bytes of r under key, or nothing; sum, if known, is
+// their SHA-256, for R2 to check.
+func (s *Store) write(ctx context.Context, key string, r io.Reader, sum []byte) error {
 	if v, ok := r.(*persist.VerifyReader); ok {
 		info, err := v.Header()
 		if err != nil {
 			return err
 		}
 		if size := int64(info.HeaderSize) + info.DataSize; size > int64(s.opt.PartSize) {
-			up, err := s.b.PutStream(ctx, key, size)
+			up, err := s.b.PutStream(ctx, key, size, sum)
 			if err != nil {
 				return err
 			}

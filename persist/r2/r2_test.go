@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -30,6 +31,7 @@ type memBucket struct {
 	mu      sync.Mutex
 	objs    map[string][]byte
 	streams int // PutStream calls
+	digests int // of them with a SHA-256
 	parts   int // PutMultipart calls
 	// afterStore, if set, runs after an object is stored (outside mu).
 	afterStore func(key string)
@@ -85,15 +87,19 @@ type memStream struct {
 	m      *memBucket
 	key    string
 	size   int64
+	sha256 []byte
 	buf    []byte
 	stored bool
 }
 
-func (m *memBucket) PutStream(ctx context.Context, key string, size int64) (r2.Upload, error) {
+func (m *memBucket) PutStream(ctx context.Context, key string, size int64, sum []byte) (r2.Upload, error) {
 	m.mu.Lock()
 	m.streams++
+	if sum != nil {
+		m.digests++
+	}
 	m.mu.Unlock()
-	return &memStream{m: m, key: key, size: size}, nil
+	return &memStream{m: m, key: key, size: size, sha256: sum}, nil
 }
 
 func (u *memStream) Write(p []byte) error {
@@ -102,6 +108,11 @@ func (u *memStream) Write(p []byte) error {
 	}
 	u.buf = append(u.buf, p...)
 	if int64(len(u.buf)) == u.size {
+		// As R2: a body of another SHA-256 than the one given stores
+		// nothing.
+		if got := sha256.Sum256(u.buf); u.sha256 != nil && !bytes.Equal(got[:], u.sha256) {
+			return fmt.Errorf("stream's SHA-256 %x is not the %x given", got, u.sha256)
+		}
 		u.m.store(u.key, u.buf)
 		u.stored = true
 	}
@@ -326,6 +337,36 @@ func TestStreamVerified(t *testing.T) {
 			}
 			if keys := b.keys(); len(keys) != 0 {
 				t.Errorf("stored %q, want nothing", keys)
+			}
+		})
+	}
+}
+
+// A streamed put carries the SHA-256 the writer gave (from the upload's
+// Content-Digest) for R2 to check: a wrong one stores nothing.
+func TestStreamDigest(t *testing.T) {
+	ctx := t.Context()
+	run, id, data := bigCheckpoint(t)
+	opt := r2.Options{PartSize: len(data) / 3, ChunkSize: 4096}
+	sum := sha256.Sum256(data)
+	wrong := sha256.Sum256(append(bytes.Clone(data), 0))
+	for _, tt := range []struct {
+		name   string
+		sum    []byte
+		stored bool
+	}{{"right", sum[:], true}, {"wrong", wrong[:], false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newMemBucket()
+			s := newStore(t, b, opt)
+			err := s.Put(ctx, run, id, persist.NewVerifyReader(bytes.NewReader(data)), persist.PutOptions{SetHead: true, SHA256: tt.sum})
+			if (err == nil) != tt.stored {
+				t.Fatalf("Put = %v, want stored %v", err, tt.stored)
+			}
+			if b.streams != 1 || b.digests != 1 {
+				t.Errorf("%d streamed puts, %d with a SHA-256; want 1 and 1", b.streams, b.digests)
+			}
+			if keys := b.keys(); tt.stored != (len(keys) > 0) {
+				t.Errorf("stored %q", keys)
 			}
 		})
 	}

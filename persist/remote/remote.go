@@ -7,13 +7,20 @@
 //	PutOptions{SetHead, CheckHead, IfHead: H}   PUT ?head=move  If-Match: "H"
 //	PutOptions{SetHead}                         PUT ?head=force
 //	PutOptions{CheckHead, IfHead: ...}          PUT (head kept) with the same precondition
+//	PutOptions{SHA256: S}                       Content-Digest: sha-256=:base64(S):
+//
+// With Options.Digest an upload from a *bytes.Reader carries its
+// Content-Digest too.
 //
 // Status codes map to persist's errors: 404 to ErrNotExist, 412 to
 // ErrHeadMoved, 409 to ErrConflict, 401 to ErrUnauthorized.
 package remote
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -192,6 +199,17 @@ func (s *Store) Upload(ctx context.Context, run, id string, r io.Reader, opt per
 	req := request{method: "PUT", url: u, body: r, header: [][2]string{
 		{"Content-Type", "application/octet-stream"}, {"Accept", "application/json"},
 	}}
+	sum := opt.SHA256
+	if br, ok := r.(*bytes.Reader); ok && sum == nil && s.opt.Digest {
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(br, br.Size()-int64(br.Len()), int64(br.Len()))); err != nil {
+			return nil, fmt.Errorf("remote: put %s/%s: %w", run, id, err)
+		}
+		sum = h.Sum(nil)
+	}
+	if sum != nil {
+		req.header = append(req.header, [2]string{"Content-Digest", "sha-256=:" + base64.StdEncoding.EncodeToString(sum) + ":"})
+	}
 	if opt.CheckHead {
 		if opt.IfHead == "" {
 			req.header = append(req.header, [2]string{"If-None-Match", "*"})

@@ -12,10 +12,15 @@ import (
 type Options struct {
 	Token  string       // bearer token sent with every request; "" sends none
 	Client *http.Client // the HTTP client (its Timeout, if any, bounds whole transfers)
+	// Digest sends the SHA-256 of an upload whose bytes are at hand (a
+	// *bytes.Reader) as its Content-Digest: the server refuses the upload
+	// if what arrives differs, and R2 checks it too.
+	Digest bool
 }
 
-// NewOptions returns the default options: no token, http.DefaultClient.
-func NewOptions() Options { return Options{Client: http.DefaultClient} }
+// NewOptions returns the default options: no token, http.DefaultClient,
+// digests sent.
+func NewOptions() Options { return Options{Client: http.DefaultClient, Digest: true} }
 
 func (o *Options) fill() {
 	if o.Client == nil {

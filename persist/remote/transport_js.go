@@ -15,9 +15,13 @@ import (
 // than double the size of the engine worker's wasm.
 type Options struct {
 	Token string // bearer token sent with every request; "" sends none
+	// Digest sends the SHA-256 of an upload whose bytes are at hand as
+	// its Content-Digest (see the native Options). Off by default here:
+	// hashing in wasm holds up the thread that trains.
+	Digest bool
 }
 
-// NewOptions returns the default options: no token.
+// NewOptions returns the default options: no token, no digests.
 func NewOptions() Options { return Options{} }
 
 func (o *Options) fill() {}

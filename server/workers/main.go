@@ -21,6 +21,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -145,7 +146,9 @@ func testStores(h http.Handler, bucket r2.Bucket, opt server.Options) http.Handl
 	})
 }
 
-// rawStore puts or gets RUN/ID of store with bytes as they are.
+// rawStore puts or gets RUN/ID of store with bytes as they are; with
+// X-Test-SHA256 (hex) the PUT body is a checkpoint, streamed with that
+// SHA-256 for R2 to check.
 func rawStore(w http.ResponseWriter, r *http.Request, store *r2.Store, path, token string) {
 	if r.Header.Get("Authorization") != "Bearer "+token {
 		http.Error(w, "no or wrong token", http.StatusUnauthorized)
@@ -154,7 +157,19 @@ func rawStore(w http.ResponseWriter, r *http.Request, store *r2.Store, path, tok
 	run, id, _ := strings.Cut(path, "/")
 	switch r.Method {
 	case http.MethodPut:
-		if err := store.Put(r.Context(), run, id, r.Body, persist.PutOptions{}); err != nil {
+		var body io.Reader = r.Body
+		var opt persist.PutOptions
+		if h := r.Header.Get("X-Test-SHA256"); h != "" {
+			// A checkpoint with a SHA-256 for R2 to check, as the server
+			// would pass it on, but unchecked here.
+			sum, err := hex.DecodeString(h)
+			if err != nil {
+				http.Error(w, "X-Test-SHA256: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			body, opt.SHA256 = persist.NewVerifyReader(r.Body), sum
+		}
+		if err := store.Put(r.Context(), run, id, body, opt); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}

@@ -10,6 +10,8 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -280,7 +282,7 @@ var bigSpec = engine.Spec{
 
 // put sends a checkpoint to the worker's checked API, moving the head
 // from "none"; it returns the status, the body and X-Go-Memory.
-func put(t *testing.T, base, run, id string, body io.Reader) (int, string, string) {
+func put(t *testing.T, base, run, id string, body io.Reader, hdr ...string) (int, string, string) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, base+"/api/runs/"+run+"/checkpoints/"+id+"?head=move", body)
 	if err != nil {
@@ -288,6 +290,9 @@ func put(t *testing.T, base, run, id string, body io.Reader) (int, string, strin
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("If-None-Match", "*")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -319,8 +324,11 @@ func TestUpload50MB(t *testing.T) {
 		t.Fatalf("checkpoint is %d bytes, want 50 MB", len(data))
 	}
 
+	// With its Content-Digest, which the worker checks and hands on to R2
+	// with the stream.
+	sum := sha256.Sum256(data)
 	start := time.Now()
-	status, msg, mem := put(t, base, run, id, bytes.NewReader(data))
+	status, msg, mem := put(t, base, run, id, bytes.NewReader(data), "Content-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(sum[:])+":")
 	took := time.Since(start)
 	if status != http.StatusCreated {
 		t.Fatalf("PUT: %d %s", status, msg)
@@ -360,6 +368,43 @@ func TestUpload50MB(t *testing.T) {
 	}
 	if objs, err := s.List(ctx, bad); err != nil || len(objs) != 0 {
 		t.Errorf("List after the refused upload = %v, %v; want nothing", objs, err)
+	}
+
+	// R2 itself checks the SHA-256 of a stream: through the test route
+	// that hands a wrong one to the store (the server would refuse it
+	// first), the put fails and nothing is stored.
+	raw := fmt.Sprintf("%s/_test/ns%d/raw/%s/%s", base, namespaces.Add(1), run, id)
+	for _, tt := range []struct {
+		sum    [32]byte
+		status int
+	}{{sha256.Sum256(nil), http.StatusInternalServerError}, {sum, http.StatusNoContent}} {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, raw, bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("X-Test-SHA256", hex.EncodeToString(tt.sum[:]))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		t.Logf("raw PUT with SHA-256 %x…: %d %s", tt.sum[:4], resp.StatusCode, strings.TrimSpace(string(msg)))
+		if resp.StatusCode != tt.status {
+			t.Errorf("raw PUT with SHA-256 %x…: %d, want %d", tt.sum[:4], resp.StatusCode, tt.status)
+		}
+		req, _ = http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err = client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if stored := resp.StatusCode == http.StatusOK; stored != (tt.status == http.StatusNoContent) {
+			t.Errorf("after a raw PUT answered %d, GET answers %d", tt.status, resp.StatusCode)
+		}
 	}
 }
 
