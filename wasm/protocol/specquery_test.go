@@ -42,3 +42,33 @@ func TestSpecQueryRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A link's query never panics the page; a spec it yields is valid and
+// survives the trip through a URL again.
+func FuzzSpecFromQuery(f *testing.F) {
+	for _, name := range engine.PresetNames() {
+		s, _ := engine.Preset(name)
+		f.Add(EncodeSpecQuery(s))
+	}
+	f.Add("dataset=circle&layers=4:tanh,1&lr=-1&seed=99999999999999999999")
+	f.Fuzz(func(t *testing.T, q string) {
+		v, err := url.ParseQuery(q)
+		if err != nil {
+			return
+		}
+		s, err := SpecFromQuery(v)
+		if err != nil {
+			return
+		}
+		if _, err := engine.ParseSpec(s.JSON()); err != nil {
+			t.Fatalf("%q gave a spec that does not parse: %v", q, err)
+		}
+		back, err := url.ParseQuery(EncodeSpecQuery(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s2, err := SpecFromQuery(back); err != nil || string(s2.JSON()) != string(s.JSON()) {
+			t.Fatalf("%q: the spec does not survive its own query: %v", q, err)
+		}
+	})
+}
