@@ -128,6 +128,10 @@ func (a *App) synced(ev protocol.Event) {
 	case protocol.SyncPush, protocol.SyncPull:
 		a.log("", "%s", a.syncText(s))
 		a.listServer(true)
+		if s.Op == protocol.SyncPull {
+			// The pulled checkpoint joins the run's timeline.
+			a.send(protocol.Command{Type: protocol.CmdList})
+		}
 	}
 }
 

@@ -541,8 +541,11 @@ func TestServerSync(t *testing.T) {
 	if got, want := a.SyncLine(), "Pulled run spiral-9 at step 5,000 (2.8 MB, 120 ms)."; got != want {
 		t.Errorf("after a pull: %q, want %q", got, want)
 	}
-	if c := h.last(); c.Type != protocol.CmdServerRuns {
+	if c := h.sent[len(h.sent)-2]; c.Type != protocol.CmdServerRuns {
 		t.Errorf("a pull did not refresh the server's runs: sent %+v", c)
+	}
+	if c := h.last(); c.Type != protocol.CmdList {
+		t.Errorf("a pull did not refresh the local runs: sent %+v", c)
 	}
 
 	// Pull this run; the local copy is ahead.
