@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"syscall/js"
+
+	"playground/internal/jspromise"
 )
 
 // Options configure a Store; zero fields take the defaults of NewOptions.
@@ -58,7 +60,7 @@ func (s *Store) roundTrip(ctx context.Context, req request) (int, io.ReadCloser,
 	ac := js.Global().Get("AbortController").New()
 	init.Set("signal", ac.Get("signal"))
 	stop := context.AfterFunc(ctx, func() { ac.Call("abort") })
-	resp, err := await(fetch.Invoke(req.url, init))
+	resp, err := jspromise.Await(fetch.Invoke(req.url, init))
 	if err != nil {
 		stop()
 		if ctx.Err() != nil {
@@ -91,7 +93,7 @@ func (b *streamBody) Read(p []byte) (int, error) {
 			b.err = io.EOF
 			continue
 		}
-		r, err := await(b.reader.Call("read"))
+		r, err := jspromise.Await(b.reader.Call("read"))
 		switch {
 		case err != nil && b.ctx.Err() != nil:
 			b.err = b.ctx.Err()
@@ -117,27 +119,4 @@ func (b *streamBody) Close() error {
 	b.err = errors.New("remote: body closed")
 	b.stop()
 	return nil
-}
-
-// await blocks the calling goroutine (never a JS callback) until p
-// settles.
-func await(p js.Value) (js.Value, error) {
-	type result struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan result, 1)
-	then := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ch <- result{v: a[0]}
-		return nil
-	})
-	catch := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ch <- result{err: js.Error{Value: a[0]}}
-		return nil
-	})
-	p.Call("then", then, catch)
-	r := <-ch
-	then.Release()
-	catch.Release()
-	return r.v, r.err
 }

@@ -38,12 +38,8 @@ const maxLineage = 64
 
 // startScrub queues a scrub; it supersedes one still replaying.
 func (s *Session) startScrub(c protocol.Command) {
-	run := c.Run
-	if run == "" {
-		run = s.run
-	}
-	if run == "" {
-		s.fail(c.Seq, "scrub: no run")
+	run, ok := s.runOf(c)
+	if !ok {
 		return
 	}
 	if old := s.scrub; old != nil && old.tr != nil {

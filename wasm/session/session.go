@@ -367,18 +367,25 @@ func (s *Session) handle(ctx context.Context, in Input) {
 	case protocol.CmdPush:
 		s.pushCmd(c)
 	case protocol.CmdPull:
-		run := c.Run
-		if run == "" {
-			run = s.run
+		if run, ok := s.runOf(c); ok {
+			s.sync.q.push(syncJob{op: opPull, seq: c.Seq, run: run, t0: s.env.Now()})
 		}
-		if run == "" {
-			s.fail(c.Seq, "pull: which run? (none is active)")
-			return
-		}
-		s.sync.q.push(syncJob{op: opPull, seq: c.Seq, run: run, t0: s.env.Now()})
 	case protocol.CmdServerRuns:
 		s.sync.q.push(syncJob{op: opList, seq: c.Seq})
 	}
+}
+
+// runOf is the run a command names, by default the active one; false
+// (and the command failed) when there is none.
+func (s *Session) runOf(c protocol.Command) (string, bool) {
+	run := c.Run
+	if run == "" {
+		run = s.run
+	}
+	if run == "" {
+		s.fail(c.Seq, "%s: no run (none is active)", c.Type)
+	}
+	return run, run != ""
 }
 
 func (s *Session) needOwner(c protocol.Command) bool {

@@ -322,12 +322,8 @@ func (s *Session) adoptPulled(ctx context.Context, j syncJob, ck *persist.Checkp
 // pushCmd pushes run c.Run (default: the active one), saving the active
 // run's current state first when no checkpoint has it yet.
 func (s *Session) pushCmd(c protocol.Command) {
-	run := c.Run
-	if run == "" {
-		run = s.run
-	}
-	if run == "" {
-		s.fail(c.Seq, "push: no run")
+	run, ok := s.runOf(c)
+	if !ok {
 		return
 	}
 	j := syncJob{op: opPush, seq: c.Seq, run: run, t0: s.env.Now()}

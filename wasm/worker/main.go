@@ -21,6 +21,7 @@ import (
 	"syscall/js"
 
 	"playground/engine"
+	"playground/internal/jspromise"
 	"playground/persist/idb"
 	"playground/wasm/protocol"
 	"playground/wasm/session"
@@ -134,28 +135,6 @@ func post(ev protocol.Event, data []byte) {
 	js.Global().Call("postMessage", msg, []any{u.Get("buffer")})
 }
 
-// await blocks the calling goroutine (never a callback) until p settles.
-func await(p js.Value) (js.Value, error) {
-	type result struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan result, 1)
-	then := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ch <- result{v: a[0]}
-		return nil
-	})
-	catch := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ch <- result{err: js.Error{Value: a[0]}}
-		return nil
-	})
-	p.Call("then", then, catch)
-	r := <-ch
-	then.Release()
-	catch.Release()
-	return r.v, r.err
-}
-
 // hashBuf is reused across saves: digest copies its input when called.
 var hashBuf = js.Undefined()
 
@@ -169,7 +148,7 @@ func webSum(header, data []byte) ([]byte, error) {
 	u := hashBuf
 	js.CopyBytesToJS(u, header)
 	js.CopyBytesToJS(u.Call("subarray", len(header)), data)
-	v, err := await(bridge.Call("digest", u))
+	v, err := jspromise.Await(bridge.Call("digest", u))
 	if err != nil {
 		return nil, fmt.Errorf("webcrypto: %w", err)
 	}
@@ -182,7 +161,7 @@ func webSum(header, data []byte) ([]byte, error) {
 type webLocks struct{}
 
 func (webLocks) Acquire(_ context.Context, run string, steal bool) (bool, error) {
-	v, err := await(bridge.Call("lock", lockPrefix+run, steal))
+	v, err := jspromise.Await(bridge.Call("lock", lockPrefix+run, steal))
 	if err != nil {
 		return false, err
 	}

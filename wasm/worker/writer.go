@@ -10,6 +10,7 @@ import (
 	"io"
 	"syscall/js"
 
+	"playground/internal/jspromise"
 	"playground/persist"
 	"playground/persist/idb"
 )
@@ -71,7 +72,7 @@ var errNoWriter = errors.New("no writer worker")
 // remote runs one write in the writer worker and maps its answer back to
 // the errors callers test for.
 func remote(req map[string]any, data js.Value) error {
-	v, err := await(bridge.Call("putRemote", js.ValueOf(req), data))
+	v, err := jspromise.Await(bridge.Call("putRemote", js.ValueOf(req), data))
 	if err != nil {
 		return fmt.Errorf("idb: writer: %w", err)
 	}
