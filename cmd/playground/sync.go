@@ -104,7 +104,7 @@ func cmdPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	warn := func(id string, err error) {
 		fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", filepath.Join(storeDir, runID, id+".safetensors"), err)
 	}
-	done := func(id string, step uint64) { fmt.Fprintf(stderr, "pushed %s (step %d)\n", id, step) }
+	done := func(c *persist.Checkpoint) { fmt.Fprintf(stderr, "pushed %s (step %d)\n", c.ID, c.State.Step) }
 	r, err := remote.Push(ctx, rs, local, runID, warn, done)
 	if err != nil {
 		return fmt.Errorf("push: %w", err)

@@ -23,10 +23,11 @@ type PushReport struct {
 // those the server lacks (by checksum), and every one newer than the
 // server's head, moving the head along, each move conditional on the head
 // last seen. Damaged local checkpoints are skipped and reported to warn
-// (nil: not reported). pushed, if not nil, is told of every upload. When
+// (nil: not reported). pushed, if not nil, is told of every checkpoint
+// uploaded (or found already there while moving the head). When
 // another writer moves the server's head meanwhile, Push stops with an
 // error that unwraps to persist.ErrHeadMoved.
-func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn func(id string, err error), pushed func(id string, step uint64)) (PushReport, error) {
+func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn func(id string, err error), pushed func(c *persist.Checkpoint)) (PushReport, error) {
 	var r PushReport
 	objs, err := local.List(ctx, run)
 	if err != nil {
@@ -93,7 +94,7 @@ func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn 
 			r.Head, r.HeadStep = o.ID, c.State.Step
 		}
 		if pushed != nil {
-			pushed(o.ID, c.State.Step)
+			pushed(c)
 		}
 	}
 	return r, nil

@@ -616,7 +616,13 @@ func testCanceled(t *testing.T, s persist.Store, f *fixture) {
 	defer cancel()
 	cr := &cancelingReader{cancel: cancel}
 	err = s.Put(ctx, f.run, f.ids[2], cr, persist.PutOptions{SetHead: true})
-	want("Put canceled mid-way", err)
+	if f.checked && err != nil && !errors.Is(err, context.Canceled) {
+		// A checked store may refuse the (zero) bytes it got before it
+		// sees the cancel.
+		t.Logf("Put canceled mid-way: refused first: %v", err)
+	} else {
+		want("Put canceled mid-way", err)
+	}
 	if cr.n > cancelBound {
 		t.Errorf("Put read %d bytes after its context was canceled, want at most %d", cr.n, cancelBound)
 	}

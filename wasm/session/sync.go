@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,7 +163,13 @@ func (y *syncer) push(ctx context.Context, rs *remote.Store, j syncJob) {
 		step, _ := persist.StepOfID(id)
 		s.warn(j.seq, "push: skipped the damaged checkpoint at step %s: %s", commas(step), shortError(err.Error()))
 	}
-	r, err := remote.Push(ctx, rs, s.env.Store, j.run, warn, nil)
+	var autos []string // autosaves an auto-push sends, for the server's retention
+	pushed := func(c *persist.Checkpoint) {
+		if j.op == opAutoPush && c.Kind == persist.KindAutosave {
+			autos = append(autos, c.ID)
+		}
+	}
+	r, err := remote.Push(ctx, rs, s.env.Store, j.run, warn, pushed)
 	if err != nil {
 		if _, moved := remote.IsHeadMoved(err); moved {
 			y.stop(j.run)
@@ -177,6 +184,9 @@ func (y *syncer) push(ctx context.Context, rs *remote.Store, j syncJob) {
 	y.mu.Lock()
 	y.heads[j.run], y.stopped[j.run] = r.Head, false
 	y.mu.Unlock()
+	if j.op == opAutoPush {
+		y.retain(ctx, rs, j.run, r.Head, j.keep, autos...)
+	}
 	s.emit(protocol.Event{Type: protocol.EvSynced, Seq: j.seq, Synced: &protocol.Synced{
 		Op: j.op, Run: j.run, Head: r.Head, Step: r.HeadStep, Sent: r.Pushed, Had: r.Had,
 		Bytes: r.Bytes, Millis: ms(s.env.Now().Sub(j.t0)), URL: rs.RunURL(j.run),
@@ -218,28 +228,42 @@ func (y *syncer) autoPushOne(ctx context.Context, rs *remote.Store, j syncJob) {
 		s.warn(0, "auto-push of step %s failed (the next save tries again): %v", commas(j.step), err)
 		return
 	}
-	var victims []string
 	y.mu.Lock()
 	y.heads[j.run] = j.id
-	if j.kind == persist.KindAutosave {
-		a := append(y.autos[j.run], j.id)
-		for len(a) > max(j.keep, 1) {
-			victims = append(victims, a[0])
-			a = a[1:]
-		}
-		y.autos[j.run] = a
-	}
 	y.mu.Unlock()
-	for _, v := range victims {
-		if err := rs.Delete(ctx, j.run, v); err != nil && !errors.Is(err, persist.ErrNotExist) {
-			s.warn(0, "auto-push: deleting an old autosave of run %s from the server: %v", j.run, err)
-			break
-		}
+	if j.kind == persist.KindAutosave {
+		y.retain(ctx, rs, j.run, j.id, j.keep, j.id)
 	}
 	s.emit(protocol.Event{Type: protocol.EvSynced, Synced: &protocol.Synced{
 		Op: opAutoPush, Run: j.run, Head: j.id, Step: j.step, Sent: 1,
 		Bytes: int64(len(j.file)), Millis: ms(s.env.Now().Sub(j.t0)), URL: rs.RunURL(j.run),
 	}})
+}
+
+// retain records autosaves auto-pushed to run (oldest first) and deletes
+// from the server those of them beyond keep, never its head: the local
+// retention, mirrored. What other writers put there stays.
+func (y *syncer) retain(ctx context.Context, rs *remote.Store, run, head string, keep int, pushed ...string) {
+	var victims []string
+	y.mu.Lock()
+	a := y.autos[run]
+	for _, id := range pushed {
+		if !slices.Contains(a, id) {
+			a = append(a, id)
+		}
+	}
+	for len(a) > max(keep, 1) && a[0] != head {
+		victims = append(victims, a[0])
+		a = a[1:]
+	}
+	y.autos[run] = a
+	y.mu.Unlock()
+	for _, v := range victims {
+		if err := rs.Delete(ctx, run, v); err != nil && !errors.Is(err, persist.ErrNotExist) {
+			y.s.warn(0, "auto-push: deleting an old autosave of run %s from the server: %v", run, err)
+			return
+		}
+	}
 }
 
 // pull downloads and verifies the server's head of the run, then hands it
