@@ -161,6 +161,9 @@ test('pin survives retention; fork continues a checkpoint with a new learning ra
   const parentRun = (await text(page, 'run')).split(' · ')[1];
   await page.getByTestId('pause').click();
   await waitPhase(page, 'paused');
+  // The pause's own save (and the retention after it) has landed, so the
+  // rows read next are the ones kept.
+  await page.waitForFunction(() => document.querySelector('[data-testid=last-save]')?.textContent === document.querySelector('[data-testid=step]')?.textContent);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ckpt-row][data-kind=autosave]').length >= 2);
   const victim = (await rows(page)).filter((r) => r.kind === 'autosave').at(-1); // the oldest autosave kept
   const row = page.locator(`[data-testid=ckpt-row][data-id="${victim.id}"]`);
