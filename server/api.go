@@ -403,6 +403,13 @@ func mib(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', -
 // putCheckpoint stores an upload: see doc.go for the rules.
 func (s *Server) putCheckpoint(w *logWriter, r *http.Request, run, id string) {
 	ctx := r.Context()
+	// Checkpoint ids sort by step: what resumes a run without a head takes
+	// the highest one.
+	idStep, ok := persist.StepOfID(id)
+	if !ok {
+		s.fail(w, http.StatusBadRequest, "invalid checkpoint id %q: want the step in 12 digits, a dash and 8 hex digits (000000001500-1a2b3c4d), as playground names checkpoints, so that ids sort by step", id)
+		return
+	}
 	var move bool
 	force := false
 	switch q := r.URL.Query().Get("head"); q {
@@ -457,8 +464,8 @@ func (s *Server) putCheckpoint(w *logWriter, r *http.Request, run, id string) {
 		s.fail(w, http.StatusBadRequest, "the file is checkpoint %s of run %s, but the URL names checkpoint %s of run %s", checked.ID, checked.RunID, id, run)
 		return
 	}
-	if step, ok := persist.StepOfID(id); ok && step != checked.Step {
-		s.fail(w, http.StatusBadRequest, "checkpoint id %s says step %d, but the file holds step %d (ids sort by step)", id, step, checked.Step)
+	if idStep != checked.Step {
+		s.fail(w, http.StatusBadRequest, "checkpoint id %s says step %d, but the file holds step %d (ids sort by step)", id, idStep, checked.Step)
 		return
 	}
 	info := remote.CheckpointInfo{

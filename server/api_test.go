@@ -95,6 +95,7 @@ func TestRefusals(t *testing.T) {
 		{"backslash id", "PUT", url(testRun, "a%5C..%5Cb"), bytes.NewReader(good), []string{"Authorization", auth}, 400, "invalid id"},
 		{"upper case", "PUT", url("RUN", id), bytes.NewReader(good), []string{"Authorization", auth}, 400, "invalid id"},
 		{"long id", "PUT", url(testRun, strings.Repeat("a", 65)), bytes.NewReader(good), []string{"Authorization", auth}, 400, "invalid id"},
+		{"id without a step", "PUT", url(testRun, "checkpoint-one"), bytes.NewReader(good), []string{"Authorization", auth}, 400, "want the step in 12 digits"},
 		{"garbage", "PUT", u, strings.NewReader("this is not a checkpoint at all"), []string{"Authorization", auth}, 400, "not a valid checkpoint"},
 		{"empty", "PUT", u, http.NoBody, []string{"Authorization", auth}, 400, "truncated"},
 		{"truncated", "PUT", u, bytes.NewReader(good[:len(good)/2]), []string{"Authorization", auth}, 400, "truncated"},

@@ -25,7 +25,9 @@
 // decoded and verified as persist.Decode would (checksum, canonical
 // header, tensors against the spec), and the store's Put fails, keeping
 // nothing, unless the whole file checks out. The file's run_id and
-// checkpoint_id must be the URL's RUN and ID. A Content-Digest header
+// checkpoint_id must be the URL's RUN and ID, and ID must name the file's
+// step as persist.NewID does (000000001500-1a2b3c4d), so that ids sort by
+// step. A Content-Digest header
 // (RFC 9530, sha-256=:BASE64:) is checked too, end to end: a body of
 // another SHA-256 is refused with nothing stored, and the digest goes on
 // to the store (R2 checks it again as it stores). Answers:

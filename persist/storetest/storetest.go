@@ -23,10 +23,10 @@ import (
 type Options struct {
 	// Checked: the store decodes what it is given, as playground/server
 	// does behind persist/remote. It refuses a file that is not a valid
-	// checkpoint of the run and id it is put as, and different bytes under
-	// an id it holds; identical bytes again are fine. The suite then puts
-	// only such files, and expects refusals where a plain store
-	// overwrites.
+	// checkpoint of the run and id it is put as, an id that does not name
+	// its step (persist.NewID's form), and different bytes under an id it
+	// holds; identical bytes again are fine. The suite then puts only such
+	// files, and expects refusals where a plain store overwrites.
 	Checked bool
 }
 
@@ -275,6 +275,13 @@ func testListSorted(t *testing.T, s persist.Store, f *fixture) {
 	}
 	for i, id := range extra {
 		b := f.file(t, f.run, id, i, persist.KindAutosave)
+		if f.checked {
+			// Refused: the id does not name a step.
+			if err := s.Put(t.Context(), f.run, id, bytes.NewReader(b), persist.PutOptions{}); err == nil {
+				t.Errorf("Put(%s) of an id without a step: no error", id)
+			}
+			continue
+		}
 		put(t, s, f.run, id, b, persist.PutOptions{})
 		want = append(want, persist.Object{ID: id, Size: int64(len(b))})
 	}
@@ -516,11 +523,15 @@ func testConcurrent(t *testing.T, s persist.Store, f *fixture) {
 	ctx := t.Context()
 	// n writes of one id at once: different bytes for a plain store (one
 	// wins whole), the same bytes for a checked one (which refuses others).
+	sameID := "same-id"
+	if f.checked {
+		sameID = f.ids[0]
+	}
 	same := make([][]byte, n)
 	for i := range same {
-		same[i] = f.file(t, "same", "same-id", i, persist.KindAutosave)
+		same[i] = f.file(t, "same", sameID, i, persist.KindAutosave)
 		if f.checked {
-			same[i] = f.file(t, "same", "same-id", 0, persist.KindAutosave)
+			same[i] = f.file(t, "same", sameID, 0, persist.KindAutosave)
 		}
 	}
 	var wg sync.WaitGroup
@@ -532,7 +543,7 @@ func testConcurrent(t *testing.T, s persist.Store, f *fixture) {
 			}
 		})
 		wg.Go(func() {
-			if err := s.Put(ctx, "same", "same-id", bytes.NewReader(same[i]), persist.PutOptions{SetHead: true}); err != nil {
+			if err := s.Put(ctx, "same", sameID, bytes.NewReader(same[i]), persist.PutOptions{SetHead: true}); err != nil {
 				errs <- fmt.Errorf("Put(same): %w", err)
 			}
 		})
@@ -548,15 +559,15 @@ func testConcurrent(t *testing.T, s persist.Store, f *fixture) {
 		want = append(want, persist.Object{ID: f.ids[i], Size: int64(len(f.blobs[i]))})
 	}
 	wantObjects(t, "List", list(t, s, f.run), want)
-	got := get(t, s, "same", "same-id")
+	got := get(t, s, "same", sameID)
 	if !slices.ContainsFunc(same, func(b []byte) bool { return bytes.Equal(b, got) }) {
-		t.Errorf("Get(same-id) = %d bytes, not any one of the writes", len(got))
+		t.Errorf("Get(%s) = %d bytes, not any one of the writes", sameID, len(got))
 	}
-	if objs := list(t, s, "same"); len(objs) != 1 || objs[0].ID != "same-id" || objs[0].Size != int64(len(got)) {
-		t.Errorf("List(same) = %v, want [{same-id %d}]", objs, len(got))
+	if objs := list(t, s, "same"); len(objs) != 1 || objs[0].ID != sameID || objs[0].Size != int64(len(got)) {
+		t.Errorf("List(same) = %v, want [{%s %d}]", objs, sameID, len(got))
 	}
-	if h := head(t, s, "same"); h != "same-id" {
-		t.Errorf("Head(same) = %q, want same-id", h)
+	if h := head(t, s, "same"); h != sameID {
+		t.Errorf("Head(same) = %q, want %s", h, sameID)
 	}
 }
 

@@ -433,9 +433,9 @@ func TestChecked(t *testing.T) {
 	if head, err := s.Head(ctx, run); err != nil || head != id {
 		t.Errorf("Head = %q, %v; want %q", head, err, id)
 	}
-	status, msg, _ := put(t, base, run, "garbage", strings.NewReader("not a checkpoint"))
+	status, msg, _ := put(t, base, run, persist.NewID(7), strings.NewReader("not a checkpoint"))
 	if status != http.StatusBadRequest {
-		t.Errorf("PUT garbage: %d %s, want 400", status, msg)
+		t.Errorf("PUT of a body that is not a checkpoint: %d %s, want 400", status, msg)
 	}
 	if objs, err := s.List(ctx, run); err != nil || len(objs) != 1 {
 		t.Errorf("List = %v, %v; want the one checkpoint", objs, err)
