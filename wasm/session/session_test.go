@@ -159,6 +159,21 @@ func isType(typ string) func(protocol.Event) bool {
 
 func u64(v uint64) *uint64 { return &v }
 
+// storedSteps lists the steps of run's checkpoints in st.
+func storedSteps(t *testing.T, st persist.Store, run string) []uint64 {
+	t.Helper()
+	objs, err := st.List(t.Context(), run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []uint64
+	for _, o := range objs {
+		s, _ := persist.StepOfID(o.ID)
+		steps = append(steps, s)
+	}
+	return steps
+}
+
 // nativeFingerprint trains preset to step in one go.
 func nativeFingerprint(t *testing.T, preset string, step uint64) string {
 	t.Helper()
@@ -188,16 +203,7 @@ func TestPauseAtFingerprint(t *testing.T) {
 		t.Error("no progress events")
 	}
 	// Autosaves every 1000 steps, the origin kept as a milestone.
-	objs, err := h.store.List(t.Context(), saved.Saved.Run)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var steps []uint64
-	for _, o := range objs {
-		s, _ := persist.StepOfID(o.ID)
-		steps = append(steps, s)
-	}
-	if fmt.Sprint(steps) != "[0 1000 2000 2345]" {
+	if steps := storedSteps(t, h.store, saved.Saved.Run); fmt.Sprint(steps) != "[0 1000 2000 2345]" {
 		t.Errorf("checkpoints at %v", steps)
 	}
 }

@@ -177,18 +177,9 @@ func TestAutoPush(t *testing.T) {
 	if _, step := serverHead(t, sst, run); step != 9500 {
 		t.Fatalf("server head at step %d, want 9500", step)
 	}
-	objs, err := sst.List(t.Context(), run)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The milestone at 0 and the last 5 autosaves pushed (6,000 … 9,500
 	// unless some were coalesced away), not all 11.
-	var steps []uint64
-	for _, o := range objs {
-		s, _ := persist.StepOfID(o.ID)
-		steps = append(steps, s)
-	}
-	if len(objs) > 6 || steps[0] != 0 || steps[len(steps)-1] != 9500 {
+	if steps := storedSteps(t, sst, run); len(steps) > 6 || steps[0] != 0 || steps[len(steps)-1] != 9500 {
 		t.Errorf("server holds checkpoints at %v", steps)
 	}
 
