@@ -142,7 +142,11 @@ func (y *syncer) list(ctx context.Context, rs *remote.Store, j syncJob) {
 	if err != nil {
 		// Said in the answer, not as an error: the page asks on load, and
 		// a page served without the API is no fault.
-		y.s.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: j.seq, Message: fmt.Sprintf("Cannot list the server's runs: %v", err)})
+		msg := fmt.Sprintf("Cannot list the server's runs: %v", err)
+		if errors.Is(err, persist.ErrNotExist) {
+			msg = fmt.Sprintf("This page's server (%s) has no checkpoint API: push and pull need playground serve, or its Workers build.", rs.URL())
+		}
+		y.s.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: j.seq, Message: msg})
 		return
 	}
 	out := make([]protocol.ServerRun, 0, len(infos))

@@ -7,6 +7,7 @@ package session
 // browser round trip (web/test/sync.test.mjs) tests that transport.
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -239,6 +240,14 @@ func TestSyncTokenAndNoServer(t *testing.T) {
 	c.send(protocol.Command{Type: protocol.CmdServerRuns})
 	if l, _ := c.wait(n, "no server runs", isType(protocol.EvServerRuns)); l.ServerRuns != nil || !strings.Contains(l.Message, "no server") {
 		t.Errorf("server runs without a server: %+v", l)
+	}
+	// A server without the API (a static host of the page).
+	static := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(static.Close)
+	d := newHost(t, opts{server: static.URL})
+	d.send(protocol.Command{Type: protocol.CmdServerRuns})
+	if l, _ := d.wait(0, "no API", isType(protocol.EvServerRuns)); l.ServerRuns != nil || !strings.Contains(l.Message, "has no checkpoint API") {
+		t.Errorf("server runs of a static host: %+v", l)
 	}
 	for _, typ := range []string{protocol.CmdPush, protocol.CmdPull} {
 		n := c.count()
