@@ -292,7 +292,6 @@ func (s *Session) adopt(tr *engine.Trainer, c *persist.Checkpoint) {
 	s.snapStep, s.hasSnap = c.State.Step, true
 	s.sinceSave, s.sinceMilestone = 0, 0
 	s.stopAt = 0
-	s.lossSum, s.lossN = 0, 0
 	s.curve = s.curve[:0]
 	s.lastProgress, s.nextEval = time.Time{}, time.Time{}
 	s.testLoss, s.accuracy = nil, nil

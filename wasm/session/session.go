@@ -113,8 +113,6 @@ type Session struct {
 	baseGap        time.Duration   // usual yield gap without a save in flight
 
 	// progress
-	lossSum      float64
-	lossN        int
 	lastProgress time.Time
 	progressStep uint64
 	nextEval     time.Time
@@ -461,8 +459,6 @@ func (s *Session) slice(ctx context.Context) {
 		loss := tr.TrainStep()
 		if !replaying {
 			s.curve = append(s.curve, loss)
-			s.lossSum += float64(loss)
-			s.lossN++
 		}
 	}
 	d := s.env.Now().Sub(t0)
@@ -548,14 +544,14 @@ func (s *Session) progress(now time.Time) {
 		Run: s.run, Step: tr.Step, Epoch: tr.Epoch, Batch: tr.Batch,
 		TestLoss: s.testLoss, Accuracy: s.accuracy, EvalStep: s.evalStep,
 	}
-	if s.lossN > 0 {
-		p.Loss = protocol.Float(s.lossSum / float64(s.lossN))
+	curve, total, n := s.takeCurve(tr.Step)
+	p.Curve = curve
+	if n > 0 {
+		p.Loss = protocol.Float(total / float64(n))
 	}
 	if el := now.Sub(s.lastProgress).Seconds(); el > 0 && !s.lastProgress.IsZero() && tr.Step >= s.progressStep {
 		p.StepsPerSec = float64(tr.Step-s.progressStep) / el
 	}
-	p.Curve = s.takeCurve(tr.Step)
-	s.lossSum, s.lossN = 0, 0
 	s.lastProgress, s.progressStep = now, tr.Step
 	s.emit(protocol.Event{Type: protocol.EvProgress, Progress: p})
 	s.postView()

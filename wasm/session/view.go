@@ -30,11 +30,12 @@ type ext struct {
 }
 
 // takeCurve turns the per-step losses since the last report into at most
-// protocol.CurvePoints spans of equal length ending at step.
-func (s *Session) takeCurve(step uint64) [][2]float64 {
-	n := len(s.curve)
+// protocol.CurvePoints spans of equal length ending at step, and returns
+// their sum (added in step order) and count too.
+func (s *Session) takeCurve(step uint64) (curve [][2]float64, total float64, n int) {
+	n = len(s.curve)
 	if n == 0 {
-		return nil
+		return nil, 0, 0
 	}
 	k := min(n, protocol.CurvePoints)
 	out := make([][2]float64, 0, k)
@@ -43,6 +44,7 @@ func (s *Session) takeCurve(step uint64) [][2]float64 {
 		var sum float64
 		for _, l := range s.curve[lo:hi] {
 			sum += float64(l)
+			total += float64(l)
 		}
 		m := sum / float64(hi-lo)
 		if math.IsNaN(m) || math.IsInf(m, 0) {
@@ -51,7 +53,7 @@ func (s *Session) takeCurve(step uint64) [][2]float64 {
 		out = append(out, [2]float64{float64(step - uint64(n-hi)), m})
 	}
 	s.curve = s.curve[:0]
-	return out
+	return out, total, n
 }
 
 // postView posts the active model's view unless it was posted for this
