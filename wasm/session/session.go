@@ -110,6 +110,7 @@ type Session struct {
 	sinceMilestone time.Duration
 	pauseAcc       time.Duration   // training-thread time spent on the save in flight
 	pauses         []time.Duration // that time for the last few autosaves
+	saveEvery      time.Duration   // the time-based autosave interval (setSaveEvery)
 	baseGap        time.Duration   // usual yield gap without a save in flight
 
 	// progress
@@ -162,6 +163,7 @@ func New(env Env, opt Options, inbox *Inbox) *Session {
 	s := &Session{env: env, opt: opt, inbox: inbox, phase: protocol.PhaseIdle, perSlice: 1}
 	s.w = newWriter(s)
 	s.sync = newSyncer(s)
+	s.setSaveEvery()
 	return s
 }
 
@@ -422,6 +424,7 @@ func (s *Session) setAutosave(a protocol.Autosave) {
 	if a.MilestoneMs > 0 {
 		s.opt.Autosave.MilestoneMs = a.MilestoneMs
 	}
+	s.setSaveEvery()
 }
 
 func specOf(c protocol.Command) (engine.Spec, error) {
@@ -515,20 +518,22 @@ func (s *Session) autosaveDue() bool {
 	if a.EverySteps > 0 && step%a.EverySteps == 0 {
 		return true
 	}
-	return s.inflight == 0 && a.EveryMillis > 0 && s.sinceSave >= s.saveInterval()
+	return s.inflight == 0 && a.EveryMillis > 0 && s.sinceSave >= s.saveEvery
 }
 
-// saveInterval is EveryMillis, stretched (up to 4×) so the typical save
-// pause stays within SaveShare of training time. The median of the last
-// few pauses ignores one slowed by another process.
-func (s *Session) saveInterval() time.Duration {
+// setSaveEvery sets saveEvery: EveryMillis, stretched (up to 4×) so the
+// typical save pause stays within SaveShare of training time. The median
+// of the last few pauses ignores one slowed by another process. It runs
+// when the setting or the pauses change, not on every slice.
+func (s *Session) setSaveEvery() {
 	every := time.Duration(s.opt.Autosave.EveryMillis) * time.Millisecond
+	s.saveEvery = every
 	if len(s.pauses) == 0 {
-		return every
+		return
 	}
 	p := slices.Clone(s.pauses)
 	slices.Sort(p)
-	return min(max(every, time.Duration(float64(p[len(p)/2])/s.opt.SaveShare)), 4*every)
+	s.saveEvery = min(max(every, time.Duration(float64(p[len(p)/2])/s.opt.SaveShare)), 4*every)
 }
 
 func (s *Session) progress(now time.Time) {
@@ -622,6 +627,7 @@ func (s *Session) writeDone(d *writeDone) {
 		if len(s.pauses) > 5 {
 			s.pauses = s.pauses[1:]
 		}
+		s.setSaveEvery()
 	}
 	c := d.job.ckpt
 	s.emit(protocol.Event{Type: protocol.EvSaved, Seq: d.job.seq, Saved: &protocol.Saved{
