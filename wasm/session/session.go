@@ -122,6 +122,12 @@ type Session struct {
 	accuracy     *float64
 	perSlice     int // steps per slice, adapted to Slice
 
+	fp struct { // the last fingerprint (fingerprint)
+		tr   *engine.Trainer
+		step uint64
+		sum  string
+	}
+
 	ext // the page's pictures and time travel (view.go, scrub.go)
 }
 
@@ -239,6 +245,15 @@ func (s *Session) fail(seq int64, format string, a ...any) {
 	s.emit(protocol.Event{Type: protocol.EvError, Seq: seq, Message: fmt.Sprintf(format, a...)})
 }
 
+// fingerprint is the active state's fingerprint, computed once per
+// trainer and step (a paused session answers every command with a status).
+func (s *Session) fingerprint() string {
+	if s.fp.tr != s.tr || s.fp.step != s.tr.Step {
+		s.fp.tr, s.fp.step, s.fp.sum = s.tr, s.tr.Step, persist.Fingerprint(s.tr.State())
+	}
+	return s.fp.sum
+}
+
 // status posts the session's state; when paused it carries the state's
 // fingerprint.
 func (s *Session) status(seq int64) {
@@ -249,7 +264,7 @@ func (s *Session) status(seq int64) {
 		st.Spec = json.RawMessage(s.tr.Spec.JSON())
 		st.Step, st.Epoch = s.tr.Step, s.tr.Epoch
 		if s.phase == protocol.PhasePaused {
-			st.Fingerprint = persist.Fingerprint(s.tr.State())
+			st.Fingerprint = s.fingerprint()
 		}
 	}
 	s.emit(protocol.Event{Type: protocol.EvStatus, Seq: seq, Status: st})
