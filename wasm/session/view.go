@@ -2,6 +2,7 @@ package session
 
 import (
 	"math"
+	"slices"
 
 	"playground/engine"
 	"playground/wasm/protocol"
@@ -23,7 +24,14 @@ type ext struct {
 	viewRun  string    // the run and step of the last view posted
 	viewStep uint64
 	viewed   bool
-	grid     []float32 // scratch: featurized grid points
+
+	// What a view computes of the dataset alone, for the last dataset
+	// viewed: the featurized grid points and the value range, or the
+	// sample digits' pixels.
+	viewData       *engine.Dataset
+	grid           []float32
+	gridLo, gridHi float64
+	digitPixels    []byte
 
 	scrub *scrubJob // time travel in progress
 	side  *scrubJob // the last finished one, reused when the next continues it
@@ -68,18 +76,50 @@ func (s *Session) postView() {
 	s.env.Emit(protocol.Event{Type: protocol.EvView, View: v}, data)
 }
 
+// viewDataset computes what views need of d alone.
+func (s *Session) viewDataset(d *engine.Dataset) {
+	s.viewData = d
+	if d.Train.Points == nil { // digits
+		n := min(digitSamples, d.Test.N)
+		s.digitPixels = make([]byte, n*d.Inputs)
+		for i, p := range d.Test.X[:n*d.Inputs] {
+			s.digitPixels[i] = byte(min(max(p, 0), 1)*255 + 0.5)
+		}
+		return
+	}
+	s.gridLo, s.gridHi = 0, 1
+	if d.Classes == 0 { // regression: the range of the targets
+		lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
+		for _, y := range d.Train.Label {
+			lo, hi = min(lo, y), max(hi, y)
+		}
+		s.gridLo, s.gridHi = float64(lo), float64(hi)
+	}
+	const n = GridSide * GridSide
+	s.grid = make([]float32, n*d.Inputs)
+	step := float32(2*engine.Domain) / GridSide
+	for r := 0; r < GridSide; r++ {
+		y := float32(engine.Domain) - (float32(r)+0.5)*step
+		for c := 0; c < GridSide; c++ {
+			x := -float32(engine.Domain) + (float32(c)+0.5)*step
+			i := r*GridSide + c
+			engine.Featurize(s.grid[i*d.Inputs:(i+1)*d.Inputs], d.Features, x, y)
+		}
+	}
+}
+
 // view computes what the model of tr makes of its input space. It only
 // reads the parameters: training goes on exactly as without it.
 func (s *Session) view(tr *engine.Trainer, run string) (*protocol.View, []byte) {
 	v := &protocol.View{Run: run, Step: tr.Step}
 	d := tr.Data
+	if s.viewData != d {
+		s.viewDataset(d)
+	}
 	if d.Train.Points == nil { // digits
 		n := min(digitSamples, d.Test.N)
 		v.Kind, v.Side = protocol.ViewDigits, engine.DigitSize
-		data := make([]byte, n*d.Inputs)
-		for i, p := range d.Test.X[:n*d.Inputs] {
-			data[i] = byte(min(max(p, 0), 1)*255 + 0.5)
-		}
+		data := slices.Clone(s.digitPixels)
 		out := tr.Predict(d.Test.X[:n*d.Inputs], n)
 		for i := 0; i < n; i++ {
 			row := out[i*d.Outputs : (i+1)*d.Outputs]
@@ -95,27 +135,8 @@ func (s *Session) view(tr *engine.Trainer, run string) (*protocol.View, []byte) 
 		return v, data
 	}
 	v.Kind, v.W, v.H, v.Domain = protocol.ViewGrid, GridSide, GridSide, engine.Domain
-	v.Lo, v.Hi = 0, 1
-	if d.Classes == 0 { // regression: the range of the targets
-		lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
-		for _, y := range d.Train.Label {
-			lo, hi = min(lo, y), max(hi, y)
-		}
-		v.Lo, v.Hi = float64(lo), float64(hi)
-	}
+	v.Lo, v.Hi = s.gridLo, s.gridHi
 	const n = GridSide * GridSide
-	if len(s.grid) != n*d.Inputs {
-		s.grid = make([]float32, n*d.Inputs)
-	}
-	step := float32(2*engine.Domain) / GridSide
-	for r := 0; r < GridSide; r++ {
-		y := float32(engine.Domain) - (float32(r)+0.5)*step
-		for c := 0; c < GridSide; c++ {
-			x := -float32(engine.Domain) + (float32(c)+0.5)*step
-			i := r*GridSide + c
-			engine.Featurize(s.grid[i*d.Inputs:(i+1)*d.Inputs], d.Features, x, y)
-		}
-	}
 	data := make([]byte, n)
 	scale := 255 / max(v.Hi-v.Lo, 1e-9)
 	const chunk = 250 // the batch size the trainer's buffers already fit
