@@ -68,13 +68,7 @@ func (s *Session) scrubSlice(ctx context.Context) {
 		tr.TrainStep()
 	}
 	d := s.env.Now().Sub(t0)
-	if int(n) == j.perSlice {
-		want := j.perSlice * 4
-		if d > 0 {
-			want = int(float64(n) * float64(s.opt.Slice) / float64(d))
-		}
-		j.perSlice = min(max(want, 1), j.perSlice*4, 1<<20)
-	}
+	j.perSlice = adaptSlice(j.perSlice, int(n), d, s.opt.Slice)
 	if tr.Step >= j.at {
 		s.finishScrub(j)
 		return

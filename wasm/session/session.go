@@ -480,7 +480,7 @@ func (s *Session) slice(ctx context.Context) {
 		}
 	}
 	d := s.env.Now().Sub(t0)
-	s.adapt(int(n), d)
+	s.perSlice = adaptSlice(s.perSlice, int(n), d, s.opt.Slice)
 	if replaying {
 		if tr.Step >= s.replayTo {
 			s.finishResume(ctx)
@@ -509,16 +509,18 @@ func (s *Session) slice(ctx context.Context) {
 	}
 }
 
-// adapt sets the steps per slice from the last slice's speed.
-func (s *Session) adapt(n int, d time.Duration) {
-	if n < s.perSlice {
-		return // cut short by a stop: says nothing about speed
+// adaptSlice is the steps per slice after a slice of n steps (per asked
+// for) took d: about slice's worth at that speed, growing at most 4× at a
+// time. A slice cut short by a stop says nothing about speed.
+func adaptSlice(per, n int, d, slice time.Duration) int {
+	if n < per {
+		return per
 	}
-	want := s.perSlice * 4
+	want := per * 4
 	if d > 0 {
-		want = int(float64(n) * float64(s.opt.Slice) / float64(d))
+		want = int(float64(n) * float64(slice) / float64(d))
 	}
-	s.perSlice = min(max(want, 1), s.perSlice*4, 1<<20)
+	return min(max(want, 1), per*4, 1<<20)
 }
 
 // autosaveDue says whether to checkpoint now: on every multiple of
