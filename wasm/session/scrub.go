@@ -2,9 +2,7 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"playground/engine"
@@ -138,23 +136,13 @@ func (s *Session) scrubBase(ctx context.Context, j *scrubJob) error {
 				return nil
 			}
 		}
-		for _, o := range slices.Backward(cands) {
-			b, err := persist.ReadAll(ctx, s.env.Store, run, o.ID)
-			if errors.Is(err, persist.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			c, err := persist.Decode(b)
-			if err != nil || c.State.Step > j.at {
-				continue // damaged: the one before it will do
-			}
-			tr, err := engine.Restore(c.State)
-			if err != nil {
-				continue
-			}
-			j.tr, j.fromRun, j.fromID, j.from = tr, run, o.ID, c.State.Step
+		// A damaged one is passed over: the one before it will do.
+		c, tr, _, err := s.newestValid(ctx, run, j.at)
+		if err != nil {
+			return err
+		}
+		if c != nil {
+			j.tr, j.fromRun, j.fromID, j.from = tr, run, c.ID, c.State.Step
 			return nil
 		}
 		if len(objs) == 0 {
