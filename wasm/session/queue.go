@@ -8,15 +8,14 @@ import (
 )
 
 // Input is one thing the session loop handles: a command from the page,
-// a lost lock, or (internally) a finished write.
+// a lost lock, or (internally) work to finish in the loop.
 type Input struct {
 	Cmd  protocol.Command
 	Data []byte // the message's bytes (CmdImport)
 	Lost string // another tab took the writer lock of this run
 	Err  error  // a message that did not decode: reported, then dropped
 
-	done *writeDone
-	fn   func(ctx context.Context) // run in the loop (a finished pull)
+	fn func(ctx context.Context) // internal: run in the loop (a finished write or pull)
 }
 
 // queue is an unbounded FIFO whose Push never blocks, so a JS callback can

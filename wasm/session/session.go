@@ -280,9 +280,6 @@ func (s *Session) setPhase(seq int64, phase string) {
 
 func (s *Session) handle(ctx context.Context, in Input) {
 	switch {
-	case in.done != nil:
-		s.writeDone(in.done)
-		return
 	case in.fn != nil:
 		in.fn(ctx)
 		return
@@ -619,9 +616,6 @@ func (s *Session) snapshot(seq int64, kind string, forced bool, then func(id str
 
 // writeDone is a finished write, back in the loop.
 func (s *Session) writeDone(d *writeDone) {
-	if d.job.ckpt == nil {
-		return
-	}
 	s.inflight--
 	pause := max(s.pauseAcc, 0)
 	if s.inflight == 0 {

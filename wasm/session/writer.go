@@ -228,7 +228,7 @@ func (w *writer) do(ctx context.Context, j job) {
 		j.after()
 	}
 	if j.ckpt != nil {
-		w.s.inbox.Push(Input{done: d})
+		w.s.inbox.Push(Input{fn: func(context.Context) { w.s.writeDone(d) }})
 	}
 }
 
