@@ -155,21 +155,8 @@ func (s *Session) acquire(ctx context.Context, run string, steal bool) (bool, er
 	if run == s.run && s.owner {
 		return true, nil
 	}
-	ok := true
-	if s.env.Locks != nil {
-		var err error
-		if ok, err = s.env.Locks.Acquire(ctx, run, steal); err != nil || !ok {
-			return false, err
-		}
-	}
-	head, err := s.env.Store.Head(ctx, run)
-	if errors.Is(err, persist.ErrNotExist) {
-		head, err = "", nil
-	}
-	if err != nil {
-		if s.env.Locks != nil {
-			s.env.Locks.Release(run)
-		}
+	head, ok, err := s.lockAtHead(ctx, run, steal)
+	if err != nil || !ok {
 		return false, err
 	}
 	if s.run != run {
@@ -247,7 +234,6 @@ func (s *Session) resumeRun(ctx context.Context, seq int64, run string, target u
 	}
 	s.resumeT0 = t0
 	s.thenRun = running
-	s.replayTo = target
 	if target > tr.Step {
 		s.setPhase(seq, protocol.PhaseReplaying)
 		return

@@ -96,8 +96,7 @@ type Session struct {
 	pauseAt   uint64
 	stopAt    uint64 // one-shot stop of CmdStep
 
-	// replay in progress
-	replayTo uint64
+	// replay in progress, up to resumed.Step
 	resumed  *protocol.Resumed
 	resumeT0 time.Time
 	thenRun  bool
@@ -453,7 +452,7 @@ func (s *Session) slice(ctx context.Context) {
 	limit := ^uint64(0)
 	replaying := s.phase == protocol.PhaseReplaying
 	if replaying {
-		limit = s.replayTo
+		limit = s.resumed.Step
 	} else {
 		if s.pauseAt > tr.Step {
 			limit = min(limit, s.pauseAt)
@@ -479,7 +478,7 @@ func (s *Session) slice(ctx context.Context) {
 	d := s.env.Now().Sub(t0)
 	s.perSlice = adaptSlice(s.perSlice, int(n), d, s.opt.Slice)
 	if replaying {
-		if tr.Step >= s.replayTo {
+		if tr.Step >= s.resumed.Step {
 			s.finishResume(ctx)
 		}
 		return

@@ -234,27 +234,42 @@ func (w *writer) do(ctx context.Context, j job) {
 
 // claim takes run's writer lock and owns the run at its stored head.
 func (w *writer) claim(ctx context.Context, run string) error {
-	if l := w.s.env.Locks; l != nil {
-		ok, err := l.Acquire(ctx, run, false)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("run %s is trained in another tab", run)
-		}
-	}
-	head, err := w.s.env.Store.Head(ctx, run)
-	if errors.Is(err, persist.ErrNotExist) {
-		head, err = "", nil
-	}
+	head, ok, err := w.s.lockAtHead(ctx, run, false)
 	if err != nil {
-		if l := w.s.env.Locks; l != nil {
-			l.Release(run)
-		}
 		return err
+	}
+	if !ok {
+		return fmt.Errorf("run %s is trained in another tab", run)
 	}
 	w.own(run, head, false)
 	return nil
+}
+
+// lockAtHead takes run's writer lock (stealing it with steal) and reads
+// the run's stored head ("" for none); false if another holder has the
+// lock. The lock is given back if the head cannot be read.
+func (s *Session) lockAtHead(ctx context.Context, run string, steal bool) (head string, ok bool, err error) {
+	if l := s.env.Locks; l != nil {
+		if ok, err := l.Acquire(ctx, run, steal); err != nil || !ok {
+			return "", false, err
+		}
+	}
+	if head, err = storedHead(ctx, s.env.Store, run); err != nil {
+		if l := s.env.Locks; l != nil {
+			l.Release(run)
+		}
+		return "", false, err
+	}
+	return head, true, nil
+}
+
+// storedHead is run's head in st, "" when it has none.
+func storedHead(ctx context.Context, st persist.Store, run string) (string, error) {
+	head, err := st.Head(ctx, run)
+	if errors.Is(err, persist.ErrNotExist) {
+		return "", nil
+	}
+	return head, err
 }
 
 // save encodes (hashing with env.Sum), commits as the run's head, and
@@ -319,10 +334,7 @@ func (w *writer) put(ctx context.Context, run, id string, b []byte, setHead bool
 		// We stole the lock: the previous owner's last write landed after
 		// we read the head. It is a state of the same run (training is
 		// deterministic), so continue on top of it.
-		cur, herr := st.Head(ctx, run)
-		if errors.Is(herr, persist.ErrNotExist) {
-			cur, herr = "", nil
-		}
+		cur, herr := storedHead(ctx, st, run)
 		if herr != nil {
 			return herr
 		}
