@@ -38,25 +38,18 @@ func (c *ComparePanel) chart() Chart {
 }
 
 func (c *ComparePanel) param() string {
-	if c.App.Compare.Param == "" {
-		return "lr"
-	}
-	return c.App.Compare.Param
+	p, _, _ := c.App.compareSettings()
+	return p
 }
 
 func (c *ComparePanel) values() string {
-	if c.App.Compare.Values == "" {
-		lr := c.App.Draft.Optimizer.LR
-		return fmt.Sprintf("%.3g, %.3g, %.3g", lr/3, lr, lr*3)
-	}
-	return c.App.Compare.Values
+	_, v, _ := c.App.compareSettings()
+	return v
 }
 
 func (c *ComparePanel) steps() int {
-	if c.App.Compare.Steps == 0 {
-		return 500
-	}
-	return c.App.Compare.Steps
+	_, _, n := c.App.compareSettings()
+	return n
 }
 
 func (c *ComparePanel) baseText() string {
@@ -388,7 +381,7 @@ func (c *Controls) canPlay() bool {
 }
 
 func (c *Controls) playTitle() string {
-	if c.App.Run == "" || c.App.Edited() {
+	if c.App.playStartsNew() {
 		return "Train these settings (a new run)"
 	}
 	return "Train"
@@ -3074,18 +3067,30 @@ var _ log.Logger
 // TrainingPanel sets the optimizer, the learning rate and its schedule
 // (with a small plot of it), and the batch size.
 type TrainingPanel struct {
-	App *App
+	App   *App
+	sched *schedPlot
 }
 
-func (c *TrainingPanel) schedPoints() string {
-	p, _ := c.App.ScheduleCurve(200, 50)
-	return p
+// schedPlot is the schedule plot of one render.
+type schedPlot struct {
+	points string
+	last   int
 }
 
-func (c *TrainingPanel) schedLast() string {
-	_, last := c.App.ScheduleCurve(200, 50)
-	return Commas(uint64(last))
+// BeforeBuild drops the schedule plot of the previous render.
+func (c *TrainingPanel) BeforeBuild() { c.sched = nil }
+
+func (c *TrainingPanel) schedule() schedPlot {
+	if c.sched == nil {
+		p, last := c.App.ScheduleCurve(200, 50)
+		c.sched = &schedPlot{p, last}
+	}
+	return *c.sched
 }
+
+func (c *TrainingPanel) schedPoints() string { return c.schedule().points }
+
+func (c *TrainingPanel) schedLast() string { return Commas(uint64(c.schedule().last)) }
 
 func (c *TrainingPanel) schedLabel() string {
 	return "learning rate over the first " + c.schedLast() + " steps"

@@ -17,13 +17,17 @@ func (a *App) Play() {
 	if a.DraftErr != "" {
 		return
 	}
-	if a.Run == "" || a.Spec == nil || a.Edited() {
-		a.edited = false
-		a.send(protocol.Command{Type: protocol.CmdStart, Spec: json.RawMessage(a.Draft.JSON())})
+	if a.playStartsNew() {
+		a.StartNew()
 		return
 	}
 	a.send(protocol.Command{Type: protocol.CmdResume})
 }
+
+// playStartsNew says whether Play trains the draft as a new run: there is
+// no active run, or the draft differs from its spec (Edited is also true
+// when the run's spec is not known).
+func (a *App) playStartsNew() bool { return a.Run == "" || a.Edited() }
 
 // Pause pauses training.
 func (a *App) Pause() { a.send(protocol.Command{Type: protocol.CmdPause}) }

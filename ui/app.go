@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"playground/engine"
@@ -65,7 +66,6 @@ type App struct {
 	Loss, TestLoss, Accuracy *float64
 	StepsPerSec              float64
 	curves                   map[string]*Curves
-	curvesSaved              map[string]time.Time
 
 	// Persistence.
 	Runs     []protocol.RunInfo
@@ -113,9 +113,8 @@ type App struct {
 
 	painted   *ViewImage
 	seq       int64
-	pending   map[int64]string // command seq → what the page waits for
-	gone      []string         // run/id of checkpoints deleted lately
-	loggedRun string           // the run the log last introduced
+	gone      []string // run/id of checkpoints deleted lately
+	loggedRun string   // the run the log last introduced
 	points    pointsCache
 }
 
@@ -134,7 +133,7 @@ type LogLine struct {
 func NewApp(h Host) *App {
 	a := &App{
 		Host: h, Now: time.Now, Phase: "loading", Damaged: map[string]bool{},
-		curves: map[string]*Curves{}, curvesSaved: map[string]time.Time{}, pending: map[int64]string{},
+		curves: map[string]*Curves{},
 	}
 	spec, _ := engine.Preset("circle-sgd")
 	a.Draft = spec
@@ -198,7 +197,7 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		a.syncFailed(ev)
 		a.warn("error", ev.Message)
 		a.Compare.failed(a, ev.Seq, ev.Message)
-		if a.pending[ev.Seq] == "scrub" {
+		if a.Scrub.waits(ev.Seq) {
 			a.Scrub.inflight = false
 		}
 	case protocol.EvView:
@@ -210,7 +209,9 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 	case EvPageLog:
 		a.log("", "%s", ev.Message)
 	}
-	delete(a.pending, ev.Seq)
+	if a.Scrub.waits(ev.Seq) {
+		a.Scrub.seq = 0 // answered
+	}
 }
 
 func (a *App) warn(class, msg string) {
@@ -400,14 +401,8 @@ func (a *App) StatusLine() string {
 			parts = append(parts, "training…")
 		}
 	}
-	line := ""
-	for i, p := range parts {
-		if i > 0 {
-			line += " · "
-		}
-		line += p
-	}
-	if a.Warning != "" && now.Sub(a.warnAt) < 30*time.Second {
+	line := strings.Join(parts, " · ")
+	if a.warningFresh(now) {
 		line = "⚠ " + a.Warning + " — " + line
 	}
 	return line
@@ -415,15 +410,20 @@ func (a *App) StatusLine() string {
 
 // StatusWarn says whether the status line is a warning.
 func (a *App) StatusWarn() bool {
-	return (a.Warning != "" && a.Now().Sub(a.warnAt) < 30*time.Second) || a.Phase == protocol.PhaseLocked || a.Phase == protocol.PhaseLost
+	return a.warningFresh(a.Now()) || a.Phase == protocol.PhaseLocked || a.Phase == protocol.PhaseLost
+}
+
+// warningFresh says whether the last warning is recent enough (30 s) to
+// head the status line at now.
+func (a *App) warningFresh(now time.Time) bool {
+	return a.Warning != "" && now.Sub(a.warnAt) < 30*time.Second
 }
 
 // logRun says which run the page now shows.
 func (a *App) logRun(s *protocol.Status) {
 	name := s.Name
 	if ri := a.runInfo(s.Run); ri != nil && ri.ParentRun != "" {
-		step, _ := stepOfID(ri.Parent)
-		a.log("", "Run %s (%s), forked from %s at step %s.", s.Run, name, ri.ParentRun, Commas(step))
+		a.log("", "Run %s (%s), %s.", s.Run, name, lineage(ri))
 		return
 	}
 	a.log("", "Run %s (%s) at step %s.", s.Run, name, Commas(s.Step))
@@ -438,14 +438,20 @@ func (a *App) forget(run, id string) {
 	}
 }
 
+// withoutGone returns a copy of run's checkpoints cks without those
+// deleted lately.
+func (a *App) withoutGone(run string, cks []protocol.Checkpoint) []protocol.Checkpoint {
+	return slices.DeleteFunc(slices.Clone(cks), func(c protocol.Checkpoint) bool {
+		return slices.Contains(a.gone, run+"/"+c.ID)
+	})
+}
+
 // runs takes a list of every run. Events and lists cross: checkpoints
 // saved after the list was made are kept, deleted ones stay gone.
 func (a *App) runs(list []protocol.RunInfo) {
 	for i := range list {
 		ri := &list[i]
-		ri.Checkpoints = slices.DeleteFunc(slices.Clone(ri.Checkpoints), func(c protocol.Checkpoint) bool {
-			return slices.Contains(a.gone, ri.Run+"/"+c.ID)
-		})
+		ri.Checkpoints = a.withoutGone(ri.Run, ri.Checkpoints)
 		old := a.runInfo(ri.Run)
 		if old == nil {
 			continue
@@ -471,9 +477,7 @@ func (a *App) runs(list []protocol.RunInfo) {
 		if _, seen := a.curves[old.Run]; !seen && old.Run != a.Run {
 			continue
 		}
-		old.Checkpoints = slices.DeleteFunc(slices.Clone(old.Checkpoints), func(c protocol.Checkpoint) bool {
-			return slices.Contains(a.gone, old.Run+"/"+c.ID)
-		})
+		old.Checkpoints = a.withoutGone(old.Run, old.Checkpoints)
 		if len(old.Checkpoints) > 0 {
 			list = append(list, old)
 		}

@@ -68,7 +68,10 @@ func (s *Series) Last() float64 {
 }
 
 // Curves are one run's train and test loss.
-type Curves struct{ Train, Test Series }
+type Curves struct {
+	Train, Test Series
+	saved       time.Time // when storeCurves last saved them
+}
 
 // CurvesOf returns run's curves, creating them.
 func (a *App) CurvesOf(run string) *Curves {
@@ -104,10 +107,10 @@ func (a *App) loadCurves(run string) {
 // storeCurves saves run's curves, at most every few seconds unless forced.
 func (a *App) storeCurves(run string, force bool) {
 	c := a.curves[run]
-	if c == nil || a.Host == nil || (!force && a.Now().Sub(a.curvesSaved[run]) < 3*time.Second) {
+	if c == nil || a.Host == nil || (!force && a.Now().Sub(c.saved) < 3*time.Second) {
 		return
 	}
-	a.curvesSaved[run] = a.Now()
+	c.saved = a.Now()
 	pts := func(s Series) [][2]float64 {
 		out := make([][2]float64, len(s.Pts))
 		for i, p := range s.Pts {
@@ -184,7 +187,7 @@ type Chart struct {
 	XTicks, YTicks []Tick
 	Marks          []Mark
 	Cursor         float64 // x of the time-travel cursor, or < 0
-	X0, X1         uint64
+	X0             uint64  // the first step shown
 	Empty          bool
 }
 
@@ -200,13 +203,6 @@ func (f frame) X(step uint64) float64 {
 
 func (f frame) Y(v float64) float64 {
 	return padT + (1-min(max(v/f.y1, 0), 1))*(ChartH-padT-padB)
-}
-
-// StepAt maps a chart x (view-box units) back to a step.
-func (c Chart) StepAt(x float64) uint64 {
-	f := (x - padL) / (ChartW - padL - padR)
-	f = min(max(f, 0), 1)
-	return c.X0 + uint64(math.Round(f*float64(c.X1-c.X0)))
 }
 
 func (f frame) polyline(s Series) string {
@@ -290,7 +286,7 @@ func (a *App) LossChart() Chart {
 		}
 	}
 	f := newFrame(lo, max(a.Step, lo), c.Train, c.Test, parent)
-	ch := Chart{X0: f.x0, X1: f.x1, Cursor: -1}
+	ch := Chart{X0: f.x0, Cursor: -1}
 	ch.Empty = len(c.Train.Pts)+len(c.Test.Pts) == 0
 	if len(parent.Pts) > 0 {
 		ch.Lines = append(ch.Lines, Line{Points: f.polyline(parent), Color: "#a0aec0", Label: "parent run", Dash: true})
@@ -329,7 +325,7 @@ func (a *App) CompareChart() Chart {
 		}
 	}
 	f := newFrame(c.Base.Step, hi, ss...)
-	ch := Chart{X0: f.x0, X1: f.x1, Cursor: -1}
+	ch := Chart{X0: f.x0, Cursor: -1}
 	for i, k := range c.Children {
 		if k.Run == "" {
 			continue

@@ -236,96 +236,80 @@ func (a *App) SetField(name, value string) {
 	})
 }
 
-// setField sets one named setting of s from text.
+// floatFields and intFields are the settings that are just a number: the
+// text parsed and assigned, nothing else.
+var (
+	floatFields = map[string]func(*engine.Spec) *float64{
+		"noise":   func(s *engine.Spec) *float64 { return &s.Dataset.Noise },
+		"test":    func(s *engine.Spec) *float64 { return &s.Dataset.TestRatio },
+		"beta1":   func(s *engine.Spec) *float64 { return &s.Optimizer.Beta1 },
+		"beta2":   func(s *engine.Spec) *float64 { return &s.Optimizer.Beta2 },
+		"alpha":   func(s *engine.Spec) *float64 { return &s.Optimizer.Alpha },
+		"decay":   func(s *engine.Spec) *float64 { return &s.Optimizer.WeightDecay },
+		"gamma":   func(s *engine.Spec) *float64 { return &s.Schedule.Gamma },
+		"minLR":   func(s *engine.Spec) *float64 { return &s.Schedule.MinLR },
+		"regRate": func(s *engine.Spec) *float64 { return &s.Regularization.Rate },
+	}
+	intFields = map[string]func(*engine.Spec) *int{
+		"samples":  func(s *engine.Spec) *int { return &s.Dataset.Samples },
+		"batch":    func(s *engine.Spec) *int { return &s.BatchSize },
+		"stepSize": func(s *engine.Spec) *int { return &s.Schedule.StepSize },
+		"warmup":   func(s *engine.Spec) *int { return &s.Schedule.Warmup },
+		"total":    func(s *engine.Spec) *int { return &s.Schedule.Total },
+	}
+)
+
+// setField sets one named setting of s from text. Text that does not
+// parse still sets the field (to what strconv returns with its error).
 func setField(s *engine.Spec, name, value string) error {
-	f := func() (float64, error) { return strconv.ParseFloat(value, 64) }
-	i := func() (int, error) { return strconv.Atoi(value) }
 	var err error
-	var v float64
-	var n int
-	switch name {
-	case "noise":
-		v, err = f()
-		s.Dataset.Noise = v
-	case "test":
-		v, err = f()
-		s.Dataset.TestRatio = v
-	case "samples":
-		n, err = i()
-		s.Dataset.Samples = n
-	case "seed":
-		var u uint64
-		u, err = strconv.ParseUint(value, 10, 64)
-		s.Seed = u
-	case "batch":
-		n, err = i()
-		s.BatchSize = n
-	case "optimizer":
-		o := engine.OptimizerSpec{Kind: value, LR: s.Optimizer.LR}
-		if value == "sgd" {
-			o.Momentum = 0.9
+	if field, ok := floatFields[name]; ok {
+		*field(s), err = strconv.ParseFloat(value, 64)
+	} else if field, ok := intFields[name]; ok {
+		*field(s), err = strconv.Atoi(value)
+	} else {
+		switch name {
+		case "seed":
+			s.Seed, err = strconv.ParseUint(value, 10, 64)
+		case "optimizer":
+			o := engine.OptimizerSpec{Kind: value, LR: s.Optimizer.LR}
+			if value == "sgd" {
+				o.Momentum = 0.9
+			}
+			s.Optimizer = o
+		case "lr":
+			var v float64
+			v, err = strconv.ParseFloat(value, 64)
+			s.Optimizer.LR = v
+			if s.Schedule.Kind == "cosine" && s.Schedule.MinLR > v {
+				s.Schedule.MinLR = v / 20
+			}
+		case "momentum":
+			var v float64
+			v, err = strconv.ParseFloat(value, 64)
+			s.Optimizer.Momentum = v
+			if v == 0 {
+				s.Optimizer.Nesterov = false
+			}
+		case "nesterov":
+			s.Optimizer.Nesterov = value == "true"
+		case "schedule":
+			sc := engine.ScheduleSpec{Kind: value}
+			switch value {
+			case "step":
+				sc.StepSize, sc.Gamma = 1000, 0.5
+			case "cosine":
+				sc.Warmup, sc.Total, sc.MinLR = 100, 10000, s.Optimizer.LR/20
+			}
+			s.Schedule = sc
+		case "reg":
+			s.Regularization.Kind = value
+			if value != "none" && s.Regularization.Rate == 0 {
+				s.Regularization.Rate = 0.001
+			}
+		default:
+			return fmt.Errorf("unknown setting %q", name)
 		}
-		s.Optimizer = o
-	case "lr":
-		v, err = f()
-		s.Optimizer.LR = v
-		if s.Schedule.Kind == "cosine" && s.Schedule.MinLR > v {
-			s.Schedule.MinLR = v / 20
-		}
-	case "momentum":
-		v, err = f()
-		s.Optimizer.Momentum = v
-		if v == 0 {
-			s.Optimizer.Nesterov = false
-		}
-	case "nesterov":
-		s.Optimizer.Nesterov = value == "true"
-	case "beta1":
-		v, err = f()
-		s.Optimizer.Beta1 = v
-	case "beta2":
-		v, err = f()
-		s.Optimizer.Beta2 = v
-	case "alpha":
-		v, err = f()
-		s.Optimizer.Alpha = v
-	case "decay":
-		v, err = f()
-		s.Optimizer.WeightDecay = v
-	case "schedule":
-		sc := engine.ScheduleSpec{Kind: value}
-		switch value {
-		case "step":
-			sc.StepSize, sc.Gamma = 1000, 0.5
-		case "cosine":
-			sc.Warmup, sc.Total, sc.MinLR = 100, 10000, s.Optimizer.LR/20
-		}
-		s.Schedule = sc
-	case "stepSize":
-		n, err = i()
-		s.Schedule.StepSize = n
-	case "gamma":
-		v, err = f()
-		s.Schedule.Gamma = v
-	case "warmup":
-		n, err = i()
-		s.Schedule.Warmup = n
-	case "total":
-		n, err = i()
-		s.Schedule.Total = n
-	case "minLR":
-		v, err = f()
-		s.Schedule.MinLR = v
-	case "reg":
-		s.Regularization.Kind = value
-		if value != "none" && s.Regularization.Rate == 0 {
-			s.Regularization.Rate = 0.001
-		}
-	case "regRate":
-		v, err = f()
-		s.Regularization.Rate = v
-	default:
-		return fmt.Errorf("unknown setting %q", name)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %q is not a number", name, value)

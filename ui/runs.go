@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 	"slices"
+
+	"playground/wasm/protocol"
 )
 
 // RunRow is one run in the tree of runs.
@@ -12,6 +14,12 @@ type RunRow struct {
 	Steps     string // "steps 0–12,480"
 	Lineage   string // "forked from R at step S"
 	Current   bool
+}
+
+// lineage says where a fork starts: "forked from R at step S".
+func lineage(ri *protocol.RunInfo) string {
+	step, _ := stepOfID(ri.Parent)
+	return fmt.Sprintf("forked from %s at step %s", ri.ParentRun, Commas(step))
 }
 
 // RunTree orders the runs as a tree: each fork below its parent run.
@@ -39,8 +47,7 @@ func (a *App) RunTree() []RunRow {
 			row.Steps = fmt.Sprintf("steps %s–%s", Commas(ri.Checkpoints[0].Step), Commas(ri.Checkpoints[n-1].Step))
 		}
 		if ri.ParentRun != "" {
-			step, _ := stepOfID(ri.Parent)
-			row.Lineage = fmt.Sprintf("forked from %s at step %s", ri.ParentRun, Commas(step))
+			row.Lineage = lineage(ri)
 		}
 		out = append(out, row)
 		ks := kids[run]

@@ -20,7 +20,12 @@ type ScrubState struct {
 	Result   *protocol.Scrub // the newest answer (maybe an interim one)
 	View     *ViewImage
 	inflight bool
+	seq      int64 // the CmdScrub sent last, until an event answers it (0: none)
 }
+
+// waits says whether seq is that of the scrub sent last and not answered
+// yet.
+func (s *ScrubState) waits(seq int64) bool { return seq != 0 && seq == s.seq }
 
 // ScrubTo shows step (clamped to the run's current step). At most one
 // request is in flight; the newest target is sent when it is answered,
@@ -33,8 +38,7 @@ func (a *App) ScrubTo(step uint64) {
 	s.On, s.Target = true, min(step, a.Step)
 	if !s.inflight {
 		s.inflight = true
-		seq := a.send(protocol.Command{Type: protocol.CmdScrub, Run: a.Run, At: s.Target})
-		a.pending[seq] = "scrub"
+		s.seq = a.send(protocol.Command{Type: protocol.CmdScrub, Run: a.Run, At: s.Target})
 	}
 }
 
@@ -48,7 +52,7 @@ func (a *App) ScrubText(v string) {
 }
 
 // ScrubLive leaves time travel: the page follows the live run again.
-func (a *App) ScrubLive() { a.Scrub = ScrubState{inflight: a.Scrub.inflight} }
+func (a *App) ScrubLive() { a.Scrub = ScrubState{inflight: a.Scrub.inflight, seq: a.Scrub.seq} }
 
 func (a *App) scrubbed(ev protocol.Event, data []byte) {
 	r := ev.Scrub
@@ -138,19 +142,29 @@ func (a *App) SetCompare(field, v string) {
 	}
 }
 
-// compareDefaults fills the panel from the draft.
+// compareSettings are the compare panel's settings, each one unset
+// defaulted: the learning rate varied over a third, the draft's and three
+// times it, 500 steps each.
+func (a *App) compareSettings() (param, values string, steps int) {
+	c := &a.Compare
+	param, values, steps = c.Param, c.Values, c.Steps
+	if param == "" {
+		param = "lr"
+	}
+	if values == "" {
+		lr := a.Draft.Optimizer.LR
+		values = fmt.Sprintf("%.3g, %.3g, %.3g", lr/3, lr, lr*3)
+	}
+	if steps == 0 {
+		steps = 500
+	}
+	return param, values, steps
+}
+
+// compareDefaults fills the panel's unset settings.
 func (a *App) compareDefaults() {
 	c := &a.Compare
-	if c.Param == "" {
-		c.Param = "lr"
-	}
-	if c.Values == "" {
-		lr := a.Draft.Optimizer.LR
-		c.Values = fmt.Sprintf("%.3g, %.3g, %.3g", lr/3, lr, lr*3)
-	}
-	if c.Steps == 0 {
-		c.Steps = 500
-	}
+	c.Param, c.Values, c.Steps = a.compareSettings()
 }
 
 // CompareBase is the checkpoint a comparison forks from: the selected one,

@@ -3,7 +3,7 @@
 // still lands on the native trainer's bits.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { damageNewest, launch, nativeFingerprint, screenshot, serve, sleep, step, text, waitPausedAt, waitPhase } from './harness.mjs';
+import { damageNewest, launch, nativeFingerprint, screenshot, serve, step, text, waitPausedAt, waitPhase } from './harness.mjs';
 
 const PRESET = 'xor-momentum';
 

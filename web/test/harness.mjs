@@ -291,9 +291,12 @@ export function verifyAll(ckpts) {
   return files;
 }
 
-export async function screenshot(page, name) {
+// screenshot saves out/screenshots/<name>.png: the whole page, or just
+// locator (an element, or the page itself for what its viewport shows).
+export async function screenshot(page, name, locator) {
   fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, name + '.png'), fullPage: true });
+  const file = path.join(SHOTS, name + '.png');
+  return locator ? locator.screenshot({ path: file }) : page.screenshot({ path: file, fullPage: true });
 }
 
 // collectErrors records page errors and console errors, for asserting none.

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fingerprintOf, launch, nativeFingerprint, playground, servePlayground, tempDir, text, waitPausedAt } from './harness.mjs';
+import { fingerprintOf, launch, nativeFingerprint, playground, servePlayground, sleep, tempDir, text, waitPausedAt } from './harness.mjs';
 
 const PRESET = 'spiral-adam';
 
@@ -27,7 +27,7 @@ async function waitHead(srv, run, step, timeout = 30000) {
       if (h.step === step) return h.head;
     }
     if (Date.now() - t0 > timeout) throw new Error(`the server's head of ${run} never reached step ${step}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

@@ -3,22 +3,21 @@
 // past step exactly, runs compare, and a link reproduces a run. Each
 // scenario starts from a fresh profile.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
-  BIN,
-  SHOTS,
   checkpointsInDB,
   collectErrors,
   fingerprintOf,
   launch,
   nativeFingerprint,
+  playground,
+  screenshot,
   serve,
   sleep,
   step,
+  tempDir,
   text,
   waitPausedAt,
   waitPhase,
@@ -52,12 +51,6 @@ async function waitStep(page, n, timeout = 60000) {
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid=step]')?.textContent) >= n, n, { timeout });
 }
 
-async function shot(page, name, locator) {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  const file = path.join(SHOTS, name + '.png');
-  return (locator ?? page).screenshot({ path: file, fullPage: !locator });
-}
-
 // pixelDiff counts the pixels that differ between two PNG screenshots
 // (decoded by the browser).
 async function pixelDiff(page, a, b) {
@@ -88,9 +81,9 @@ async function rows(page) {
 }
 
 function nativeSpecFingerprint(spec, steps) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-spec-'));
+  const dir = tempDir('pg-spec-');
   fs.writeFileSync(path.join(dir, 'spec.json'), spec);
-  const out = execFileSync(BIN, ['train', '--spec', path.join(dir, 'spec.json'), '--steps', String(steps), '--every', '0', '--out', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = playground('train', '--spec', path.join(dir, 'spec.json'), '--steps', String(steps), '--every', '0', '--out', dir);
   const lines = out.trim().split('\n');
   return fingerprintOf(lines[lines.length - 1]);
 }
@@ -132,11 +125,11 @@ test('pick a dataset, change layers and learning rate, train: the loss falls and
   assert.ok(Number(await text(page, 'loss')) < 0.3, 'the train loss shown fell from ~0.69');
   assert.match(await text(page, 'run'), /^custom · custom-/);
 
-  await shot(page, 'ui-1280x800');
+  await screenshot(page, 'ui-1280x800');
   await page.setViewportSize({ width: 390, height: 844 });
   await sleep(400);
-  await shot(page, 'ui-390x844');
-  await page.screenshot({ path: path.join(SHOTS, 'ui-390x844-screen.png') }); // what a phone shows first
+  await screenshot(page, 'ui-390x844');
+  await screenshot(page, 'ui-390x844-screen', page); // what a phone shows first
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone`);
   assert.deepEqual(errors, []);
@@ -149,7 +142,7 @@ test('digits: sample images with predicted labels', async (t) => {
   await waitStep(page, 300);
   await sleep(500);
   assert.equal(await page.getByTestId('heatmap-box').isHidden(), true);
-  await shot(page, 'ui-digits-1280x800');
+  await screenshot(page, 'ui-digits-1280x800');
   assert.deepEqual(errors, []);
 });
 
@@ -223,7 +216,7 @@ test('time travel to a step between two checkpoints gives the native fingerprint
   const heat = page.getByTestId('heatmap-box');
   await sleep(300);
   const at2345 = await heat.screenshot();
-  await shot(page, 'ui-time-travel');
+  await screenshot(page, 'ui-time-travel');
   // The slider too: drag back to where the boundary was still forming.
   await page.getByTestId('scrub').evaluate((el) => {
     el.value = '60';
@@ -261,7 +254,7 @@ test('three forks with different learning rates overlay three curves', async (t)
     const lineage = await page.locator(`[data-testid=run-row][data-run="${c.run}"] [data-testid=run-lineage]`).textContent();
     assert.equal(lineage, `forked from ${parentRun} at step 2,000`);
   }
-  await shot(page, 'ui-compare');
+  await screenshot(page, 'ui-compare');
   assert.deepEqual(errors, []);
 });
 
