@@ -53,7 +53,7 @@ func (s *Session) open(ctx context.Context, c protocol.Command, steal bool) {
 		s.run, s.owner, s.running = run, false, false
 		s.tr = nil
 		s.phase = protocol.PhaseLocked
-		st := &protocol.Status{Phase: s.phase, Run: run, PauseAt: s.pauseAt, Autosave: s.opt.Autosave}
+		st := s.baseStatus()
 		if mark != nil {
 			st.Step = mark.Step
 		}

@@ -244,6 +244,12 @@ func (s *Session) fail(seq int64, format string, a ...any) {
 	s.emit(protocol.Event{Type: protocol.EvError, Seq: seq, Message: fmt.Sprintf(format, a...)})
 }
 
+// baseStatus is the session's status without the trainer's part.
+func (s *Session) baseStatus() *protocol.Status {
+	return &protocol.Status{Phase: s.phase, Run: s.run, Owner: s.owner, PauseAt: s.pauseAt, Autosave: s.opt.Autosave,
+		AutoPush: s.sync.autoPush.Load(), Server: s.env.Server}
+}
+
 // fingerprint is the active state's fingerprint, computed once per
 // trainer and step (a paused session answers every command with a status).
 func (s *Session) fingerprint() string {
@@ -256,8 +262,7 @@ func (s *Session) fingerprint() string {
 // status posts the session's state; when paused it carries the state's
 // fingerprint.
 func (s *Session) status(seq int64) {
-	st := &protocol.Status{Phase: s.phase, Run: s.run, Owner: s.owner, PauseAt: s.pauseAt, Autosave: s.opt.Autosave,
-		AutoPush: s.sync.autoPush.Load(), Server: s.env.Server}
+	st := s.baseStatus()
 	if s.tr != nil {
 		st.Name = s.tr.Spec.Name
 		st.Spec = json.RawMessage(s.tr.Spec.JSON())
