@@ -426,43 +426,33 @@ func (s *Session) export(ctx context.Context, c protocol.Command) {
 			Run: run, ID: id, Step: step, Filename: run + "-" + id + ".safetensors",
 		}}, b)
 	}
-	if c.ID != "" {
-		run := c.Run
-		if run == "" {
-			run = s.run
+	run, id := c.Run, c.ID
+	if id == "" {
+		switch {
+		case s.tr == nil:
+			s.fail(c.Seq, "export: no run")
+			return
+		case !s.owner:
+			s.fail(c.Seq, "export: run %s is trained in another tab", s.run)
+			return
 		}
-		go func() {
-			b, err := persist.ReadAll(ctx, s.env.Store, run, c.ID)
-			if err != nil {
-				s.fail(c.Seq, "export: %v", err)
-				return
-			}
-			send(run, c.ID, b)
-		}()
-		return
+		run = s.run
+		if !s.hasSnap || s.snapStep != s.tr.Step || s.inflight > 0 || s.parent == "" {
+			s.snapshot(c.Seq, persist.KindAutosave, true, func(id string, b []byte) { send(run, id, b) })
+			return
+		}
+		id = s.parent // the checkpoint of the current state
+	} else if run == "" {
+		run = s.run
 	}
-	if s.tr == nil {
-		s.fail(c.Seq, "export: no run")
-		return
-	}
-	if !s.owner {
-		s.fail(c.Seq, "export: run %s is trained in another tab", s.run)
-		return
-	}
-	run := s.run
-	if s.hasSnap && s.snapStep == s.tr.Step && s.inflight == 0 && s.parent != "" {
-		id := s.parent
-		go func() {
-			b, err := persist.ReadAll(ctx, s.env.Store, run, id)
-			if err != nil {
-				s.fail(c.Seq, "export: %v", err)
-				return
-			}
-			send(run, id, b)
-		}()
-		return
-	}
-	s.snapshot(c.Seq, persist.KindAutosave, true, func(id string, b []byte) { send(run, id, b) })
+	go func() {
+		b, err := persist.ReadAll(ctx, s.env.Store, run, id)
+		if err != nil {
+			s.fail(c.Seq, "export: %v", err)
+			return
+		}
+		send(run, id, b)
+	}()
 }
 
 // pinOrDelete pins or deletes a checkpoint, taking its run's lock for the
