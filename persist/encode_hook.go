@@ -1,6 +1,7 @@
 package persist
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -19,12 +20,11 @@ import (
 // Prepared is a checkpoint laid out as Encode writes it, waiting for the
 // SHA-256 of Header() then Data() to be sealed in.
 type Prepared struct {
-	file    []byte // the whole file; its header holds a placeholder checksum
-	hashed  []byte // canonical header without the checksum key
-	meta    map[string]string
-	entries []entry
-	n       int // padded JSON header length
-	sealed  bool
+	file   []byte // the whole file; its header holds a placeholder checksum
+	hashed []byte // canonical header without the checksum key
+	sumAt  int    // offset in file of the placeholder's hex digits
+	n      int    // padded JSON header length
+	sealed bool
 }
 
 // Prepare validates c exactly as Encode does and lays it out.
@@ -46,8 +46,9 @@ func Prepare(c *Checkpoint) (*Prepared, error) {
 	return p, nil
 }
 
-// prepareFile is encodeFile without the hashing, and with a bulk copy of
-// the tensor data on little-endian machines.
+// prepareFile lays out tensors under meta (which must lack the checksum;
+// a placeholder is added), checking only what it needs to write a
+// well-formed file. It copies F32 data in bulk on little-endian machines.
 func prepareFile(meta map[string]string, tensors []engine.StateTensor) (*Prepared, error) {
 	entries := make([]entry, len(tensors))
 	var off uint64
@@ -95,12 +96,16 @@ func prepareFile(meta map[string]string, tensors []engine.StateTensor) (*Prepare
 			copyF32(dst, t.F32)
 		}
 	}
+	// The key occurs once: in the header any other "checksum" string is
+	// a value (followed by , or }) or a tensor name (followed by :{), and
+	// a quote inside a string is escaped.
+	key := []byte(`"` + keyChecksum + `":"` + checksumAlgo)
+	sumAt := 8 + bytes.Index(h, key) + len(key)
 	return &Prepared{
-		file:    out,
-		hashed:  appendHeader(nil, meta, keyChecksum, entries),
-		meta:    meta,
-		entries: entries,
-		n:       n,
+		file:   out,
+		hashed: appendHeader(nil, meta, keyChecksum, entries),
+		sumAt:  sumAt,
+		n:      n,
 	}, nil
 }
 
@@ -125,13 +130,7 @@ func (p *Prepared) Seal(sum []byte) ([]byte, error) {
 	if p.sealed {
 		return nil, errors.New("encode: checkpoint already sealed")
 	}
-	p.meta[keyChecksum] = checksumAlgo + hex.EncodeToString(sum)
-	h := appendHeader(nil, p.meta, "", p.entries)
-	if len(h)+padding(len(h)) != p.n {
-		// The checksum has the placeholder's length, so this cannot happen.
-		return nil, errors.New("encode: sealed header changed length")
-	}
-	copy(p.file[8:], h)
+	hex.Encode(p.file[p.sumAt:], sum)
 	p.sealed = true
 	return p.file, nil
 }

@@ -2,7 +2,6 @@ package persist
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"math"
 	"strings"
@@ -10,13 +9,6 @@ import (
 
 	"playground/engine"
 )
-
-func goSum(header, data []byte) ([]byte, error) {
-	h := sha256.New()
-	h.Write(header)
-	h.Write(data)
-	return h.Sum(nil), nil
-}
 
 // EncodeWith and Prepare+Seal write exactly Encode's bytes, for every
 // preset (every optimizer, so F32 state of every kind and the I64 step).
@@ -29,7 +21,7 @@ func TestEncodeWithMatchesEncode(t *testing.T) {
 			}
 			c := trained(t, spec, 3)
 			want := encode(t, c)
-			got, err := EncodeWith(c, goSum)
+			got, err := EncodeWith(c, sum256)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,7 +35,7 @@ func TestEncodeWithMatchesEncode(t *testing.T) {
 			if p.Size() != len(want) {
 				t.Errorf("Size = %d, want %d", p.Size(), len(want))
 			}
-			sum, _ := goSum(p.Header(), p.Data())
+			sum, _ := sum256(p.Header(), p.Data())
 			sealed, err := p.Seal(sum)
 			if err != nil {
 				t.Fatal(err)
@@ -85,6 +77,22 @@ func TestSealChecksumErrors(t *testing.T) {
 	c.State.Tensors = c.State.Tensors[1:]
 	if _, err := Prepare(c); err == nil || !strings.Contains(err.Error(), "spec expects layers.0.weight") {
 		t.Errorf("Prepare of a wrong layout = %v", err)
+	}
+}
+
+// Seal writes the checksum where the key is, even when metadata values
+// spell out the key and the placeholder.
+func TestSealChecksumKeyInValues(t *testing.T) {
+	for _, kind := range []string{"checksum", `"checksum":"` + placeholderSum, `","checksum":"` + placeholderSum + `","x":"`} {
+		c := trained(t, tinySpec(), 2)
+		c.Kind, c.EngineVersion = kind, kind
+		d, err := Decode(encode(t, c))
+		if err != nil {
+			t.Fatalf("kind %q: %v", kind, err)
+		}
+		if d.Kind != kind || d.EngineVersion != kind {
+			t.Errorf("kind %q, engine version %q; want %q", d.Kind, d.EngineVersion, kind)
+		}
 	}
 }
 

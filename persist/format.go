@@ -97,15 +97,15 @@ type header struct {
 }
 
 // Encode writes c as a .safetensors file.
-func Encode(c *Checkpoint) ([]byte, error) {
-	p, err := Prepare(c)
-	if err != nil {
-		return nil, err
-	}
+func Encode(c *Checkpoint) ([]byte, error) { return EncodeWith(c, sum256) }
+
+// sum256 is the SHA-256 of header then data, in EncodeWith's form (it
+// never fails).
+func sum256(header, data []byte) ([]byte, error) {
 	h := sha256.New()
-	h.Write(p.Header())
-	h.Write(p.Data())
-	return p.Seal(h.Sum(nil))
+	h.Write(header)
+	h.Write(data)
+	return h.Sum(nil), nil
 }
 
 // metadataOf returns c's __metadata__ (without the checksum) after
@@ -162,19 +162,6 @@ func metadataOf(c *Checkpoint) (map[string]string, engine.Spec, error) {
 }
 
 var placeholderSum = checksumAlgo + strings.Repeat("0", 2*sha256.Size)
-
-// encodeFile writes tensors under meta (which must lack the checksum; it
-// is added). It checks only what it needs to write a well-formed file.
-func encodeFile(meta map[string]string, tensors []engine.StateTensor) ([]byte, error) {
-	p, err := prepareFile(meta, tensors)
-	if err != nil {
-		return nil, err
-	}
-	h := sha256.New()
-	h.Write(p.Header())
-	h.Write(p.Data())
-	return p.Seal(h.Sum(nil))
-}
 
 // Decode parses and fully verifies a checkpoint (checksum, layout vs the
 // spec it carries). Never panics on any input.
@@ -641,10 +628,8 @@ func appendString(dst []byte, s string) []byte {
 func padding(n int) int { return (8 - (8+n)%8) % 8 }
 
 func checksum(header, data []byte) string {
-	h := sha256.New()
-	h.Write(header)
-	h.Write(data)
-	return checksumAlgo + hex.EncodeToString(h.Sum(nil))
+	sum, _ := sum256(header, data)
+	return checksumAlgo + hex.EncodeToString(sum)
 }
 
 func dtypeSize(dtype string) uint64 {

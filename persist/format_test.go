@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"playground/engine"
@@ -80,6 +81,17 @@ func reencode(tb testing.TB, c *Checkpoint, edit func(map[string]string)) []byte
 		tb.Fatal(err)
 	}
 	return b
+}
+
+// encodeFile writes tensors under meta (which must lack the checksum; it
+// is added). It checks only what it needs to write a well-formed file.
+func encodeFile(meta map[string]string, tensors []engine.StateTensor) ([]byte, error) {
+	p, err := prepareFile(meta, tensors)
+	if err != nil {
+		return nil, err
+	}
+	sum, _ := sum256(p.Header(), p.Data())
+	return p.Seal(sum)
 }
 
 // rawFile builds a safetensors file from a header and data as given.
@@ -427,7 +439,7 @@ func TestReadHeader(t *testing.T) {
 		{"broken header", bytes.NewReader(breakByte(b, bytes.Index(b, []byte("autosave")))), ErrCorrupt},
 		{"plain safetensors", bytes.NewReader(rawFile(`{"w":{"dtype":"F32","shape":[],"data_offsets":[0,4]}}`, make([]byte, 4))), ErrNotCheckpoint},
 		{"version 2", bytes.NewReader(reencode(t, c, func(m map[string]string) { m[keyFormatVersion] = "2" })), ErrVersion},
-		{"read error", io.MultiReader(bytes.NewReader(b[:20]), iotestErr{readFail}), readFail},
+		{"read error", io.MultiReader(bytes.NewReader(b[:20]), iotest.ErrReader(readFail)), readFail},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := ReadHeader(tt.r); !errors.Is(err, tt.want) {
@@ -444,10 +456,6 @@ func breakByte(b []byte, i int) []byte {
 	b[i] = '"'
 	return b
 }
-
-type iotestErr struct{ err error }
-
-func (e iotestErr) Read([]byte) (int, error) { return 0, e.err }
 
 func TestEncodeRejects(t *testing.T) {
 	nanMomentum := tinySpec()

@@ -83,6 +83,22 @@ func ReadAll(ctx context.Context, s Store, run, id string) ([]byte, error) {
 	return b, nil
 }
 
+// ReadInfo reads the header of checkpoint id of run without verifying the
+// checksum. The error is the store's if the checkpoint cannot be opened
+// (ErrNotExist if there is none), else ReadHeader's.
+func ReadInfo(ctx context.Context, s Store, run, id string) (Info, error) {
+	rc, err := s.Get(ctx, run, id)
+	if err != nil {
+		return Info{}, err
+	}
+	defer rc.Close()
+	return ReadHeader(rc)
+}
+
+// Size is the length of the whole file the header describes: the header
+// and its data.
+func (i Info) Size() int64 { return int64(i.HeaderSize) + i.DataSize }
+
 // Listed is one stored checkpoint with its header, or with Err saying why
 // the header could not be read.
 type Listed struct {
@@ -105,18 +121,11 @@ func ListInfo(ctx context.Context, s Store, run string) ([]Listed, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("list info: %w", err)
 		}
-		l := Listed{Object: o}
-		rc, err := s.Get(ctx, run, o.ID)
-		switch {
-		case errors.Is(err, ErrNotExist):
+		info, err := ReadInfo(ctx, s, run, o.ID)
+		if errors.Is(err, ErrNotExist) {
 			continue
-		case err != nil:
-			l.Err = err
-		default:
-			l.Info, l.Err = ReadHeader(rc)
-			rc.Close()
 		}
-		out = append(out, l)
+		out = append(out, Listed{Object: o, Info: info, Err: err})
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list info: %w", err) // a Get that failed for it is no header error

@@ -3,6 +3,7 @@ package persist
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"regexp"
@@ -74,6 +75,18 @@ func CheckIDs(ids ...string) error {
 		if !ValidID(id) {
 			return &idError{id}
 		}
+	}
+	return nil
+}
+
+// CheckPut checks Put's arguments: ErrBadID (wrapped) unless run, id and,
+// with opt.CheckHead, a non-empty opt.IfHead are valid ids.
+func CheckPut(run, id string, opt PutOptions) error {
+	if err := CheckIDs(run, id); err != nil {
+		return err
+	}
+	if opt.CheckHead && opt.IfHead != "" && !ValidID(opt.IfHead) {
+		return fmt.Errorf("if-head: %w", CheckIDs(opt.IfHead))
 	}
 	return nil
 }

@@ -155,16 +155,21 @@ func (s *Server) stepOf(ctx context.Context, run, id string) *uint64 {
 	if step, ok := persist.StepOfID(id); ok {
 		return &step
 	}
-	rc, err := s.store.Get(ctx, run, id)
-	if err != nil {
-		return nil
-	}
-	defer rc.Close()
-	info, err := persist.ReadHeader(rc)
+	info, err := persist.ReadInfo(ctx, s.store, run, id)
 	if err != nil {
 		return nil
 	}
 	return &info.Step
+}
+
+// checkpointInfo is what the API says of checkpoint id of size bytes whose
+// header is h (Head is left to the caller).
+func checkpointInfo(id string, size int64, h persist.Info) remote.CheckpointInfo {
+	return remote.CheckpointInfo{
+		ID: id, Size: size, Step: &h.Step,
+		Parent: h.Parent, ParentRun: h.ParentRun, Created: &h.Created,
+		Checksum: h.Checksum, Kind: h.Kind,
+	}
 }
 
 func (s *Server) listCheckpoints(w *logWriter, r *http.Request, run string) {
@@ -194,14 +199,13 @@ func (s *Server) listCheckpoints(w *logWriter, r *http.Request, run string) {
 	}
 	out := make([]remote.CheckpointInfo, len(ls))
 	for i, l := range ls {
-		c := remote.CheckpointInfo{ID: l.ID, Size: l.Size, Head: l.ID == head}
+		var c remote.CheckpointInfo
 		if l.Err != nil {
-			c.Error = l.Err.Error()
+			c = remote.CheckpointInfo{ID: l.ID, Size: l.Size, Error: l.Err.Error()}
 		} else {
-			c.Step, c.Created = &l.Info.Step, &l.Info.Created
-			c.Parent, c.ParentRun = l.Info.Parent, l.Info.ParentRun
-			c.Checksum, c.Kind = l.Info.Checksum, l.Info.Kind
+			c = checkpointInfo(l.ID, l.Size, l.Info)
 		}
+		c.Head = l.ID == head
 		out[i] = c
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -259,7 +263,7 @@ func (s *Server) getCheckpoint(w *logWriter, r *http.Request, run, id string) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		h.Set("Content-Length", strconv.FormatInt(int64(info.HeaderSize)+info.DataSize, 10))
+		h.Set("Content-Length", strconv.FormatInt(info.Size(), 10))
 	}
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
@@ -468,11 +472,7 @@ func (s *Server) putCheckpoint(w *logWriter, r *http.Request, run, id string) {
 		s.fail(w, http.StatusBadRequest, "checkpoint id %s says step %d, but the file holds step %d (ids sort by step)", id, idStep, checked.Step)
 		return
 	}
-	info := remote.CheckpointInfo{
-		ID: id, Size: int64(checked.HeaderSize) + checked.DataSize, Step: &checked.Step,
-		Parent: checked.Parent, ParentRun: checked.ParentRun, Created: &checked.Created,
-		Checksum: checked.Checksum, Kind: checked.Kind,
-	}
+	info := checkpointInfo(id, checked.Size(), checked)
 
 	defer s.locks.lock(run + "/" + id)()
 	stored, serr := s.storedChecksum(ctx, run, id)
@@ -573,12 +573,7 @@ var errDamaged = errors.New("stored checkpoint is damaged")
 // storedChecksum returns the checksum a stored checkpoint's header states
 // (unverified; the file was verified when it was uploaded).
 func (s *Server) storedChecksum(ctx context.Context, run, id string) (string, error) {
-	rc, err := s.store.Get(ctx, run, id)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	info, err := persist.ReadHeader(rc)
+	info, err := persist.ReadInfo(ctx, s.store, run, id)
 	if err != nil {
 		for _, k := range []error{persist.ErrTruncated, persist.ErrCorrupt, persist.ErrNotCheckpoint, persist.ErrVersion, persist.ErrIncompatible} {
 			if errors.Is(err, k) {

@@ -198,12 +198,7 @@ func TestContentDigest(t *testing.T) {
 
 func readStored(t *testing.T, st persist.Store, run, id string) []byte {
 	t.Helper()
-	rc, err := st.Get(t.Context(), run, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
+	b, err := persist.ReadAll(t.Context(), st, run, id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,10 +77,20 @@ func contentType(name string) string {
 }
 
 func cacheControl(name string) string {
+	if cc := ImmutableCacheControl(name); cc != "" {
+		return cc
+	}
+	return cacheRevalidate
+}
+
+// ImmutableCacheControl is the Cache-Control of a file (slash-separated
+// name) whose name carries a hash of its content, "" for any other: the
+// server sends it, and the Workers build writes it into _headers.
+func ImmutableCacheControl(name string) string {
 	if hashedName.MatchString(path.Base(name)) {
 		return cacheImmutable
 	}
-	return cacheRevalidate
+	return ""
 }
 
 func (a *assets) exists(name string) bool {

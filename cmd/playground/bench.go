@@ -109,10 +109,6 @@ var workloads = map[string]workload{
 // trainerStep returns one training step of spec, after data replaces the
 // generated dataset if set.
 func trainerStep(spec engine.Spec, workers int, data func(*engine.Dataset)) func() {
-	spec, err := spec.Normalize()
-	if err != nil {
-		panic(err)
-	}
 	tr, err := engine.NewTrainer(spec)
 	if err != nil {
 		panic(err)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -53,6 +52,28 @@ func loadCheckpoint(path string) (*persist.Checkpoint, error) {
 	return c, nil
 }
 
+// loadSpec is the spec of a preset or, when preset is "", of a JSON spec
+// file.
+func loadSpec(preset, file string) (engine.Spec, error) {
+	if preset != "" {
+		return engine.Preset(preset)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return engine.Spec{}, err
+	}
+	return engine.ParseSpec(b)
+}
+
+// parentName is a checkpoint's parent as ckpt prints it: RUN/ID when it is
+// another run's.
+func parentName(m persist.Meta) string {
+	if m.ParentRun != "" {
+		return m.ParentRun + "/" + m.Parent
+	}
+	return m.Parent
+}
+
 func cmdEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", stderr)
 	file := fs.String("ckpt", "", "checkpoint file")
@@ -92,19 +113,10 @@ func cmdData(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	var spec engine.Spec
-	var err error
-	switch {
-	case *preset != "" && *specFile == "":
-		spec, err = engine.Preset(*preset)
-	case *specFile != "" && *preset == "":
-		var b []byte
-		if b, err = os.ReadFile(*specFile); err == nil {
-			spec, err = engine.ParseSpec(b)
-		}
-	default:
+	if (*preset != "") == (*specFile != "") {
 		return exitError{code: 2, msg: "data: give one of --preset or --spec"}
 	}
+	spec, err := loadSpec(*preset, *specFile)
 	if err != nil {
 		return fmt.Errorf("data: %w", err)
 	}
@@ -176,9 +188,10 @@ func cmdCkpt(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func ckptLs(ctx context.Context, dir string, stdout io.Writer) error {
-	storeDir, runs := dir, []string(nil)
-	if isRunDir(dir) {
-		storeDir, runs = filepath.Dir(dir), []string{filepath.Base(dir)}
+	storeDir, dirRun := splitRunDir(dir)
+	var runs []string
+	if dirRun != "" {
+		runs = []string{dirRun}
 	}
 	store, err := disk.New(storeDir, disk.NewOptions())
 	if err != nil {
@@ -206,12 +219,8 @@ func ckptLs(ctx context.Context, dir string, stdout io.Writer) error {
 				fmt.Fprintf(tw, "%s\t%s\t?\tdamaged: %v\t\t%d\t%s\t\n", run, l.ID, l.Err, l.Size, mark)
 				continue
 			}
-			parent := l.Info.Parent
-			if l.Info.ParentRun != "" {
-				parent = l.Info.ParentRun + "/" + parent
-			}
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\n", run, l.ID, l.Info.Step, l.Info.Kind,
-				l.Info.Created.Local().Format(time.DateTime), l.Size, mark, parent)
+				l.Info.Created.Local().Format(time.DateTime), l.Size, mark, parentName(l.Info.Meta))
 		}
 	}
 	return tw.Flush()
@@ -227,11 +236,7 @@ func ckptInspect(path string, stdout io.Writer) error {
 	fmt.Fprintf(w, "format:\t%s v%d\n", persist.FormatName, persist.FormatVersion)
 	fmt.Fprintf(w, "run:\t%s\n", c.RunID)
 	fmt.Fprintf(w, "checkpoint:\t%s\n", c.ID)
-	parent := c.Parent
-	if c.ParentRun != "" {
-		parent = c.ParentRun + "/" + c.Parent
-	}
-	fmt.Fprintf(w, "parent:\t%s\n", parent)
+	fmt.Fprintf(w, "parent:\t%s\n", parentName(c.Meta))
 	fmt.Fprintf(w, "kind:\t%s\n", c.Kind)
 	fmt.Fprintf(w, "created:\t%s\n", c.Created.Format(time.RFC3339Nano))
 	fmt.Fprintf(w, "engine:\t%s\n", c.EngineVersion)

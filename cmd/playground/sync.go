@@ -44,37 +44,52 @@ func remoteStore(base, token string) (*remote.Store, error) {
 }
 
 // localRun resolves DIR (a store directory or a run directory in one) and
-// an optional --run to a store directory and a run.
-func localRun(ctx context.Context, dir, run string) (storeDir, runID string, err error) {
-	if isRunDir(dir) {
-		if run != "" && run != filepath.Base(dir) {
-			return "", "", fmt.Errorf("%s is the directory of run %s, not of run %s", dir, filepath.Base(dir), run)
+// an optional run (--run) to the store and the run, opening the store.
+// A store directory that holds several runs and no run picked is an error
+// that ends with hint (how to pick one).
+func localRun(ctx context.Context, dir, run, hint string) (*disk.Store, string, error) {
+	storeDir, dirRun := splitRunDir(dir)
+	if dirRun != "" {
+		if run != "" && run != dirRun {
+			return nil, "", fmt.Errorf("%s is the directory of run %s, not of run %s", dir, dirRun, run)
 		}
-		return filepath.Dir(dir), filepath.Base(dir), nil
-	}
-	if fi, err := os.Stat(dir); err != nil {
-		return "", "", err
+		run = dirRun
+	} else if fi, err := os.Stat(dir); err != nil {
+		return nil, "", err
 	} else if !fi.IsDir() {
-		return "", "", fmt.Errorf("%s is not a directory", dir)
+		return nil, "", fmt.Errorf("%s is not a directory", dir)
+	} else if run != "" {
+		if err := persist.CheckIDs(run); err != nil {
+			return nil, "", err
+		}
+	}
+	store, err := disk.New(storeDir, disk.NewOptions())
+	if err != nil {
+		return nil, "", err
 	}
 	if run != "" {
-		return dir, run, persist.CheckIDs(run)
-	}
-	store, err := disk.New(dir, disk.NewOptions())
-	if err != nil {
-		return "", "", err
+		return store, run, nil
 	}
 	runs, err := store.Runs(ctx)
 	if err != nil {
-		return "", "", err
+		return nil, "", err
 	}
 	switch len(runs) {
 	case 0:
-		return "", "", fmt.Errorf("%s: no checkpoints", dir)
+		return nil, "", fmt.Errorf("%s: no checkpoints", dir)
 	case 1:
-		return dir, runs[0], nil
+		return store, runs[0], nil
 	}
-	return "", "", fmt.Errorf("%s holds %d runs (%s): pick one with --run", dir, len(runs), strings.Join(runs, ", "))
+	return nil, "", fmt.Errorf("%s holds %d runs (%s): %s", dir, len(runs), strings.Join(runs, ", "), hint)
+}
+
+// splitRunDir splits a run directory (<store>/<run>) into its store
+// directory and run; any other directory is a store directory, run "".
+func splitRunDir(dir string) (storeDir, run string) {
+	if isRunDir(dir) {
+		return filepath.Dir(dir), filepath.Base(dir)
+	}
+	return dir, ""
 }
 
 func cmdPush(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -89,11 +104,7 @@ func cmdPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(pos) != 1 || *server == "" {
 		return exitError{code: 2, msg: "usage: playground push DIR --server URL [--run ID] [--token T]"}
 	}
-	storeDir, runID, err := localRun(ctx, pos[0], *run)
-	if err != nil {
-		return fmt.Errorf("push: %w", err)
-	}
-	local, err := disk.New(storeDir, disk.NewOptions())
+	local, runID, err := localRun(ctx, pos[0], *run, "pick one with --run")
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
@@ -102,9 +113,9 @@ func cmdPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("push: %w", err)
 	}
 	warn := func(id string, err error) {
-		fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", filepath.Join(storeDir, runID, id+".safetensors"), err)
+		fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", local.Path(runID, id), err)
 	}
-	done := func(c *persist.Checkpoint) { fmt.Fprintf(stderr, "pushed %s (step %d)\n", c.ID, c.State.Step) }
+	done := func(c persist.Info) { fmt.Fprintf(stderr, "pushed %s (step %d)\n", c.ID, c.Step) }
 	r, err := remote.Push(ctx, rs, local, runID, warn, done)
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
@@ -178,7 +189,7 @@ func cmdPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		last = infos[len(infos)-1].ID
 	}
 	fmt.Fprintf(stderr, "run %s: %d checkpoints pulled, %d already here, %d damaged; head %s\n", run, pulled, had, bad, head)
-	fmt.Fprintln(stdout, filepath.Join(local.Dir(), run, last+".safetensors"))
+	fmt.Fprintln(stdout, local.Path(run, last))
 	return nil
 }
 
@@ -205,12 +216,7 @@ func pullOne(ctx context.Context, rs *remote.Store, local *disk.Store, run, id s
 // localChecksum is the checksum a local checkpoint's header states, ""
 // if there is none or it cannot be read.
 func localChecksum(ctx context.Context, s persist.Store, run, id string) string {
-	rc, err := s.Get(ctx, run, id)
-	if err != nil {
-		return ""
-	}
-	defer rc.Close()
-	info, err := persist.ReadHeader(rc)
+	info, err := persist.ReadInfo(ctx, s, run, id)
 	if err != nil {
 		return ""
 	}
@@ -218,11 +224,11 @@ func localChecksum(ctx context.Context, s persist.Store, run, id string) string 
 }
 
 // setLocalHead makes an already stored checkpoint the local run's head.
-func setLocalHead(ctx context.Context, s *disk.Store, run, id string) error {
+func setLocalHead(ctx context.Context, s persist.Store, run, id string) error {
 	if h, err := s.Head(ctx, run); err == nil && h == id {
 		return nil
 	}
-	b, err := os.ReadFile(filepath.Join(s.Dir(), run, id+".safetensors"))
+	b, err := persist.ReadAll(ctx, s, run, id)
 	if err != nil {
 		return err
 	}

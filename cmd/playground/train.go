@@ -42,20 +42,12 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		run      string
 		parent   string
 		storeDir = *out
-		server   *serverRun // the server's run being continued, if any
+		store    *disk.Store // nil: no local copy (a server's run without --out)
+		server   *serverRun  // the server's run being continued, if any
 	)
 	switch {
 	case *preset != "" || *specFile != "":
-		var spec engine.Spec
-		var err error
-		if *preset != "" {
-			spec, err = engine.Preset(*preset)
-		} else {
-			var b []byte
-			if b, err = os.ReadFile(*specFile); err == nil {
-				spec, err = engine.ParseSpec(b)
-			}
-		}
+		spec, err := loadSpec(*preset, *specFile)
 		if err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
@@ -72,8 +64,8 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("train: resume %s: %w", res.path, err)
 		}
 		run, parent, server = res.ckpt.RunID, res.ckpt.ID, res.server
-		if storeDir == "" {
-			storeDir = res.storeDir
+		if storeDir == "" && res.store != nil {
+			storeDir, store = res.store.Dir(), res.store
 		}
 		fmt.Fprintf(stderr, "resumed run %s at step %d from %s\n", run, tr.Step, res.path)
 	}
@@ -81,9 +73,8 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if storeDir == "" && server == nil {
 		storeDir = "data"
 	}
-	var store *disk.Store // nil: no local copy (a server's run without --out)
 	var err error
-	if storeDir != "" {
+	if store == nil && storeDir != "" {
 		if store, err = disk.New(storeDir, disk.NewOptions()); err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
@@ -111,7 +102,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 					return "", err
 				}
 			}
-			where = filepath.Join(storeDir, run, c.ID+".safetensors")
+			where = store.Path(run, c.ID)
 		}
 		if server != nil { // --keep applies to the local copy only
 			u, err := server.push(context.WithoutCancel(ctx), c.ID, b)
@@ -127,7 +118,6 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	prog := newProgress(stderr, tr.Step, *steps, *logEvery)
-	var last string
 	for tr.Step < *steps {
 		select {
 		case <-ctx.Done():
@@ -147,13 +137,14 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			break
 		}
 		if *every > 0 && tr.Step%*every == 0 {
-			if last, err = save(persist.KindAutosave); err != nil {
+			if _, err := save(persist.KindAutosave); err != nil {
 				return fmt.Errorf("train: checkpoint at step %d: %w", tr.Step, err)
 			}
 		}
 	}
 	prog.done()
-	if last, err = save(persist.KindFinal); err != nil {
+	last, err := save(persist.KindFinal)
+	if err != nil {
 		return fmt.Errorf("train: final checkpoint: %w", err)
 	}
 	fmt.Fprintln(stdout, last)
@@ -162,10 +153,10 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // resumed is where a resumed run comes from.
 type resumed struct {
-	ckpt     *persist.Checkpoint
-	path     string
-	storeDir string     // the store the checkpoint lives in, if any
-	server   *serverRun // set when resuming a server's run
+	ckpt   *persist.Checkpoint
+	path   string
+	store  *disk.Store // the store the checkpoint lives in, if any
+	server *serverRun  // set when resuming a server's run
 }
 
 // openResume loads the checkpoint to resume from: a file, a run directory
@@ -181,41 +172,19 @@ func openResume(ctx context.Context, path, token string, stderr io.Writer) (*res
 		return nil, err
 	}
 	if !fi.IsDir() {
-		b, err := os.ReadFile(path)
+		c, err := loadCheckpoint(path)
 		if err != nil {
 			return nil, err
-		}
-		c, err := persist.Decode(b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		return &resumed{ckpt: c, path: path}, nil
 	}
-	storeDir, run := path, ""
-	if isRunDir(path) {
-		storeDir, run = filepath.Dir(path), filepath.Base(path)
-	}
-	store, err := disk.New(storeDir, disk.NewOptions())
+	store, run, err := localRun(ctx, path, "", "pass the run's directory")
 	if err != nil {
 		return nil, err
 	}
-	if run == "" {
-		runs, err := store.Runs(ctx)
-		if err != nil {
-			return nil, err
-		}
-		switch len(runs) {
-		case 0:
-			return nil, fmt.Errorf("%s: no checkpoints", path)
-		case 1:
-			run = runs[0]
-		default:
-			return nil, fmt.Errorf("%s holds %d runs (%s): pass the run's directory", path, len(runs), strings.Join(runs, ", "))
-		}
-	}
 	c, skipped, err := persist.Newest(ctx, store, run)
 	for _, s := range skipped {
-		fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", filepath.Join(storeDir, run, s.ID+".safetensors"), s.Err)
+		fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", store.Path(run, s.ID), s.Err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: no valid checkpoint of run %s: %w", path, run, err)
@@ -223,7 +192,7 @@ func openResume(ctx context.Context, path, token string, stderr io.Writer) (*res
 	if len(skipped) > 0 {
 		fmt.Fprintf(stderr, "falling back to the previous valid checkpoint %s at step %d\n", c.ID, c.State.Step)
 	}
-	return &resumed{ckpt: c, path: filepath.Join(storeDir, run, c.ID+".safetensors"), storeDir: storeDir}, nil
+	return &resumed{ckpt: c, path: store.Path(run, c.ID), store: store}, nil
 }
 
 // isRunDir reports whether dir directly holds checkpoint files.

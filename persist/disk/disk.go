@@ -93,18 +93,17 @@ func (s *Store) Dir() string { return s.dir }
 
 func (s *Store) runDir(run string) string { return filepath.Join(s.dir, run) }
 
-func (s *Store) objPath(run, id string) string { return filepath.Join(s.dir, run, id+ext) }
+// Path returns the file that holds (or would hold) checkpoint id of run:
+// <dir>/<run>/<id>.safetensors.
+func (s *Store) Path(run, id string) string { return filepath.Join(s.dir, run, id+ext) }
 
 // Put stores r as checkpoint id of run. With opt.SetHead the checkpoint is
 // committed first, then HEAD: a crash between the two leaves the previous
 // head in place, which still names a whole checkpoint, so the run resumes
 // from one step earlier rather than from nothing.
 func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persist.PutOptions) error {
-	if err := persist.CheckIDs(run, id); err != nil {
+	if err := persist.CheckPut(run, id, opt); err != nil {
 		return fmt.Errorf("disk: %w", err)
-	}
-	if opt.CheckHead && opt.IfHead != "" && !persist.ValidID(opt.IfHead) {
-		return fmt.Errorf("disk: if-head: %w", persist.CheckIDs(opt.IfHead))
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("disk: %w", err)
@@ -146,7 +145,7 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 			return fmt.Errorf("disk: put %s/%s: %w (head is %q, not %q)", run, id, persist.ErrHeadMoved, cur, opt.IfHead)
 		}
 	}
-	if err := os.Rename(tmp, s.objPath(run, id)); err != nil {
+	if err := os.Rename(tmp, s.Path(run, id)); err != nil {
 		return fmt.Errorf("disk: %w", err)
 	}
 	committed = true
@@ -245,7 +244,7 @@ func (s *Store) Get(ctx context.Context, run, id string) (io.ReadCloser, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
 	}
-	f, err := os.Open(s.objPath(run, id))
+	f, err := os.Open(s.Path(run, id))
 	if err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
 	}
@@ -323,7 +322,7 @@ func (s *Store) Delete(ctx context.Context, run, id string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	path := s.objPath(run, id)
+	path := s.Path(run, id)
 	if _, err := os.Lstat(path); err != nil {
 		return fmt.Errorf("disk: %w", err)
 	}

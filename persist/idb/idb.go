@@ -163,11 +163,8 @@ func wrap(err error) error {
 // entry and (with opt.SetHead) the head are then written in one
 // transaction, which commits whole or not at all.
 func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persist.PutOptions) error {
-	if err := persist.CheckIDs(run, id); err != nil {
+	if err := persist.CheckPut(run, id, opt); err != nil {
 		return fmt.Errorf("idb: %w", err)
-	}
-	if opt.CheckHead && opt.IfHead != "" && !persist.ValidID(opt.IfHead) {
-		return fmt.Errorf("idb: if-head: %w", persist.CheckIDs(opt.IfHead))
 	}
 	b, err := s.readAll(ctx, r)
 	if err != nil {
@@ -325,7 +322,6 @@ type reader struct {
 	size    int
 	gen     float64
 	buf     []byte // the head, then the whole checkpoint once loaded
-	full    bool
 	off     int
 }
 
@@ -333,7 +329,8 @@ func (r *reader) Read(p []byte) (int, error) {
 	if r.off >= r.size {
 		return 0, io.EOF
 	}
-	if r.off >= len(r.buf) && !r.full {
+	// Once loaded, buf holds all size bytes (load checks it).
+	if r.off >= len(r.buf) {
 		if err := r.load(); err != nil {
 			return 0, err
 		}
@@ -379,7 +376,7 @@ func (r *reader) load() error {
 	if len(r.buf)+len(rest) != r.size {
 		return fail(fmt.Errorf("stored parts have %d bytes, listing says %d", len(r.buf)+len(rest), r.size))
 	}
-	r.buf, r.full = append(r.buf, rest...), true
+	r.buf = append(r.buf, rest...)
 	return nil
 }
 

@@ -248,16 +248,20 @@ func (b *Binding) Stat(ctx context.Context, key string) (Object, error) {
 	return toObject(v), nil
 }
 
-// Put stores data with its SHA-256 (computed by WebCrypto), which R2
-// checks before it stores anything.
-func (b *Binding) Put(ctx context.Context, key string, data []byte, cond Cond) error {
+// Put stores data with its SHA-256 (sha256, or computed by WebCrypto if
+// nil), which R2 checks before it stores anything.
+func (b *Binding) Put(ctx context.Context, key string, data []byte, sha256 []byte, cond Cond) error {
 	u := bytesToJS(data)
-	sum, err := call(ctx, js.Global().Get("crypto").Get("subtle"), "digest", "SHA-256", u)
-	if err != nil {
-		return fmt.Errorf("put %s: sha-256: %w", key, err)
-	}
 	opts := jsObject.New()
-	opts.Set("sha256", sum)
+	if sha256 != nil {
+		opts.Set("sha256", hex.EncodeToString(sha256))
+	} else {
+		sum, err := call(ctx, js.Global().Get("crypto").Get("subtle"), "digest", "SHA-256", u)
+		if err != nil {
+			return fmt.Errorf("put %s: sha-256: %w", key, err)
+		}
+		opts.Set("sha256", sum)
+	}
 	if cond.IfMatch != "" || cond.IfAbsent {
 		only := jsObject.New()
 		if cond.IfMatch != "" {

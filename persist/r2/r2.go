@@ -51,8 +51,9 @@ type Bucket interface {
 	// Stat describes an object; ErrNotExist if there is none.
 	Stat(ctx context.Context, key string) (Object, error)
 	// Put stores data under key in one request, sending its SHA-256 for
-	// R2 to check; ErrPrecondition, storing nothing, if cond fails.
-	Put(ctx context.Context, key string, data []byte, cond Cond) error
+	// R2 to check (sha256, or computed if nil: R2 refuses a body of
+	// another hash); ErrPrecondition, storing nothing, if cond fails.
+	Put(ctx context.Context, key string, data []byte, sha256 []byte, cond Cond) error
 	// PutStream starts a put of exactly size bytes, written in order with
 	// Upload.Write; the object exists once Commit returns. With sha256
 	// (nil: unknown) R2 refuses a body of another hash.
@@ -161,11 +162,8 @@ func (s *Store) headKey(run string) string    { return s.opt.Prefix + headDir + 
 
 // Put stores r as checkpoint id of run; see the package doc.
 func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persist.PutOptions) error {
-	if err := persist.CheckIDs(run, id); err != nil {
+	if err := persist.CheckPut(run, id, opt); err != nil {
 		return fmt.Errorf("r2: %w", err)
-	}
-	if opt.CheckHead && opt.IfHead != "" && !persist.ValidID(opt.IfHead) {
-		return fmt.Errorf("r2: if-head: %w", persist.CheckIDs(opt.IfHead))
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("r2: %w", err)
@@ -198,7 +196,7 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 	}
 	// The checkpoint is committed: finish moving the head even if ctx ends.
 	ctx = context.WithoutCancel(ctx)
-	err := s.b.Put(ctx, s.headKey(run), []byte(id+"\n"), cond)
+	err := s.b.Put(ctx, s.headKey(run), []byte(id+"\n"), nil, cond)
 	if errors.Is(err, ErrPrecondition) {
 		// Remove what this Put added, unless the winner's head names it
 		// (it stored the same id meanwhile).
@@ -233,7 +231,7 @@ func (s *Store) write(ctx context.Context, key string, r io.Reader, sum []byte) 
 	}
 	data, err := readUpTo(ctx, r, s.opt.PartSize, s.opt.ChunkSize)
 	if err == io.EOF {
-		return s.b.Put(ctx, key, data, Cond{})
+		return s.b.Put(ctx, key, data, sum, Cond{})
 	}
 	if err != nil {
 		return err
@@ -410,7 +408,7 @@ func (s *Store) Delete(ctx context.Context, run, id string) error {
 		if cur != id {
 			break
 		}
-		err = s.b.Put(ctx, s.headKey(run), nil, Cond{IfMatch: etag})
+		err = s.b.Put(ctx, s.headKey(run), nil, nil, Cond{IfMatch: etag})
 		if err == nil {
 			break
 		}

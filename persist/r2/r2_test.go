@@ -33,6 +33,7 @@ type memBucket struct {
 	streams int // PutStream calls
 	digests int // of them with a SHA-256
 	parts   int // PutMultipart calls
+	sums    int // Put calls given a SHA-256
 	// afterStore, if set, runs after an object is stored (outside mu).
 	afterStore func(key string)
 }
@@ -71,8 +72,15 @@ func (m *memBucket) Stat(ctx context.Context, key string) (r2.Object, error) {
 	return r2.Object{Key: key, Size: int64(len(b)), ETag: etag(b)}, nil
 }
 
-func (m *memBucket) Put(ctx context.Context, key string, data []byte, cond r2.Cond) error {
+func (m *memBucket) Put(ctx context.Context, key string, data []byte, sum []byte, cond r2.Cond) error {
+	// As R2: a body of another SHA-256 than the one given stores nothing.
+	if got := sha256.Sum256(data); sum != nil && !bytes.Equal(got[:], sum) {
+		return fmt.Errorf("body's SHA-256 %x is not the %x given", got, sum)
+	}
 	m.mu.Lock()
+	if sum != nil {
+		m.sums++
+	}
 	cur, ok := m.objs[key]
 	if cond.IfAbsent && ok || cond.IfMatch != "" && (!ok || etag(cur) != cond.IfMatch) {
 		m.mu.Unlock()
@@ -366,6 +374,36 @@ func TestStreamDigest(t *testing.T) {
 				t.Errorf("%d streamed puts, %d with a SHA-256; want 1 and 1", b.streams, b.digests)
 			}
 			if keys := b.keys(); tt.stored != (len(keys) > 0) {
+				t.Errorf("stored %q", keys)
+			}
+		})
+	}
+}
+
+// A put in one request carries the writer's SHA-256 rather than hashing
+// the body again; the head object goes without one (computed by Put).
+func TestPutDigest(t *testing.T) {
+	ctx := t.Context()
+	run, id, data := bigCheckpoint(t)
+	sum := sha256.Sum256(data)
+	wrong := sha256.Sum256(append(bytes.Clone(data), 0))
+	for _, tt := range []struct {
+		name   string
+		sum    []byte
+		stored bool
+		sums   int
+	}{{"right", sum[:], true, 1}, {"wrong", wrong[:], false, 0}, {"none", nil, true, 0}} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newMemBucket()
+			s := newStore(t, b, r2.NewOptions())
+			err := s.Put(ctx, run, id, persist.NewVerifyReader(bytes.NewReader(data)), persist.PutOptions{SetHead: true, SHA256: tt.sum})
+			if (err == nil) != tt.stored {
+				t.Fatalf("Put = %v, want stored %v", err, tt.stored)
+			}
+			if b.streams != 0 || b.parts != 0 || b.sums != tt.sums {
+				t.Errorf("%d streamed, %d multipart, %d puts with a SHA-256; want 0, 0 and %d", b.streams, b.parts, b.sums, tt.sums)
+			}
+			if keys := b.keys(); tt.stored != (len(keys) == 2) || !tt.stored && len(keys) != 0 {
 				t.Errorf("stored %q", keys)
 			}
 		})

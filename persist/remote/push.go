@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"playground/persist"
 )
@@ -24,10 +25,10 @@ type PushReport struct {
 // server's head, moving the head along, each move conditional on the head
 // last seen. Damaged local checkpoints are skipped and reported to warn
 // (nil: not reported). pushed, if not nil, is told of every checkpoint
-// uploaded (or found already there while moving the head). When
-// another writer moves the server's head meanwhile, Push stops with an
-// error that unwraps to persist.ErrHeadMoved.
-func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn func(id string, err error), pushed func(c *persist.Checkpoint)) (PushReport, error) {
+// uploaded (or found already there while moving the head), with what its
+// header says. When another writer moves the server's head meanwhile,
+// Push stops with an error that unwraps to persist.ErrHeadMoved.
+func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn func(id string, err error), pushed func(info persist.Info)) (PushReport, error) {
 	var r PushReport
 	objs, err := local.List(ctx, run)
 	if err != nil {
@@ -59,16 +60,20 @@ func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn 
 		if err != nil {
 			return r, err
 		}
-		c, err := persist.Decode(b)
-		if err != nil {
+		// Checked as Decode would, without building the tensors.
+		v := persist.NewVerifyReader(bytes.NewReader(b))
+		if _, err := io.Copy(io.Discard, v); err != nil {
+			if v.Defect() == nil {
+				return r, err // cannot happen: a bytes.Reader does not fail
+			}
 			r.Damaged++
 			if warn != nil {
 				warn(o.ID, err)
 			}
 			continue
 		}
-		info, _ := persist.ReadHeader(bytes.NewReader(b))
-		move := r.Head == "" || c.State.Step > r.HeadStep
+		info, _ := v.Header()
+		move := r.Head == "" || info.Step > r.HeadStep
 		if there[o.ID] == info.Checksum && !move {
 			r.Had++
 			continue
@@ -91,10 +96,10 @@ func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn 
 			r.Had++
 		}
 		if move {
-			r.Head, r.HeadStep = o.ID, c.State.Step
+			r.Head, r.HeadStep = o.ID, info.Step
 		}
 		if pushed != nil {
-			pushed(c)
+			pushed(info)
 		}
 	}
 	return r, nil

@@ -180,11 +180,8 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 
 // Upload is Put that also returns the server's answer.
 func (s *Store) Upload(ctx context.Context, run, id string, r io.Reader, opt persist.PutOptions) (*PutResult, error) {
-	if err := persist.CheckIDs(run, id); err != nil {
+	if err := persist.CheckPut(run, id, opt); err != nil {
 		return nil, fmt.Errorf("remote: %w", err)
-	}
-	if opt.CheckHead && opt.IfHead != "" && !persist.ValidID(opt.IfHead) {
-		return nil, fmt.Errorf("remote: if-head: %w", persist.CheckIDs(opt.IfHead))
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("remote: %w", err)

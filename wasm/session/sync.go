@@ -168,7 +168,7 @@ func (y *syncer) push(ctx context.Context, rs *remote.Store, j syncJob) {
 		s.warn(j.seq, "push: skipped the damaged checkpoint at step %s: %s", commas(step), shortError(err.Error()))
 	}
 	var autos []string // autosaves an auto-push sends, for the server's retention
-	pushed := func(c *persist.Checkpoint) {
+	pushed := func(c persist.Info) {
 		if j.op == opAutoPush && c.Kind == persist.KindAutosave {
 			autos = append(autos, c.ID)
 		}

@@ -19,8 +19,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
+
+	"playground/server"
 )
 
 func main() {
@@ -73,10 +74,6 @@ func goCmd(dir string, env []string, args ...string) error {
 	return nil
 }
 
-// hashedName matches names that carry a hash of their content, as the
-// server caches them: NAME.HASH.EXT with HASH 8 to 64 lowercase hex digits.
-var hashedName = regexp.MustCompile(`^[^/]+\.[0-9a-f]{8,64}\.[a-z0-9]+$`)
-
 // stageAssets copies the page's files from src into a fresh dst and
 // writes dst/_headers.
 func stageAssets(src, dst string) error {
@@ -102,8 +99,9 @@ func stageAssets(src, dst string) error {
 		if name == "README.md" || strings.HasSuffix(name, ".br") || strings.HasSuffix(name, ".gz") {
 			return nil
 		}
-		if hashedName.MatchString(filepath.Base(name)) {
-			fmt.Fprintf(&headers, "/%s\n  Cache-Control: public, max-age=31536000, immutable\n", name)
+		if cc := server.ImmutableCacheControl(name); cc != "" {
+			// Content-hashed names, cached as the server caches them.
+			fmt.Fprintf(&headers, "/%s\n  Cache-Control: %s\n", name, cc)
 		}
 		return copyFile(path, filepath.Join(dst, rel))
 	})
