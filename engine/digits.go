@@ -101,11 +101,6 @@ const (
 	digitFarAway = float32(1e9)
 )
 
-// digitUniform returns a float32 in [lo, hi).
-func digitUniform(r *rand.Rand, lo, hi float32) float32 {
-	return lo + float32(r.Float32()*(hi-lo))
-}
-
 // GenDigits draws n images of the digits 0–9 (n × 784 pixels in [0, 1],
 // row-major, background 0, ink 1) and their labels; image i shows the digit
 // i % 10. noise in [0, 1] scales additive uniform pixel noise (none is drawn
@@ -158,11 +153,11 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 
 	// Random affine transform: scale, aspect, shear, rotation; the
 	// translation is chosen once the strokes' extent is known.
-	scale := digitUniform(r, 0.8, 1.1)
-	sx := float32(float32(scale*digitUniform(r, 0.88, 1.12)) * glyphPixels)
+	scale := uniform(r, 0.8, 1.1)
+	sx := float32(float32(scale*uniform(r, 0.88, 1.12)) * glyphPixels)
 	sy := float32(scale * glyphPixels)
-	shear := digitUniform(r, -0.3, 0.3)
-	theta := float32(digitUniform(r, -12, 12) * (digitPi / 180))
+	shear := uniform(r, -0.3, 0.3)
+	theta := float32(uniform(r, -12, 12) * (digitPi / 180))
 	c, s := Cos(theta), Sin(theta)
 	// M = R(θ) · diag(sx, sy) · [[1, shear], [0, 1]]
 	sxk := float32(sx * shear)
@@ -170,7 +165,7 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 	p.m01 = float32(c*sxk) - float32(s*sy)
 	p.m10 = float32(s * sx)
 	p.m11 = float32(s*sxk) + float32(c*sy)
-	width := digitUniform(r, 1.5, 2.8)
+	width := uniform(r, 1.5, 2.8)
 	p.reach = float32(width*0.5) + 0.5
 	p.segs = p.segs[:0]
 	p.down = false
@@ -179,21 +174,21 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 	for _, o := range glyph {
 		switch o.op {
 		case glyphOpMove:
-			p.x, p.y = p.transform(o.v[0]+digitUniform(r, -jit, jit), o.v[1]+digitUniform(r, -jit, jit))
+			p.x, p.y = p.transform(o.v[0]+uniform(r, -jit, jit), o.v[1]+uniform(r, -jit, jit))
 			p.down = true
 		case glyphOpLine:
-			p.lineTo(p.transform(o.v[0]+digitUniform(r, -jit, jit), o.v[1]+digitUniform(r, -jit, jit)))
+			p.lineTo(p.transform(o.v[0]+uniform(r, -jit, jit), o.v[1]+uniform(r, -jit, jit)))
 		case glyphOpArc:
-			cx := o.v[0] + digitUniform(r, -jit, jit)
-			cy := o.v[1] + digitUniform(r, -jit, jit)
+			cx := o.v[0] + uniform(r, -jit, jit)
+			cy := o.v[1] + uniform(r, -jit, jit)
 			// Radii vary by ±10% but at most ±jit, and the end angles
 			// by an arc length of about ±jit/3 (long flat arcs barely
 			// move their ends).
-			rx := o.v[2] + float32(digitUniform(r, -1, 1)*digitMin(float32(0.1*o.v[2]), jit))
-			ry := o.v[3] + float32(digitUniform(r, -1, 1)*digitMin(float32(0.1*o.v[3]), jit))
+			rx := o.v[2] + float32(uniform(r, -1, 1)*digitMin(float32(0.1*o.v[2]), jit))
+			ry := o.v[3] + float32(uniform(r, -1, 1)*digitMin(float32(0.1*o.v[3]), jit))
 			ja := 0.012 / digitMax(o.v[2], o.v[3])
-			t0 := o.v[4] + float32(ja*digitUniform(r, -1, 1))
-			t1 := o.v[5] + float32(ja*digitUniform(r, -1, 1))
+			t0 := o.v[4] + float32(ja*uniform(r, -1, 1))
+			t1 := o.v[5] + float32(ja*uniform(r, -1, 1))
 			steps := int(digitAbs(t1-t0)/glyphArcStep) + 1
 			for k := 0; k <= steps; k++ {
 				t := t0 + float32((t1-t0)*float32(k))/float32(steps)
@@ -218,8 +213,8 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 		minY = digitMin(minY, digitMin(sg[1], sg[3]))
 		maxY = digitMax(maxY, digitMax(sg[1], sg[3]))
 	}
-	tx := digitShift(minX, maxX, p.reach, digitUniform(r, -2, 2))
-	ty := digitShift(minY, maxY, p.reach, digitUniform(r, -2, 2))
+	tx := digitShift(minX, maxX, p.reach, uniform(r, -2, 2))
+	ty := digitShift(minY, maxY, p.reach, uniform(r, -2, 2))
 
 	for j := range p.dist2 {
 		p.dist2[j] = digitFarAway

@@ -78,12 +78,6 @@ func (mm *MatMul) TN(c, a, b []float32, m, n, k int) {
 	mm.gemm(c, view{a, 1, m}, view{b, n, 1}, m, n, k)
 }
 
-// MatMulNT sets C (m × n) = A (m × k) · Bᵀ, with B given as (n × k).
-func MatMulNT(c, a, b []float32, m, n, k int) {
-	var mm MatMul
-	mm.NT(c, a, b, m, n, k)
-}
-
 // gemm sets C (m × n, row-major) = A · B for A (m × k) and B (k × n).
 func (mm *MatMul) gemm(c []float32, a, b view, m, n, k int) {
 	c = c[:m*n]

@@ -64,6 +64,16 @@ type Model struct {
 
 // NewModel lays out the parameters of spec's network, uninitialised.
 func NewModel(inputs int, spec ModelSpec) *Model {
+	m, n := layOut(inputs, spec)
+	m.Params.Data = make([]float32, n)
+	m.Grads.Data = make([]float32, n)
+	return m
+}
+
+// layOut lays out spec's layers and their tensor views without allocating
+// the arenas, and returns the arenas' length: all that Layout needs of a
+// spec, which may come from an untrusted file.
+func layOut(inputs int, spec ModelSpec) (*Model, int) {
 	m := &Model{}
 	off, in := 0, inputs
 	for i, ls := range spec.Layers {
@@ -78,9 +88,7 @@ func NewModel(inputs int, spec ModelSpec) *Model {
 		m.Tensors = append(m.Tensors, l.W, l.B)
 		in = ls.Units
 	}
-	m.Params.Data = make([]float32, off)
-	m.Grads.Data = make([]float32, off)
-	return m
+	return m, off
 }
 
 // Init fills the weights uniformly in ±sqrt(6/(in+out)) (Glorot) and the
@@ -104,10 +112,12 @@ func (m *Model) ensure(n int) {
 		return
 	}
 	m.acts = make([][]float32, len(m.Layers)+1)
-	m.delta = make([][]float32, len(m.Layers))
+	m.delta = make([][]float32, len(m.Layers)-1) // the last layer's is the caller's dOut
 	for i, l := range m.Layers {
 		m.acts[i+1] = make([]float32, n*l.Out)
-		m.delta[i] = make([]float32, n*l.Out)
+		if i < len(m.delta) {
+			m.delta[i] = make([]float32, n*l.Out)
+		}
 	}
 }
 
@@ -133,9 +143,11 @@ func (m *Model) Backward(dOut []float32, n int) {
 	last := len(m.Layers) - 1
 	for i := last; i >= 0; i-- {
 		l := &m.Layers[i]
-		d := m.delta[i][:n*l.Out]
+		var d []float32
 		if i == last {
-			d = dOut[:n*l.Out] // only read: no copy into delta[last]
+			d = dOut[:n*l.Out] // only read: no delta of its own
+		} else {
+			d = m.delta[i][:n*l.Out]
 		}
 		x := m.acts[i][:n*l.In]
 		// dW = dᵀ x (out × in), each element a sum over the batch.

@@ -287,14 +287,7 @@ func (st StateTensor) Elems() int {
 func Layout(spec Spec) []StateTensor {
 	// A model without arenas: only names and shapes are needed, and the spec
 	// may come from an untrusted file.
-	m := &Model{}
-	in := spec.Inputs()
-	for i, ls := range spec.Model.Layers {
-		m.Tensors = append(m.Tensors,
-			Tensor{Name: fmt.Sprintf("layers.%d.weight", 2*i), Shape: []int{ls.Units, in}},
-			Tensor{Name: fmt.Sprintf("layers.%d.bias", 2*i), Shape: []int{ls.Units}})
-		in = ls.Units
-	}
+	m, _ := layOut(spec.Inputs(), spec.Model)
 	o := NewOptimizer(spec.Optimizer, 0)
 	return layout(m, o, false)
 }
