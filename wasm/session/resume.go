@@ -437,7 +437,7 @@ func (s *Session) export(ctx context.Context, c protocol.Command) {
 			return
 		}
 		run = s.run
-		if !s.hasSnap || s.snapStep != s.tr.Step || s.inflight > 0 || s.parent == "" {
+		if s.unsaved() || s.inflight > 0 || s.parent == "" {
 			s.snapshot(c.Seq, persist.KindAutosave, true, func(id string, b []byte) { send(run, id, b) })
 			return
 		}

@@ -361,7 +361,7 @@ func (s *Session) handle(ctx context.Context, in Input) {
 			s.snapshot(c.Seq, kind, true, nil)
 		}
 	case protocol.CmdHidden:
-		if s.tr != nil && s.owner && (!s.hasSnap || s.snapStep != s.tr.Step) {
+		if s.tr != nil && s.owner && s.unsaved() {
 			s.snapshot(c.Seq, persist.KindAutosave, true, nil)
 		}
 	case protocol.CmdSettings:
@@ -530,7 +530,7 @@ func adaptSlice(per, n int, d, slice time.Duration) int {
 func (s *Session) autosaveDue() bool {
 	a := s.opt.Autosave
 	step := s.tr.Step
-	if s.hasSnap && s.snapStep == step {
+	if !s.unsaved() {
 		return false
 	}
 	if a.EverySteps > 0 && step%a.EverySteps == 0 {
@@ -580,11 +580,14 @@ func (s *Session) progress(now time.Time) {
 	s.postView()
 }
 
+// unsaved says whether no checkpoint holds the active state's step yet.
+func (s *Session) unsaved() bool { return !s.hasSnap || s.snapStep != s.tr.Step }
+
 // pause stops training and checkpoints the exact state.
 func (s *Session) pause(seq int64) {
 	s.running = false
 	s.stopAt = 0
-	if !s.hasSnap || s.snapStep != s.tr.Step {
+	if s.unsaved() {
 		s.snapshot(seq, persist.KindAutosave, true, nil)
 	}
 	s.lastProgress = time.Time{}

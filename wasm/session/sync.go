@@ -32,11 +32,12 @@ type syncer struct {
 	autos   map[string][]string // autosaves auto-pushed per run, oldest first (mirrors local retention)
 }
 
-// Sync operations the syncer runs.
+// Sync operations the syncer runs: protocol's, which Synced.Op reports,
+// and the listing of the server's runs.
 const (
-	opPush     = "push"
-	opPull     = "pull"
-	opAutoPush = "autopush"
+	opPush     = protocol.SyncPush
+	opPull     = protocol.SyncPull
+	opAutoPush = protocol.SyncAutoPush
 	opList     = "list"
 )
 
@@ -248,7 +249,6 @@ func (y *syncer) autoPushOne(ctx context.Context, rs *remote.Store, j syncJob) {
 // from the server those of them beyond keep, never its head: the local
 // retention, mirrored. What other writers put there stays.
 func (y *syncer) retain(ctx context.Context, rs *remote.Store, run, head string, keep int, pushed ...string) {
-	var victims []string
 	y.mu.Lock()
 	a := y.autos[run]
 	for _, id := range pushed {
@@ -256,10 +256,7 @@ func (y *syncer) retain(ctx context.Context, rs *remote.Store, run, head string,
 			a = append(a, id)
 		}
 	}
-	for len(a) > max(keep, 1) && a[0] != head {
-		victims = append(victims, a[0])
-		a = a[1:]
-	}
+	a, victims := trimOldest(a, keep, head)
 	y.autos[run] = a
 	y.mu.Unlock()
 	for _, v := range victims {
@@ -313,7 +310,7 @@ func (s *Session) adoptPulled(ctx context.Context, j syncJob, ck *persist.Checkp
 		// Stop, and save where this tab got to: nothing is lost if the
 		// local copy is ahead (the save goes before the pulled one).
 		s.running, s.stopAt = false, 0
-		if !s.hasSnap || s.snapStep != s.tr.Step {
+		if s.unsaved() {
 			s.snapshot(j.seq, persist.KindAutosave, true, nil)
 		}
 		localStep, has = s.tr.Step, true
@@ -355,7 +352,7 @@ func (s *Session) pushCmd(c protocol.Command) {
 		return
 	}
 	j := syncJob{op: opPush, seq: c.Seq, run: run, t0: s.env.Now()}
-	if run == s.run && s.owner && s.tr != nil && (!s.hasSnap || s.snapStep != s.tr.Step) {
+	if run == s.run && s.owner && s.tr != nil && s.unsaved() {
 		s.snapshot(c.Seq, persist.KindAutosave, true, func(string, []byte) { s.sync.q.push(j) })
 		return
 	}

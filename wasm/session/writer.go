@@ -110,12 +110,7 @@ func (w *writer) retainAfter(ctx context.Context, run, id, kind string, keep int
 	if kind == persist.KindAutosave {
 		auto = append(auto, id)
 	}
-	head := w.heads[run]
-	var victims []string
-	for len(auto) > max(keep, 1) && auto[0] != head {
-		victims = append(victims, auto[0])
-		auto = auto[1:]
-	}
+	auto, victims := trimOldest(auto, keep, w.heads[run])
 	w.autosaves[run] = auto
 	w.mu.Unlock()
 	var deleted []string
@@ -126,6 +121,16 @@ func (w *writer) retainAfter(ctx context.Context, run, id, kind string, keep int
 		deleted = append(deleted, v)
 	}
 	return deleted, nil
+}
+
+// trimOldest splits ids (oldest first) into the newest keep (at least 1)
+// and the older ones to delete, stopping at head, which is never deleted.
+func trimOldest(ids []string, keep int, head string) (kept, victims []string) {
+	for len(ids) > max(keep, 1) && ids[0] != head {
+		victims = append(victims, ids[0])
+		ids = ids[1:]
+	}
+	return ids, victims
 }
 
 // forget drops id from run's autosaves (deleted or pinned).
