@@ -136,13 +136,7 @@ func newestInfo(ctx context.Context, st persist.Store, run string) (persist.Info
 		return persist.Info{}, err
 	}
 	for _, o := range slices.Backward(objs) {
-		rc, err := st.Get(ctx, run, o.ID)
-		if err != nil {
-			continue
-		}
-		info, err := persist.ReadHeader(rc)
-		rc.Close()
-		if err == nil {
+		if info, err := persist.ReadInfo(ctx, st, run, o.ID); err == nil {
 			return info, nil
 		}
 	}

@@ -148,12 +148,7 @@ func (s *Session) scrubBase(ctx context.Context, j *scrubJob) error {
 		if len(objs) == 0 {
 			return fmt.Errorf("run %s has no checkpoints", run)
 		}
-		rc, err := s.env.Store.Get(ctx, run, objs[0].ID)
-		if err != nil {
-			return err
-		}
-		info, err := persist.ReadHeader(rc)
-		rc.Close()
+		info, err := persist.ReadInfo(ctx, s.env.Store, run, objs[0].ID)
 		if err != nil {
 			return fmt.Errorf("run %s: %v", run, err)
 		}
