@@ -229,11 +229,14 @@ func (a *App) SetActivation(act string) {
 // controls and the compare panel's varied parameter all go through it.
 func (a *App) SetField(name, value string) {
 	delete(a.typing, name)
-	a.edit(func(s *engine.Spec) {
-		if err := setField(s, name, value); err != nil {
-			a.DraftErr = err.Error()
-		}
-	})
+	// Text that does not parse changes nothing: edit would have kept the
+	// field at zero and cleared the error once the rest normalized.
+	probe := a.Draft
+	if err := setField(&probe, name, value); err != nil {
+		a.DraftErr = err.Error()
+		return
+	}
+	a.edit(func(s *engine.Spec) { setField(s, name, value) })
 }
 
 // floatFields and intFields are the settings that are just a number: the
@@ -259,8 +262,8 @@ var (
 	}
 )
 
-// setField sets one named setting of s from text. Text that does not
-// parse still sets the field (to what strconv returns with its error).
+// setField sets one named setting of s from text (on an error, the field
+// holds what strconv returned: SetField then drops that copy).
 func setField(s *engine.Spec, name, value string) error {
 	var err error
 	if field, ok := floatFields[name]; ok {

@@ -655,3 +655,25 @@ func attr(n *vugu.VGNode, key string) (string, bool) {
 	}
 	return "", false
 }
+
+// Text in a number field that does not parse says so and changes
+// nothing: not the draft, not the link.
+func TestSetFieldRefusesBadNumbers(t *testing.T) {
+	h := newFakeHost()
+	a := NewApp(h)
+	a.SetField("noise", "0.3")
+	before, query := a.Draft, h.query
+	for _, tt := range []struct{ name, value string }{{"noise", "abc"}, {"noise", ""}, {"samples", "1.5"}, {"nope", "1"}} {
+		a.SetField(tt.name, tt.value)
+		if a.DraftErr == "" {
+			t.Errorf("SetField(%s, %q): no error shown", tt.name, tt.value)
+		}
+		if string(a.Draft.JSON()) != string(before.JSON()) || h.query != query {
+			t.Errorf("SetField(%s, %q) changed the draft or the link: noise %v, query %q", tt.name, tt.value, a.Draft.Dataset.Noise, h.query)
+		}
+	}
+	a.SetField("noise", "0.2")
+	if a.DraftErr != "" || a.Draft.Dataset.Noise != 0.2 {
+		t.Errorf("a good value after bad ones: noise %v, error %q", a.Draft.Dataset.Noise, a.DraftErr)
+	}
+}
