@@ -3,6 +3,7 @@ package protocol
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,6 +27,9 @@ var specKeys = []string{
 	"schedule", "stepSize", "gamma", "warmup", "total", "minLR",
 	"reg", "regRate", "batch",
 }
+
+// IsSpecKey reports whether k is a query parameter of a spec.
+func IsSpecKey(k string) bool { return slices.Contains(specKeys, k) }
 
 // HasSpec reports whether a query carries a spec (it names a dataset).
 func HasSpec(q url.Values) bool { return q.Get("dataset") != "" }

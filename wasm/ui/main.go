@@ -12,10 +12,10 @@ package main
 import (
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"syscall/js"
 	"time"
 
-	"playground/engine"
 	"playground/ui"
 	"playground/wasm/protocol"
 
@@ -141,25 +141,12 @@ func (host) Import(input vjs.Value) {
 	page.Call("importFile", js.Value(input))
 }
 
-// specKeys are the query parameters a spec may use, plus preset (a spec
-// replaces it).
-var specKeys = func() map[string]bool {
-	keys := map[string]bool{"preset": true}
-	for k := range protocol.SpecQuery(mustPreset()) {
-		keys[k] = true
-	}
-	for _, k := range []string{"momentum", "nesterov", "beta1", "beta2", "alpha", "eps", "decay", "stepSize", "gamma", "warmup", "total", "minLR", "reg", "regRate", "features", "name", "samples", "loss"} {
-		keys[k] = true
-	}
-	return keys
-}()
-
 func (host) SetQuery(q string) {
 	loc := js.Global().Get("location")
-	old, _ := url.ParseQuery(trimQ(loc.Get("search").String()))
+	old, _ := url.ParseQuery(strings.TrimPrefix(loc.Get("search").String(), "?"))
 	keep := url.Values{}
 	for k, v := range old {
-		if !specKeys[k] {
+		if k != "preset" && !protocol.IsSpecKey(k) { // a spec replaces a preset
 			keep[k] = v
 		}
 	}
@@ -212,19 +199,4 @@ func draw(id string) {
 	if img := images[id]; cv.Truthy() {
 		cv.Call("getContext", "2d").Call("putImageData", img, 0, 0)
 	}
-}
-
-func trimQ(s string) string {
-	if len(s) > 0 && s[0] == '?' {
-		return s[1:]
-	}
-	return s
-}
-
-func mustPreset() engine.Spec {
-	s, err := engine.Preset("spiral-adam")
-	if err != nil {
-		panic(err)
-	}
-	return s
 }
