@@ -222,7 +222,6 @@ const page = (window.pgPage = {
       });
       return;
     }
-    if (c.type === 'hidden') writeMark(true);
     post(json);
   },
   importFile(input) {
