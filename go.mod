@@ -3,13 +3,16 @@ module playground
 go 1.26.8
 
 require (
-	github.com/andybalholm/brotli v1.3.0 // indirect
-	github.com/hack-pad/go-indexeddb v0.3.2 // indirect
+	github.com/andybalholm/brotli v1.3.0
+	github.com/hack-pad/go-indexeddb v0.3.2
+	github.com/syumai/workers v0.33.0
+	github.com/vugu/vjson v0.0.0-20200505061711-f9cbed27d3d9
+	github.com/vugu/vugu v0.4.0
+)
+
+require (
 	github.com/hack-pad/safejs v0.1.0 // indirect
-	github.com/syumai/workers v0.33.0 // indirect
 	github.com/vugu/html v0.0.0-20190914200101-c62dc20b8289 // indirect
-	github.com/vugu/vjson v0.0.0-20200505061711-f9cbed27d3d9 // indirect
-	github.com/vugu/vugu v0.4.0 // indirect
 	github.com/vugu/xxhash v0.0.0-20191111030615-ed24d0179019 // indirect
 )
 
