@@ -94,9 +94,9 @@ func shuffle(b []byte, inverse bool) []byte {
 }
 
 // compressionFiles are real checkpoints: two golden ones (spiral-adam, a
-// 2-D preset, and digits, both with Adam state, step 230) and the W2 state
-// (digits widened to 784-256-128-10, Adam, 200 steps).
-func compressionFiles(tb testing.TB) []struct {
+// 2-D preset, and digits, both with Adam state, step 230) and, if w2, the
+// W2 state (digits widened to 784-256-128-10, Adam, 200 steps).
+func compressionFiles(tb testing.TB, w2 bool) []struct {
 	name string
 	b    []byte
 } {
@@ -114,6 +114,9 @@ func compressionFiles(tb testing.TB) []struct {
 			b    []byte
 		}{p, b})
 	}
+	if !w2 {
+		return out
+	}
 	spec, err := engine.Preset("digits")
 	if err != nil {
 		tb.Fatal(err)
@@ -126,7 +129,7 @@ func compressionFiles(tb testing.TB) []struct {
 }
 
 func TestCompressionRoundTrip(t *testing.T) {
-	files := compressionFiles(t)
+	files := compressionFiles(t, !testing.Short()) // W2's 200 steps take seconds on wasm
 	for _, c := range codecs(t) {
 		for _, f := range files {
 			p := c.pack(f.b)
@@ -148,7 +151,7 @@ func TestCompressionRoundTrip(t *testing.T) {
 // BenchmarkCompression reports each codec's speed in MB/s of the
 // checkpoint file (pack, unpack) and "saved%" of its size.
 func BenchmarkCompression(b *testing.B) {
-	files := compressionFiles(b)
+	files := compressionFiles(b, true)
 	for _, f := range files {
 		for _, c := range codecs(b) {
 			p := c.pack(f.b)
