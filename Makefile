@@ -74,7 +74,7 @@ browser-test: browser-deps build
 
 ## soak: 30 cycles of random reload, browser SIGKILL, server SIGKILL and a
 ## damaged newest checkpoint against `playground serve`, ending on the native
-## fingerprint (web/test/soak.mjs; SOAK_CYCLES, SOAK_SEED; about 10 minutes;
+## fingerprint (web/test/soak.mjs; SOAK_CYCLES, SOAK_SEED; about 5 minutes;
 ## not part of make test)
 soak: browser-deps build
 	cd web && CHROMIUM=$(CHROMIUM) node --test --test-reporter=spec test/soak.mjs
