@@ -5,7 +5,7 @@ WASMBIN := $(GOROOT)/lib/wasm
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build web test test-deps vet unit wasm-test bench clean web-deps browser-deps browser-test bench-browser bench-ui workers-deps
+.PHONY: run build web test test-deps vet unit wasm-test bench clean web-deps browser-deps browser-test bench-browser bench-ui workers-deps soak
 
 ## run: build everything, then serve the page and the checkpoint API on $(ADDR) (store ./data)
 run: build
@@ -71,6 +71,13 @@ browser-deps: web-deps
 ## (web/test; a few minutes)
 browser-test: browser-deps build
 	cd web && CHROMIUM=$(CHROMIUM) node --test --test-concurrency=1 --test-reporter=spec test/*.test.mjs
+
+## soak: 30 cycles of random reload, browser SIGKILL, server SIGKILL and a
+## damaged newest checkpoint against `playground serve`, ending on the native
+## fingerprint (web/test/soak.mjs; SOAK_CYCLES, SOAK_SEED; about 5 minutes;
+## not part of make test)
+soak: browser-deps build
+	cd web && CHROMIUM=$(CHROMIUM) node --test --test-reporter=spec test/soak.mjs
 
 ## bench-browser: autosave pause and overhead, navigation to the first resumed
 ## step, measured in Chromium (web/test/bench.mjs)

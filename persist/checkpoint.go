@@ -43,7 +43,7 @@ type Checkpoint struct {
 var (
 	ErrTruncated     = errors.New("checkpoint truncated")
 	ErrCorrupt       = errors.New("checkpoint corrupt")
-	ErrVersion       = errors.New("unsupported checkpoint format version")
+	ErrVersion       = errors.New("unsupported checkpoint version") // format or engine version: version.go
 	ErrNotCheckpoint = errors.New("not a playground checkpoint")
 	ErrIncompatible  = engine.ErrIncompatible
 )

@@ -155,6 +155,9 @@ func metadataOf(c *Checkpoint) (map[string]string, engine.Spec, error) {
 	if err != nil {
 		return nil, engine.Spec{}, err
 	}
+	if err := checkEngine(f.EngineVersion); err != nil {
+		return nil, engine.Spec{}, err
+	}
 	if !f.Created.Equal(c.Created) {
 		return nil, engine.Spec{}, fmt.Errorf("created time %v cannot be stored", c.Created)
 	}
@@ -194,6 +197,9 @@ func Decode(b []byte) (*Checkpoint, error) {
 	f, err := parseFields(h.meta)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	if err := checkEngine(f.EngineVersion); err != nil {
+		return nil, err
 	}
 
 	// CheckLayout builds the spec's model (params and grads, 8 bytes per
@@ -265,6 +271,9 @@ func ReadHeader(r io.Reader) (Info, error) {
 	f, err := parseFields(h.meta)
 	if err != nil {
 		return Info{}, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	if err := checkEngine(f.EngineVersion); err != nil {
+		return Info{}, err
 	}
 	return Info{
 		Meta: f.Meta, Step: f.step, Epoch: f.epoch, Batch: f.batch,
@@ -349,8 +358,8 @@ func (h *header) dataSize() uint64 {
 }
 
 // checkFormat reads the header leniently for the format name and version,
-// so a foreign safetensors file is ErrNotCheckpoint and a newer one
-// ErrVersion rather than ErrCorrupt.
+// so a foreign safetensors file is ErrNotCheckpoint and one of another
+// format version ErrVersion rather than ErrCorrupt.
 func checkFormat(b []byte) error {
 	err := checkFormatName(b)
 	if errors.Is(err, ErrNotCheckpoint) && looksOurs(b) {
@@ -402,7 +411,7 @@ func checkFormatName(b []byte) error {
 	if version == strconv.Itoa(FormatVersion) {
 		return nil
 	}
-	if v, ok := parseDecimal(version, math.MaxInt32); ok && v > FormatVersion {
+	if v, ok := parseDecimal(version, math.MaxInt32); ok && v >= 1 {
 		return fmt.Errorf("%w: file has format version %d, this build reads %d", ErrVersion, v, FormatVersion)
 	}
 	return fmt.Errorf("%w: format_version %s is not valid", ErrCorrupt, quote(version))

@@ -147,6 +147,10 @@ func (v *VerifyReader) readHeader() {
 		v.defect = fmt.Errorf("%w: %w", ErrCorrupt, err)
 		return
 	}
+	if err := checkEngine(f.EngineVersion); err != nil {
+		v.defect = err
+		return
+	}
 	v.want = h.dataSize()
 	var floats uint64
 	for _, e := range h.entries {

@@ -94,11 +94,12 @@ export async function servePlayground(...extra) {
     url,
     data,
     log: () => log,
-    close: () =>
+    // close stops it (SIGKILL: a crash, for make soak).
+    close: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
-        if (proc.exitCode !== null) return resolve();
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
         proc.on('exit', resolve);
-        proc.kill('SIGTERM');
+        proc.kill(signal);
       }),
   };
 }
