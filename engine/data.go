@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math/rand/v2"
+	"playground/internal/mathf"
 )
 
 // Dataset is a generated dataset, already split and featurized.
@@ -69,9 +70,9 @@ func Featurize(dst []float32, features []string, x, y float32) {
 		case "xy":
 			dst[i] = float32(x * y)
 		case "sinx":
-			dst[i] = Sin(x)
+			dst[i] = mathf.Sin(x)
 		case "siny":
-			dst[i] = Sin(y)
+			dst[i] = mathf.Sin(y)
 		}
 	}
 }
@@ -179,7 +180,7 @@ func uniform(r *rand.Rand, lo, hi float32) float32 {
 func normal(r *rand.Rand) float32 {
 	u1 := 1 - rand01(r) // (0, 1]
 	u2 := rand01(r)
-	return float32(Sqrt(float32(-2*Log(u1))) * Cos(float32(6.2831855*u2)))
+	return float32(Sqrt(float32(-2*Log(u1))) * mathf.Cos(float32(6.2831855*u2)))
 }
 
 func genSpiral(r *rand.Rand, n int, noise float32) ([][2]float32, []float32) {
@@ -199,8 +200,8 @@ func genSpiral(r *rand.Rand, n int, noise float32) ([][2]float32, []float32) {
 			f := float32(i) / float32(m)
 			rad := float32(f * 5)
 			t := float32(float32(1.75*f)*6.2831855) + delta
-			x := float32(rad*Sin(t)) + float32(uniform(r, -1, 1)*noise)
-			y := float32(rad*Cos(t)) + float32(uniform(r, -1, 1)*noise)
+			x := float32(rad*mathf.Sin(t)) + float32(uniform(r, -1, 1)*noise)
+			y := float32(rad*mathf.Cos(t)) + float32(uniform(r, -1, 1)*noise)
 			pts = append(pts, [2]float32{x, y})
 			labels = append(labels, float32(c))
 		}
@@ -223,8 +224,8 @@ func genCircle(r *rand.Rand, n int, noise float32) ([][2]float32, []float32) {
 			label = 0
 		}
 		angle := uniform(r, 0, 6.2831855)
-		x := float32(rad*Sin(angle)) + float32(uniform(r, -radius, radius)*noise)
-		y := float32(rad*Cos(angle)) + float32(uniform(r, -radius, radius)*noise)
+		x := float32(rad*mathf.Sin(angle)) + float32(uniform(r, -radius, radius)*noise)
+		y := float32(rad*mathf.Cos(angle)) + float32(uniform(r, -radius, radius)*noise)
 		pts = append(pts, [2]float32{x, y})
 		labels = append(labels, label)
 	}

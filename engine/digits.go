@@ -1,6 +1,10 @@
 package engine
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+
+	"playground/internal/mathf"
+)
 
 // DigitSize is the side of the square digit images.
 const DigitSize = 28
@@ -158,7 +162,7 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 	sy := float32(scale * glyphPixels)
 	shear := uniform(r, -0.3, 0.3)
 	theta := float32(uniform(r, -12, 12) * (digitPi / 180))
-	c, s := Cos(theta), Sin(theta)
+	c, s := mathf.Cos(theta), mathf.Sin(theta)
 	// M = R(θ) · diag(sx, sy) · [[1, shear], [0, 1]]
 	sxk := float32(sx * shear)
 	p.m00 = float32(c * sx)
@@ -193,7 +197,7 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 			for k := 0; k <= steps; k++ {
 				t := t0 + float32((t1-t0)*float32(k))/float32(steps)
 				a := float32(t * digitPi)
-				x, y := p.transform(cx+float32(rx*Cos(a)), cy+float32(ry*Sin(a)))
+				x, y := p.transform(cx+float32(rx*mathf.Cos(a)), cy+float32(ry*mathf.Sin(a)))
 				if k == 0 && !p.down {
 					p.x, p.y, p.down = x, y, true
 					continue

@@ -1,5 +1,7 @@
 package engine
 
+import "playground/internal/mathf"
+
 // Optimizer updates the parameter arena from the gradient arena in one loop
 // over the whole arena, whatever the architecture. Its state lives in arenas
 // of the same layout, saved as PyTorch names them.
@@ -70,8 +72,8 @@ func (o *Optimizer) Update(p, g []float32, lr float32) {
 	case "adam", "adamw":
 		b1, b2 := float32(s.Beta1), float32(s.Beta2)
 		eps, wd := float32(s.Eps), float32(s.WeightDecay)
-		bc1 := 1 - Powi(b1, uint64(o.Step))
-		bc2 := 1 - Powi(b2, uint64(o.Step))
+		bc1 := 1 - mathf.Powi(b1, uint64(o.Step))
+		bc2 := 1 - mathf.Powi(b2, uint64(o.Step))
 		stepSize := lr / bc1
 		sqrtBC2 := Sqrt(bc2)
 		m, v := o.State[0].Data[:len(p)], o.State[1].Data[:len(p)]
@@ -110,7 +112,7 @@ func LearningRate(o OptimizerSpec, sc ScheduleSpec, step uint64) float32 {
 	lr := float32(o.LR)
 	switch sc.Kind {
 	case "step":
-		return float32(lr * Powi(float32(sc.Gamma), step/uint64(sc.StepSize)))
+		return float32(lr * mathf.Powi(float32(sc.Gamma), step/uint64(sc.StepSize)))
 	case "cosine":
 		if step < uint64(sc.Warmup) {
 			return float32(lr*float32(step+1)) / float32(sc.Warmup)
@@ -119,7 +121,7 @@ func LearningRate(o OptimizerSpec, sc ScheduleSpec, step uint64) float32 {
 		done := min(step-uint64(sc.Warmup), span)
 		progress := float32(done) / float32(span)
 		minLR := float32(sc.MinLR)
-		c := float32(0.5 * (1 + Cos(float32(3.1415927*progress))))
+		c := float32(0.5 * (1 + mathf.Cos(float32(3.1415927*progress))))
 		return minLR + float32((lr-minLR)*c)
 	}
 	return lr
