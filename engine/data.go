@@ -3,6 +3,7 @@ package engine
 import (
 	"math/rand/v2"
 	"playground/internal/mathf"
+	"playground/spec"
 )
 
 // Dataset is a generated dataset, already split and featurized.
@@ -25,35 +26,6 @@ type Split struct {
 	Label  []float32
 	Points [][2]float32
 }
-
-type datasetKind struct {
-	twoD           bool
-	inputs         int // when not twoD
-	outputs        int
-	classes        int
-	loss           string
-	defaultSamples int
-	maxSamples     int // bounds the memory a spec (maybe from a file) can ask for
-}
-
-var datasetKinds = map[string]datasetKind{
-	"spiral":     {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000, maxSamples: 200_000},
-	"circle":     {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000, maxSamples: 200_000},
-	"xor":        {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000, maxSamples: 200_000},
-	"gauss":      {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000, maxSamples: 200_000},
-	"regression": {twoD: true, outputs: 1, classes: 0, loss: "mse", defaultSamples: 1000, maxSamples: 200_000},
-	"digits":     {inputs: DigitSize * DigitSize, outputs: 10, classes: 10, loss: "softmax_ce", defaultSamples: 2000, maxSamples: 20_000},
-}
-
-// DatasetKinds lists the dataset kinds a spec may name.
-func DatasetKinds() []string { return sortedKeys(datasetKinds) }
-
-// FeatureNames are the input features the 2-D datasets can offer.
-var FeatureNames = []string{"x", "y", "x2", "y2", "xy", "sinx", "siny"}
-
-// Domain is the half-width of the square [-Domain, Domain]² the 2-D
-// datasets live in (TensorFlow Playground's).
-const Domain = 6
 
 // Featurize maps a 2-D point to the named input features.
 func Featurize(dst []float32, features []string, x, y float32) {
@@ -79,9 +51,9 @@ func Featurize(dst []float32, features []string, x, y float32) {
 
 // Generate builds the spec's dataset from its seed. The spec must be
 // normalized.
-func Generate(s Spec) *Dataset {
+func Generate(s spec.Spec) *Dataset {
 	d := s.Dataset
-	kind := datasetKinds[d.Kind]
+	kind, _ := spec.Dataset(d.Kind)
 	r := rand.New(rand.NewPCG(s.Seed, streamData))
 	noise := float32(d.Noise)
 	n := d.Samples
@@ -112,12 +84,12 @@ func Generate(s Spec) *Dataset {
 	shuffle(r, order)
 	nTest := int(float64(n) * d.TestRatio)
 
-	ds := &Dataset{Outputs: kind.outputs, Classes: kind.classes}
-	if kind.twoD {
+	ds := &Dataset{Outputs: kind.Outputs, Classes: kind.Classes}
+	if kind.TwoD {
 		ds.Inputs = len(d.Features)
 		ds.Features = d.Features
 	} else {
-		ds.Inputs = kind.inputs
+		ds.Inputs = kind.Inputs
 		for i := 0; i < ds.Inputs; i++ {
 			ds.Features = append(ds.Features, "p"+itoa(i))
 		}
@@ -129,14 +101,14 @@ func Generate(s Spec) *Dataset {
 		sp.Label = make([]float32, len(idx))
 		for j, i := range idx {
 			x := sp.X[j*ds.Inputs : (j+1)*ds.Inputs]
-			if kind.twoD {
+			if kind.TwoD {
 				Featurize(x, d.Features, pts[i][0], pts[i][1])
 				sp.Points = append(sp.Points, pts[i])
 			} else {
 				copy(x, pixels[i*ds.Inputs:(i+1)*ds.Inputs])
 			}
 			sp.Label[j] = labels[i]
-			if kind.outputs == 1 {
+			if kind.Outputs == 1 {
 				sp.Y[j] = labels[i]
 			} else {
 				sp.Y[j*ds.Outputs+int(labels[i])] = 1
@@ -286,8 +258,8 @@ func genRegression(r *rand.Rand, n int, noise float32) ([][2]float32, []float32)
 	pts := make([][2]float32, 0, n)
 	labels := make([]float32, 0, n)
 	for i := 0; i < n; i++ {
-		x := uniform(r, -Domain, Domain)
-		y := uniform(r, -Domain, Domain)
+		x := uniform(r, -spec.Domain, spec.Domain)
+		y := uniform(r, -spec.Domain, spec.Domain)
 		d2 := float32(float32(x-2)*float32(x-2)) + float32(float32(y+1)*float32(y+1))
 		v := float32((x+y)/12) + Exp(float32(-d2/8)) + float32(normal(r)*float32(noise*0.5))
 		pts = append(pts, [2]float32{x, y})

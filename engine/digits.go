@@ -4,10 +4,8 @@ import (
 	"math/rand/v2"
 
 	"playground/internal/mathf"
+	"playground/spec"
 )
-
-// DigitSize is the side of the square digit images.
-const DigitSize = 28
 
 // Procedural handwritten digits.
 //
@@ -101,7 +99,7 @@ const (
 	digitPi      = float32(3.14159265358979)
 	glyphPixels  = float32(20)  // unit box height in pixels at scale 1
 	glyphArcStep = float32(0.1) // arc tessellation step, in units of π
-	digitPixels  = DigitSize * DigitSize
+	digitPixels  = spec.DigitSize * spec.DigitSize
 	digitFarAway = float32(1e9)
 )
 
@@ -241,9 +239,9 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 // leave the first and last pixel blank (centred if they cannot).
 func digitShift(lo, hi, reach, jitter float32) float32 {
 	margin := reach + 0.5
-	t := DigitSize/2 - float32((lo+hi)*0.5) + jitter // not /2: the compiler would fuse its *0.5
+	t := spec.DigitSize/2 - float32((lo+hi)*0.5) + jitter // not /2: the compiler would fuse its *0.5
 	tmin := margin - lo
-	tmax := DigitSize - margin - hi
+	tmax := spec.DigitSize - margin - hi
 	switch {
 	case tmin > tmax:
 		return float32((tmin + tmax) * 0.5)
@@ -279,7 +277,7 @@ func (p *digitPen) stroke(ax, ay, bx, by float32) {
 	y1 := digitIndex(digitMax(ay, by) + p.reach - 0.5)
 	for yi := y0; yi <= y1; yi++ {
 		py := float32(yi) + 0.5 - ay
-		row := p.dist2[yi*DigitSize : (yi+1)*DigitSize]
+		row := p.dist2[yi*spec.DigitSize : (yi+1)*spec.DigitSize]
 		for xi := x0; xi <= x1; xi++ {
 			px := float32(xi) + 0.5 - ax
 			var t float32
@@ -312,13 +310,13 @@ func digitAbs(x float32) float32 {
 	return x
 }
 
-// digitIndex truncates a pixel coordinate to an index in [0, DigitSize-1].
+// digitIndex truncates a pixel coordinate to an index in [0, spec.DigitSize-1].
 func digitIndex(v float32) int {
 	if v <= 0 {
 		return 0
 	}
-	if v >= DigitSize-1 {
-		return DigitSize - 1
+	if v >= spec.DigitSize-1 {
+		return spec.DigitSize - 1
 	}
 	return int(v)
 }

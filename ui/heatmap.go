@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"playground/engine"
+	"playground/spec"
 	"playground/wasm/protocol"
 )
 
@@ -162,8 +163,8 @@ func (a *App) PointsRGBA() (key string, rgba []byte) {
 		for i, p := range part.sp.Points {
 			t := 2*float64((part.sp.Label[i]-lo)/max(hi-lo, 1e-6)) - 1
 			r, g, b := color(t, 0)
-			cx := (float64(p[0]) + engine.Domain) / (2 * engine.Domain) * PointsSize
-			cy := (engine.Domain - float64(p[1])) / (2 * engine.Domain) * PointsSize
+			cx := (float64(p[0]) + spec.Domain) / (2 * spec.Domain) * PointsSize
+			cy := (spec.Domain - float64(p[1])) / (2 * spec.Domain) * PointsSize
 			disc(rgba, cx, cy, 5, part.outline)
 			disc(rgba, cx, cy, 3.8, [3]float64{float64(r), float64(g), float64(b)})
 		}

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"playground/engine"
+	"playground/spec"
 )
 
 // The whole spec travels in the page's URL as readable query parameters,
@@ -35,7 +35,7 @@ func IsSpecKey(k string) bool { return slices.Contains(specKeys, k) }
 func HasSpec(q url.Values) bool { return q.Get("dataset") != "" }
 
 // SpecQuery encodes a normalized spec as query parameters.
-func SpecQuery(s engine.Spec) url.Values {
+func SpecQuery(s spec.Spec) url.Values {
 	q := url.Values{}
 	set := func(k, v string) {
 		if v != "" {
@@ -96,7 +96,7 @@ func SpecQuery(s engine.Spec) url.Values {
 
 // EncodeSpecQuery is SpecQuery as a string, its parameters in a fixed,
 // readable order.
-func EncodeSpecQuery(s engine.Spec) string {
+func EncodeSpecQuery(s spec.Spec) string {
 	q := SpecQuery(s)
 	var b strings.Builder
 	for _, k := range specKeys {
@@ -116,8 +116,8 @@ func EncodeSpecQuery(s engine.Spec) string {
 }
 
 // SpecFromQuery decodes and normalizes the spec a query carries.
-func SpecFromQuery(q url.Values) (engine.Spec, error) {
-	var s engine.Spec
+func SpecFromQuery(q url.Values) (spec.Spec, error) {
+	var s spec.Spec
 	var errs []string
 	bad := func(k, v, why string) { errs = append(errs, fmt.Sprintf("%s=%q: %s", k, v, why)) }
 	str := func(k string) string { return q.Get(k) }
@@ -144,7 +144,7 @@ func SpecFromQuery(q url.Values) (engine.Spec, error) {
 		return n
 	}
 	if !HasSpec(q) {
-		return s, fmt.Errorf("%w: the link names no dataset", engine.ErrSpec)
+		return s, fmt.Errorf("%w: the link names no dataset", spec.ErrSpec)
 	}
 	s.Name = str("name")
 	if v := q.Get("seed"); v != "" {
@@ -154,7 +154,7 @@ func SpecFromQuery(q url.Values) (engine.Spec, error) {
 		}
 		s.Seed = n
 	}
-	s.Dataset = engine.DatasetSpec{Kind: str("dataset"), Samples: integer("samples"), Noise: f64("noise"), TestRatio: f64("test")}
+	s.Dataset = spec.DatasetSpec{Kind: str("dataset"), Samples: integer("samples"), Noise: f64("noise"), TestRatio: f64("test")}
 	if v := str("features"); v != "" {
 		s.Dataset.Features = strings.Split(v, ",")
 	}
@@ -166,22 +166,22 @@ func SpecFromQuery(q url.Values) (engine.Spec, error) {
 				bad("layers", l, "want units:activation")
 				continue
 			}
-			s.Model.Layers = append(s.Model.Layers, engine.LayerSpec{Units: n, Activation: act})
+			s.Model.Layers = append(s.Model.Layers, spec.LayerSpec{Units: n, Activation: act})
 		}
 	}
 	s.Loss = str("loss")
-	s.Optimizer = engine.OptimizerSpec{
+	s.Optimizer = spec.OptimizerSpec{
 		Kind: str("optimizer"), LR: f64("lr"), Momentum: f64("momentum"), Nesterov: q.Get("nesterov") == "1",
 		Beta1: f64("beta1"), Beta2: f64("beta2"), Alpha: f64("alpha"), Eps: f64("eps"), WeightDecay: f64("decay"),
 	}
-	s.Schedule = engine.ScheduleSpec{
+	s.Schedule = spec.ScheduleSpec{
 		Kind: str("schedule"), StepSize: integer("stepSize"), Gamma: f64("gamma"),
 		Warmup: integer("warmup"), Total: integer("total"), MinLR: f64("minLR"),
 	}
-	s.Regularization = engine.Regularization{Kind: str("reg"), Rate: f64("regRate")}
+	s.Regularization = spec.Regularization{Kind: str("reg"), Rate: f64("regRate")}
 	s.BatchSize = integer("batch")
 	if len(errs) > 0 {
-		return engine.Spec{}, fmt.Errorf("%w: %s", engine.ErrSpec, strings.Join(errs, "; "))
+		return spec.Spec{}, fmt.Errorf("%w: %s", spec.ErrSpec, strings.Join(errs, "; "))
 	}
 	return s.Normalize()
 }

@@ -1,4 +1,10 @@
-package engine
+// Package spec is what a run is: the Spec (dataset, model, loss,
+// optimizer, schedule, regularization, batch size and seed), its JSON, the
+// defaults and checks of Normalize, the built-in presets, the learning
+// rate the schedule gives at a step, and the names and shapes of the
+// tensors a training state of a spec holds. The engine trains a Spec; the
+// page's UI edits one without carrying the engine.
+package spec
 
 import (
 	"bytes"
@@ -110,10 +116,10 @@ func (s Spec) Normalize() (Spec, error) {
 		return bad("unknown dataset %q (want one of %v)", d.Kind, sortedKeys(datasetKinds))
 	}
 	if d.Samples == 0 {
-		d.Samples = info.defaultSamples
+		d.Samples = info.DefaultSamples
 	}
-	if d.Samples < 4 || d.Samples > info.maxSamples {
-		return bad("dataset samples %d out of range [4, %d]", d.Samples, info.maxSamples)
+	if d.Samples < 4 || d.Samples > info.MaxSamples {
+		return bad("dataset samples %d out of range [4, %d]", d.Samples, info.MaxSamples)
 	}
 	if !finite(d.Noise) || d.Noise < 0 || d.Noise > 1 {
 		return bad("dataset noise %v out of range [0, 1]", d.Noise)
@@ -121,7 +127,7 @@ func (s Spec) Normalize() (Spec, error) {
 	if !finite(d.TestRatio) || d.TestRatio < 0 || d.TestRatio > 0.9 {
 		return bad("dataset test_ratio %v out of range [0, 0.9]", d.TestRatio)
 	}
-	if info.twoD {
+	if info.TwoD {
 		if len(d.Features) == 0 {
 			d.Features = []string{"x", "y"}
 		}
@@ -139,10 +145,10 @@ func (s Spec) Normalize() (Spec, error) {
 		return bad("dataset %s takes no features", d.Kind)
 	}
 	if s.Loss == "" {
-		s.Loss = info.loss
+		s.Loss = info.Loss
 	}
-	if s.Loss != info.loss {
-		return bad("dataset %s needs loss %q, not %q", d.Kind, info.loss, s.Loss)
+	if s.Loss != info.Loss {
+		return bad("dataset %s needs loss %q, not %q", d.Kind, info.Loss, s.Loss)
 	}
 	if len(s.Model.Layers) == 0 || len(s.Model.Layers) > 16 {
 		return bad("model needs 1 to 16 layers, has %d", len(s.Model.Layers))
@@ -151,8 +157,8 @@ func (s Spec) Normalize() (Spec, error) {
 		if l.Units < 1 || l.Units > 4096 {
 			return bad("layer %d has %d units (want 1..4096)", i, l.Units)
 		}
-		if _, ok := activations[l.Activation]; !ok {
-			return bad("layer %d: unknown activation %q (want one of %v)", i, l.Activation, sortedKeys(activations))
+		if !slices.Contains(activations, l.Activation) {
+			return bad("layer %d: unknown activation %q (want one of %v)", i, l.Activation, activations)
 		}
 		last := i == len(s.Model.Layers)-1
 		if l.Activation == "softmax" && !last {
@@ -160,8 +166,8 @@ func (s Spec) Normalize() (Spec, error) {
 		}
 	}
 	out := s.Model.Layers[len(s.Model.Layers)-1]
-	if out.Units != info.outputs {
-		return bad("output layer has %d units, dataset %s has %d outputs", out.Units, d.Kind, info.outputs)
+	if out.Units != info.Outputs {
+		return bad("output layer has %d units, dataset %s has %d outputs", out.Units, d.Kind, info.Outputs)
 	}
 	switch s.Loss {
 	case "bce":
@@ -276,10 +282,10 @@ func (s Spec) Normalize() (Spec, error) {
 
 // Inputs is the number of model inputs the spec's dataset produces.
 func (s Spec) Inputs() int {
-	if datasetKinds[s.Dataset.Kind].twoD {
+	if datasetKinds[s.Dataset.Kind].TwoD {
 		return len(s.Dataset.Features)
 	}
-	return datasetKinds[s.Dataset.Kind].inputs
+	return datasetKinds[s.Dataset.Kind].Inputs
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
