@@ -206,6 +206,8 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		}
 	case protocol.EvScrub:
 		a.scrubbed(ev, data)
+	case protocol.EvData:
+		a.dataPoints(ev, data)
 	case EvPageLog:
 		a.log("", "%s", ev.Message)
 	}

@@ -389,6 +389,8 @@ func (s *Session) handle(ctx context.Context, in Input) {
 		}
 	case protocol.CmdServerRuns:
 		s.sync.q.push(syncJob{op: opList, seq: c.Seq})
+	case protocol.CmdData:
+		s.data(c)
 	}
 }
 
