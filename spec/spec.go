@@ -107,9 +107,29 @@ func (s Spec) JSON() []byte {
 
 // Normalize fills defaults and validates the spec.
 func (s Spec) Normalize() (Spec, error) {
-	bad := func(format string, a ...any) (Spec, error) {
-		return Spec{}, fmt.Errorf("%w: %s", ErrSpec, fmt.Sprintf(format, a...))
+	for _, step := range []func(*Spec) error{
+		(*Spec).normalizeDataset,
+		(*Spec).normalizeModel,
+		(*Spec).normalizeOptimizer,
+		(*Spec).normalizeSchedule,
+		(*Spec).normalizeRegularization,
+		(*Spec).normalizeBatch,
+	} {
+		if err := step(&s); err != nil {
+			return Spec{}, err
+		}
 	}
+	return s, nil
+}
+
+// bad is an ErrSpec saying what is wrong.
+func bad(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrSpec, fmt.Sprintf(format, a...))
+}
+
+// normalizeDataset checks the dataset (its kind first: the other steps
+// depend on it) and fills its defaults, and the loss it trains with.
+func (s *Spec) normalizeDataset() error {
 	d := &s.Dataset
 	info, ok := datasetKinds[d.Kind]
 	if !ok {
@@ -127,22 +147,8 @@ func (s Spec) Normalize() (Spec, error) {
 	if !finite(d.TestRatio) || d.TestRatio < 0 || d.TestRatio > 0.9 {
 		return bad("dataset test_ratio %v out of range [0, 0.9]", d.TestRatio)
 	}
-	if info.TwoD {
-		if len(d.Features) == 0 {
-			d.Features = []string{"x", "y"}
-		}
-		seen := map[string]bool{}
-		for _, f := range d.Features {
-			if !slices.Contains(FeatureNames, f) {
-				return bad("unknown feature %q (want some of %v)", f, FeatureNames)
-			}
-			if seen[f] {
-				return bad("feature %q listed twice", f)
-			}
-			seen[f] = true
-		}
-	} else if len(d.Features) != 0 {
-		return bad("dataset %s takes no features", d.Kind)
+	if err := d.normalizeFeatures(info); err != nil {
+		return err
 	}
 	if s.Loss == "" {
 		s.Loss = info.Loss
@@ -150,6 +156,35 @@ func (s Spec) Normalize() (Spec, error) {
 	if s.Loss != info.Loss {
 		return bad("dataset %s needs loss %q, not %q", d.Kind, info.Loss, s.Loss)
 	}
+	return nil
+}
+
+func (d *DatasetSpec) normalizeFeatures(info DatasetKind) error {
+	if !info.TwoD {
+		if len(d.Features) != 0 {
+			return bad("dataset %s takes no features", d.Kind)
+		}
+		return nil
+	}
+	if len(d.Features) == 0 {
+		d.Features = []string{"x", "y"}
+	}
+	seen := map[string]bool{}
+	for _, f := range d.Features {
+		if !slices.Contains(FeatureNames, f) {
+			return bad("unknown feature %q (want some of %v)", f, FeatureNames)
+		}
+		if seen[f] {
+			return bad("feature %q listed twice", f)
+		}
+		seen[f] = true
+	}
+	return nil
+}
+
+// normalizeModel checks the layers, and that the output layer fits the
+// dataset and the loss.
+func (s *Spec) normalizeModel() error {
 	if len(s.Model.Layers) == 0 || len(s.Model.Layers) > 16 {
 		return bad("model needs 1 to 16 layers, has %d", len(s.Model.Layers))
 	}
@@ -166,8 +201,8 @@ func (s Spec) Normalize() (Spec, error) {
 		}
 	}
 	out := s.Model.Layers[len(s.Model.Layers)-1]
-	if out.Units != info.Outputs {
-		return bad("output layer has %d units, dataset %s has %d outputs", out.Units, d.Kind, info.Outputs)
+	if want := datasetKinds[s.Dataset.Kind].Outputs; out.Units != want {
+		return bad("output layer has %d units, dataset %s has %d outputs", out.Units, s.Dataset.Kind, want)
 	}
 	switch s.Loss {
 	case "bce":
@@ -183,6 +218,11 @@ func (s Spec) Normalize() (Spec, error) {
 			return bad("loss mse does not take a softmax output layer")
 		}
 	}
+	return nil
+}
+
+// normalizeOptimizer checks the optimizer and fills its defaults.
+func (s *Spec) normalizeOptimizer() error {
 	o := &s.Optimizer
 	for _, v := range []float64{o.LR, o.Momentum, o.Beta1, o.Beta2, o.Alpha, o.Eps, o.WeightDecay, s.Schedule.Gamma, s.Schedule.MinLR, s.Regularization.Rate} {
 		if !finite(v) {
@@ -238,6 +278,11 @@ func (s Spec) Normalize() (Spec, error) {
 	if !finite(o.Eps) || o.Eps < 0 || !finite(o.WeightDecay) || o.WeightDecay < 0 || o.WeightDecay > 1 {
 		return bad("optimizer eps %v / weight_decay %v out of range", o.Eps, o.WeightDecay)
 	}
+	return nil
+}
+
+// normalizeSchedule checks the schedule; no kind is constant.
+func (s *Spec) normalizeSchedule() error {
 	sc := &s.Schedule
 	switch sc.Kind {
 	case "", "constant":
@@ -253,12 +298,17 @@ func (s Spec) Normalize() (Spec, error) {
 		if sc.Warmup < 0 || sc.Total < 1 || sc.Warmup >= sc.Total {
 			return bad("cosine schedule needs 0 <= warmup < total, got warmup %d total %d", sc.Warmup, sc.Total)
 		}
-		if !finite(sc.MinLR) || sc.MinLR < 0 || sc.MinLR > o.LR {
+		if !finite(sc.MinLR) || sc.MinLR < 0 || sc.MinLR > s.Optimizer.LR {
 			return bad("cosine min_lr %v out of range [0, lr]", sc.MinLR)
 		}
 	default:
 		return bad("unknown schedule %q (want constant, step or cosine)", sc.Kind)
 	}
+	return nil
+}
+
+// normalizeRegularization checks the penalty; no kind is none.
+func (s *Spec) normalizeRegularization() error {
 	r := &s.Regularization
 	switch r.Kind {
 	case "", "none":
@@ -270,14 +320,20 @@ func (s Spec) Normalize() (Spec, error) {
 	default:
 		return bad("unknown regularization %q (want none, l1 or l2)", r.Kind)
 	}
+	return nil
+}
+
+// normalizeBatch checks the batch size against the training samples.
+func (s *Spec) normalizeBatch() error {
 	if s.BatchSize == 0 {
 		s.BatchSize = 10
 	}
+	d := s.Dataset
 	train := d.Samples - int(float64(d.Samples)*d.TestRatio)
 	if s.BatchSize < 1 || s.BatchSize > train {
 		return bad("batch size %d out of range [1, %d training samples]", s.BatchSize, train)
 	}
-	return s, nil
+	return nil
 }
 
 // Inputs is the number of model inputs the spec's dataset produces.
