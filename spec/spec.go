@@ -17,6 +17,12 @@ import (
 
 // Spec fully describes a run: with the same Spec, training to step n always
 // yields the same bits.
+//
+// A field says what it means: a number present in the JSON is honoured,
+// zero included, and only an absent one takes its default (an empty
+// string names nothing and is absent). In Go, a zero number of a spec not
+// decoded from JSON is absent; Normalize records every field as given, so
+// a normalized spec keeps its zeros through later edits and its JSON.
 type Spec struct {
 	Name           string         `json:"name,omitempty"`
 	Seed           uint64         `json:"seed"`
@@ -27,6 +33,8 @@ type Spec struct {
 	Schedule       ScheduleSpec   `json:"schedule"`
 	Regularization Regularization `json:"regularization"`
 	BatchSize      int            `json:"batch_size"`
+
+	given given // batch_size
 }
 
 // DatasetSpec describes a dataset generated from the run's seed.
@@ -35,7 +43,9 @@ type DatasetSpec struct {
 	Samples   int      `json:"samples"`            // train + test
 	Noise     float64  `json:"noise"`              // 0..1, meaning depends on the kind
 	TestRatio float64  `json:"test_ratio"`         // fraction held out for testing
-	Features  []string `json:"features,omitempty"` // 2-D sets: x, y, x2, y2, xy, sinx, siny
+	Features  []string `json:"features,omitempty"` // 2-D sets: x, y, x2, y2, xy, sinx, siny (nil: x, y)
+
+	given given // samples
 }
 
 // ModelSpec is a multilayer perceptron: dense layers in order.
@@ -49,7 +59,9 @@ type LayerSpec struct {
 	Activation string `json:"activation"` // linear, tanh, sigmoid, relu, leaky_relu, softmax (output only)
 }
 
-// OptimizerSpec selects an optimizer and its settings; unused fields are zero.
+// OptimizerSpec selects an optimizer and its settings; unused fields are
+// zero. Absent, beta1, beta2, eps, alpha and (adamw) weight_decay take
+// PyTorch's defaults (optimizerDefaults).
 type OptimizerSpec struct {
 	Kind        string  `json:"kind"` // sgd, adam, adamw, rmsprop
 	LR          float64 `json:"lr"`
@@ -60,6 +72,8 @@ type OptimizerSpec struct {
 	Alpha       float64 `json:"alpha,omitempty"`    // rmsprop smoothing
 	Eps         float64 `json:"eps,omitempty"`
 	WeightDecay float64 `json:"weight_decay,omitempty"`
+
+	given given // beta1, beta2, alpha, eps, weight_decay
 }
 
 // ScheduleSpec maps the global step to a learning-rate factor.
@@ -82,11 +96,10 @@ type Regularization struct {
 var ErrSpec = errors.New("invalid spec")
 
 // ParseSpec decodes a JSON spec strictly (unknown fields are errors), fills
-// defaults and validates it.
+// the defaults of absent fields and validates it.
 func ParseSpec(b []byte) (Spec, error) {
 	var s Spec
 	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return Spec{}, fmt.Errorf("%w: %v", ErrSpec, err)
 	}
@@ -135,9 +148,10 @@ func (s *Spec) normalizeDataset() error {
 	if !ok {
 		return bad("unknown dataset %q (want one of %v)", d.Kind, sortedKeys(datasetKinds))
 	}
-	if d.Samples == 0 {
+	if d.Samples == 0 && d.given&givenSamples == 0 {
 		d.Samples = info.DefaultSamples
 	}
+	d.given = givenAll
 	if d.Samples < 4 || d.Samples > info.MaxSamples {
 		return bad("dataset samples %d out of range [4, %d]", d.Samples, info.MaxSamples)
 	}
@@ -166,8 +180,11 @@ func (d *DatasetSpec) normalizeFeatures(info DatasetKind) error {
 		}
 		return nil
 	}
-	if len(d.Features) == 0 {
+	if d.Features == nil {
 		d.Features = []string{"x", "y"}
+	}
+	if len(d.Features) == 0 {
+		return bad("dataset %s needs at least one feature", d.Kind)
 	}
 	seen := map[string]bool{}
 	for _, f := range d.Features {
@@ -229,6 +246,16 @@ func (s *Spec) normalizeOptimizer() error {
 			return bad("optimizer, schedule and regularization settings must be finite numbers")
 		}
 	}
+	defaults, ok := optimizerDefaults[o.Kind]
+	if !ok {
+		return bad("unknown optimizer %q (want sgd, adam, adamw or rmsprop)", o.Kind)
+	}
+	for _, d := range defaults {
+		if f := o.field(d.field); *f == 0 && o.given&d.field == 0 {
+			*f = d.value
+		}
+	}
+	o.given = givenAll
 	switch o.Kind {
 	case "sgd":
 		if o.Momentum < 0 || o.Momentum >= 1 {
@@ -238,36 +265,16 @@ func (s *Spec) normalizeOptimizer() error {
 			return bad("sgd nesterov needs a momentum > 0")
 		}
 	case "adam", "adamw":
-		if o.Beta1 == 0 {
-			o.Beta1 = 0.9
-		}
-		if o.Beta2 == 0 {
-			o.Beta2 = 0.999
-		}
-		if o.Eps == 0 {
-			o.Eps = 1e-8
-		}
-		if o.Kind == "adamw" && o.WeightDecay == 0 {
-			o.WeightDecay = 0.01
-		}
 		if o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1 {
 			return bad("%s betas (%v, %v) out of range [0, 1)", o.Kind, o.Beta1, o.Beta2)
 		}
 	case "rmsprop":
-		if o.Alpha == 0 {
-			o.Alpha = 0.99
-		}
-		if o.Eps == 0 {
-			o.Eps = 1e-8
-		}
-		if o.Alpha <= 0 || o.Alpha >= 1 {
-			return bad("rmsprop alpha %v out of range (0, 1)", o.Alpha)
+		if o.Alpha < 0 || o.Alpha >= 1 {
+			return bad("rmsprop alpha %v out of range [0, 1)", o.Alpha)
 		}
 		if o.Momentum != 0 {
 			return bad("rmsprop momentum is not supported")
 		}
-	default:
-		return bad("unknown optimizer %q (want sgd, adam, adamw or rmsprop)", o.Kind)
 	}
 	if o.Kind != "sgd" && o.Nesterov {
 		return bad("nesterov applies to sgd only")
@@ -325,9 +332,10 @@ func (s *Spec) normalizeRegularization() error {
 
 // normalizeBatch checks the batch size against the training samples.
 func (s *Spec) normalizeBatch() error {
-	if s.BatchSize == 0 {
+	if s.BatchSize == 0 && s.given&givenBatch == 0 {
 		s.BatchSize = 10
 	}
+	s.given = givenAll
 	d := s.Dataset
 	train := d.Samples - int(float64(d.Samples)*d.TestRatio)
 	if s.BatchSize < 1 || s.BatchSize > train {

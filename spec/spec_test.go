@@ -41,6 +41,7 @@ func FuzzParseSpec(f *testing.F) {
 		f.Add(mustPreset(f, n).JSON())
 	}
 	f.Add([]byte(`{"dataset":{"kind":"xor"},"model":{"layers":[{"units":1,"activation":"sigmoid"}]},"optimizer":{"kind":"sgd","lr":0.1,"momentum":NaN}}`))
+	f.Add([]byte(`{"dataset":{"kind":"xor","samples":50},"model":{"layers":[{"units":1,"activation":"sigmoid"}]},"optimizer":{"kind":"adamw","lr":0.1,"beta1":0,"eps":0,"weight_decay":0},"batch_size":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := ParseSpec(b)
 		if err != nil {

@@ -129,7 +129,8 @@ func (a *App) SetDataset(kind string) {
 		}
 		was := s.Dataset.Kind
 		s.Dataset.Kind = kind
-		s.Dataset.Samples = 0
+		info, _ := spec.Dataset(kind)
+		s.Dataset.Samples = info.DefaultSamples
 		s.Loss = ""
 		layers := s.Model.Layers
 		if len(layers) == 0 {

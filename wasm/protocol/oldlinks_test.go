@@ -2,7 +2,10 @@ package protocol
 
 import (
 	"net/url"
+	"strings"
 	"testing"
+
+	"playground/spec"
 )
 
 // oldLinks are shared links as written before fields said what they mean
@@ -44,6 +47,49 @@ func TestOldLinksGiveTheSameSpec(t *testing.T) {
 		}
 		if got := string(s.JSON()); got != c.want {
 			t.Errorf("%s\ngives %s\nwant  %s", c.query, got, c.want)
+		}
+	}
+}
+
+// A preset's link reads as it did.
+func TestPresetLinksUnchanged(t *testing.T) {
+	old := oldLinks[len(oldLinks)-len(spec.PresetNames()):]
+	for i, name := range spec.PresetNames() {
+		s, _ := spec.Preset(name)
+		if got := EncodeSpecQuery(s); got != old[i].query {
+			t.Errorf("%s: link %s, was %s", name, got, old[i].query)
+		}
+	}
+}
+
+// A zero in a link is honoured where absence means a default, and the
+// link of such a spec carries it.
+func TestLinkZeros(t *testing.T) {
+	q, _ := url.ParseQuery("dataset=circle&layers=1:sigmoid&optimizer=adamw&lr=0.1&beta1=0&eps=0&decay=0")
+	s, err := SpecFromQuery(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := s.Optimizer; o.Beta1 != 0 || o.Beta2 != 0.999 || o.Eps != 0 || o.WeightDecay != 0 {
+		t.Fatalf("optimizer %+v", o)
+	}
+	link := EncodeSpecQuery(s)
+	for _, want := range []string{"beta1=0&", "eps=0&", "decay=0&"} {
+		if !strings.Contains(link, want) {
+			t.Errorf("link %s lacks %s", link, want)
+		}
+	}
+	back, _ := url.ParseQuery(link)
+	if s2, err := SpecFromQuery(back); err != nil || string(s2.JSON()) != string(s.JSON()) {
+		t.Errorf("%s does not round-trip: %v", link, err)
+	}
+	for q, want := range map[string]string{
+		"dataset=circle&layers=1:sigmoid&optimizer=sgd&lr=NaN":         "not a finite number",
+		"dataset=circle&layers=1:sigmoid&optimizer=sgd&lr=0.1&batch=0": "batch size 0",
+	} {
+		v, _ := url.ParseQuery(q)
+		if _, err := SpecFromQuery(v); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err %v, want %q", q, err, want)
 		}
 	}
 }
