@@ -99,6 +99,7 @@ func main() {
 		}
 	}()
 
+	timed := page.Get("rendered").Type() == js.TypeFunction
 	for ok := true; ok; ok = renderer.EventWait() {
 		t0 := time.Now()
 		ee.RLock()
@@ -115,8 +116,10 @@ func main() {
 		ee.RLock()
 		app.Paint()
 		ee.RUnlock()
-		// For the benchmarks: build, DOM sync and paint times (ms).
-		page.Call("rendered", ms(t1.Sub(t0)), ms(t2.Sub(t1)), ms(time.Since(t2)))
+		// For the benchmarks (?debug=1): build, DOM sync and paint times (ms).
+		if timed {
+			page.Call("rendered", ms(t1.Sub(t0)), ms(t2.Sub(t1)), ms(time.Since(t2)))
+		}
 	}
 }
 
