@@ -6,6 +6,7 @@ import (
 
 	"playground/engine"
 	"playground/persist"
+	"playground/spec"
 )
 
 // presetFingerprints is every preset's fingerprint after 400 steps trained
@@ -23,7 +24,7 @@ var presetFingerprints = map[string]string{
 }
 
 func TestPresetFingerprintsAt400(t *testing.T) {
-	names := engine.PresetNames()
+	names := spec.PresetNames()
 	var keys []string
 	for k := range presetFingerprints {
 		keys = append(keys, k)
@@ -34,7 +35,7 @@ func TestPresetFingerprintsAt400(t *testing.T) {
 	}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			spec, err := engine.Preset(name)
+			spec, err := spec.Preset(name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -18,18 +18,26 @@
 // The sync settings (auto-push, the server's token) are the UI's, kept in
 // localStorage, and go with open.
 //
-// URL hooks the tests keep: ?preset=NAME&autostart=1, ?pauseAt=N,
-// ?autosave=MS, ?autosaveSteps=N, ?keep=K, and a whole spec as readable
-// parameters (?dataset=spiral&layers=8:tanh,1:sigmoid&lr=0.03…; see
-// wasm/protocol/specquery.go), which the worker decodes.
+// URL options (README, "URL options"): ?preset=NAME, ?autostart=1,
+// ?pauseAt=N, ?autosave=MS, ?autosaveSteps=N, ?keep=K, and a whole spec as
+// readable parameters (?dataset=spiral&layers=8:tanh,1:sigmoid&lr=0.03…;
+// see wasm/protocol/specquery.go), which the worker decodes. ?debug=1 adds
+// the hooks the benchmarks read: window.__pgTimes (ms since navigation
+// when the worker was ready, the run running, resumed, first rendered),
+// window.__pgResumed, __pgSaves, __pgSyncs, and pgPage.renders.
 'use strict';
 
 const params = new URLSearchParams(location.search);
 
 const state = { phase: 'loading', run: '', step: null, owner: false };
-window.__pgTimes = {};
-window.__pgSaves = [];
-window.__pgSyncs = [];
+
+// The benchmarks' hooks, with ?debug=1 only (null otherwise).
+const debug = params.get('debug') === '1' ? { times: {}, saves: [], syncs: [] } : null;
+if (debug) {
+  window.__pgTimes = debug.times;
+  window.__pgSaves = debug.saves;
+  window.__pgSyncs = debug.syncs;
+}
 
 // --- Marks: the page's own tiny database -------------------------------
 
@@ -123,7 +131,7 @@ function stored(key) {
 // track follows the session for the marks and the timing hooks.
 const track = {
   ready() {
-    window.__pgTimes.ready = performance.now();
+    if (debug) debug.times.ready = performance.now();
     open();
   },
   status(ev) {
@@ -134,7 +142,7 @@ const track = {
     state.owner = s.owner;
     if (['running', 'paused', 'locked', 'lost'].includes(s.phase)) state.step = s.step;
     if (s.phase === 'running' || s.phase === 'paused') {
-      if (state.owner && s.phase === 'running' && !window.__pgTimes.running) window.__pgTimes.running = performance.now();
+      if (debug && state.owner && s.phase === 'running' && !debug.times.running) debug.times.running = performance.now();
       writeMark();
     }
   },
@@ -144,14 +152,16 @@ const track = {
     writeMark();
   },
   resumed(ev) {
-    window.__pgTimes.resumed = performance.now();
-    window.__pgResumed = ev.resumed;
+    if (debug) {
+      debug.times.resumed = performance.now();
+      window.__pgResumed = ev.resumed;
+    }
     state.step = ev.resumed.step;
   },
   saved(ev) {
     const s = ev.saved;
     if (s.run !== state.run) return;
-    window.__pgSaves.push({ step: s.step, kind: s.kind, millis: s.millis, pauseMillis: s.pauseMillis, size: s.size, at: performance.now() });
+    if (debug) debug.saves.push({ step: s.step, kind: s.kind, millis: s.millis, pauseMillis: s.pauseMillis, size: s.size, at: performance.now() });
     if (!persistAsked && navigator.storage && navigator.storage.persist) {
       persistAsked = true;
       navigator.storage
@@ -168,7 +178,7 @@ const track = {
   },
   synced(ev) {
     const s = ev.synced;
-    window.__pgSyncs.push({ op: s.op, step: s.step, bytes: s.bytes, millis: s.millis, at: performance.now() });
+    if (debug) debug.syncs.push({ op: s.op, step: s.step, bytes: s.bytes, millis: s.millis, at: performance.now() });
   },
   export(ev, msg) {
     // The file goes straight to a download; the UI only hears about it.
@@ -240,15 +250,17 @@ const page = (window.pgPage = {
       // Full: the chart's history is the only loss.
     }
   },
-  // rendered is called after every render with its build, DOM sync and
-  // paint times (ms); the benchmarks read them.
-  renders: [],
-  rendered(build, sync, paint) {
-    if (!window.__pgTimes.rendered) window.__pgTimes.rendered = performance.now();
+});
+if (debug) {
+  // rendered is called (when present) after every render with its build,
+  // DOM sync and paint times (ms); the benchmarks read them.
+  page.renders = [];
+  page.rendered = (build, sync, paint) => {
+    if (!debug.times.rendered) debug.times.rendered = performance.now();
     page.renders.push([build, sync, paint]);
     if (page.renders.length > 2000) page.renders.splice(0, 1000);
-  },
-});
+  };
+}
 
 // forward hands a message to the UI, or queues it until the UI is up.
 function forward(msg) {

@@ -31,7 +31,7 @@ function quantile(a, q) {
 const srv = await serve();
 const { ctx } = await launch();
 const page = await ctx.newPage();
-await page.goto(srv.url + '/?preset=digits&autostart=1');
+await page.goto(srv.url + '/?preset=digits&autostart=1&debug=1'); // debug=1: pgPage.renders
 await waitPhase(page, 'running', 60000);
 await page.waitForFunction(() => document.querySelectorAll('[data-testid=digit-pred]').length > 0, null, { timeout: 60000 });
 await sleep(2000); // past start-up

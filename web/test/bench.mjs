@@ -33,7 +33,7 @@ const out = {};
 async function fresh(preset, extra = '') {
   const { ctx } = await launch();
   const page = await ctx.newPage();
-  await page.goto(`${srv.url}/?preset=${preset}&autostart=1${extra}`);
+  await page.goto(`${srv.url}/?preset=${preset}&autostart=1&debug=1${extra}`);
   await waitPhase(page, 'running', 60000);
   return { ctx, page };
 }
@@ -120,7 +120,7 @@ await srv.close();
       const { ctx } = await launch();
       const page = await ctx.newPage();
       await page.addInitScript((v) => localStorage.setItem('pg-autopush', v), mode === 'on' ? '1' : '0');
-      await page.goto(`${api.url}/?preset=digits&autostart=1`);
+      await page.goto(`${api.url}/?preset=digits&autostart=1&debug=1`);
       await waitPhase(page, 'running', 60000);
       await sleep(2000);
       const n0 = await page.evaluate(() => [window.__pgSyncs.length, window.__pgSaves.length]);
