@@ -12,7 +12,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
-	"playground/engine"
+	"playground/spec"
 )
 
 // The measurements behind the README's "Compression" table: what gzip,
@@ -117,15 +117,15 @@ func compressionFiles(tb testing.TB, w2 bool) []struct {
 	if !w2 {
 		return out
 	}
-	spec, err := engine.Preset("digits")
+	ws, err := spec.Preset("digits")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	spec.Model.Layers = []engine.LayerSpec{{Units: 256, Activation: "relu"}, {Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
+	ws.Model.Layers = []spec.LayerSpec{{Units: 256, Activation: "relu"}, {Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
 	return append(out, struct {
 		name string
 		b    []byte
-	}{"W2", encode(tb, trained(tb, spec, 200))})
+	}{"W2", encode(tb, trained(tb, ws, 200))})
 }
 
 func TestCompressionRoundTrip(t *testing.T) {

@@ -157,7 +157,7 @@ func metadataOf(c *Checkpoint) (map[string]string, spec.Spec, error) {
 		return nil, spec.Spec{}, err
 	}
 	if err := checkEngine(f.EngineVersion); err != nil {
-		return nil, engine.Spec{}, err
+		return nil, spec.Spec{}, err
 	}
 	if !f.Created.Equal(c.Created) {
 		return nil, spec.Spec{}, fmt.Errorf("created time %v cannot be stored", c.Created)

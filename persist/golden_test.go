@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"playground/engine"
+	"playground/spec"
 )
 
 //go:generate sh -c "cd .. && sh persist/testdata/golden/generate.sh"
@@ -151,7 +152,7 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
-	for _, p := range engine.PresetNames() {
+	for _, p := range spec.PresetNames() {
 		if !current[p] {
 			t.Errorf("no golden checkpoint of preset %s for format %d, engine %s: run `go generate ./persist`", p, FormatVersion, engine.Version)
 		}
