@@ -1,7 +1,6 @@
 package session
 
 import (
-	"context"
 	"sync"
 
 	"playground/wasm/protocol"
@@ -15,7 +14,7 @@ type Input struct {
 	Lost string // another tab took the writer lock of this run
 	Err  error  // a message that did not decode: reported, then dropped
 
-	fn func(ctx context.Context) // internal: run in the loop (a finished write or pull)
+	res any // internal: a report of the writer or the syncer
 }
 
 // queue is an unbounded FIFO whose Push never blocks, so a JS callback can

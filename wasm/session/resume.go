@@ -149,17 +149,14 @@ func (s *Session) acquire(ctx context.Context, run string, steal bool) (bool, er
 	if run == s.run && s.owner {
 		return true, nil
 	}
-	head, ok, err := s.lockAtHead(ctx, run, steal)
+	head, ok, err := lockAtHead(ctx, s.env.Store, s.env.Locks, run, steal)
 	if err != nil || !ok {
 		return false, err
 	}
 	if s.run != run {
 		s.release()
 	}
-	s.w.own(run, head, steal)
-	// Apply retention to what earlier sessions left, in the writer (off the
-	// resume's critical path) before any save of the run.
-	s.w.q.push(job{run: run, keep: s.opt.Autosave.Keep, retainAll: true})
+	s.w.ops.push(ownOp{run: run, head: head, stolen: steal, keep: s.opt.Autosave.Keep})
 	return true, nil
 }
 
@@ -171,7 +168,7 @@ func (s *Session) release() {
 	// Writes already queued for it still go out: they precede the release
 	// in the writer's queue.
 	run := s.run
-	s.w.q.push(job{run: run, release: true})
+	s.w.ops.push(releaseOp{run: run, unlock: true})
 	s.owner = false
 }
 
@@ -285,7 +282,7 @@ func (s *Session) finishResume(ctx context.Context) {
 	r.Millis = ms(s.env.Now().Sub(s.resumeT0))
 	s.emit(protocol.Event{Type: protocol.EvResumed, Resumed: r})
 	if r.Replayed > 0 {
-		s.snapshot(0, persist.KindAutosave, true, nil)
+		s.snapshot(0, persist.KindAutosave, true, afterSave{})
 	}
 	s.running = s.thenRun && !(s.pauseAt != 0 && s.tr.Step == s.pauseAt)
 	s.lastProgress = s.env.Now()
@@ -318,7 +315,7 @@ func (s *Session) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, 
 	s.adopt(tr, &persist.Checkpoint{Meta: persist.Meta{ID: parent}})
 	s.hasSnap = false
 	s.parentRun = parentRun
-	s.snapshot(seq, persist.KindMilestone, true, nil)
+	s.snapshot(seq, persist.KindMilestone, true, afterSave{})
 	s.running = running
 	s.lastProgress, s.progressStep = s.env.Now(), tr.Step
 	if running {
@@ -398,7 +395,7 @@ func (s *Session) importFile(ctx context.Context, c protocol.Command, b []byte) 
 	}
 	s.run, s.owner = ck.RunID, true
 	reply := make(chan error, 1)
-	s.w.q.push(job{seq: c.Seq, run: ck.RunID, file: b, id: ck.ID, setHead: true, reply: reply})
+	s.w.ops.push(putOp{run: ck.RunID, file: b, id: ck.ID, setHead: true, reply: reply})
 	if err := <-reply; err != nil {
 		s.fail(c.Seq, "import: %v", err)
 		return
@@ -414,12 +411,6 @@ func (s *Session) importFile(ctx context.Context, c protocol.Command, b []byte) 
 // export sends checkpoint c.Run/c.ID, or the current state (saved first
 // unless a checkpoint of it exists).
 func (s *Session) export(ctx context.Context, c protocol.Command) {
-	send := func(run, id string, b []byte) {
-		step, _ := persist.StepOfID(id)
-		s.env.Emit(protocol.Event{Type: protocol.EvExport, Seq: c.Seq, Export: &protocol.Export{
-			Run: run, ID: id, Step: step, Filename: run + "-" + id + ".safetensors",
-		}}, b)
-	}
 	run, id := c.Run, c.ID
 	if id == "" {
 		switch {
@@ -432,86 +423,152 @@ func (s *Session) export(ctx context.Context, c protocol.Command) {
 		}
 		run = s.run
 		if s.unsaved() || s.inflight > 0 || s.parent == "" {
-			s.snapshot(c.Seq, persist.KindAutosave, true, func(id string, b []byte) { send(run, id, b) })
+			s.snapshot(c.Seq, persist.KindAutosave, true, afterSave{export: true})
 			return
 		}
 		id = s.parent // the checkpoint of the current state
 	} else if run == "" {
 		run = s.run
 	}
+	emit := s.env.Emit
 	go func() {
 		b, err := persist.ReadAll(ctx, s.env.Store, run, id)
 		if err != nil {
-			s.fail(c.Seq, "export: %v", err)
+			emit(protocol.Event{Type: protocol.EvError, Seq: c.Seq, Message: fmt.Sprintf("export: %v", err)}, nil)
 			return
 		}
-		send(run, id, b)
+		postExport(emit, c.Seq, run, id, b)
 	}()
+}
+
+func (s *Session) sendExport(seq int64, run, id string, b []byte) {
+	postExport(s.env.Emit, seq, run, id, b)
+}
+
+// postExport posts checkpoint run/id's file b.
+func postExport(emit func(protocol.Event, []byte), seq int64, run, id string, b []byte) {
+	step, _ := persist.StepOfID(id)
+	emit(protocol.Event{Type: protocol.EvExport, Seq: seq, Export: &protocol.Export{
+		Run: run, ID: id, Step: step, Filename: run + "-" + id + ".safetensors",
+	}}, b)
 }
 
 // pinOrDelete pins or deletes a checkpoint, taking its run's lock for the
-// write when it is not the active run.
-func (s *Session) pinOrDelete(ctx context.Context, c protocol.Command) {
-	j := job{seq: c.Seq, run: c.Run, reply: make(chan error, 1)}
+// write when it is not the active run: after the writes queued before it
+// (a release of that run among them).
+func (s *Session) pinOrDelete(c protocol.Command) {
+	e := edit{seq: c.Seq, run: c.Run, id: c.ID, claim: c.Run != s.run || !s.owner}
 	if c.Type == protocol.CmdPin {
-		j.pin = c.ID
+		s.w.ops.push(pinOp{e})
 	} else {
-		j.del = c.ID
+		s.w.ops.push(deleteOp{e})
 	}
-	if c.Run != s.run || !s.owner {
-		// Another run: the writer takes its lock for this job only, after
-		// the writes queued before it (a release of that run among them).
-		j.claim = true
-	}
-	s.w.q.push(j)
-	go func() {
-		if err := <-j.reply; err != nil {
-			s.fail(c.Seq, "%s %s/%s: %v", c.Type, c.Run, c.ID, err)
-			return
-		}
-		s.list(ctx, c.Seq)
-	}()
 }
 
-// list posts every run with its checkpoints (headers only) and lineage.
-func (s *Session) list(ctx context.Context, seq int64) {
-	st := s.env.Store
+// listRuns posts every run of st with its checkpoints (headers only) and
+// lineage. It only reads the store, in a goroutine of its own.
+func listRuns(ctx context.Context, st persist.Store, emit func(protocol.Event, []byte), seq int64) {
+	fail := func(format string, a ...any) {
+		emit(protocol.Event{Type: protocol.EvError, Seq: seq, Message: fmt.Sprintf(format, a...)}, nil)
+	}
 	runs, err := st.Runs(ctx)
 	if err != nil {
-		s.fail(seq, "list: %v", err)
+		fail("list: %v", err)
 		return
 	}
 	out := []protocol.RunInfo{}
 	for _, run := range runs {
 		ls, err := persist.ListInfo(ctx, st, run)
 		if err != nil {
-			s.fail(seq, "list %s: %v", run, err)
+			fail("list %s: %v", run, err)
 			return
 		}
-		ri := protocol.RunInfo{Run: run, Checkpoints: []protocol.Checkpoint{}}
-		if h, err := st.Head(ctx, run); err == nil {
-			ri.Head = h
-		}
-		for _, l := range ls {
-			cp := protocol.Checkpoint{Run: run, ID: l.ID, Size: l.Size}
-			if l.Err != nil {
-				cp.Step, _ = persist.StepOfID(l.ID)
-				cp.Error = l.Err.Error()
-			} else {
-				in := l.Info
-				cp.Step, cp.Epoch, cp.Kind = in.Step, in.Epoch, in.Kind
-				cp.Created = in.Created.Format(time.RFC3339Nano)
-				cp.Parent, cp.ParentRun = in.Parent, in.ParentRun
-				ri.Name = in.Spec.Name
-				if in.ParentRun != "" {
-					ri.Parent, ri.ParentRun = in.Parent, in.ParentRun
-				}
-			}
-			ri.Checkpoints = append(ri.Checkpoints, cp)
-		}
-		out = append(out, ri)
+		out = append(out, runInfo(ctx, st, run, ls))
 	}
-	s.emit(protocol.Event{Type: protocol.EvRuns, Seq: seq, Runs: out})
+	emit(protocol.Event{Type: protocol.EvRuns, Seq: seq, Runs: out}, nil)
+}
+
+// runInfo is run's listing of its checkpoints ls.
+func runInfo(ctx context.Context, st persist.Store, run string, ls []persist.Listed) protocol.RunInfo {
+	ri := protocol.RunInfo{Run: run, Checkpoints: []protocol.Checkpoint{}}
+	if h, err := st.Head(ctx, run); err == nil {
+		ri.Head = h
+	}
+	for _, l := range ls {
+		cp := protocol.Checkpoint{Run: run, ID: l.ID, Size: l.Size}
+		if l.Err != nil {
+			cp.Step, _ = persist.StepOfID(l.ID)
+			cp.Error = l.Err.Error()
+		} else {
+			in := l.Info
+			cp.Step, cp.Epoch, cp.Kind = in.Step, in.Epoch, in.Kind
+			cp.Created = in.Created.Format(time.RFC3339Nano)
+			cp.Parent, cp.ParentRun = in.Parent, in.ParentRun
+			ri.Name = in.Spec.Name
+			if in.ParentRun != "" {
+				ri.Parent, ri.ParentRun = in.Parent, in.ParentRun
+			}
+		}
+		ri.Checkpoints = append(ri.Checkpoints, cp)
+	}
+	return ri
+}
+
+// adoptPulled stores a pulled checkpoint as its run's newest (unless the
+// local copy is ahead) and resumes the run there, paused.
+func (s *Session) adoptPulled(ctx context.Context, p pulled) {
+	run, seq, ck := p.op.run, p.op.seq, p.ck
+	var localStep uint64
+	has := false
+	if run == s.run && s.owner && s.tr != nil {
+		// Stop, and save where this tab got to: nothing is lost if the
+		// local copy is ahead (the save goes before the pulled one).
+		s.running, s.stopAt = false, 0
+		if s.unsaved() {
+			s.snapshot(seq, persist.KindAutosave, true, afterSave{})
+		}
+		localStep, has = s.tr.Step, true
+	} else if ok, err := s.acquire(ctx, run, false); err != nil || !ok {
+		s.fail(seq, "pull: run %s is trained in another tab (take it over there, or close it)", run)
+		return
+	}
+	if local, err := newestInfo(ctx, s.env.Store, run); err == nil && (!has || local.Step > localStep) {
+		localStep, has = local.Step, true
+	}
+	kept := has && localStep > ck.State.Step
+	reply := make(chan error, 1)
+	s.w.ops.push(putOp{run: run, file: p.b, id: ck.ID, setHead: !kept, reply: reply})
+	if err := <-reply; err != nil {
+		s.fail(seq, "pull %s: storing the checkpoint: %v", run, err)
+		return
+	}
+	s.sync.ops.push(pulledOp{run: run, head: ck.ID})
+	sy := &protocol.Synced{
+		Op: protocol.SyncPull, Run: run, Head: ck.ID, Step: ck.State.Step, Sent: 1, Bytes: int64(len(p.b)),
+		Millis: ms(s.env.Now().Sub(p.op.t0)), URL: p.url, Kept: kept, LocalStep: ck.State.Step,
+	}
+	if kept {
+		sy.LocalStep = localStep
+		s.warn(seq, "pull: your copy of run %s (step %s) is ahead of the server's (step %s) and was kept; push it to update the server", run, commas(localStep), commas(ck.State.Step))
+	}
+	s.emit(protocol.Event{Type: protocol.EvSynced, Seq: seq, Synced: sy})
+	s.resumeRun(ctx, seq, run, 0, false, true, p.op.t0)
+}
+
+// pushCmd pushes run c.Run (default: the active one), saving the active
+// run's current state first when no checkpoint has it yet.
+func (s *Session) pushCmd(c protocol.Command) {
+	run, ok := s.runOf(c)
+	if !ok {
+		return
+	}
+	op := pushOp{seq: c.Seq, run: run, t0: s.env.Now()}
+	if run == s.run && s.owner && s.tr != nil && s.unsaved() {
+		s.snapshot(c.Seq, persist.KindAutosave, true, afterSave{push: &op})
+		return
+	}
+	// After the writes already queued, so the newest save goes too.
+	s.w.ops.push(forwardOp{op})
 }
 
 // shortError is the first two clauses of a decoding error ("checkpoint

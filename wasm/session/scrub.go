@@ -162,7 +162,7 @@ func (s *Session) scrubBase(ctx context.Context, j *scrubJob) error {
 
 // flush waits until the writer has done every write queued before it.
 func (s *Session) flush(run string) {
-	reply := make(chan error, 1)
-	s.w.q.push(job{run: run, reply: reply})
+	reply := make(chan struct{})
+	s.w.ops.push(flushOp{reply})
 	<-reply
 }

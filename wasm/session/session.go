@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"playground/engine"
@@ -80,11 +81,13 @@ func NewOptions() Options {
 
 // Session is one page's engine: at most one active run at a time.
 type Session struct {
-	env   Env
-	opt   Options
-	inbox *Inbox
-	w     *writer
-	sync  *syncer
+	env      Env
+	opt      Options
+	inbox    *Inbox
+	w        *writer
+	sync     *syncer
+	wakes    atomic.Int64 // the writer's resumptions (writer.wakes)
+	autoPush bool
 
 	phase     string
 	tr        *engine.Trainer
@@ -166,8 +169,8 @@ func New(env Env, opt Options, inbox *Inbox) *Session {
 		opt.Autosave.Keep = def.Autosave.Keep
 	}
 	s := &Session{env: env, opt: opt, inbox: inbox, phase: protocol.PhaseIdle, perSlice: 1}
-	s.w = newWriter(s)
-	s.sync = newSyncer(s)
+	s.w = newWriter(env, inbox, &s.wakes)
+	s.sync = newSyncer(env, inbox)
 	s.setSaveEvery()
 	return s
 }
@@ -193,9 +196,9 @@ func (s *Session) Run(ctx context.Context) {
 			s.scrubSlice(ctx) // time travel shares the thread, slice for slice
 		}
 		if trained || s.scrub != nil {
-			t0, w0 := s.env.Now(), s.w.wakes.Load()
+			t0, w0 := s.env.Now(), s.wakes.Load()
 			s.env.Yield()
-			s.accountGap(s.env.Now().Sub(t0), s.w.wakes.Load() != w0)
+			s.accountGap(s.env.Now().Sub(t0), s.wakes.Load() != w0)
 			continue
 		}
 		select {
@@ -247,7 +250,7 @@ func (s *Session) fail(seq int64, format string, a ...any) {
 // baseStatus is the session's status without the trainer's part.
 func (s *Session) baseStatus() *protocol.Status {
 	return &protocol.Status{Phase: s.phase, Run: s.run, Owner: s.owner, PauseAt: s.pauseAt, Autosave: s.opt.Autosave,
-		AutoPush: s.sync.autoPush.Load(), Server: s.env.Server}
+		AutoPush: s.autoPush, Server: s.env.Server}
 }
 
 // fingerprint is the active state's fingerprint, computed once per
@@ -284,8 +287,8 @@ func (s *Session) setPhase(seq int64, phase string) {
 
 func (s *Session) handle(ctx context.Context, in Input) {
 	switch {
-	case in.fn != nil:
-		in.fn(ctx)
+	case in.res != nil:
+		s.result(ctx, in.res)
 		return
 	case in.Err != nil:
 		s.fail(0, "%v", in.Err)
@@ -308,10 +311,10 @@ func (s *Session) handle(ctx context.Context, in Input) {
 	if c.PauseAt != nil {
 		s.pauseAt = *c.PauseAt
 	}
-	if c.Sync != nil && s.sync.set(*c.Sync) && c.Type != protocol.CmdOpen && s.run != "" && s.owner {
-		// Auto-push just turned on: the active run goes now.
-		j := syncJob{op: opAutoPush, run: s.run, t0: s.env.Now(), keep: s.opt.Autosave.Keep}
-		s.w.q.push(job{run: s.run, after: func() { s.sync.q.push(j) }})
+	if c.Sync != nil && s.setSync(*c.Sync) && c.Type != protocol.CmdOpen && s.run != "" && s.owner {
+		// Auto-push just turned on: the active run goes now, after the
+		// writes queued.
+		s.w.ops.push(forwardOp{autoPushOp{run: s.run, t0: s.env.Now(), keep: s.opt.Autosave.Keep}})
 	}
 	switch c.Type {
 	case protocol.CmdOpen:
@@ -358,11 +361,11 @@ func (s *Session) handle(ctx context.Context, in Input) {
 			if c.Kind == "pinned" {
 				kind = persist.KindPinned
 			}
-			s.snapshot(c.Seq, kind, true, nil)
+			s.snapshot(c.Seq, kind, true, afterSave{})
 		}
 	case protocol.CmdHidden:
 		if s.tr != nil && s.owner && s.unsaved() {
-			s.snapshot(c.Seq, persist.KindAutosave, true, nil)
+			s.snapshot(c.Seq, persist.KindAutosave, true, afterSave{})
 		}
 	case protocol.CmdSettings:
 		s.status(c.Seq)
@@ -371,23 +374,23 @@ func (s *Session) handle(ctx context.Context, in Input) {
 	case protocol.CmdFork:
 		s.fork(ctx, c)
 	case protocol.CmdList:
-		go s.list(ctx, c.Seq)
+		go listRuns(ctx, s.env.Store, s.env.Emit, c.Seq)
 	case protocol.CmdExport:
 		s.export(ctx, c)
 	case protocol.CmdImport:
 		s.importFile(ctx, c, in.Data)
 	case protocol.CmdPin, protocol.CmdDelete:
-		s.pinOrDelete(ctx, c)
+		s.pinOrDelete(c)
 	case protocol.CmdScrub:
 		s.startScrub(c)
 	case protocol.CmdPush:
 		s.pushCmd(c)
 	case protocol.CmdPull:
 		if run, ok := s.runOf(c); ok {
-			s.sync.q.push(syncJob{op: opPull, seq: c.Seq, run: run, t0: s.env.Now()})
+			s.sync.ops.push(pullOp{seq: c.Seq, run: run, t0: s.env.Now()})
 		}
 	case protocol.CmdServerRuns:
-		s.sync.q.push(syncJob{op: opList, seq: c.Seq})
+		s.sync.ops.push(serverRunsOp{seq: c.Seq})
 	}
 }
 
@@ -503,7 +506,7 @@ func (s *Session) slice(ctx context.Context) {
 		if s.opt.Autosave.MilestoneMs > 0 && s.sinceMilestone >= time.Duration(s.opt.Autosave.MilestoneMs)*time.Millisecond {
 			kind = persist.KindMilestone
 		}
-		s.snapshot(0, kind, false, nil)
+		s.snapshot(0, kind, false, afterSave{})
 	}
 	if now.Sub(s.lastProgress) >= s.opt.ProgressEvery {
 		s.progress(now)
@@ -588,7 +591,7 @@ func (s *Session) pause(seq int64) {
 	s.running = false
 	s.stopAt = 0
 	if s.unsaved() {
-		s.snapshot(seq, persist.KindAutosave, true, nil)
+		s.snapshot(seq, persist.KindAutosave, true, afterSave{})
 	}
 	s.lastProgress = time.Time{}
 	s.setPhase(seq, protocol.PhasePaused)
@@ -596,8 +599,8 @@ func (s *Session) pause(seq int64) {
 
 // snapshot copies the training state and hands it to the writer. forced
 // saves (pause, hidden, save now) queue behind one in flight; autosaves
-// wait for it. then runs in the writer after the commit.
-func (s *Session) snapshot(seq int64, kind string, forced bool, then func(id string, b []byte)) {
+// wait for it. then says what the loop does with it once committed.
+func (s *Session) snapshot(seq int64, kind string, forced bool, then afterSave) {
 	t0 := s.env.Now()
 	st := s.tr.State()
 	c := &persist.Checkpoint{
@@ -618,51 +621,109 @@ func (s *Session) snapshot(seq int64, kind string, forced bool, then func(id str
 	}
 	s.inflight++
 	s.pauseAcc += s.env.Now().Sub(t0)
-	s.w.q.push(job{seq: seq, run: s.run, ckpt: c, taken: t0, forced: forced, then: then, keep: s.opt.Autosave.Keep})
+	s.w.ops.push(saveOp{seq: seq, run: s.run, ckpt: c, taken: t0, forced: forced, then: then, keep: s.opt.Autosave.Keep})
 }
 
-// writeDone is a finished write, back in the loop.
-func (s *Session) writeDone(d *writeDone) {
+// result handles a report of the writer or the syncer.
+func (s *Session) result(ctx context.Context, r any) {
+	switch r := r.(type) {
+	case saved:
+		s.saved(r)
+	case retained:
+		if r.err != nil {
+			s.warn(0, "retention of run %s: %v", r.run, r.err)
+		}
+		if len(r.deleted) > 0 {
+			go listRuns(ctx, s.env.Store, s.env.Emit, 0) // the page's listing may predate the deletions
+		}
+	case edited:
+		if r.err != nil {
+			s.fail(r.seq, "%s %s/%s: %v", r.verb, r.run, r.id, r.err)
+			return
+		}
+		go listRuns(ctx, s.env.Store, s.env.Emit, r.seq)
+	case forwarded:
+		s.sync.ops.push(r.op)
+	case pulled:
+		s.adoptPulled(ctx, r)
+	default:
+		panic(fmt.Sprintf("session: unknown report %T", r))
+	}
+}
+
+// setSync applies the page's sync settings; true when auto-push just
+// turned on.
+func (s *Session) setSync(c protocol.SyncSettings) (enabled bool) {
+	s.sync.ops.push(syncSettingsOp{token: c.Token, autoPush: c.AutoPush})
+	if c.AutoPush == nil {
+		return false
+	}
+	was := s.autoPush
+	s.autoPush = *c.AutoPush
+	return s.autoPush && !was
+}
+
+// saved is a finished checkpoint write, back in the loop.
+func (s *Session) saved(d saved) {
 	s.inflight--
 	pause := max(s.pauseAcc, 0)
 	if s.inflight == 0 {
 		s.pauseAcc = 0
 	}
+	op := d.op
 	if d.err != nil {
 		if !errors.Is(d.err, errNotOwner) {
-			s.warn(d.job.seq, "checkpoint at step %s was not saved: %v", commas(d.job.ckpt.State.Step), d.err)
+			s.warn(op.seq, "checkpoint at step %s was not saved: %v", commas(op.ckpt.State.Step), d.err)
 		}
-		if errors.Is(d.err, errNotOwner) && d.job.run == s.run && s.owner {
+		if errors.Is(d.err, errNotOwner) && op.run == s.run && s.owner {
 			s.lost(s.run)
 		}
 		return
 	}
+	s.committed(op, d.file)
 	if d.note != "" {
-		s.warn(d.job.seq, "%s", d.note)
+		s.warn(op.seq, "%s", d.note)
 	}
-	if !d.job.forced {
+	if !op.forced {
 		s.pauses = append(s.pauses, pause)
 		if len(s.pauses) > 5 {
 			s.pauses = s.pauses[1:]
 		}
 		s.setSaveEvery()
 	}
-	c := d.job.ckpt
-	s.emit(protocol.Event{Type: protocol.EvSaved, Seq: d.job.seq, Saved: &protocol.Saved{
+	c := op.ckpt
+	s.emit(protocol.Event{Type: protocol.EvSaved, Seq: op.seq, Saved: &protocol.Saved{
 		Checkpoint: protocol.Checkpoint{
 			Run: c.RunID, ID: c.ID, Step: c.State.Step, Epoch: c.State.Epoch, Kind: c.Kind,
 			Size: int64(d.size), Created: c.Created.Format(time.RFC3339Nano),
 			Parent: c.Parent, ParentRun: c.ParentRun,
 		},
-		Millis:      ms(d.at.Sub(d.job.taken)),
+		Millis:      ms(d.at.Sub(op.taken)),
 		PauseMillis: ms(pause),
 		Deleted:     d.deleted,
 	}})
 }
 
+// committed does what a save was for besides keeping the state: the
+// export or push it was made for, and the auto-push.
+func (s *Session) committed(op saveOp, b []byte) {
+	if op.then.export {
+		s.sendExport(op.seq, op.run, op.ckpt.ID, b)
+	}
+	if op.then.push != nil {
+		s.sync.ops.push(*op.then.push)
+	}
+	if s.autoPush {
+		s.sync.ops.push(autoPushOp{
+			run: op.run, t0: op.taken, id: op.ckpt.ID, kind: op.ckpt.Kind,
+			step: op.ckpt.State.Step, file: b, keep: op.keep,
+		})
+	}
+}
+
 // lost stops a run whose lock another tab took.
 func (s *Session) lost(run string) {
-	s.w.disown(run)
+	s.w.ops.push(releaseOp{run: run})
 	if run != s.run || !s.owner {
 		return
 	}
