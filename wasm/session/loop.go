@@ -122,7 +122,7 @@ func (l *loop) handle(ctx context.Context, in Input) {
 	if c.Sync != nil && l.setSync(*c.Sync) && c.Type != protocol.CmdOpen && l.run != "" && l.owner {
 		// Auto-push just turned on: the active run goes now, after the
 		// writes queued.
-		l.writes.push(forwardOp{autoPushOp{run: l.run, t0: l.env.Now(), keep: l.auto.cfg.Keep}})
+		l.writes.push(forwardOp{op: autoPushOp{run: l.run, t0: l.env.Now(), keep: l.auto.cfg.Keep}})
 	}
 	commands[c.Type](l, ctx, c, in.Data)
 }
@@ -235,7 +235,7 @@ func (l *loop) flushIf(run string) {
 		return
 	}
 	reply := make(chan struct{})
-	l.writes.push(flushOp{reply})
+	l.writes.push(flushOp{reply: reply})
 	<-reply
 }
 

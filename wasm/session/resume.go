@@ -468,9 +468,9 @@ func postExport(emit func(protocol.Event, []byte), seq int64, run, id string, b 
 func (l *loop) pinOrDelete(c protocol.Command) {
 	e := edit{seq: c.Seq, run: c.Run, id: c.ID, claim: c.Run != l.run || !l.owner}
 	if c.Type == protocol.CmdPin {
-		l.writes.push(pinOp{e})
+		l.writes.push(pinOp{edit: e})
 	} else {
-		l.writes.push(deleteOp{e})
+		l.writes.push(deleteOp{edit: e})
 	}
 }
 
@@ -577,7 +577,7 @@ func (l *loop) pushCmd(c protocol.Command) {
 		return
 	}
 	// After the writes already queued, so the newest save goes too.
-	l.writes.push(forwardOp{op})
+	l.writes.push(forwardOp{op: op})
 }
 
 // shortError is the first two clauses of a decoding error ("checkpoint

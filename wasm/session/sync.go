@@ -17,11 +17,13 @@ import (
 type (
 	// syncSettingsOp applies the page's sync settings.
 	syncSettingsOp struct {
+		isSync
 		token    *string
 		autoPush *bool
 	}
 	// pushOp uploads what the server lacks of run (remote.Push).
 	pushOp struct {
+		isSync
 		seq int64
 		run string
 		t0  time.Time
@@ -29,6 +31,7 @@ type (
 	// autoPushOp uploads checkpoint id of run just saved (file); with no
 	// file, or the first of a run in this session, the whole run.
 	autoPushOp struct {
+		isSync
 		run  string
 		t0   time.Time
 		id   string
@@ -40,26 +43,31 @@ type (
 	// pullOp downloads and verifies the server's head of run: reported as
 	// pulled.
 	pullOp struct {
+		isSync
 		seq int64
 		run string
 		t0  time.Time
 	}
 	// serverRunsOp lists the server's runs.
-	serverRunsOp struct{ seq int64 }
+	serverRunsOp struct {
+		isSync
+		seq int64
+	}
 	// pulledOp records that the loop stored head, pulled from the server,
 	// as run's newest: the server's head as this session last saw it.
-	pulledOp struct{ run, head string }
+	pulledOp struct {
+		isSync
+		run, head string
+	}
 )
 
-// syncOp is one of the syncer's operations.
-type syncOp interface{ isSyncOp() }
+// syncOp is one of the syncer's operations: a struct embedding isSync.
+type syncOp interface{ syncOp() }
 
-func (syncSettingsOp) isSyncOp() {}
-func (pushOp) isSyncOp()         {}
-func (autoPushOp) isSyncOp()     {}
-func (pullOp) isSyncOp()         {}
-func (serverRunsOp) isSyncOp()   {}
-func (pulledOp) isSyncOp()       {}
+// isSync marks the syncer's operations.
+type isSync struct{}
+
+func (isSync) syncOp() {}
 
 // pulled is a verified checkpoint the syncer downloaded, for the loop to
 // store and resume.

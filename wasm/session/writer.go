@@ -24,6 +24,7 @@ type (
 	// (off the resume's critical path, before any save of the run):
 	// reported as retained.
 	ownOp struct {
+		isWrite
 		run, head string
 		stolen    bool // run taken over: adopt one late write of the previous owner
 		keep      int
@@ -31,12 +32,14 @@ type (
 	// releaseOp stops writing run and, with unlock, gives its lock up.
 	// Writes queued before it still go out.
 	releaseOp struct {
+		isWrite
 		run    string
 		unlock bool
 	}
 	// saveOp encodes, puts as the new head and applies retention:
 	// reported as saved.
 	saveOp struct {
+		isWrite
 		seq    int64
 		run    string
 		keep   int
@@ -47,6 +50,7 @@ type (
 	}
 	// putOp puts file as run/id (import, pull); the answer goes to reply.
 	putOp struct {
+		isWrite
 		run, id string
 		file    []byte
 		setHead bool
@@ -55,26 +59,34 @@ type (
 	// pinOp re-saves a checkpoint as pinned; deleteOp deletes one. With
 	// claim (not the active run) the writer takes the run's lock for the
 	// operation only. Both are reported as edited.
-	pinOp    struct{ edit }
-	deleteOp struct{ edit }
+	pinOp struct {
+		isWrite
+		edit
+	}
+	deleteOp struct {
+		isWrite
+		edit
+	}
 	// flushOp is answered once every write queued before it is done.
-	flushOp struct{ reply chan struct{} }
+	flushOp struct {
+		isWrite
+		reply chan struct{}
+	}
 	// forwardOp hands op back to the loop (forwarded) once every write
 	// queued before it is done, so a push sends the newest save too.
-	forwardOp struct{ op syncOp }
+	forwardOp struct {
+		isWrite
+		op syncOp
+	}
 )
 
-// writeOp is one of the writer's operations.
-type writeOp interface{ isWriteOp() }
+// writeOp is one of the writer's operations: a struct embedding isWrite.
+type writeOp interface{ writeOp() }
 
-func (ownOp) isWriteOp()     {}
-func (releaseOp) isWriteOp() {}
-func (saveOp) isWriteOp()    {}
-func (putOp) isWriteOp()     {}
-func (pinOp) isWriteOp()     {}
-func (deleteOp) isWriteOp()  {}
-func (flushOp) isWriteOp()   {}
-func (forwardOp) isWriteOp() {}
+// isWrite marks the writer's operations.
+type isWrite struct{}
+
+func (isWrite) writeOp() {}
 
 // edit is a pin or delete of checkpoint run/id asked by command seq.
 type edit struct {
@@ -195,7 +207,7 @@ func (w *writer) do(ctx context.Context, op writeOp) {
 	case flushOp:
 		close(op.reply)
 	case forwardOp:
-		w.report(forwarded(op))
+		w.report(forwarded{op.op})
 	default:
 		panic(fmt.Sprintf("writer: unknown operation %T", op))
 	}
