@@ -132,33 +132,52 @@ func TestCompare(t *testing.T) {
 }
 
 // A reload in the middle of a comparison (a new session over the same
-// store and memo, opening the child it was on) finishes it.
+// store and memo, opening the child it was on) finishes it; so does one
+// before the child's first checkpoint reached the store.
 func TestCompareAfterReload(t *testing.T) {
-	st, _ := disk.New(t.TempDir(), disk.NewOptions())
-	memo := &memMemo{}
-	a := newHost(t, opts{store: st, memo: memo})
-	base := openBase(a)
-	a.send(protocol.Command{Type: protocol.CmdCompare, Compare: comparePlan(t, base, 30_000, 0.01, 0.03, 0.1)})
-	ev, _ := a.wait(0, "second child forked", func(ev protocol.Event) bool {
-		return ev.Type == protocol.EvCompare && ev.Compare.Children[1].Run != ""
-	})
-	child := ev.Compare.Children[1].Run
-	a.wait(0, "second child training", func(ev protocol.Event) bool {
-		return ev.Type == protocol.EvProgress && ev.Progress.Run == child && ev.Progress.Step > base.Step+1000
-	})
-	a.stop()
-	if cs := a.of(protocol.EvCompare); compareDone(cs[len(cs)-1]) {
-		t.Fatal("the comparison finished before the reload")
-	}
+	for _, lost := range []bool{false, true} {
+		t.Run(fmt.Sprintf("child's checkpoints lost %v", lost), func(t *testing.T) {
+			st, _ := disk.New(t.TempDir(), disk.NewOptions())
+			memo := &memMemo{}
+			a := newHost(t, opts{store: st, memo: memo})
+			base := openBase(a)
+			a.send(protocol.Command{Type: protocol.CmdCompare, Compare: comparePlan(t, base, 30_000, 0.01, 0.03, 0.1)})
+			ev, _ := a.wait(0, "second child forked", func(ev protocol.Event) bool {
+				return ev.Type == protocol.EvCompare && ev.Compare.Children[1].Run != ""
+			})
+			child, first := ev.Compare.Children[1].Run, ev.Compare.Children[0]
+			a.wait(0, "first child saved at its target", func(ev protocol.Event) bool {
+				return ev.Type == protocol.EvSaved && ev.Saved.Run == first.Run && ev.Saved.Step == first.Target
+			})
+			a.wait(0, "second child training", func(ev protocol.Event) bool {
+				return ev.Type == protocol.EvProgress && ev.Progress.Run == child && ev.Progress.Step > base.Step+1000
+			})
+			a.stop()
+			if cs := a.of(protocol.EvCompare); compareDone(cs[len(cs)-1]) {
+				t.Fatal("the comparison finished before the reload")
+			}
+			if lost {
+				objs, _ := st.List(t.Context(), child)
+				for _, o := range objs {
+					if err := st.Delete(t.Context(), child, o.ID); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
 
-	b := newHost(t, opts{store: st, memo: memo})
-	b.send(protocol.Command{Type: protocol.CmdOpen, Run: child})
-	done, _ := b.wait(0, "comparison done after the reload", compareDone)
-	if done.Compare.Children[0].Run != ev.Compare.Children[0].Run || done.Compare.Children[1].Run != child {
-		t.Errorf("children before %+v, after %+v", ev.Compare.Children, done.Compare.Children)
-	}
-	checkCompared(t, done.Compare, a, b)
-	if b, _ := memo.Load(t.Context()); len(b) != 0 {
-		t.Errorf("plan still kept after the comparison: %s", b)
+			b := newHost(t, opts{store: st, memo: memo})
+			b.send(protocol.Command{Type: protocol.CmdOpen, Run: child})
+			done, _ := b.wait(0, "comparison done after the reload", compareDone)
+			if done.Compare.Children[0].Run != ev.Compare.Children[0].Run || done.Compare.Children[1].Run != child {
+				t.Errorf("children before %+v, after %+v", ev.Compare.Children, done.Compare.Children)
+			}
+			checkCompared(t, done.Compare, a, b)
+			if errs := b.of(protocol.EvError); len(errs) != 0 {
+				t.Errorf("errors after the reload: %v", errs)
+			}
+			if b, _ := memo.Load(t.Context()); len(b) != 0 {
+				t.Errorf("plan still kept after the comparison: %s", b)
+			}
+		})
 	}
 }

@@ -48,7 +48,7 @@ type head struct {
 
 func newLoop(env Env, opt Options, inbox *Inbox) *loop {
 	return &loop{
-		env: env, opt: opt, inbox: inbox, wakes: new(atomic.Int64),
+		env: env, opt: opt, inbox: inbox,
 		phase: protocol.PhaseIdle, rn: runner{perSlice: 1},
 		auto:  newAutosave(opt.Autosave, opt.SaveShare),
 		scrub: scrubber{store: env.Store, emit: env.Emit, now: env.Now, slice: opt.Slice, every: opt.ProgressEvery},

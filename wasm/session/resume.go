@@ -201,13 +201,7 @@ func (l *loop) resumeRun(ctx context.Context, seq int64, run string, target uint
 		return
 	}
 	if base == nil {
-		for _, sk := range skipped {
-			l.warn(seq, "checkpoint at step %s was damaged (%s) and skipped", commas(sk.Step), shortError(sk.Error))
-		}
-		l.release()
-		l.rn.tr = nil
-		l.fail(seq, "run %s has no valid checkpoint to resume (%d damaged)", run, len(skipped))
-		l.setPhase(seq, protocol.PhaseIdle)
+		l.noCheckpoint(ctx, seq, run, skipped)
 		return
 	}
 	for _, sk := range skipped {
@@ -230,6 +224,23 @@ func (l *loop) resumeRun(ctx context.Context, seq int64, run string, target uint
 		return
 	}
 	l.finishResume(ctx)
+}
+
+// noCheckpoint ends the resume of run, which has no valid checkpoint: a
+// compared child forked just before a reload is forked again, any other
+// run cannot resume.
+func (l *loop) noCheckpoint(ctx context.Context, seq int64, run string, skipped []protocol.Skipped) {
+	if len(skipped) == 0 && l.cmp.follow && l.cmp.target(run) != 0 {
+		l.compareNext(ctx)
+		return
+	}
+	for _, sk := range skipped {
+		l.warn(seq, "checkpoint at step %s was damaged (%s) and skipped", commas(sk.Step), shortError(sk.Error))
+	}
+	l.release()
+	l.rn.tr = nil
+	l.fail(seq, "run %s has no valid checkpoint to resume (%d damaged)", run, len(skipped))
+	l.setPhase(seq, protocol.PhaseIdle)
 }
 
 // newestValid returns the newest checkpoint of run at or below step limit
@@ -443,15 +454,18 @@ func (l *loop) export(ctx context.Context, c protocol.Command) {
 	} else if run == "" {
 		run = l.run
 	}
-	emit := l.env.Emit
-	go func() {
-		b, err := persist.ReadAll(ctx, l.env.Store, run, id)
-		if err != nil {
-			emit(protocol.Event{Type: protocol.EvError, Seq: c.Seq, Message: fmt.Sprintf("export: %v", err)}, nil)
-			return
-		}
-		postExport(emit, c.Seq, run, id, b)
-	}()
+	go readExport(ctx, l.env.Store, l.env.Emit, c.Seq, run, id)
+}
+
+// readExport posts checkpoint run/id of st; it only reads the store, in a
+// goroutine of its own.
+func readExport(ctx context.Context, st persist.Store, emit func(protocol.Event, []byte), seq int64, run, id string) {
+	b, err := persist.ReadAll(ctx, st, run, id)
+	if err != nil {
+		emit(protocol.Event{Type: protocol.EvError, Seq: seq, Message: fmt.Sprintf("export: %v", err)}, nil)
+		return
+	}
+	postExport(emit, seq, run, id, b)
 }
 
 // postExport posts checkpoint run/id's file b.

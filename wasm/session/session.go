@@ -146,8 +146,8 @@ func New(env Env, opt Options, inbox *Inbox) *Session {
 		opt.Autosave.Keep = def.Autosave.Keep
 	}
 	l := newLoop(env, opt, inbox)
-	w, y := newWriter(env, inbox, l.wakes), newSyncer(env, inbox)
-	l.writes, l.syncs = w.ops, y.ops
+	w, y := newWriter(env, inbox), newSyncer(env, inbox)
+	l.writes, l.syncs, l.wakes = w.ops, y.ops, w.wakes
 	return &Session{l: l, w: w, y: y}
 }
 

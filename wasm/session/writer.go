@@ -136,7 +136,8 @@ type writer struct {
 	out   *Inbox
 	env   writerEnv
 	// wakes counts the writer's resumptions, so the loop charges a save
-	// only with the yields in which the writer actually ran.
+	// only with the yields in which the writer actually ran: the one thing
+	// of the writer's the loop reads (atomically).
 	wakes *atomic.Int64
 
 	heads     map[string]string // the head each owned run has, as far as we wrote it
@@ -152,9 +153,9 @@ type writerEnv struct {
 	now     func() time.Time
 }
 
-func newWriter(env Env, out *Inbox, wakes *atomic.Int64) *writer {
+func newWriter(env Env, out *Inbox) *writer {
 	return &writer{
-		store: env.Store, locks: env.Locks, ops: newQueue[writeOp](), out: out, wakes: wakes,
+		store: env.Store, locks: env.Locks, ops: newQueue[writeOp](), out: out, wakes: new(atomic.Int64),
 		env:   writerEnv{sum: env.Sum, isQuota: env.IsQuota, now: env.Now},
 		heads: map[string]string{}, owned: map[string]bool{}, adopt: map[string]bool{},
 		autosaves: map[string]*persist.Autosaves{},
