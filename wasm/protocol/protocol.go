@@ -429,7 +429,7 @@ func (c Command) Validate() error {
 			return bad("kind %q (want autosave or pinned)", c.Kind)
 		}
 	case CmdCompare:
-		if err := c.Compare.validate(); err != nil {
+		if err := c.Compare.Validate(); err != nil {
 			return bad("%v", err)
 		}
 	}
@@ -442,8 +442,9 @@ func (c Command) Validate() error {
 // maxCompare bounds the children of one comparison.
 const maxCompare = 16
 
-// validate checks a comparison's plan as a command gives it.
-func (p *Compare) validate() error {
+// Validate checks a comparison's plan: a base checkpoint, steps, and 1 to
+// 16 children, each with a spec.
+func (p *Compare) Validate() error {
 	switch {
 	case p == nil:
 		return errors.New("needs compare")

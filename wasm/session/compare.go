@@ -59,8 +59,8 @@ func (l *loop) loadComparison(ctx context.Context) {
 		return
 	}
 	var p protocol.Compare
-	if json.Unmarshal(b, &p) != nil || p.Done || len(p.Children) == 0 {
-		return
+	if json.Unmarshal(b, &p) != nil || p.Done || p.Validate() != nil {
+		return // none, or not a plan this session can follow
 	}
 	l.cmp = comparing{plan: &p, follow: true}
 }
