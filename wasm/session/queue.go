@@ -7,7 +7,7 @@ import (
 )
 
 // Input is one thing the session loop handles: a command from the page,
-// a lost lock, or (internally) work to finish in the loop.
+// a lost lock, or (internally) a report of the writer or the syncer.
 type Input struct {
 	Cmd  protocol.Command
 	Data []byte // the message's bytes (CmdImport)

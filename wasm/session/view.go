@@ -9,7 +9,8 @@ import (
 )
 
 // What the page draws besides numbers: the decision-boundary grid (or
-// sample digits with predictions) of a model, and a fine loss curve.
+// sample digits with predictions) of a model. (The fine loss curve is the
+// runner's, in its progress reports.)
 
 // GridSide is the side of the heat-map grid: 2,500 forward passes, about
 // a millisecond of the worker's time, a few times per second.
