@@ -196,7 +196,7 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 	case protocol.EvError:
 		a.syncFailed(ev)
 		a.warn("error", ev.Message)
-		a.Compare.failed(a, ev.Seq, ev.Message)
+		a.Compare.failed(ev.Seq, ev.Message)
 		if a.Scrub.waits(ev.Seq) {
 			a.Scrub.inflight = false
 		}
@@ -208,6 +208,8 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		a.scrubbed(ev, data)
 	case protocol.EvData:
 		a.dataPoints(ev, data)
+	case protocol.EvCompare:
+		a.compared(ev.Compare)
 	case EvPageLog:
 		a.log("", "%s", ev.Message)
 	}
@@ -267,7 +269,6 @@ func (a *App) status(ev protocol.Event) {
 	case protocol.PhaseLost:
 		a.log("warn", "Another tab took over this run.")
 	}
-	a.Compare.status(a, ev.Seq, s)
 }
 
 func (a *App) progress(p *protocol.Progress) {

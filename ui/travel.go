@@ -101,8 +101,10 @@ func (a *App) ScrubDone() bool {
 // CompareParams are the settings the compare panel can vary.
 var CompareParams = []string{"lr", "regRate", "momentum", "noise", "seed"}
 
-// CompareState forks children from one checkpoint, one setting varied,
-// trains them in turn and overlays their curves.
+// CompareState is the compare panel: its settings, and the comparison the
+// worker runs (forking children from one checkpoint, one setting varied,
+// training them in turn), as its last EvCompare said. A reload does not
+// stop it: the worker continues it and says so.
 type CompareState struct {
 	Param    string
 	Values   string
@@ -113,8 +115,7 @@ type CompareState struct {
 	Err      string
 
 	baseName string
-	next     int
-	forkSeq  int64
+	seq      int64 // the CmdCompare sent last
 }
 
 // CompareChild is one forked run of a comparison.
@@ -184,7 +185,8 @@ func (a *App) CompareBase() (protocol.Checkpoint, bool) {
 	return protocol.Checkpoint{}, false
 }
 
-// StartCompare forks the first child; the others follow as each finishes.
+// StartCompare asks the worker to run the comparison: one child per
+// value, each with the draft's spec but for the value.
 func (a *App) StartCompare() {
 	a.compareDefaults()
 	c := &a.Compare
@@ -193,25 +195,28 @@ func (a *App) StartCompare() {
 		c.Err = "no checkpoint to fork from yet"
 		return
 	}
+	c.baseName = a.Name
+	plan := &protocol.Compare{Base: base, Param: c.Param, Steps: uint64(c.Steps)}
 	var kids []CompareChild
 	for _, v := range strings.Split(c.Values, ",") {
 		v = strings.TrimSpace(v)
 		if v == "" {
 			continue
 		}
-		if _, err := a.childSpec(v); err != nil {
+		spec, err := a.childSpec(v)
+		if err != nil {
 			c.Err = err.Error()
 			return
 		}
 		kids = append(kids, CompareChild{Value: v})
+		plan.Children = append(plan.Children, protocol.CompareChild{Value: v, Spec: json.RawMessage(spec.JSON())})
 	}
 	if len(kids) == 0 {
 		c.Err = "list the values to compare, separated by commas"
 		return
 	}
-	c.Base, c.Children, c.Err, c.next, c.Active = base, kids, "", 0, true
-	c.baseName = a.Name
-	a.forkChild()
+	c.Base, c.Children, c.Err, c.Active = base, kids, "", true
+	c.seq = a.send(protocol.Command{Type: protocol.CmdCompare, Compare: plan})
 }
 
 // childSpec is the draft with the compared setting set to v, named after
@@ -222,9 +227,6 @@ func (a *App) childSpec(v string) (spec.Spec, error) {
 		return s, err
 	}
 	name := a.Compare.baseName
-	if !a.Compare.Active {
-		name = a.Name
-	}
 	if name == "" {
 		name = "run"
 	}
@@ -239,41 +241,34 @@ func (a *App) childSpec(v string) (spec.Spec, error) {
 	return n, nil
 }
 
-func (a *App) forkChild() {
+// compared follows the worker's comparison. The children's curves come
+// from the page's store when they trained before a reload, and are kept
+// there as each child ends.
+func (a *App) compared(p *protocol.Compare) {
+	if p == nil {
+		return
+	}
 	c := &a.Compare
-	spec, err := a.childSpec(c.Children[c.next].Value)
-	if err != nil {
-		c.Active, c.Err = false, err.Error()
-		return
-	}
-	c.forkSeq = a.send(protocol.Command{Type: protocol.CmdFork, Run: c.Base.Run, ID: c.Base.ID, Spec: json.RawMessage(spec.JSON())})
-}
-
-// status follows the comparison: a fork answered starts its steps; a
-// child paused at its target starts the next fork.
-func (c *CompareState) status(a *App, seq int64, s *protocol.Status) {
-	if !c.Active || c.next >= len(c.Children) {
-		return
-	}
-	kid := &c.Children[c.next]
-	switch {
-	case seq == c.forkSeq && kid.Run == "" && s.Run != c.Base.Run:
-		kid.Run, kid.From, kid.Target = s.Run, s.Step, s.Step+uint64(c.Steps)
-		a.send(protocol.Command{Type: protocol.CmdStep, Steps: uint64(c.Steps)})
-	case kid.Run != "" && s.Run == kid.Run && s.Phase == protocol.PhasePaused && s.Step >= kid.Target:
-		kid.Done = true
-		c.next++
-		if c.next < len(c.Children) {
-			a.forkChild()
-			return
+	c.Base, c.Param, c.Active, c.Err = p.Base, p.Param, !p.Done, p.Error
+	was := c.Children
+	c.Children = make([]CompareChild, len(p.Children))
+	for i, k := range p.Children {
+		c.Children[i] = CompareChild{Value: k.Value, Run: k.Run, From: k.From, Target: k.Target, Done: k.Done}
+		if k.Run == "" {
+			continue
 		}
-		c.Active = false
+		a.loadCurves(k.Run)
+		if k.Done && (i >= len(was) || !was[i].Done) {
+			a.storeCurves(k.Run, true)
+		}
+	}
+	if p.Done && p.Error == "" {
 		a.log("", "Compared %d runs from step %s.", len(c.Children), Commas(c.Base.Step))
 	}
 }
 
-func (c *CompareState) failed(a *App, seq int64, msg string) {
-	if c.Active && seq != 0 && seq == c.forkSeq {
+func (c *CompareState) failed(seq int64, msg string) {
+	if c.Active && seq != 0 && seq == c.seq {
 		c.Active, c.Err = false, msg
 	}
 }

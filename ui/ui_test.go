@@ -286,27 +286,45 @@ func TestCompare(t *testing.T) {
 	if a.Compare.Err != "" {
 		t.Fatal(a.Compare.Err)
 	}
+	// One command: the worker forks and trains the children in turn.
+	cmd := h.last()
+	p := cmd.Compare
+	if cmd.Type != protocol.CmdCompare || p == nil || p.Base.ID != "000000000500-aaaaaaaa" || p.Steps != 200 || len(p.Children) != 3 {
+		t.Fatalf("sent %+v", cmd)
+	}
+	sent := len(h.sent)
 	for i, lr := range []string{"0.01", "0.03", "0.1"} {
-		fork := h.last()
-		if fork.Type != protocol.CmdFork || fork.ID != "000000000500-aaaaaaaa" || !strings.Contains(string(fork.Spec), `"lr":`+lr) {
-			t.Fatalf("child %d: sent %+v", i, fork)
+		if !strings.Contains(string(p.Children[i].Spec), `"lr":`+lr) {
+			t.Fatalf("child %d: spec %s", i, p.Children[i].Spec)
 		}
 		run := "kid-" + lr
-		sp, _ := spec.ParseSpec(fork.Spec)
-		a.Apply(protocol.Event{Type: protocol.EvStatus, Seq: fork.Seq, Status: &protocol.Status{Phase: "paused", Run: run, Spec: sp.JSON(), Step: 500, Owner: true}}, nil)
-		if st := h.sent[len(h.sent)-1]; st.Type != protocol.CmdStep || st.Steps != 200 {
-			// The run change asks for the list first; the step follows.
-			t.Fatalf("child %d: then sent %+v", i, st)
-		}
+		p.Children[i].Run, p.Children[i].From, p.Children[i].Target = run, 500, 700
+		a.Apply(protocol.Event{Type: protocol.EvCompare, Seq: cmd.Seq, Compare: p}, nil)
+		sp, _ := spec.ParseSpec(p.Children[i].Spec)
+		a.Apply(protocol.Event{Type: protocol.EvStatus, Seq: cmd.Seq, Status: &protocol.Status{Phase: "running", Run: run, Spec: sp.JSON(), Step: 500, Owner: true}}, nil)
 		a.Apply(protocol.Event{Type: protocol.EvProgress, Progress: &protocol.Progress{Run: run, Step: 700, Curve: [][2]float64{{600, 0.5}, {700, 0.4}}}}, nil)
 		a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{Phase: "paused", Run: run, Spec: sp.JSON(), Step: 700, Owner: true}}, nil)
+		p.Children[i].Done = true
+		p.Done = i == 2
+		a.Apply(protocol.Event{Type: protocol.EvCompare, Seq: cmd.Seq, Compare: p}, nil)
+		if !a.Compare.Active != p.Done {
+			t.Fatalf("child %d: active %v", i, a.Compare.Active)
+		}
 	}
-	if a.Compare.Active {
-		t.Fatal("comparison still active")
+	for _, c := range h.sent[sent:] {
+		if c.Type != protocol.CmdList {
+			t.Errorf("the page sent %+v during the comparison", c)
+		}
 	}
 	html := render(t, &ComparePanel{App: a})
 	if n := strings.Count(html, `data-testid="compare-curve"`); n != 3 {
 		t.Errorf("%d curves, want 3", n)
+	}
+	// After a reload, the worker's report brings the curves back.
+	b := NewApp(h)
+	b.Apply(protocol.Event{Type: protocol.EvCompare, Compare: p}, nil)
+	if n := strings.Count(render(t, &ComparePanel{App: b}), `points="`); n != 3 || b.ChildLoss("kid-0.01") != "0.4000" {
+		t.Errorf("after a reload: %d curves, child loss %s", n, b.ChildLoss("kid-0.01"))
 	}
 }
 

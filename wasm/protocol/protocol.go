@@ -88,12 +88,19 @@ const (
 	// draw the data of settings not trained yet: answered by EvData (no
 	// points for digits).
 	CmdData = "data"
+	// CmdCompare runs the comparison Compare: from checkpoint Base, one
+	// child run forked per entry of Children (with its Spec), each trained
+	// Steps steps, in turn. The worker sequences it and keeps its plan
+	// across a reload (the page's next open continues it). Answered by
+	// EvCompare events as each child starts and ends; refused with EvError
+	// while another comparison runs.
+	CmdCompare = "compare"
 )
 
 var commandTypes = []string{
 	CmdOpen, CmdStart, CmdPause, CmdResume, CmdStep, CmdReset, CmdSave, CmdHidden,
 	CmdRestore, CmdFork, CmdList, CmdExport, CmdImport, CmdPin, CmdDelete,
-	CmdTakeover, CmdSettings, CmdScrub, CmdPush, CmdPull, CmdServerRuns, CmdData,
+	CmdTakeover, CmdSettings, CmdScrub, CmdPush, CmdPull, CmdServerRuns, CmdData, CmdCompare,
 }
 
 // Command is one request from the page.
@@ -113,6 +120,28 @@ type Command struct {
 	Query     string          `json:"query,omitempty"`     // open: the page's URL query; a spec in it (SpecFromQuery) is used as Spec
 	At        uint64          `json:"at,omitempty"`        // scrub: the step to show
 	Sync      *SyncSettings   `json:"sync,omitempty"`      // open, settings
+	Compare   *Compare        `json:"compare,omitempty"`   // compare: the plan (Children's Run, From, Target and Done unset)
+}
+
+// Compare is a comparison of runs forked from one checkpoint with one
+// setting varied: its plan and how far it got.
+type Compare struct {
+	Base     Checkpoint     `json:"base"`  // the checkpoint forked from (Run, ID, Step)
+	Param    string         `json:"param"` // the setting varied, as the page names it
+	Steps    uint64         `json:"steps"` // steps each child trains
+	Children []CompareChild `json:"children"`
+	Done     bool           `json:"done"`            // every child trained, or the comparison failed
+	Error    string         `json:"error,omitempty"` // why it stopped short
+}
+
+// CompareChild is one forked run of a comparison.
+type CompareChild struct {
+	Value  string          `json:"value"`            // the varied setting's value, as the page shows it
+	Spec   json.RawMessage `json:"spec"`             // the child's full spec
+	Run    string          `json:"run,omitempty"`    // its run, once forked
+	From   uint64          `json:"from,omitempty"`   // the step it starts at (Base.Step)
+	Target uint64          `json:"target,omitempty"` // the step it trains to
+	Done   bool            `json:"done,omitempty"`
 }
 
 // SyncSettings configure the sync with the server; nil fields leave a
@@ -160,6 +189,7 @@ const (
 	EvView     = "view"     // View of the active run's model, with its bytes: a few times per second while training and after every change
 	EvScrub    = "scrub"    // Scrub: the answer to CmdScrub, with a View and its bytes when done
 	EvSynced   = "synced"   // Synced: a push, pull or auto-push finished
+	EvCompare  = "compare"  // Compare: the comparison in progress, after every change
 	// EvServerRuns answers CmdServerRuns: ServerRuns, or Message when the
 	// server cannot be asked (no server, no API, refused).
 	EvServerRuns = "server-runs"
@@ -194,6 +224,7 @@ type Event struct {
 	Scrub    *Scrub    `json:"scrub,omitempty"`
 	Synced   *Synced   `json:"synced,omitempty"`
 	Data     *Data     `json:"data,omitempty"`
+	Compare  *Compare  `json:"compare,omitempty"`
 	// ServerRuns: the server's runs (server-runs).
 	ServerRuns []ServerRun `json:"serverRuns,omitempty"`
 }
@@ -437,9 +468,37 @@ func (c Command) Validate() error {
 		if c.Kind != "" && c.Kind != "autosave" && c.Kind != "pinned" {
 			return bad("kind %q (want autosave or pinned)", c.Kind)
 		}
+	case CmdCompare:
+		if err := c.Compare.Validate(); err != nil {
+			return bad("%v", err)
+		}
 	}
 	if a := c.Autosave; a != nil && (a.EveryMillis < 0 || a.Keep < 0 || a.MilestoneMs < 0) {
 		return bad("negative autosave setting")
+	}
+	return nil
+}
+
+// maxCompare bounds the children of one comparison.
+const maxCompare = 16
+
+// Validate checks a comparison's plan: a base checkpoint, steps, and 1 to
+// 16 children, each with a spec.
+func (p *Compare) Validate() error {
+	switch {
+	case p == nil:
+		return errors.New("needs compare")
+	case p.Base.Run == "" || p.Base.ID == "":
+		return errors.New("needs the base checkpoint's run and id")
+	case p.Steps == 0:
+		return errors.New("needs steps")
+	case len(p.Children) == 0 || len(p.Children) > maxCompare:
+		return fmt.Errorf("%d children (want 1 to %d)", len(p.Children), maxCompare)
+	}
+	for i, k := range p.Children {
+		if len(k.Spec) == 0 {
+			return fmt.Errorf("child %d has no spec", i+1)
+		}
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ func TestDecodeCommand(t *testing.T) {
 		`{"type":"fork","run":"r","id":"000000000001-aaaaaaaa","spec":{}}`,
 		`{"type":"save","kind":"pinned"}`,
 		`{"type":"settings","autosave":{"everyMillis":500,"keep":3},"pauseAt":0}`,
+		`{"type":"compare","compare":{"base":{"run":"r","id":"000000000001-aaaaaaaa","step":1,"epoch":0,"kind":"","size":0},"param":"lr","steps":5,"children":[{"value":"0.1","spec":{}}],"done":false}}`,
 	}
 	for _, s := range good {
 		c, err := DecodeCommand([]byte(s))
@@ -34,7 +35,11 @@ func TestDecodeCommand(t *testing.T) {
 		`{"type":"save","kind":"final"}`:             "kind",
 		`{"type":"settings","autosave":{"keep":-1}}`: "negative",
 		`{"type":"pause"} {}`:                        "trailing",
-		`[`:                                          "command",
+		`{"type":"compare"}`:                         "needs compare",
+		`{"type":"compare","compare":{"base":{"run":"r","id":"i"},"steps":0,"children":[{"spec":{}}]}}`:   "needs steps",
+		`{"type":"compare","compare":{"base":{"run":"r","id":"i"},"steps":1,"children":[]}}`:              "0 children",
+		`{"type":"compare","compare":{"base":{"run":"r","id":"i"},"steps":1,"children":[{"value":"x"}]}}`: "no spec",
+		`[`: "command",
 	}
 	for s, want := range bad {
 		_, err := DecodeCommand([]byte(s))
@@ -70,6 +75,7 @@ func FuzzDecodeCommand(f *testing.F) {
 		`{"type":"pull","run":"r"}`,
 		`{"type":"fork","run":"r","id":"000000000001-aaaaaaaa","spec":{}}`,
 		`{"type":"scrub","at":18446744073709551615}`,
+		`{"type":"compare","compare":{"base":{"run":"r","id":"000000000001-aaaaaaaa","step":1,"epoch":0,"kind":"","size":0},"param":"lr","steps":5,"children":[{"value":"0.1","spec":{}}],"done":false}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"context"
+
 	"playground/engine"
 	"playground/spec"
 	"playground/wasm/protocol"
@@ -9,16 +11,16 @@ import (
 // data answers CmdData: the points of the command's 2-D dataset, for the
 // page to draw settings it has not trained yet (the UI carries no dataset
 // generators). Digits have no points to draw: the answer holds none.
-func (s *Session) data(c protocol.Command) {
+func (l *loop) cmdData(_ context.Context, c protocol.Command, _ []byte) {
 	sp, err := spec.ParseSpec(c.Spec)
 	if err != nil {
-		s.fail(c.Seq, "data: %v", err)
+		l.fail(c.Seq, "data: %v", err)
 		return
 	}
 	ev := protocol.Event{Type: protocol.EvData, Seq: c.Seq, Data: &protocol.Data{}}
 	kind, _ := spec.Dataset(sp.Dataset.Kind)
 	if !kind.TwoD {
-		s.env.Emit(ev, nil)
+		l.env.Emit(ev, nil)
 		return
 	}
 	d := engine.Generate(sp)
@@ -29,5 +31,5 @@ func (s *Session) data(c protocol.Command) {
 			b = protocol.AppendPoint(b, p[0], p[1], part.Label[i])
 		}
 	}
-	s.env.Emit(ev, b)
+	l.env.Emit(ev, b)
 }

@@ -1,21 +1,20 @@
 package session
 
 import (
-	"context"
 	"sync"
 
 	"playground/wasm/protocol"
 )
 
 // Input is one thing the session loop handles: a command from the page,
-// a lost lock, or (internally) work to finish in the loop.
+// a lost lock, or (internally) a report of the writer or the syncer.
 type Input struct {
 	Cmd  protocol.Command
 	Data []byte // the message's bytes (CmdImport)
 	Lost string // another tab took the writer lock of this run
 	Err  error  // a message that did not decode: reported, then dropped
 
-	fn func(ctx context.Context) // internal: run in the loop (a finished write or pull)
+	res any // internal: a report of the writer or the syncer
 }
 
 // queue is an unbounded FIFO whose Push never blocks, so a JS callback can

@@ -18,52 +18,52 @@ import (
 // open resumes the run the command names (or the most recent one, or the
 // most recent of its preset) at max(its newest valid checkpoint, the page's
 // mark), or starts the command's preset or spec when there is none.
-func (s *Session) open(ctx context.Context, c protocol.Command, steal bool) {
-	t0 := s.env.Now()
-	run, mark, err := s.chooseRun(ctx, c, steal)
+func (l *loop) open(ctx context.Context, c protocol.Command, steal bool) {
+	t0 := l.env.Now()
+	run, mark, err := l.chooseRun(ctx, c, steal)
 	if err != nil {
-		s.fail(c.Seq, "open: %v", err)
+		l.fail(c.Seq, "open: %v", err)
 		return
 	}
 	if run == "" {
 		if c.Preset == "" && len(c.Spec) == 0 {
-			s.release()
-			s.tr, s.run = nil, ""
-			s.setPhase(c.Seq, protocol.PhaseIdle)
+			l.release()
+			l.rn.tr, l.run = nil, ""
+			l.setPhase(c.Seq, protocol.PhaseIdle)
 			return
 		}
 		spec, err := specOf(c)
 		if err != nil {
-			s.fail(c.Seq, "open: %v", err)
+			l.fail(c.Seq, "open: %v", err)
 			return
 		}
-		s.startNew(ctx, c.Seq, spec, c.Autostart)
+		l.startNew(ctx, c.Seq, spec, c.Autostart)
 		return
 	}
-	if run == s.run && s.owner && s.tr != nil {
-		s.status(c.Seq) // already ours
+	if run == l.run && l.owner && l.rn.tr != nil {
+		l.status(c.Seq) // already ours
 		return
 	}
-	ok, err := s.acquire(ctx, run, steal)
+	ok, err := l.acquire(ctx, run, steal)
 	if err != nil {
-		s.fail(c.Seq, "open: lock %s: %v", run, err)
+		l.fail(c.Seq, "open: lock %s: %v", run, err)
 		return
 	}
 	if !ok {
-		s.release()
-		s.run, s.owner, s.running = run, false, false
-		s.tr = nil
-		s.phase = protocol.PhaseLocked
-		st := s.baseStatus()
+		l.release()
+		l.run, l.owner, l.running = run, false, false
+		l.rn.tr = nil
+		l.phase = protocol.PhaseLocked
+		st := l.baseStatus()
 		if mark != nil {
 			st.Step = mark.Step
 		}
-		if info, err := newestInfo(ctx, s.env.Store, run); err == nil {
+		if info, err := newestInfo(ctx, l.env.Store, run); err == nil {
 			st.Name = info.Spec.Name
 			st.Spec = json.RawMessage(info.Spec.JSON()) // the page shows the run's settings
 			st.Step = max(st.Step, info.Step)
 		}
-		s.emit(protocol.Event{Type: protocol.EvStatus, Seq: c.Seq, Status: st})
+		l.emit(protocol.Event{Type: protocol.EvStatus, Seq: c.Seq, Status: st})
 		return
 	}
 	var target uint64
@@ -72,13 +72,13 @@ func (s *Session) open(ctx context.Context, c protocol.Command, steal bool) {
 		target = mark.Step
 		running = running || mark.Running
 	}
-	s.resumeRun(ctx, c.Seq, run, target, running, false, t0)
+	l.resumeRun(ctx, c.Seq, run, target, running, false, t0)
 }
 
 // chooseRun picks the run to resume: c.Run; else the one most recently
 // marked (or, unmarked, most recently saved), among runs of c.Preset when
 // given. "" when there is none.
-func (s *Session) chooseRun(ctx context.Context, c protocol.Command, takeover bool) (string, *protocol.Mark, error) {
+func (l *loop) chooseRun(ctx context.Context, c protocol.Command, takeover bool) (string, *protocol.Mark, error) {
 	markOf := func(run string) *protocol.Mark {
 		var m *protocol.Mark
 		for i := range c.Marks {
@@ -91,10 +91,10 @@ func (s *Session) chooseRun(ctx context.Context, c protocol.Command, takeover bo
 	if c.Run != "" {
 		return c.Run, markOf(c.Run), nil
 	}
-	if takeover && s.run != "" {
-		return s.run, markOf(s.run), nil
+	if takeover && l.run != "" {
+		return l.run, markOf(l.run), nil
 	}
-	runs, err := s.env.Store.Runs(ctx)
+	runs, err := l.env.Store.Runs(ctx)
 	if err != nil {
 		return "", nil, err
 	}
@@ -108,7 +108,7 @@ func (s *Session) chooseRun(ctx context.Context, c protocol.Command, takeover bo
 	}
 	best, bestT := "", int64(-1)
 	for _, run := range runs {
-		info, err := newestInfo(ctx, s.env.Store, run)
+		info, err := newestInfo(ctx, l.env.Store, run)
 		if err != nil {
 			continue
 		}
@@ -146,44 +146,41 @@ func newestInfo(ctx context.Context, st persist.Store, run string) (persist.Info
 
 // acquire takes run's writer lock for this session, giving up the lock of
 // the run it had.
-func (s *Session) acquire(ctx context.Context, run string, steal bool) (bool, error) {
-	if run == s.run && s.owner {
+func (l *loop) acquire(ctx context.Context, run string, steal bool) (bool, error) {
+	if run == l.run && l.owner {
 		return true, nil
 	}
-	head, ok, err := s.lockAtHead(ctx, run, steal)
+	head, ok, err := lockAtHead(ctx, l.env.Store, l.env.Locks, run, steal)
 	if err != nil || !ok {
 		return false, err
 	}
-	if s.run != run {
-		s.release()
+	if l.run != run {
+		l.release()
 	}
-	s.w.own(run, head, steal)
-	// Apply retention to what earlier sessions left, in the writer (off the
-	// resume's critical path) before any save of the run.
-	s.w.q.push(job{run: run, keep: s.opt.Autosave.Keep, retainAll: true})
+	l.writes.push(ownOp{run: run, head: head, stolen: steal, keep: l.auto.cfg.Keep})
 	return true, nil
 }
 
 // release gives up the current run's lock.
-func (s *Session) release() {
-	if s.run == "" || !s.owner {
+func (l *loop) release() {
+	if l.run == "" || !l.owner {
 		return
 	}
 	// Writes already queued for it still go out: they precede the release
 	// in the writer's queue.
-	run := s.run
-	s.w.q.push(job{run: run, release: true})
-	s.owner = false
+	run := l.run
+	l.writes.push(releaseOp{run: run, unlock: true})
+	l.owner = false
 }
 
 // resumeRun restores run's newest valid checkpoint (at or below pauseAt,
 // when set and not exact) and replays up to target (capped by pauseAt).
-func (s *Session) resumeRun(ctx context.Context, seq int64, run string, target uint64, running, exact bool, t0 time.Time) {
-	s.run, s.owner, s.tr = run, true, nil
-	s.setPhase(seq, protocol.PhaseLoading)
+func (l *loop) resumeRun(ctx context.Context, seq int64, run string, target uint64, running, exact bool, t0 time.Time) {
+	l.run, l.owner, l.rn.tr = run, true, nil
+	l.setPhase(seq, protocol.PhaseLoading)
 	// pauseAt wins over the mark: a run asked to pause behind where it was
 	// goes back there (the later steps can always be recomputed).
-	pauseAt := s.pauseAt
+	pauseAt := l.pauseAt
 	if exact {
 		pauseAt = 0
 	}
@@ -191,55 +188,66 @@ func (s *Session) resumeRun(ctx context.Context, seq int64, run string, target u
 	if pauseAt > 0 {
 		limit = pauseAt
 	}
-	base, tr, skipped, err := s.newestValid(ctx, run, limit)
+	base, tr, skipped, err := newestValid(ctx, l.env.Store, run, limit)
 	if err == nil && base == nil && limit != ^uint64(0) {
 		// Every checkpoint is past pauseAt: the run cannot go back there.
-		s.warn(seq, "pause at step %s is before every checkpoint of run %s; ignoring it", commas(pauseAt), run)
-		s.pauseAt, pauseAt = 0, 0
+		l.warn(seq, "pause at step %s is before every checkpoint of run %s; ignoring it", commas(pauseAt), run)
+		l.pauseAt, pauseAt = 0, 0
 		var more []protocol.Skipped
-		base, tr, more, err = s.newestValid(ctx, run, ^uint64(0))
+		base, tr, more, err = newestValid(ctx, l.env.Store, run, ^uint64(0))
 		skipped = append(skipped, more...)
 	}
 	if err != nil {
-		s.fail(seq, "resume %s: %v", run, err)
+		l.fail(seq, "resume %s: %v", run, err)
 		return
 	}
 	if base == nil {
-		for _, sk := range skipped {
-			s.warn(seq, "checkpoint at step %s was damaged (%s) and skipped", commas(sk.Step), shortError(sk.Error))
-		}
-		s.release()
-		s.tr = nil
-		s.fail(seq, "run %s has no valid checkpoint to resume (%d damaged)", run, len(skipped))
-		s.setPhase(seq, protocol.PhaseIdle)
+		l.noCheckpoint(ctx, seq, run, skipped)
 		return
 	}
 	for _, sk := range skipped {
-		s.warn(seq, "checkpoint at step %s was damaged (%s) and skipped; resumed from the one at step %s",
+		l.warn(seq, "checkpoint at step %s was damaged (%s) and skipped; resumed from the one at step %s",
 			commas(sk.Step), shortError(sk.Error), commas(base.State.Step))
 	}
 	target = max(target, base.State.Step)
 	if pauseAt > 0 && pauseAt >= base.State.Step && pauseAt < target {
 		target = pauseAt
 	}
-	s.adopt(tr, base)
-	s.resumed = &protocol.Resumed{
+	l.adopt(tr, base)
+	l.rn.resumed = &protocol.Resumed{
 		Run: run, Step: target, From: base.State.Step, FromID: base.ID,
 		Replayed: target - base.State.Step, Skipped: skipped,
 	}
-	s.resumeT0 = t0
-	s.thenRun = running
+	l.rn.resumeT0 = t0
+	l.rn.thenRun = running
 	if target > tr.Step {
-		s.setPhase(seq, protocol.PhaseReplaying)
+		l.setPhase(seq, protocol.PhaseReplaying)
 		return
 	}
-	s.finishResume(ctx)
+	l.finishResume(ctx)
+}
+
+// noCheckpoint ends the resume of run, which has no valid checkpoint: a
+// compared child forked just before a reload is forked again, any other
+// run cannot resume.
+func (l *loop) noCheckpoint(ctx context.Context, seq int64, run string, skipped []protocol.Skipped) {
+	if len(skipped) == 0 && l.cmp.follow && l.cmp.target(run) != 0 {
+		l.compareNext(ctx)
+		return
+	}
+	for _, sk := range skipped {
+		l.warn(seq, "checkpoint at step %s was damaged (%s) and skipped", commas(sk.Step), shortError(sk.Error))
+	}
+	l.release()
+	l.rn.tr = nil
+	l.fail(seq, "run %s has no valid checkpoint to resume (%d damaged)", run, len(skipped))
+	l.setPhase(seq, protocol.PhaseIdle)
 }
 
 // newestValid returns the newest checkpoint of run at or below step limit
 // that decodes and restores (nil if none), and the damaged ones it passed
 // over.
-func (s *Session) newestValid(ctx context.Context, run string, limit uint64) (*persist.Checkpoint, *engine.Trainer, []protocol.Skipped, error) {
+func newestValid(ctx context.Context, st persist.Store, run string, limit uint64) (*persist.Checkpoint, *engine.Trainer, []protocol.Skipped, error) {
 	var tr *engine.Trainer
 	opt := persist.NewestOptions{Accept: func(c *persist.Checkpoint) (err error) {
 		tr, err = engine.Restore(c.State)
@@ -248,7 +256,7 @@ func (s *Session) newestValid(ctx context.Context, run string, limit uint64) (*p
 	if limit != ^uint64(0) {
 		opt.AtMost = &limit
 	}
-	c, sk, err := persist.NewestWith(ctx, s.env.Store, run, opt)
+	c, sk, err := persist.NewestWith(ctx, st, run, opt)
 	var skipped []protocol.Skipped
 	for _, k := range sk {
 		if errors.Is(k.Err, persist.ErrNotExist) {
@@ -267,252 +275,324 @@ func (s *Session) newestValid(ctx context.Context, run string, limit uint64) (*p
 }
 
 // adopt makes tr, restored from c, the active trainer.
-func (s *Session) adopt(tr *engine.Trainer, c *persist.Checkpoint) {
-	s.tr = tr
-	s.parent, s.parentRun = c.ID, ""
-	s.snapStep, s.hasSnap = c.State.Step, true
-	s.sinceSave, s.sinceMilestone = 0, 0
-	s.stopAt = 0
-	s.curve = s.curve[:0]
-	s.lastProgress, s.nextEval = time.Time{}, time.Time{}
-	s.testLoss, s.accuracy = nil, nil
+func (l *loop) adopt(tr *engine.Trainer, c *persist.Checkpoint) {
+	l.rn.adopt(tr)
+	l.head = head{id: c.ID, step: c.State.Step, has: true}
+	l.auto.restart()
+	l.stopAt = 0
 }
 
 // finishResume reports the resumed run once the replay reached its target
 // and checkpoints the replayed state, so the replay never happens twice.
-func (s *Session) finishResume(ctx context.Context) {
-	r := s.resumed
-	s.resumed = nil
-	r.Millis = ms(s.env.Now().Sub(s.resumeT0))
-	s.emit(protocol.Event{Type: protocol.EvResumed, Resumed: r})
+func (l *loop) finishResume(ctx context.Context) {
+	r := l.rn.resumed
+	l.rn.resumed = nil
+	r.Millis = ms(l.env.Now().Sub(l.rn.resumeT0))
+	l.emit(protocol.Event{Type: protocol.EvResumed, Resumed: r})
 	if r.Replayed > 0 {
-		s.snapshot(0, persist.KindAutosave, true, nil)
+		l.snapshot(0, persist.KindAutosave, true, afterSave{})
 	}
-	s.running = s.thenRun && !(s.pauseAt != 0 && s.tr.Step == s.pauseAt)
-	s.lastProgress = s.env.Now()
-	s.progressStep = s.tr.Step
-	if s.running {
-		s.setPhase(0, protocol.PhaseRunning)
+	l.running = l.rn.thenRun && !(l.pauseAt != 0 && l.rn.tr.Step == l.pauseAt)
+	l.rn.lastProgress = l.env.Now()
+	l.rn.progressStep = l.rn.tr.Step
+	if l.running {
+		l.setPhase(0, protocol.PhaseRunning)
 	} else {
-		s.setPhase(0, protocol.PhasePaused)
+		l.setPhase(0, protocol.PhasePaused)
+	}
+	if l.cmp.follow {
+		l.compareNext(ctx)
 	}
 }
 
 // startNew starts a new run of spec at step 0, checkpointing its origin.
-func (s *Session) startNew(ctx context.Context, seq int64, spec spec.Spec, running bool) {
+func (l *loop) startNew(ctx context.Context, seq int64, spec spec.Spec, running bool) {
 	tr, err := engine.NewTrainer(spec)
 	if err != nil {
-		s.fail(seq, "start: %v", err)
+		l.fail(seq, "start: %v", err)
 		return
 	}
-	s.becomeNew(ctx, seq, tr, persist.NewRunID(tr.Spec.Name), "", "", running)
+	l.becomeNew(ctx, seq, tr, persist.NewRunID(tr.Spec.Name), "", "", running)
 }
 
 // becomeNew makes tr the active trainer of the new run, whose first
 // checkpoint (kept as a milestone) descends from parentRun/parent.
-func (s *Session) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run, parentRun, parent string, running bool) {
-	if ok, err := s.acquire(ctx, run, false); err != nil || !ok {
-		s.fail(seq, "lock for new run %s: %v", run, err)
-		return
+func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run, parentRun, parent string, running bool) bool {
+	if ok, err := l.acquire(ctx, run, false); err != nil || !ok {
+		l.fail(seq, "lock for new run %s: %v", run, err)
+		return false
 	}
-	s.run, s.owner = run, true
-	s.adopt(tr, &persist.Checkpoint{Meta: persist.Meta{ID: parent}})
-	s.hasSnap = false
-	s.parentRun = parentRun
-	s.snapshot(seq, persist.KindMilestone, true, nil)
-	s.running = running
-	s.lastProgress, s.progressStep = s.env.Now(), tr.Step
+	l.run, l.owner = run, true
+	l.adopt(tr, &persist.Checkpoint{Meta: persist.Meta{ID: parent}})
+	l.head.has = false
+	l.head.parentRun = parentRun
+	l.snapshot(seq, persist.KindMilestone, true, afterSave{})
+	l.running = running
+	l.rn.lastProgress, l.rn.progressStep = l.env.Now(), tr.Step
 	if running {
-		s.setPhase(seq, protocol.PhaseRunning)
+		l.setPhase(seq, protocol.PhaseRunning)
 	} else {
-		s.setPhase(seq, protocol.PhasePaused)
+		l.setPhase(seq, protocol.PhasePaused)
 	}
+	return true
 }
 
 // restore continues from checkpoint c.Run/c.ID: in place when it is its
 // run's newest, else as a fork with the same spec.
-func (s *Session) restore(ctx context.Context, c protocol.Command) {
-	objs, err := s.env.Store.List(ctx, c.Run)
+func (l *loop) restore(ctx context.Context, c protocol.Command) {
+	objs, err := l.env.Store.List(ctx, c.Run)
 	if err != nil {
-		s.fail(c.Seq, "restore: %v", err)
+		l.fail(c.Seq, "restore: %v", err)
 		return
 	}
 	if len(objs) == 0 || objs[len(objs)-1].ID != c.ID {
-		s.fork(ctx, c)
+		l.fork(ctx, c)
 		return
 	}
 	step, _ := persist.StepOfID(c.ID)
-	if c.Run != s.run || !s.owner {
-		ok, err := s.acquire(ctx, c.Run, false)
+	if c.Run != l.run || !l.owner {
+		ok, err := l.acquire(ctx, c.Run, false)
 		if err != nil || !ok {
-			s.fail(c.Seq, "restore: run %s is trained in another tab", c.Run)
+			l.fail(c.Seq, "restore: run %s is trained in another tab", c.Run)
 			return
 		}
 	}
-	s.resumeRun(ctx, c.Seq, c.Run, step, false, true, s.env.Now())
+	l.resumeRun(ctx, c.Seq, c.Run, step, false, true, l.env.Now())
 }
 
 // fork starts a new run from checkpoint c.Run/c.ID, with c.Spec if given.
-func (s *Session) fork(ctx context.Context, c protocol.Command) {
-	b, err := persist.ReadAll(ctx, s.env.Store, c.Run, c.ID)
+func (l *loop) fork(ctx context.Context, c protocol.Command) {
+	if err := l.forkTo(ctx, c.Seq, c.Run, c.ID, c.Spec, "", false); err != nil && err != errReported {
+		l.fail(c.Seq, "fork: %v", err)
+	}
+}
+
+// errReported is an error already posted to the page.
+var errReported = errors.New("reported")
+
+// forkTo makes a new run (newRun, or a fresh id) from checkpoint run/id
+// with specJSON (its own when empty) the active one, training with running.
+func (l *loop) forkTo(ctx context.Context, seq int64, run, id string, specJSON json.RawMessage, newRun string, running bool) error {
+	b, err := persist.ReadAll(ctx, l.env.Store, run, id)
 	if err != nil {
-		s.fail(c.Seq, "fork: %v", err)
-		return
+		return err
 	}
 	ck, err := persist.Decode(b)
 	if err != nil {
-		s.fail(c.Seq, "fork: %v", err)
-		return
+		return err
 	}
 	st := ck.State
-	if len(c.Spec) > 0 {
-		if st.Spec, err = spec.ParseSpec(c.Spec); err != nil {
-			s.fail(c.Seq, "fork: %v", err)
-			return
+	if len(specJSON) > 0 {
+		if st.Spec, err = spec.ParseSpec(specJSON); err != nil {
+			return err
 		}
 	}
 	tr, err := engine.Restore(st)
 	if err != nil {
-		s.fail(c.Seq, "fork: the new spec cannot continue this checkpoint: %v", err)
-		return
+		return fmt.Errorf("the new spec cannot continue this checkpoint: %v", err)
 	}
-	s.becomeNew(ctx, c.Seq, tr, persist.NewRunID(tr.Spec.Name), c.Run, c.ID, false)
+	if newRun == "" {
+		newRun = persist.NewRunID(tr.Spec.Name)
+	}
+	if !l.becomeNew(ctx, seq, tr, newRun, run, id, running) {
+		return errReported
+	}
+	return nil
 }
 
 // importFile continues a checkpoint file from elsewhere (the native
 // trainer): stored as it is, in its own run, which becomes the active one.
-func (s *Session) importFile(ctx context.Context, c protocol.Command, b []byte) {
+func (l *loop) importFile(ctx context.Context, c protocol.Command, b []byte) {
 	ck, err := persist.Decode(b)
 	if err != nil {
-		s.fail(c.Seq, "import: not a usable checkpoint: %v", err)
+		l.fail(c.Seq, "import: not a usable checkpoint: %v", err)
 		return
 	}
 	tr, err := engine.Restore(ck.State)
 	if err != nil {
-		s.fail(c.Seq, "import: %v", err)
+		l.fail(c.Seq, "import: %v", err)
 		return
 	}
-	ok, err := s.acquire(ctx, ck.RunID, false)
+	ok, err := l.acquire(ctx, ck.RunID, false)
 	if err != nil || !ok {
-		s.fail(c.Seq, "import: run %s is trained in another tab", ck.RunID)
+		l.fail(c.Seq, "import: run %s is trained in another tab", ck.RunID)
 		return
 	}
-	s.run, s.owner = ck.RunID, true
+	l.run, l.owner = ck.RunID, true
 	reply := make(chan error, 1)
-	s.w.q.push(job{seq: c.Seq, run: ck.RunID, file: b, id: ck.ID, setHead: true, reply: reply})
+	l.writes.push(putOp{run: ck.RunID, file: b, id: ck.ID, setHead: true, reply: reply})
 	if err := <-reply; err != nil {
-		s.fail(c.Seq, "import: %v", err)
+		l.fail(c.Seq, "import: %v", err)
 		return
 	}
-	s.adopt(tr, ck)
-	s.running = false
-	s.emit(protocol.Event{Type: protocol.EvResumed, Seq: c.Seq, Resumed: &protocol.Resumed{
+	l.adopt(tr, ck)
+	l.running = false
+	l.emit(protocol.Event{Type: protocol.EvResumed, Seq: c.Seq, Resumed: &protocol.Resumed{
 		Run: ck.RunID, Step: ck.State.Step, From: ck.State.Step, FromID: ck.ID,
 	}})
-	s.setPhase(c.Seq, protocol.PhasePaused)
+	l.setPhase(c.Seq, protocol.PhasePaused)
 }
 
 // export sends checkpoint c.Run/c.ID, or the current state (saved first
 // unless a checkpoint of it exists).
-func (s *Session) export(ctx context.Context, c protocol.Command) {
-	send := func(run, id string, b []byte) {
-		step, _ := persist.StepOfID(id)
-		s.env.Emit(protocol.Event{Type: protocol.EvExport, Seq: c.Seq, Export: &protocol.Export{
-			Run: run, ID: id, Step: step, Filename: run + "-" + id + ".safetensors",
-		}}, b)
-	}
+func (l *loop) export(ctx context.Context, c protocol.Command) {
 	run, id := c.Run, c.ID
 	if id == "" {
 		switch {
-		case s.tr == nil:
-			s.fail(c.Seq, "export: no run")
+		case l.rn.tr == nil:
+			l.fail(c.Seq, "export: no run")
 			return
-		case !s.owner:
-			s.fail(c.Seq, "export: run %s is trained in another tab", s.run)
-			return
-		}
-		run = s.run
-		if s.unsaved() || s.inflight > 0 || s.parent == "" {
-			s.snapshot(c.Seq, persist.KindAutosave, true, func(id string, b []byte) { send(run, id, b) })
+		case !l.owner:
+			l.fail(c.Seq, "export: run %s is trained in another tab", l.run)
 			return
 		}
-		id = s.parent // the checkpoint of the current state
+		run = l.run
+		if l.unsaved() || l.auto.inflight > 0 || l.head.id == "" {
+			l.snapshot(c.Seq, persist.KindAutosave, true, afterSave{export: true})
+			return
+		}
+		id = l.head.id // the checkpoint of the current state
 	} else if run == "" {
-		run = s.run
+		run = l.run
 	}
-	go func() {
-		b, err := persist.ReadAll(ctx, s.env.Store, run, id)
-		if err != nil {
-			s.fail(c.Seq, "export: %v", err)
-			return
-		}
-		send(run, id, b)
-	}()
+	go readExport(ctx, l.env.Store, l.env.Emit, c.Seq, run, id)
+}
+
+// readExport posts checkpoint run/id of st; it only reads the store, in a
+// goroutine of its own.
+func readExport(ctx context.Context, st persist.Store, emit func(protocol.Event, []byte), seq int64, run, id string) {
+	b, err := persist.ReadAll(ctx, st, run, id)
+	if err != nil {
+		emit(protocol.Event{Type: protocol.EvError, Seq: seq, Message: fmt.Sprintf("export: %v", err)}, nil)
+		return
+	}
+	postExport(emit, seq, run, id, b)
+}
+
+// postExport posts checkpoint run/id's file b.
+func postExport(emit func(protocol.Event, []byte), seq int64, run, id string, b []byte) {
+	step, _ := persist.StepOfID(id)
+	emit(protocol.Event{Type: protocol.EvExport, Seq: seq, Export: &protocol.Export{
+		Run: run, ID: id, Step: step, Filename: run + "-" + id + ".safetensors",
+	}}, b)
 }
 
 // pinOrDelete pins or deletes a checkpoint, taking its run's lock for the
-// write when it is not the active run.
-func (s *Session) pinOrDelete(ctx context.Context, c protocol.Command) {
-	j := job{seq: c.Seq, run: c.Run, reply: make(chan error, 1)}
+// write when it is not the active run: after the writes queued before it
+// (a release of that run among them).
+func (l *loop) pinOrDelete(c protocol.Command) {
+	e := edit{seq: c.Seq, run: c.Run, id: c.ID, claim: c.Run != l.run || !l.owner}
 	if c.Type == protocol.CmdPin {
-		j.pin = c.ID
+		l.writes.push(pinOp{edit: e})
 	} else {
-		j.del = c.ID
+		l.writes.push(deleteOp{edit: e})
 	}
-	if c.Run != s.run || !s.owner {
-		// Another run: the writer takes its lock for this job only, after
-		// the writes queued before it (a release of that run among them).
-		j.claim = true
-	}
-	s.w.q.push(j)
-	go func() {
-		if err := <-j.reply; err != nil {
-			s.fail(c.Seq, "%s %s/%s: %v", c.Type, c.Run, c.ID, err)
-			return
-		}
-		s.list(ctx, c.Seq)
-	}()
 }
 
-// list posts every run with its checkpoints (headers only) and lineage.
-func (s *Session) list(ctx context.Context, seq int64) {
-	st := s.env.Store
+// listRuns posts every run of st with its checkpoints (headers only) and
+// lineage. It only reads the store, in a goroutine of its own.
+func listRuns(ctx context.Context, st persist.Store, emit func(protocol.Event, []byte), seq int64) {
+	fail := func(format string, a ...any) {
+		emit(protocol.Event{Type: protocol.EvError, Seq: seq, Message: fmt.Sprintf(format, a...)}, nil)
+	}
 	runs, err := st.Runs(ctx)
 	if err != nil {
-		s.fail(seq, "list: %v", err)
+		fail("list: %v", err)
 		return
 	}
 	out := []protocol.RunInfo{}
 	for _, run := range runs {
 		ls, err := persist.ListInfo(ctx, st, run)
 		if err != nil {
-			s.fail(seq, "list %s: %v", run, err)
+			fail("list %s: %v", run, err)
 			return
 		}
-		ri := protocol.RunInfo{Run: run, Checkpoints: []protocol.Checkpoint{}}
-		if h, err := st.Head(ctx, run); err == nil {
-			ri.Head = h
-		}
-		for _, l := range ls {
-			cp := protocol.Checkpoint{Run: run, ID: l.ID, Size: l.Size}
-			if l.Err != nil {
-				cp.Step, _ = persist.StepOfID(l.ID)
-				cp.Error = l.Err.Error()
-			} else {
-				in := l.Info
-				cp.Step, cp.Epoch, cp.Kind = in.Step, in.Epoch, in.Kind
-				cp.Created = in.Created.Format(time.RFC3339Nano)
-				cp.Parent, cp.ParentRun = in.Parent, in.ParentRun
-				ri.Name = in.Spec.Name
-				if in.ParentRun != "" {
-					ri.Parent, ri.ParentRun = in.Parent, in.ParentRun
-				}
-			}
-			ri.Checkpoints = append(ri.Checkpoints, cp)
-		}
-		out = append(out, ri)
+		out = append(out, runInfo(ctx, st, run, ls))
 	}
-	s.emit(protocol.Event{Type: protocol.EvRuns, Seq: seq, Runs: out})
+	emit(protocol.Event{Type: protocol.EvRuns, Seq: seq, Runs: out}, nil)
+}
+
+// runInfo is run's listing of its checkpoints ls.
+func runInfo(ctx context.Context, st persist.Store, run string, ls []persist.Listed) protocol.RunInfo {
+	ri := protocol.RunInfo{Run: run, Checkpoints: []protocol.Checkpoint{}}
+	if h, err := st.Head(ctx, run); err == nil {
+		ri.Head = h
+	}
+	for _, l := range ls {
+		cp := protocol.Checkpoint{Run: run, ID: l.ID, Size: l.Size}
+		if l.Err != nil {
+			cp.Step, _ = persist.StepOfID(l.ID)
+			cp.Error = l.Err.Error()
+		} else {
+			in := l.Info
+			cp.Step, cp.Epoch, cp.Kind = in.Step, in.Epoch, in.Kind
+			cp.Created = in.Created.Format(time.RFC3339Nano)
+			cp.Parent, cp.ParentRun = in.Parent, in.ParentRun
+			ri.Name = in.Spec.Name
+			if in.ParentRun != "" {
+				ri.Parent, ri.ParentRun = in.Parent, in.ParentRun
+			}
+		}
+		ri.Checkpoints = append(ri.Checkpoints, cp)
+	}
+	return ri
+}
+
+// adoptPulled stores a pulled checkpoint as its run's newest (unless the
+// local copy is ahead) and resumes the run there, paused.
+func (l *loop) adoptPulled(ctx context.Context, p pulled) {
+	run, seq, ck := p.op.run, p.op.seq, p.ck
+	var localStep uint64
+	has := false
+	if run == l.run && l.owner && l.rn.tr != nil {
+		// Stop, and save where this tab got to: nothing is lost if the
+		// local copy is ahead (the save goes before the pulled one).
+		l.running, l.stopAt = false, 0
+		if l.unsaved() {
+			l.snapshot(seq, persist.KindAutosave, true, afterSave{})
+		}
+		localStep, has = l.rn.tr.Step, true
+	} else if ok, err := l.acquire(ctx, run, false); err != nil || !ok {
+		l.fail(seq, "pull: run %s is trained in another tab (take it over there, or close it)", run)
+		return
+	}
+	if local, err := newestInfo(ctx, l.env.Store, run); err == nil && (!has || local.Step > localStep) {
+		localStep, has = local.Step, true
+	}
+	kept := has && localStep > ck.State.Step
+	reply := make(chan error, 1)
+	l.writes.push(putOp{run: run, file: p.b, id: ck.ID, setHead: !kept, reply: reply})
+	if err := <-reply; err != nil {
+		l.fail(seq, "pull %s: storing the checkpoint: %v", run, err)
+		return
+	}
+	l.syncs.push(pulledOp{run: run, head: ck.ID})
+	sy := &protocol.Synced{
+		Op: protocol.SyncPull, Run: run, Head: ck.ID, Step: ck.State.Step, Sent: 1, Bytes: int64(len(p.b)),
+		Millis: ms(l.env.Now().Sub(p.op.t0)), URL: p.url, Kept: kept, LocalStep: ck.State.Step,
+	}
+	if kept {
+		sy.LocalStep = localStep
+		l.warn(seq, "pull: your copy of run %s (step %s) is ahead of the server's (step %s) and was kept; push it to update the server", run, commas(localStep), commas(ck.State.Step))
+	}
+	l.emit(protocol.Event{Type: protocol.EvSynced, Seq: seq, Synced: sy})
+	l.resumeRun(ctx, seq, run, 0, false, true, p.op.t0)
+}
+
+// pushCmd pushes run c.Run (default: the active one), saving the active
+// run's current state first when no checkpoint has it yet.
+func (l *loop) pushCmd(c protocol.Command) {
+	run, ok := l.runOf(c)
+	if !ok {
+		return
+	}
+	op := pushOp{seq: c.Seq, run: run, t0: l.env.Now()}
+	if run == l.run && l.owner && l.rn.tr != nil && l.unsaved() {
+		l.snapshot(c.Seq, persist.KindAutosave, true, afterSave{push: &op})
+		return
+	}
+	// After the writes already queued, so the newest save goes too.
+	l.writes.push(forwardOp{op: op})
 }
 
 // shortError is the first two clauses of a decoding error ("checkpoint

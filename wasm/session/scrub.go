@@ -15,9 +15,22 @@ import (
 // trainer of its own, in slices between the active run's (whose state it
 // never touches).
 
-// scrubJob is one CmdScrub in progress (or, finished, kept as s.side so a
-// later scrub further along the same run continues it instead of
-// restoring a checkpoint again).
+// scrubber is time travel: the scrub in progress and the last one
+// finished, whose trainer a later scrub further along the same history
+// continues instead of restoring a checkpoint again. The loop owns it; it
+// only reads the store.
+type scrubber struct {
+	store persist.Store
+	emit  func(protocol.Event, []byte)
+	now   func() time.Time
+	slice time.Duration // training time per slice
+	every time.Duration // interim reports
+
+	cur  *scrubJob
+	side *scrubJob
+}
+
+// scrubJob is one CmdScrub.
 type scrubJob struct {
 	seq      int64
 	run      string // the run asked about
@@ -34,60 +47,59 @@ type scrubJob struct {
 // maxLineage bounds the walk up a run's ancestors.
 const maxLineage = 64
 
-// startScrub queues a scrub; it supersedes one still replaying.
-func (s *Session) startScrub(c protocol.Command) {
-	run, ok := s.runOf(c)
-	if !ok {
-		return
+func (sc *scrubber) busy() bool { return sc.cur != nil }
+
+// start queues a scrub; it supersedes one still replaying.
+func (sc *scrubber) start(seq int64, run string, at uint64) {
+	if old := sc.cur; old != nil && old.tr != nil {
+		sc.side = old
 	}
-	if old := s.scrub; old != nil && old.tr != nil {
-		s.side = old
-	}
-	now := s.env.Now()
-	s.scrub = &scrubJob{seq: c.Seq, run: run, at: c.At, t0: now, last: now, perSlice: 1}
+	now := sc.now()
+	sc.cur = &scrubJob{seq: seq, run: run, at: at, t0: now, last: now, perSlice: 1}
 }
 
-// scrubSlice advances the scrub by about one slice of time.
-func (s *Session) scrubSlice(ctx context.Context) {
-	j := s.scrub
+// step advances the scrub by about one slice of time. flush waits for the
+// writes of a run in flight.
+func (sc *scrubber) step(ctx context.Context, v *viewer, flush func(run string)) {
+	j := sc.cur
 	if j.tr == nil {
-		if err := s.scrubBase(ctx, j); err != nil {
-			s.scrub = nil
-			s.env.Emit(protocol.Event{Type: protocol.EvScrub, Seq: j.seq, Scrub: &protocol.Scrub{
-				Run: j.run, At: j.at, Done: true, Error: err.Error(), Millis: ms(s.env.Now().Sub(j.t0)),
+		if err := sc.base(ctx, j, flush); err != nil {
+			sc.cur = nil
+			sc.emit(protocol.Event{Type: protocol.EvScrub, Seq: j.seq, Scrub: &protocol.Scrub{
+				Run: j.run, At: j.at, Done: true, Error: err.Error(), Millis: ms(sc.now().Sub(j.t0)),
 			}}, nil)
 			return
 		}
 	}
 	tr := j.tr
 	n := min(uint64(j.perSlice), j.at-tr.Step)
-	t0 := s.env.Now()
+	t0 := sc.now()
 	for range n {
 		tr.TrainStep()
 	}
-	d := s.env.Now().Sub(t0)
-	j.perSlice = adaptSlice(j.perSlice, int(n), d, s.opt.Slice)
+	d := sc.now().Sub(t0)
+	j.perSlice = adaptSlice(j.perSlice, int(n), d, sc.slice)
 	if tr.Step >= j.at {
-		s.finishScrub(j)
+		sc.finish(j, v)
 		return
 	}
-	if now := s.env.Now(); now.Sub(j.last) >= s.opt.ProgressEvery {
+	if now := sc.now(); now.Sub(j.last) >= sc.every {
 		j.last = now
-		s.env.Emit(protocol.Event{Type: protocol.EvScrub, Seq: j.seq, Scrub: j.report(s)}, nil)
+		sc.emit(protocol.Event{Type: protocol.EvScrub, Seq: j.seq, Scrub: sc.report(j)}, nil)
 	}
 }
 
-func (j *scrubJob) report(s *Session) *protocol.Scrub {
+func (sc *scrubber) report(j *scrubJob) *protocol.Scrub {
 	return &protocol.Scrub{
 		Run: j.run, At: j.at, Step: j.tr.Step, FromRun: j.fromRun, FromID: j.fromID, From: j.from,
-		Millis: ms(s.env.Now().Sub(j.t0)),
+		Millis: ms(sc.now().Sub(j.t0)),
 	}
 }
 
-// finishScrub posts the state reached: fingerprint, losses and view.
-func (s *Session) finishScrub(j *scrubJob) {
+// finish posts the state reached: fingerprint, losses and view.
+func (sc *scrubber) finish(j *scrubJob, v *viewer) {
 	tr := j.tr
-	r := j.report(s)
+	r := sc.report(j)
 	r.Done = true
 	r.Fingerprint = persist.Fingerprint(tr.State())
 	train := tr.Evaluate(&tr.Data.Train)
@@ -96,48 +108,37 @@ func (s *Session) finishScrub(j *scrubJob) {
 		test := tr.Evaluate(&tr.Data.Test)
 		r.TestLoss, r.Accuracy = protocol.Float(float64(test.Loss)), protocol.Float(float64(test.Accuracy))
 	}
-	v, data := s.view(tr, j.run)
-	r.Millis = ms(s.env.Now().Sub(j.t0))
-	s.env.Emit(protocol.Event{Type: protocol.EvScrub, Seq: j.seq, Scrub: r, View: v}, data)
-	s.scrub, s.side = nil, j
+	view, data := v.of(tr, j.run)
+	r.Millis = ms(sc.now().Sub(j.t0))
+	sc.emit(protocol.Event{Type: protocol.EvScrub, Seq: j.seq, Scrub: r, View: view}, data)
+	sc.cur, sc.side = nil, j
 }
 
-// scrubBase finds where to replay from: the newest valid checkpoint at or
+// base finds where to replay from: the newest valid checkpoint at or
 // before j.at in j.run, else in its parent run (a fork's history before
 // its first checkpoint is its parent's), and so on up the lineage. A
 // previous scrub's trainer on the same history, between that checkpoint
 // and j.at, is continued instead.
-func (s *Session) scrubBase(ctx context.Context, j *scrubJob) error {
+func (sc *scrubber) base(ctx context.Context, j *scrubJob, flush func(run string)) error {
 	run := j.run
 	for range maxLineage {
-		objs, err := s.env.Store.List(ctx, run)
+		objs, err := sc.store.List(ctx, run)
 		if err != nil {
 			return err
 		}
-		if run == s.run && s.inflight > 0 && (len(objs) == 0 || objs[0].ID > persist.NewID(j.at)) {
+		if len(objs) == 0 || objs[0].ID > persist.NewID(j.at) {
 			// The run's first checkpoints may still be on their way to
 			// the store (a fork's is): let the writer finish them.
-			s.flush(run)
-			if objs, err = s.env.Store.List(ctx, run); err != nil {
+			flush(run)
+			if objs, err = sc.store.List(ctx, run); err != nil {
 				return err
 			}
 		}
-		var cands []persist.Object
-		for _, o := range objs {
-			if step, ok := persist.StepOfID(o.ID); ok && step <= j.at {
-				cands = append(cands, o)
-			}
-		}
-		if side := s.side; side != nil && side.fromRun == run && side.tr.Step <= j.at && len(cands) > 0 {
-			newest, _ := persist.StepOfID(cands[len(cands)-1].ID)
-			if side.tr.Step >= newest {
-				j.tr, j.fromRun, j.fromID, j.from = side.tr, side.fromRun, side.fromID, side.from
-				s.side = nil
-				return nil
-			}
+		if sc.continueSide(j, run, objs) {
+			return nil
 		}
 		// A damaged one is passed over: the one before it will do.
-		c, tr, _, err := s.newestValid(ctx, run, j.at)
+		c, tr, _, err := newestValid(ctx, sc.store, run, j.at)
 		if err != nil {
 			return err
 		}
@@ -148,7 +149,7 @@ func (s *Session) scrubBase(ctx context.Context, j *scrubJob) error {
 		if len(objs) == 0 {
 			return fmt.Errorf("run %s has no checkpoints", run)
 		}
-		info, err := persist.ReadInfo(ctx, s.env.Store, run, objs[0].ID)
+		info, err := persist.ReadInfo(ctx, sc.store, run, objs[0].ID)
 		if err != nil {
 			return fmt.Errorf("run %s: %v", run, err)
 		}
@@ -160,9 +161,24 @@ func (s *Session) scrubBase(ctx context.Context, j *scrubJob) error {
 	return fmt.Errorf("run %s: lineage deeper than %d runs", j.run, maxLineage)
 }
 
-// flush waits until the writer has done every write queued before it.
-func (s *Session) flush(run string) {
-	reply := make(chan error, 1)
-	s.w.q.push(job{run: run, reply: reply})
-	<-reply
+// continueSide takes over the last finished scrub's trainer for j when it
+// replays run at or past its newest checkpoint (objs) at or before j.at.
+func (sc *scrubber) continueSide(j *scrubJob, run string, objs []persist.Object) bool {
+	side := sc.side
+	if side == nil || side.fromRun != run || side.tr.Step > j.at {
+		return false
+	}
+	var newest uint64
+	found := false
+	for _, o := range objs {
+		if step, ok := persist.StepOfID(o.ID); ok && step <= j.at {
+			newest, found = step, true
+		}
+	}
+	if !found || side.tr.Step < newest {
+		return false
+	}
+	j.tr, j.fromRun, j.fromID, j.from = side.tr, side.fromRun, side.fromID, side.from
+	sc.side = nil
+	return true
 }

@@ -27,6 +27,7 @@ type host struct {
 	store persist.Store
 	s     *Session
 	seq   int64
+	stop  func() // ends the session (a reload)
 
 	mu     sync.Mutex
 	events []protocol.Event
@@ -40,6 +41,7 @@ type opts struct {
 	opt    Options
 	quota  func(error) bool
 	server string // the sync server's base URL
+	memo   Memo
 }
 
 func newHost(t *testing.T, o opts) *host {
@@ -56,7 +58,7 @@ func newHost(t *testing.T, o opts) *host {
 		o.opt.Autosave = protocol.Autosave{EverySteps: 1000, EveryMillis: 1 << 40, Keep: 5, MilestoneMs: 1 << 40}
 	}
 	h := &host{t: t, inbox: NewInbox(), store: o.store, files: map[int][]byte{}, cond: make(chan struct{}, 1)}
-	env := Env{Store: o.store, Emit: h.emit, IsQuota: o.quota, Server: o.server}
+	env := Env{Store: o.store, Emit: h.emit, IsQuota: o.quota, Server: o.server, Memo: o.memo}
 	if o.locks != nil {
 		env.Locks = o.locks.forHost(h)
 	}
@@ -64,7 +66,9 @@ func newHost(t *testing.T, o opts) *host {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { h.s.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	var once sync.Once
+	h.stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(h.stop)
 	return h
 }
 

@@ -5,9 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"playground/engine"
@@ -16,129 +13,191 @@ import (
 	"playground/wasm/protocol"
 )
 
+// The syncer's operations, one type per kind.
+type (
+	// syncSettingsOp applies the page's sync settings.
+	syncSettingsOp struct {
+		isSync
+		token    *string
+		autoPush *bool
+	}
+	// pushOp uploads what the server lacks of run (remote.Push).
+	pushOp struct {
+		isSync
+		seq int64
+		run string
+		t0  time.Time
+	}
+	// autoPushOp uploads checkpoint id of run just saved (file); with no
+	// file, or the first of a run in this session, the whole run.
+	autoPushOp struct {
+		isSync
+		run  string
+		t0   time.Time
+		id   string
+		kind string
+		step uint64
+		file []byte
+		keep int
+	}
+	// pullOp downloads and verifies the server's head of run: reported as
+	// pulled.
+	pullOp struct {
+		isSync
+		seq int64
+		run string
+		t0  time.Time
+	}
+	// serverRunsOp lists the server's runs.
+	serverRunsOp struct {
+		isSync
+		seq int64
+	}
+	// pulledOp records that the loop stored head, pulled from the server,
+	// as run's newest: the server's head as this session last saw it.
+	pulledOp struct {
+		isSync
+		run, head string
+	}
+)
+
+// syncOp is one of the syncer's operations: a struct embedding isSync.
+type syncOp interface{ syncOp() }
+
+// isSync marks the syncer's operations.
+type isSync struct{}
+
+func (isSync) syncOp() {}
+
+// pulled is a verified checkpoint the syncer downloaded, for the loop to
+// store and resume.
+type pulled struct {
+	op  pullOp
+	ck  *persist.Checkpoint
+	b   []byte
+	url string
+}
+
 // syncer talks to the server (Env.Server) through persist/remote, one
 // request at a time in its own goroutine, so the network never holds up
 // training or the local writer. Auto-pushes coalesce: when saves come
-// faster than uploads, only a run's newest one goes.
+// faster than uploads, only a run's newest one goes. Every field is its
+// goroutine's own.
 type syncer struct {
-	s        *Session
-	q        *queue[syncJob]
-	autoPush atomic.Bool
+	local  persist.Store
+	server string
+	ops    *queue[syncOp]
+	out    *Inbox
+	emit   func(protocol.Event)
+	now    func() time.Time
 
-	mu      sync.Mutex
-	token   string
-	heads   map[string]string   // the server's head of each run, as this session last saw it
-	stopped map[string]bool     // auto-push stopped: another writer moved the server's head
-	autos   map[string][]string // autosaves auto-pushed per run, oldest first (mirrors local retention)
+	token    string
+	autoPush bool
+	heads    map[string]string             // the server's head of each run, as this session last saw it
+	stopped  map[string]bool               // auto-push stopped: another writer moved the server's head
+	autos    map[string]*persist.Autosaves // autosaves auto-pushed per run (the local retention, mirrored)
 }
 
-// Sync operations the syncer runs: protocol's, which Synced.Op reports,
-// and the listing of the server's runs.
-const (
-	opPush     = protocol.SyncPush
-	opPull     = protocol.SyncPull
-	opAutoPush = protocol.SyncAutoPush
-	opList     = "list"
-)
-
-type syncJob struct {
-	op   string
-	seq  int64
-	run  string
-	t0   time.Time
-	id   string // autopush: the checkpoint just saved
-	kind string
-	step uint64
-	file []byte
-	keep int
-}
-
-func newSyncer(s *Session) *syncer {
+func newSyncer(env Env, out *Inbox) *syncer {
 	return &syncer{
-		s: s, q: newQueue[syncJob](),
-		heads: map[string]string{}, stopped: map[string]bool{}, autos: map[string][]string{},
+		local: env.Store, server: env.Server, ops: newQueue[syncOp](), out: out,
+		emit: func(ev protocol.Event) { env.Emit(ev, nil) }, now: env.Now,
+		heads: map[string]string{}, stopped: map[string]bool{}, autos: map[string]*persist.Autosaves{},
 	}
 }
 
-// set applies the page's sync settings.
-func (y *syncer) set(c protocol.SyncSettings) (enabled bool) {
-	if c.Token != nil {
-		y.mu.Lock()
-		y.token = *c.Token
-		y.mu.Unlock()
-	}
-	if c.AutoPush != nil {
-		was := y.autoPush.Swap(*c.AutoPush)
-		return *c.AutoPush && !was
-	}
-	return false
+func (y *syncer) warn(seq int64, format string, a ...any) {
+	y.emit(protocol.Event{Type: protocol.EvWarning, Seq: seq, Message: fmt.Sprintf(format, a...)})
+}
+
+func (y *syncer) fail(seq int64, format string, a ...any) {
+	y.emit(protocol.Event{Type: protocol.EvError, Seq: seq, Message: fmt.Sprintf(format, a...)})
 }
 
 // store is the server's persist.Store, or an error saying there is none.
 func (y *syncer) store() (*remote.Store, error) {
-	if y.s.env.Server == "" {
+	if y.server == "" {
 		return nil, errors.New("this page has no server to sync with")
 	}
-	y.mu.Lock()
-	tok := y.token
-	y.mu.Unlock()
-	return remote.New(y.s.env.Server, remote.Options{Token: tok})
+	return remote.New(y.server, remote.Options{Token: y.token})
 }
 
 func (y *syncer) loop(ctx context.Context) {
 	for {
-		jobs := y.q.take()
-		for i, j := range jobs {
-			if j.op == opAutoPush && newerAutoPush(jobs[i+1:], j.run) {
+		ops := y.ops.take()
+		for i, op := range ops {
+			if a, ok := op.(autoPushOp); ok && newerAutoPush(ops[i+1:], a.run) {
 				continue // a newer save of the run is queued: send that one
 			}
-			y.do(ctx, j)
+			y.do(ctx, op)
 		}
 		select {
-		case <-y.q.notify:
+		case <-y.ops.notify:
 		case <-ctx.Done():
 			return
 		}
 	}
 }
 
-func newerAutoPush(later []syncJob, run string) bool {
-	for _, j := range later {
-		if j.op == opAutoPush && j.run == run {
+func newerAutoPush(later []syncOp, run string) bool {
+	for _, op := range later {
+		if a, ok := op.(autoPushOp); ok && a.run == run {
 			return true
 		}
 	}
 	return false
 }
 
-func (y *syncer) do(ctx context.Context, j syncJob) {
-	s := y.s
-	rs, err := y.store()
-	if err != nil {
-		if j.op == opList {
-			s.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: j.seq, Message: err.Error()})
-			return
+func (y *syncer) do(ctx context.Context, op syncOp) {
+	switch op := op.(type) {
+	case syncSettingsOp:
+		if op.token != nil {
+			y.token = *op.token
 		}
-		if j.op == opAutoPush {
-			s.warn(0, "auto-push: %v", err)
-		} else {
-			s.fail(j.seq, "%s: %v", j.op, err)
+		if op.autoPush != nil {
+			y.autoPush = *op.autoPush
 		}
 		return
+	case pulledOp:
+		y.heads[op.run], y.stopped[op.run] = op.head, false
+		return
+	case autoPushOp:
+		if y.stopped[op.run] || !y.autoPush {
+			return
+		}
 	}
-	switch j.op {
-	case opList:
-		y.list(ctx, rs, j)
-	case opPush:
-		y.push(ctx, rs, j)
-	case opAutoPush:
-		y.autoPushOne(ctx, rs, j)
-	case opPull:
-		y.pull(ctx, rs, j)
+	rs, err := y.store()
+	if err != nil {
+		y.noServer(op, err)
+		return
+	}
+	switch op := op.(type) {
+	case serverRunsOp:
+		y.list(ctx, rs, op.seq)
+	case pushOp:
+		y.push(ctx, rs, op, false, 0)
+	case autoPushOp:
+		y.autoPushOne(ctx, rs, op)
+	case pullOp:
+		y.pull(ctx, rs, op)
 	}
 }
 
-func (y *syncer) list(ctx context.Context, rs *remote.Store, j syncJob) {
+// noServer reports op, which needs a server, failed for lack of one.
+func (y *syncer) noServer(op syncOp, err error) {
+	switch op := op.(type) {
+	case serverRunsOp:
+		y.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: op.seq, Message: err.Error()})
+	case autoPushOp:
+		y.warn(0, "auto-push: %v", err)
+	case pushOp:
+		y.fail(op.seq, "%s: %v", protocol.SyncPush, err)
+	case pullOp:
+		y.fail(op.seq, "%s: %v", protocol.SyncPull, err)
+	}
+}
+
+func (y *syncer) list(ctx context.Context, rs *remote.Store, seq int64) {
 	infos, err := rs.RunInfos(ctx)
 	if err != nil {
 		// Said in the answer, not as an error: the page asks on load, and
@@ -147,7 +206,7 @@ func (y *syncer) list(ctx context.Context, rs *remote.Store, j syncJob) {
 		if errors.Is(err, persist.ErrNotExist) {
 			msg = fmt.Sprintf("This page's server (%s) has no checkpoint API: push and pull need playground serve, or its Workers build.", rs.URL())
 		}
-		y.s.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: j.seq, Message: msg})
+		y.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: seq, Message: msg})
 		return
 	}
 	out := make([]protocol.ServerRun, 0, len(infos))
@@ -158,51 +217,50 @@ func (y *syncer) list(ctx context.Context, rs *remote.Store, j syncJob) {
 		}
 		out = append(out, sr)
 	}
-	y.s.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: j.seq, ServerRuns: out})
+	y.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: seq, ServerRuns: out})
 }
 
-// push uploads what the server lacks of the run (remote.Push).
-func (y *syncer) push(ctx context.Context, rs *remote.Store, j syncJob) {
-	s := y.s
+// push uploads what the server lacks of the run (remote.Push); auto is
+// the first auto-push of a run, whose autosaves beyond keep the server's
+// retention deletes again.
+func (y *syncer) push(ctx context.Context, rs *remote.Store, op pushOp, auto bool, keep int) {
 	warn := func(id string, err error) {
 		step, _ := persist.StepOfID(id)
-		s.warn(j.seq, "push: skipped the damaged checkpoint at step %s: %s", commas(step), shortError(err.Error()))
+		y.warn(op.seq, "push: skipped the damaged checkpoint at step %s: %s", commas(step), shortError(err.Error()))
 	}
 	var autos []string // autosaves an auto-push sends, for the server's retention
-	pushed := func(c persist.Info) {
-		if j.op == opAutoPush && c.Kind == persist.KindAutosave {
+	sent := func(c persist.Info) {
+		if auto && c.Kind == persist.KindAutosave {
 			autos = append(autos, c.ID)
 		}
 	}
-	r, err := remote.Push(ctx, rs, s.env.Store, j.run, warn, pushed)
+	r, err := remote.Push(ctx, rs, y.local, op.run, warn, sent)
 	if err != nil {
 		if _, moved := remote.IsHeadMoved(err); moved {
-			y.stop(j.run)
+			y.stop(op.run)
 		}
-		if j.op == opAutoPush {
-			s.warn(j.seq, "auto-push of run %s: %v", j.run, err)
+		if auto {
+			y.warn(op.seq, "auto-push of run %s: %v", op.run, err)
 		} else {
-			s.fail(j.seq, "push %s: %v", j.run, err)
+			y.fail(op.seq, "push %s: %v", op.run, err)
 		}
 		return
 	}
-	y.mu.Lock()
-	y.heads[j.run], y.stopped[j.run] = r.Head, false
-	y.mu.Unlock()
-	if j.op == opAutoPush {
-		y.retain(ctx, rs, j.run, r.Head, j.keep, autos...)
+	y.heads[op.run], y.stopped[op.run] = r.Head, false
+	name := protocol.SyncPush
+	if auto {
+		name = protocol.SyncAutoPush
+		y.retain(ctx, rs, op.run, r.Head, keep, autos...)
 	}
-	s.emit(protocol.Event{Type: protocol.EvSynced, Seq: j.seq, Synced: &protocol.Synced{
-		Op: j.op, Run: j.run, Head: r.Head, Step: r.HeadStep, Sent: r.Pushed, Had: r.Had,
-		Bytes: r.Bytes, Millis: ms(s.env.Now().Sub(j.t0)), URL: rs.RunURL(j.run),
+	y.emit(protocol.Event{Type: protocol.EvSynced, Seq: op.seq, Synced: &protocol.Synced{
+		Op: name, Run: op.run, Head: r.Head, Step: r.HeadStep, Sent: r.Pushed, Had: r.Had,
+		Bytes: r.Bytes, Millis: ms(y.now().Sub(op.t0)), URL: rs.RunURL(op.run),
 	}})
 }
 
 func (y *syncer) stop(run string) {
-	y.mu.Lock()
 	y.stopped[run] = true
 	delete(y.heads, run)
-	y.mu.Unlock()
 }
 
 // autoPushOne uploads a checkpoint just saved, moving the server's head
@@ -210,38 +268,29 @@ func (y *syncer) stop(run string) {
 // is a whole push (what the server lacks of the run's history). Auto-pushed
 // autosaves beyond the retention's keep are deleted from the server again,
 // as they are here.
-func (y *syncer) autoPushOne(ctx context.Context, rs *remote.Store, j syncJob) {
-	s := y.s
-	y.mu.Lock()
-	head, known := y.heads[j.run]
-	stopped := y.stopped[j.run]
-	y.mu.Unlock()
-	if stopped || !y.autoPush.Load() {
+func (y *syncer) autoPushOne(ctx context.Context, rs *remote.Store, op autoPushOp) {
+	head, known := y.heads[op.run]
+	if !known || op.file == nil {
+		y.push(ctx, rs, pushOp{run: op.run, t0: op.t0}, true, op.keep)
 		return
 	}
-	if !known || j.file == nil {
-		y.push(ctx, rs, j)
-		return
-	}
-	err := rs.Put(ctx, j.run, j.id, bytes.NewReader(j.file), persist.PutOptions{SetHead: true, CheckHead: true, IfHead: head})
+	err := rs.Put(ctx, op.run, op.id, bytes.NewReader(op.file), persist.PutOptions{SetHead: true, CheckHead: true, IfHead: head})
 	if h, moved := remote.IsHeadMoved(err); moved {
-		y.stop(j.run)
-		s.warn(0, "auto-push of run %s stopped: the server's head moved to %q, so another writer continues this run there. Pull it to continue from there, or fork.", j.run, h)
+		y.stop(op.run)
+		y.warn(0, "auto-push of run %s stopped: the server's head moved to %q, so another writer continues this run there. Pull it to continue from there, or fork.", op.run, h)
 		return
 	}
 	if err != nil {
-		s.warn(0, "auto-push of step %s failed (the next save tries again): %v", commas(j.step), err)
+		y.warn(0, "auto-push of step %s failed (the next save tries again): %v", commas(op.step), err)
 		return
 	}
-	y.mu.Lock()
-	y.heads[j.run] = j.id
-	y.mu.Unlock()
-	if j.kind == persist.KindAutosave {
-		y.retain(ctx, rs, j.run, j.id, j.keep, j.id)
+	y.heads[op.run] = op.id
+	if op.kind == persist.KindAutosave {
+		y.retain(ctx, rs, op.run, op.id, op.keep, op.id)
 	}
-	s.emit(protocol.Event{Type: protocol.EvSynced, Synced: &protocol.Synced{
-		Op: opAutoPush, Run: j.run, Head: j.id, Step: j.step, Sent: 1,
-		Bytes: int64(len(j.file)), Millis: ms(s.env.Now().Sub(j.t0)), URL: rs.RunURL(j.run),
+	y.emit(protocol.Event{Type: protocol.EvSynced, Synced: &protocol.Synced{
+		Op: protocol.SyncAutoPush, Run: op.run, Head: op.id, Step: op.step, Sent: 1,
+		Bytes: int64(len(op.file)), Millis: ms(y.now().Sub(op.t0)), URL: rs.RunURL(op.run),
 	}})
 }
 
@@ -249,124 +298,49 @@ func (y *syncer) autoPushOne(ctx context.Context, rs *remote.Store, j syncJob) {
 // from the server those of them beyond keep, never its head: the local
 // retention, mirrored. What other writers put there stays.
 func (y *syncer) retain(ctx context.Context, rs *remote.Store, run, head string, keep int, pushed ...string) {
-	y.mu.Lock()
 	a := y.autos[run]
-	for _, id := range pushed {
-		if !slices.Contains(a, id) {
-			a = append(a, id)
-		}
+	if a == nil {
+		a = &persist.Autosaves{}
+		y.autos[run] = a
 	}
-	a, victims := trimOldest(a, keep, head)
-	y.autos[run] = a
-	y.mu.Unlock()
-	for _, v := range victims {
+	for _, id := range pushed {
+		a.Add(id, persist.KindAutosave)
+	}
+	for _, v := range a.Trim(persist.Retention{KeepLast: keep}, head) {
 		if err := rs.Delete(ctx, run, v); err != nil && !errors.Is(err, persist.ErrNotExist) {
-			y.s.warn(0, "auto-push: deleting an old autosave of run %s from the server: %v", run, err)
+			y.warn(0, "auto-push: deleting an old autosave of run %s from the server: %v", run, err)
 			return
 		}
 	}
 }
 
 // pull downloads and verifies the server's head of the run, then hands it
-// to the session loop, which stores it and resumes the run there.
-func (y *syncer) pull(ctx context.Context, rs *remote.Store, j syncJob) {
-	s := y.s
-	head, err := rs.Head(ctx, j.run)
+// to the loop, which stores it and resumes the run there.
+func (y *syncer) pull(ctx context.Context, rs *remote.Store, op pullOp) {
+	head, err := rs.Head(ctx, op.run)
 	if errors.Is(err, persist.ErrNotExist) {
-		s.fail(j.seq, "pull: run %s has no head on the server (push it first)", j.run)
+		y.fail(op.seq, "pull: run %s has no head on the server (push it first)", op.run)
 		return
 	}
 	if err != nil {
-		s.fail(j.seq, "pull %s: %v", j.run, err)
+		y.fail(op.seq, "pull %s: %v", op.run, err)
 		return
 	}
-	b, err := persist.ReadAll(ctx, rs, j.run, head)
+	b, err := persist.ReadAll(ctx, rs, op.run, head)
 	if err != nil {
-		s.fail(j.seq, "pull %s: %v", j.run, err)
+		y.fail(op.seq, "pull %s: %v", op.run, err)
 		return
 	}
 	ck, err := persist.Decode(b)
-	if err == nil && ck.RunID != j.run {
+	if err == nil && ck.RunID != op.run {
 		err = fmt.Errorf("it belongs to run %s", ck.RunID)
 	}
 	if err == nil {
 		_, err = engine.Restore(ck.State)
 	}
 	if err != nil {
-		s.fail(j.seq, "pull: the server's head of run %s (%s) is not usable here: %v", j.run, head, err)
+		y.fail(op.seq, "pull: the server's head of run %s (%s) is not usable here: %v", op.run, head, err)
 		return
 	}
-	url := rs.RunURL(j.run)
-	s.inbox.Push(Input{fn: func(ctx context.Context) { s.adoptPulled(ctx, j, ck, b, url) }})
-}
-
-// adoptPulled stores a pulled checkpoint as its run's newest (unless the
-// local copy is ahead) and resumes the run there, paused.
-func (s *Session) adoptPulled(ctx context.Context, j syncJob, ck *persist.Checkpoint, b []byte, url string) {
-	run := j.run
-	var localStep uint64
-	has := false
-	if run == s.run && s.owner && s.tr != nil {
-		// Stop, and save where this tab got to: nothing is lost if the
-		// local copy is ahead (the save goes before the pulled one).
-		s.running, s.stopAt = false, 0
-		if s.unsaved() {
-			s.snapshot(j.seq, persist.KindAutosave, true, nil)
-		}
-		localStep, has = s.tr.Step, true
-	} else if ok, err := s.acquire(ctx, run, false); err != nil || !ok {
-		s.fail(j.seq, "pull: run %s is trained in another tab (take it over there, or close it)", run)
-		return
-	}
-	if local, err := newestInfo(ctx, s.env.Store, run); err == nil && (!has || local.Step > localStep) {
-		localStep, has = local.Step, true
-	}
-	kept := has && localStep > ck.State.Step
-	reply := make(chan error, 1)
-	s.w.q.push(job{seq: j.seq, run: run, file: b, id: ck.ID, setHead: !kept, reply: reply})
-	if err := <-reply; err != nil {
-		s.fail(j.seq, "pull %s: storing the checkpoint: %v", run, err)
-		return
-	}
-	y := s.sync
-	y.mu.Lock()
-	y.heads[run], y.stopped[run] = ck.ID, false
-	y.mu.Unlock()
-	sy := &protocol.Synced{
-		Op: opPull, Run: run, Head: ck.ID, Step: ck.State.Step, Sent: 1, Bytes: int64(len(b)),
-		Millis: ms(s.env.Now().Sub(j.t0)), URL: url, Kept: kept, LocalStep: ck.State.Step,
-	}
-	if kept {
-		sy.LocalStep = localStep
-		s.warn(j.seq, "pull: your copy of run %s (step %s) is ahead of the server's (step %s) and was kept; push it to update the server", run, commas(localStep), commas(ck.State.Step))
-	}
-	s.emit(protocol.Event{Type: protocol.EvSynced, Seq: j.seq, Synced: sy})
-	s.resumeRun(ctx, j.seq, run, 0, false, true, j.t0)
-}
-
-// pushCmd pushes run c.Run (default: the active one), saving the active
-// run's current state first when no checkpoint has it yet.
-func (s *Session) pushCmd(c protocol.Command) {
-	run, ok := s.runOf(c)
-	if !ok {
-		return
-	}
-	j := syncJob{op: opPush, seq: c.Seq, run: run, t0: s.env.Now()}
-	if run == s.run && s.owner && s.tr != nil && s.unsaved() {
-		s.snapshot(c.Seq, persist.KindAutosave, true, func(string, []byte) { s.sync.q.push(j) })
-		return
-	}
-	// After the writes already queued, so the newest save goes too.
-	s.w.q.push(job{run: run, after: func() { s.sync.q.push(j) }})
-}
-
-// autoPushSaved queues a just-committed checkpoint for auto-push.
-func (s *Session) autoPushSaved(j job, b []byte) {
-	if !s.sync.autoPush.Load() {
-		return
-	}
-	s.sync.q.push(syncJob{
-		op: opAutoPush, run: j.run, t0: j.taken, id: j.ckpt.ID, kind: j.ckpt.Kind,
-		step: j.ckpt.State.Step, file: b, keep: j.keep,
-	})
+	y.out.q.push(Input{res: pulled{op: op, ck: ck, b: b, url: rs.RunURL(op.run)}})
 }

@@ -10,7 +10,8 @@ import (
 )
 
 // What the page draws besides numbers: the decision-boundary grid (or
-// sample digits with predictions) of a model, and a fine loss curve.
+// sample digits with predictions) of a model. (The fine loss curve is the
+// runner's, in its progress reports.)
 
 // GridSide is the side of the heat-map grid: 2,500 forward passes, about
 // a millisecond of the worker's time, a few times per second.
@@ -19,108 +20,75 @@ const GridSide = 50
 // digitSamples is how many test digits a digits view shows.
 const digitSamples = 12
 
-// ext is the session state of the page's pictures and of time travel.
-type ext struct {
-	curve    []float32 // training loss per step since the last progress report
-	viewRun  string    // the run and step of the last view posted
-	viewStep uint64
-	viewed   bool
+// viewer computes what the page draws of a model, keeping what a view
+// computes of the dataset alone (for the last dataset viewed) and which
+// view of the active run it posted last. The loop owns it.
+type viewer struct {
+	run    string // the run and step of the last view posted
+	step   uint64
+	posted bool
 
-	// What a view computes of the dataset alone, for the last dataset
-	// viewed: the featurized grid points and the value range, or the
-	// sample digits' pixels.
-	viewData       *engine.Dataset
-	grid           []float32
-	gridLo, gridHi float64
-	digitPixels    []byte
-
-	scrub *scrubJob // time travel in progress
-	side  *scrubJob // the last finished one, reused when the next continues it
+	data           *engine.Dataset
+	grid           []float32 // the featurized grid points
+	gridLo, gridHi float64   // the value range
+	digitPixels    []byte    // the sample digits' pixels
 }
 
-// takeCurve turns the per-step losses since the last report into at most
-// protocol.CurvePoints spans of equal length ending at step, and returns
-// their sum (added in step order) and count too.
-func (s *Session) takeCurve(step uint64) (curve [][2]float64, total float64, n int) {
-	n = len(s.curve)
-	if n == 0 {
-		return nil, 0, 0
-	}
-	k := min(n, protocol.CurvePoints)
-	out := make([][2]float64, 0, k)
-	for j := 0; j < k; j++ {
-		lo, hi := j*n/k, (j+1)*n/k
-		var sum float64
-		for _, l := range s.curve[lo:hi] {
-			sum += float64(l)
-			total += float64(l)
-		}
-		m := sum / float64(hi-lo)
-		if math.IsNaN(m) || math.IsInf(m, 0) {
-			continue
-		}
-		out = append(out, [2]float64{float64(step - uint64(n-hi)), m})
-	}
-	s.curve = s.curve[:0]
-	return out, total, n
-}
-
-// postView posts the active model's view unless it was posted for this
-// run and step already.
-func (s *Session) postView() {
-	tr := s.tr
-	if tr == nil || !s.owner || (s.viewed && s.viewRun == s.run && s.viewStep == tr.Step) {
+// post posts tr's view as run's unless it was posted for this run and
+// step already.
+func (v *viewer) post(tr *engine.Trainer, run string, emit func(protocol.Event, []byte)) {
+	if v.posted && v.run == run && v.step == tr.Step {
 		return
 	}
-	v, data := s.view(tr, s.run)
-	s.viewRun, s.viewStep, s.viewed = s.run, tr.Step, true
-	s.env.Emit(protocol.Event{Type: protocol.EvView, View: v}, data)
+	view, data := v.of(tr, run)
+	v.run, v.step, v.posted = run, tr.Step, true
+	emit(protocol.Event{Type: protocol.EvView, View: view}, data)
 }
 
-// viewDataset computes what views need of d alone.
-func (s *Session) viewDataset(d *engine.Dataset) {
-	s.viewData = d
+// dataset computes what views need of d alone.
+func (v *viewer) dataset(d *engine.Dataset) {
+	v.data = d
 	if d.Train.Points == nil { // digits
 		n := min(digitSamples, d.Test.N)
-		s.digitPixels = make([]byte, n*d.Inputs)
+		v.digitPixels = make([]byte, n*d.Inputs)
 		for i, p := range d.Test.X[:n*d.Inputs] {
-			s.digitPixels[i] = byte(min(max(p, 0), 1)*255 + 0.5)
+			v.digitPixels[i] = byte(min(max(p, 0), 1)*255 + 0.5)
 		}
 		return
 	}
-	s.gridLo, s.gridHi = 0, 1
+	v.gridLo, v.gridHi = 0, 1
 	if d.Classes == 0 { // regression: the range of the targets
 		lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
 		for _, y := range d.Train.Label {
 			lo, hi = min(lo, y), max(hi, y)
 		}
-		s.gridLo, s.gridHi = float64(lo), float64(hi)
+		v.gridLo, v.gridHi = float64(lo), float64(hi)
 	}
 	const n = GridSide * GridSide
-	s.grid = make([]float32, n*d.Inputs)
+	v.grid = make([]float32, n*d.Inputs)
 	step := float32(2*spec.Domain) / GridSide
 	for r := 0; r < GridSide; r++ {
 		y := float32(spec.Domain) - (float32(r)+0.5)*step
 		for c := 0; c < GridSide; c++ {
 			x := -float32(spec.Domain) + (float32(c)+0.5)*step
 			i := r*GridSide + c
-			engine.Featurize(s.grid[i*d.Inputs:(i+1)*d.Inputs], d.Features, x, y)
+			engine.Featurize(v.grid[i*d.Inputs:(i+1)*d.Inputs], d.Features, x, y)
 		}
 	}
 }
 
 // view computes what the model of tr makes of its input space. It only
 // reads the parameters: training goes on exactly as without it.
-func (s *Session) view(tr *engine.Trainer, run string) (*protocol.View, []byte) {
+func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
 	v := &protocol.View{Run: run, Step: tr.Step}
 	d := tr.Data
-	if s.viewData != d {
-		s.viewDataset(d)
+	if vw.data != d {
+		vw.dataset(d)
 	}
 	if d.Train.Points == nil { // digits
 		n := min(digitSamples, d.Test.N)
 		v.Kind, v.Side = protocol.ViewDigits, spec.DigitSize
-		data := slices.Clone(s.digitPixels)
+		data := slices.Clone(vw.digitPixels)
 		out := tr.Predict(d.Test.X[:n*d.Inputs], n)
 		for i := 0; i < n; i++ {
 			row := out[i*d.Outputs : (i+1)*d.Outputs]
@@ -136,13 +104,13 @@ func (s *Session) view(tr *engine.Trainer, run string) (*protocol.View, []byte) 
 		return v, data
 	}
 	v.Kind, v.W, v.H, v.Domain = protocol.ViewGrid, GridSide, GridSide, spec.Domain
-	v.Lo, v.Hi = s.gridLo, s.gridHi
+	v.Lo, v.Hi = vw.gridLo, vw.gridHi
 	const n = GridSide * GridSide
 	data := make([]byte, n)
 	scale := 255 / max(v.Hi-v.Lo, 1e-9)
 	const chunk = 250 // the batch size the trainer's buffers already fit
 	for lo := 0; lo < n; lo += chunk {
-		out := tr.Model.Forward(s.grid[lo*d.Inputs:], chunk)
+		out := tr.Model.Forward(vw.grid[lo*d.Inputs:], chunk)
 		for i, p := range out[:chunk] {
 			data[lo+i] = byte(min(max((float64(p)-v.Lo)*scale, 0), 255) + 0.5)
 		}

@@ -85,6 +85,7 @@ func main() {
 		},
 		IsQuota: func(err error) bool { return errors.Is(err, idb.ErrQuota) },
 		Server:  serverURL(),
+		Memo:    webMemo{},
 	}
 	s := session.New(env, session.NewOptions(), inbox)
 	post(protocol.Event{Type: protocol.EvReady, Presets: spec.PresetNames()}, nil)
@@ -169,3 +170,22 @@ func (webLocks) Acquire(_ context.Context, run string, steal bool) (bool, error)
 }
 
 func (webLocks) Release(run string) { bridge.Call("unlock", lockPrefix+run) }
+
+// webMemo is session.Memo on the worker's own IndexedDB database (via the
+// bridge).
+type webMemo struct{}
+
+func (webMemo) Load(context.Context) ([]byte, error) {
+	v, err := jspromise.Await(bridge.Call("memoGet"))
+	if err != nil {
+		return nil, fmt.Errorf("memo: %w", err)
+	}
+	return []byte(v.String()), nil
+}
+
+func (webMemo) Save(_ context.Context, b []byte) error {
+	if _, err := jspromise.Await(bridge.Call("memoPut", string(b))); err != nil {
+		return fmt.Errorf("memo: %w", err)
+	}
+	return nil
+}

@@ -234,16 +234,25 @@ test('time travel to a step between two checkpoints gives the native fingerprint
   assert.deepEqual(errors, []);
 });
 
-test('three forks with different learning rates overlay three curves', async (t) => {
+// startCompare trains circle-sgd to step 2,000 in a fresh profile, then
+// compares three learning rates from there, steps each.
+async function startCompare(t, steps) {
   const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&pauseAt=2000');
   await waitPausedAt(page, 2000);
   await page.waitForSelector('[data-testid=ckpt-row][data-step="2000"]');
   const parentRun = (await text(page, 'run')).split(' · ')[1];
   await commit(page, 'compare-values', '0.003, 0.03, 0.3');
-  await commit(page, 'compare-steps', '400');
+  await commit(page, 'compare-steps', String(steps));
   await page.getByTestId('compare-start').click();
+  return { page, errors, parentRun };
+}
+
+// compareDone waits until the three children are trained, then checks
+// their curves (three, of distinct runs, drawn) and lineage; it returns
+// the curves.
+async function compareDone(t, page, parentRun, timeout) {
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=compare-row]')].filter((r) => /loss/.test(r.textContent)).length === 3, null, {
-    timeout: 60000,
+    timeout,
   });
   const curves = await page.$$eval('[data-testid=compare-curve]', (ls) => ls.map((l) => ({ run: l.dataset.run, n: l.getAttribute('points').split(' ').length })));
   t.diagnostic(JSON.stringify(curves));
@@ -254,7 +263,52 @@ test('three forks with different learning rates overlay three curves', async (t)
     const lineage = await page.locator(`[data-testid=run-row][data-run="${c.run}"] [data-testid=run-lineage]`).textContent();
     assert.equal(lineage, `forked from ${parentRun} at step 2,000`);
   }
+  return curves;
+}
+
+test('three forks with different learning rates overlay three curves', async (t) => {
+  const { page, errors, parentRun } = await startCompare(t, 400);
+  await compareDone(t, page, parentRun, 60000);
   await screenshot(page, 'ui-compare');
+  assert.deepEqual(errors, []);
+});
+
+// rows are the compare panel's rows: the child's run and its state text.
+async function compareRows(page) {
+  return page.$$eval('[data-testid=compare-row]', (rs) => rs.map((r) => ({ run: r.dataset.run, state: r.querySelector('.state').textContent })));
+}
+
+test('a reload in the middle of a 3-way comparison finishes it, with three curves', async (t) => {
+  const { page, errors, parentRun } = await startCompare(t, 40000);
+  // The second child is training: reload now.
+  await page
+    .waitForFunction(
+      () => {
+        const rs = [...document.querySelectorAll('[data-testid=compare-row] .state')].map((s) => s.textContent);
+        return rs.length === 3 && /loss/.test(rs[0]) && rs[1] === 'training…';
+      },
+      null,
+      { timeout: 120000 },
+    )
+    .catch(async (err) => {
+      t.diagnostic(JSON.stringify(await compareRows(page)));
+      throw err;
+    });
+  const before = await compareRows(page);
+  t.diagnostic('before the reload: ' + JSON.stringify(before));
+  assert.equal(before[2].run, '', 'the third child was not forked yet');
+  await page.reload();
+  const curves = await compareDone(t, page, parentRun, 120000);
+  const after = await compareRows(page);
+  t.diagnostic('after the reload: ' + JSON.stringify(after));
+  assert.equal(after[0].run, before[0].run, 'the first child is the one trained before the reload');
+  assert.equal(after[1].run, before[1].run, 'the second child went on');
+  assert.deepEqual(
+    curves.map((c) => c.run),
+    after.map((r) => r.run),
+  );
+  assert.equal(await page.getByTestId('compare-start').isDisabled(), false, 'the comparison is over');
+  await screenshot(page, 'ui-compare-reload');
   assert.deepEqual(errors, []);
 });
 

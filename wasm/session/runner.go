@@ -1,0 +1,275 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"math"
+	"time"
+
+	"playground/engine"
+	"playground/persist"
+	"playground/wasm/protocol"
+)
+
+// runner is the active trainer with what training it reports: the steps
+// per slice, the losses since the last progress report, the latest
+// evaluation, and the replay in progress after a resume. The loop owns it.
+type runner struct {
+	tr       *engine.Trainer
+	perSlice int       // steps per slice, adapted to Options.Slice
+	curve    []float32 // training loss per step since the last progress report
+
+	lastProgress time.Time
+	progressStep uint64
+	nextEval     time.Time
+	evalStep     uint64
+	testLoss     *float64
+	accuracy     *float64
+
+	// replay in progress, up to resumed.Step
+	resumed  *protocol.Resumed
+	resumeT0 time.Time
+	thenRun  bool
+
+	fp struct { // the last fingerprint (fingerprint)
+		tr   *engine.Trainer
+		step uint64
+		sum  string
+	}
+}
+
+// adopt makes tr the trainer, reporting afresh.
+func (r *runner) adopt(tr *engine.Trainer) {
+	r.tr = tr
+	r.curve = r.curve[:0]
+	r.lastProgress, r.nextEval = time.Time{}, time.Time{}
+	r.testLoss, r.accuracy = nil, nil
+}
+
+// train runs up to limit (at most perSlice steps, recording their losses
+// with record) and returns the time it took.
+func (r *runner) train(limit uint64, record bool, now func() time.Time, slice time.Duration) time.Duration {
+	tr := r.tr
+	n := uint64(r.perSlice)
+	if limit-tr.Step < n {
+		n = limit - tr.Step
+	}
+	t0 := now()
+	for range n {
+		loss := tr.TrainStep()
+		if record {
+			r.curve = append(r.curve, loss)
+		}
+	}
+	d := now().Sub(t0)
+	r.perSlice = adaptSlice(r.perSlice, int(n), d, slice)
+	return d
+}
+
+// adaptSlice is the steps per slice after a slice of n steps (per asked
+// for) took d: about slice's worth at that speed, growing at most 4× at a
+// time. A slice cut short by a stop says nothing about speed.
+func adaptSlice(per, n int, d, slice time.Duration) int {
+	if n < per {
+		return per
+	}
+	want := per * 4
+	if d > 0 {
+		want = int(float64(n) * float64(slice) / float64(d))
+	}
+	return min(max(want, 1), per*4, 1<<20)
+}
+
+// fingerprint is the trainer's state's fingerprint, computed once per
+// trainer and step (a paused session answers every command with a status).
+func (r *runner) fingerprint() string {
+	if r.fp.tr != r.tr || r.fp.step != r.tr.Step {
+		r.fp.tr, r.fp.step, r.fp.sum = r.tr, r.tr.Step, persist.Fingerprint(r.tr.State())
+	}
+	return r.fp.sum
+}
+
+// progress is the report of training since the last one, at now; it
+// evaluates the test split when due (using at most evalShare of the time).
+func (r *runner) progress(run string, now time.Time, clock func() time.Time, evalShare float64) *protocol.Progress {
+	tr := r.tr
+	if now.After(r.nextEval) && tr.Data.Test.N > 0 {
+		t0 := clock()
+		m := tr.Evaluate(&tr.Data.Test)
+		d := clock().Sub(t0)
+		r.testLoss, r.accuracy, r.evalStep = protocol.Float(float64(m.Loss)), protocol.Float(float64(m.Accuracy)), tr.Step
+		r.nextEval = now.Add(max(time.Second, time.Duration(float64(d)/evalShare)))
+	}
+	p := &protocol.Progress{
+		Run: run, Step: tr.Step, Epoch: tr.Epoch, Batch: tr.Batch,
+		TestLoss: r.testLoss, Accuracy: r.accuracy, EvalStep: r.evalStep,
+	}
+	curve, total, n := r.takeCurve(tr.Step)
+	p.Curve = curve
+	if n > 0 {
+		p.Loss = protocol.Float(total / float64(n))
+	}
+	if el := now.Sub(r.lastProgress).Seconds(); el > 0 && !r.lastProgress.IsZero() && tr.Step >= r.progressStep {
+		p.StepsPerSec = float64(tr.Step-r.progressStep) / el
+	}
+	r.lastProgress, r.progressStep = now, tr.Step
+	return p
+}
+
+// takeCurve turns the per-step losses since the last report into at most
+// protocol.CurvePoints spans of equal length ending at step, and returns
+// their sum (added in step order) and count too.
+func (r *runner) takeCurve(step uint64) (curve [][2]float64, total float64, n int) {
+	n = len(r.curve)
+	if n == 0 {
+		return nil, 0, 0
+	}
+	k := min(n, protocol.CurvePoints)
+	out := make([][2]float64, 0, k)
+	for j := 0; j < k; j++ {
+		lo, hi := j*n/k, (j+1)*n/k
+		var sum float64
+		for _, l := range r.curve[lo:hi] {
+			sum += float64(l)
+			total += float64(l)
+		}
+		m := sum / float64(hi-lo)
+		if math.IsNaN(m) || math.IsInf(m, 0) {
+			continue
+		}
+		out = append(out, [2]float64{float64(step - uint64(n-hi)), m})
+	}
+	r.curve = r.curve[:0]
+	return out, total, n
+}
+
+// slice trains for about opt.Slice, stopping exactly at the replay target,
+// pauseAt, a CmdStep's end and a compared child's target.
+func (l *loop) slice(ctx context.Context) {
+	tr := l.rn.tr
+	replaying := l.phase == protocol.PhaseReplaying
+	limit := ^uint64(0)
+	if replaying {
+		limit = l.rn.resumed.Step
+	} else {
+		for _, stop := range []uint64{l.pauseAt, l.stopAt, l.cmp.target(l.run)} {
+			if stop > tr.Step {
+				limit = min(limit, stop)
+			}
+		}
+		limit = l.auto.limit(tr.Step, limit)
+	}
+	d := l.rn.train(limit, !replaying, l.env.Now, l.opt.Slice)
+	if replaying {
+		if tr.Step >= l.rn.resumed.Step {
+			l.finishResume(ctx)
+		}
+		return
+	}
+	l.auto.trained(d)
+	now := l.env.Now()
+	if l.atStop(tr.Step) {
+		compared := l.cmp.target(l.run) == tr.Step
+		l.stopAt = 0
+		l.progress(now)
+		l.pause(0)
+		if compared {
+			l.compareNext(ctx)
+		}
+		return
+	}
+	if kind, ok := l.auto.due(tr.Step, l.unsaved()); ok {
+		l.snapshot(0, kind, false, afterSave{})
+	}
+	if now.Sub(l.rn.lastProgress) >= l.opt.ProgressEvery {
+		l.progress(now)
+	}
+}
+
+// atStop says whether training stops at step: pauseAt, a CmdStep's end,
+// or the end of a compared child.
+func (l *loop) atStop(step uint64) bool {
+	t := l.cmp.target(l.run)
+	return (l.pauseAt != 0 && step == l.pauseAt) || (l.stopAt != 0 && step == l.stopAt) || (t != 0 && step == t)
+}
+
+func (l *loop) progress(now time.Time) {
+	l.emit(protocol.Event{Type: protocol.EvProgress, Progress: l.rn.progress(l.run, now, l.env.Now, l.opt.EvalShare)})
+	l.postView()
+}
+
+// pause stops training and checkpoints the exact state.
+func (l *loop) pause(seq int64) {
+	l.running = false
+	l.stopAt = 0
+	if l.unsaved() {
+		l.snapshot(seq, persist.KindAutosave, true, afterSave{})
+	}
+	l.rn.lastProgress = time.Time{}
+	l.setPhase(seq, protocol.PhasePaused)
+}
+
+// snapshot copies the training state and hands it to the writer. forced
+// saves (pause, hidden, save now) queue behind one in flight; autosaves
+// wait for it. then says what the loop does with it once committed.
+func (l *loop) snapshot(seq int64, kind string, forced bool, then afterSave) {
+	t0 := l.env.Now()
+	st := l.rn.tr.State()
+	c := &persist.Checkpoint{
+		Meta: persist.Meta{
+			RunID: l.run, ID: persist.NewID(st.Step), Parent: l.head.id, ParentRun: l.head.parentRun,
+			Created: l.env.Now().UTC(), EngineVersion: engine.Version, Kind: kind,
+		},
+		State: st,
+	}
+	l.head = head{id: c.ID, step: st.Step, has: true}
+	l.auto.taking(kind, l.env.Now().Sub(t0))
+	l.writes.push(saveOp{seq: seq, run: l.run, ckpt: c, taken: t0, forced: forced, then: then, keep: l.auto.cfg.Keep})
+}
+
+// saved is a finished checkpoint write, back in the loop.
+func (l *loop) saved(d saved) {
+	op := d.op
+	pause := l.auto.done(op.forced, d.err == nil)
+	if d.err != nil {
+		if !errors.Is(d.err, errNotOwner) {
+			l.warn(op.seq, "checkpoint at step %s was not saved: %v", commas(op.ckpt.State.Step), d.err)
+		}
+		if errors.Is(d.err, errNotOwner) && op.run == l.run && l.owner {
+			l.lost(l.run)
+		}
+		return
+	}
+	l.committed(op, d.file)
+	if d.note != "" {
+		l.warn(op.seq, "%s", d.note)
+	}
+	c := op.ckpt
+	l.emit(protocol.Event{Type: protocol.EvSaved, Seq: op.seq, Saved: &protocol.Saved{
+		Checkpoint: protocol.Checkpoint{
+			Run: c.RunID, ID: c.ID, Step: c.State.Step, Epoch: c.State.Epoch, Kind: c.Kind,
+			Size: int64(d.size), Created: c.Created.Format(time.RFC3339Nano),
+			Parent: c.Parent, ParentRun: c.ParentRun,
+		},
+		Millis:      ms(d.at.Sub(op.taken)),
+		PauseMillis: ms(pause),
+		Deleted:     d.deleted,
+	}})
+}
+
+// committed does what a save was for besides keeping the state: the
+// export or push it was made for, and the auto-push.
+func (l *loop) committed(op saveOp, b []byte) {
+	if op.then.export {
+		postExport(l.env.Emit, op.seq, op.run, op.ckpt.ID, b)
+	}
+	if op.then.push != nil {
+		l.syncs.push(*op.then.push)
+	}
+	if l.autoPush {
+		l.syncs.push(autoPushOp{
+			run: op.run, t0: op.taken, id: op.ckpt.ID, kind: op.ckpt.Kind,
+			step: op.ckpt.State.Step, file: b, keep: op.keep,
+		})
+	}
+}
