@@ -22,12 +22,15 @@ import (
 // section) or checked for its one allowed value.
 
 const (
-	maxHeader     = 100 << 20 // largest header Decode reads
-	maxReadHeader = 16 << 20  // largest header ReadHeader reads
-	maxRank       = 8         // engine tensors have rank 0 to 2
-	maxDim        = math.MaxInt32
-	layoutSlack   = 64 << 10 // bytes CheckLayout may allocate beyond 2× the file
-	checksumAlgo  = "sha256:"
+	// maxHeader bounds the JSON header: a real one is 1-3 KB, the largest
+	// spec the engine accepts (16 layers of AdamW state, 128-byte strings) 10 KB
+	// (TestHeaderLimit), so 64 KiB leaves room and bounds what a reader
+	// holds before anything is verified.
+	maxHeader    = 64 << 10
+	maxRank      = 8 // engine tensors have rank 0 to 2
+	maxDim       = math.MaxInt32
+	layoutSlack  = 64 << 10 // bytes CheckLayout may allocate beyond 2× the file
+	checksumAlgo = "sha256:"
 )
 
 // Tensor dtypes (dtypeSize gives their sizes).

@@ -40,6 +40,11 @@ var metaKeys = []string{
 	keySpec, keyStep,
 }
 
+// MaxMetaString bounds the free-form metadata strings (kind, engine
+// version) in bytes; ids are at most 64 bytes too (ValidID), so a listing
+// of checkpoints stays small whatever was uploaded.
+const MaxMetaString = 128
+
 // Info is what a checkpoint's header says, read without its data.
 type Info struct {
 	Meta
@@ -97,6 +102,9 @@ func metadataOf(c *Checkpoint) (map[string]string, engine.Spec, error) {
 	f, err := parseFields(meta)
 	delete(meta, keyChecksum)
 	if err != nil {
+		return nil, engine.Spec{}, err
+	}
+	if err := engine.CheckPosition(f.spec, s.Step, s.Epoch, s.Batch, s.RNG); err != nil {
 		return nil, engine.Spec{}, err
 	}
 	if !f.Created.Equal(c.Created) {
@@ -238,6 +246,11 @@ func parseFields(m map[string]string) (*fields, error) {
 	}
 	f.Created = f.Created.UTC()
 	f.EngineVersion, f.Kind = m[keyEngineVersion], m[keyKind]
+	for _, kv := range [][2]string{{keyEngineVersion, f.EngineVersion}, {keyKind, f.Kind}} {
+		if len(kv[1]) > MaxMetaString {
+			return nil, fmt.Errorf("%s %s has %d bytes (at most %d)", kv[0], quote(kv[1]), len(kv[1]), MaxMetaString)
+		}
+	}
 	f.checksum = m[keyChecksum]
 	if s, ok := strings.CutPrefix(f.checksum, checksumAlgo); !ok || len(s) != 2*sha256.Size || strings.Trim(s, "0123456789abcdef") != "" {
 		return nil, fmt.Errorf("checksum %s is not %s and %d lowercase hex digits", quote(f.checksum), checksumAlgo, 2*sha256.Size)
