@@ -85,11 +85,12 @@ func New(store persist.Store, opt Options) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	lw := &logWriter{ResponseWriter: w, start: start}
-	// A stalled client (a body trickling in, an answer not taken) is cut
-	// at the deadline (where the platform has deadlines: not on Workers).
+	// A stalled client is cut (where the platform has deadlines: not on
+	// Workers): a body must arrive within Deadline, and the answer be
+	// taken within Idle more (time to answer a body cut at Deadline).
 	rc := http.NewResponseController(w)
-	rc.SetWriteDeadline(start.Add(s.opt.Deadline))
 	rc.SetReadDeadline(start.Add(s.opt.Deadline))
+	rc.SetWriteDeadline(start.Add(s.opt.Deadline + s.opt.Idle))
 	switch rest, api := strings.CutPrefix(r.URL.EscapedPath(), "/api/"); {
 	case !s.sameSite(lw, r):
 	case api || r.URL.EscapedPath() == "/api":
