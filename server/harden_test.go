@@ -206,21 +206,31 @@ func TestLockHonoursCancel(t *testing.T) {
 	}
 }
 
-// headFails stores checkpoints but fails to move the head as a full disk
-// would, once; it counts the Puts that reach the disk.
+// headFails stores checkpoints but, while failing, cannot move the head,
+// as a full disk would; it counts the Puts that reach the disk.
 type headFails struct {
 	*disk.Store
-	puts int
+	puts    int
+	failing bool
 }
+
+var errHeadFull = fmt.Errorf("disk: %w", errors.Join(persist.ErrHeadNotMoved, &os.PathError{Op: "write", Path: "/srv/secret/HEAD", Err: syscall.ENOSPC}))
 
 func (h *headFails) Put(ctx context.Context, run, id string, r io.Reader, opt persist.PutOptions) error {
 	h.puts++
-	move := opt.SetHead
-	opt.SetHead = false
+	move := opt.SetHead && h.failing
+	opt.SetHead = opt.SetHead && !h.failing
 	if err := h.Store.Put(ctx, run, id, r, opt); err != nil || !move {
 		return err
 	}
-	return fmt.Errorf("disk: %w", errors.Join(persist.ErrHeadNotMoved, &os.PathError{Op: "write", Path: "/srv/secret/HEAD", Err: syscall.ENOSPC}))
+	return errHeadFull
+}
+
+func (h *headFails) MoveHead(ctx context.Context, run, id string, opt persist.PutOptions) error {
+	if h.failing {
+		return errHeadFull
+	}
+	return h.Store.MoveHead(ctx, run, id, opt)
 }
 
 // "Checkpoint stored, head not moved" is its own answer (507, stored:
@@ -231,7 +241,7 @@ func TestHeadNotMovedRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hf := &headFails{Store: st}
+	hf := &headFails{Store: st, failing: true}
 	srv := httptest.NewServer(New(hf, Options{}))
 	defer srv.Close()
 	const run, id = "r-0badc0de", "000000000006-0badc0de"
@@ -243,6 +253,17 @@ func TestHeadNotMovedRetry(t *testing.T) {
 	if a.status != http.StatusInsufficientStorage || !eb.Stored || !strings.Contains(eb.Error, "stored, head not moved") || strings.Contains(string(a.body), "/srv") {
 		t.Fatalf("head not moved: %d %s", a.status, a.body)
 	}
+	rs, err := remote.New(srv.URL, remote.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.Put(t.Context(), run, id, bytes.NewReader(b), persist.PutOptions{SetHead: true, CheckHead: true}); !errors.Is(err, persist.ErrHeadNotMoved) {
+		t.Fatalf("persist/remote says %v, want ErrHeadNotMoved", err)
+	}
+	if hf.puts != 1 {
+		t.Fatalf("%d puts reached the disk", hf.puts)
+	}
+	hf.failing = false
 	before, err := os.Stat(st.Path(run, id))
 	if err != nil {
 		t.Fatal(err)
