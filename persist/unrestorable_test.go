@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"playground/engine"
@@ -54,15 +55,22 @@ func circle(tb testing.TB) engine.Spec {
 // mismatch.
 func TestUnrestorableRefused(t *testing.T) {
 	good := checkpointAt(t, circle(t), 7, persist.KindAutosave, engine.Version)
+	for _, r := range []io.Reader{iotest.OneByteReader(bytes.NewReader(good)), iotest.HalfReader(bytes.NewReader(good))} {
+		if _, err := io.Copy(io.Discard, persist.NewVerifyReader(r)); err != nil {
+			t.Fatalf("VerifyReader of the valid checkpoint: %v", err)
+		}
+	}
 	for name, b := range storetest.Unrestorable(t, good) {
 		_, err := persist.Decode(b)
 		if !errors.Is(err, persist.ErrCorrupt) || errors.Is(err, persist.ErrIncompatible) || strings.Contains(err.Error(), "checksum") {
 			t.Errorf("%s: Decode: %v, want ErrCorrupt (not a checksum mismatch, not ErrIncompatible)", name, err)
 			continue
 		}
-		_, verr := io.Copy(io.Discard, persist.NewVerifyReader(bytes.NewReader(b)))
-		if !errors.Is(verr, persist.ErrCorrupt) {
-			t.Errorf("%s: VerifyReader: %v, want ErrCorrupt", name, verr)
+		for _, r := range []io.Reader{bytes.NewReader(b), iotest.OneByteReader(bytes.NewReader(b)), iotest.HalfReader(bytes.NewReader(b))} {
+			_, verr := io.Copy(io.Discard, persist.NewVerifyReader(r))
+			if !errors.Is(verr, persist.ErrCorrupt) {
+				t.Errorf("%s: VerifyReader: %v, want ErrCorrupt", name, verr)
+			}
 		}
 		_, herr := persist.ReadHeader(bytes.NewReader(b))
 		if name != "optimizer-step" && !errors.Is(herr, persist.ErrCorrupt) {

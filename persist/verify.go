@@ -117,11 +117,17 @@ func (v *VerifyReader) finish() {
 // keepLast keeps the bytes of p (read at data offset v.got) that fall in
 // the data section's last 8.
 func (v *VerifyReader) keepLast(p []byte) {
-	for i, c := range p {
-		if off := v.got + uint64(i); off+8 >= v.want && off < v.want {
-			v.last[off+8-v.want] = c
-		}
+	if v.want < 8 {
+		return
 	}
+	from := v.want - 8 // data offset of the last 8 bytes
+	end := v.got + uint64(len(p))
+	if end <= from || v.got >= v.want {
+		return
+	}
+	lo := max(v.got, from)
+	hi := min(end, v.want)
+	copy(v.last[lo-from:], p[lo-v.got:hi-v.got])
 }
 
 // readHeader reads and checks the header with the format's one reader.
