@@ -64,9 +64,7 @@ func (t *Trainer) Workers() int { return max(t.Model.mm.Workers, 1) }
 
 // BatchesPerEpoch is the number of steps in one epoch (the last batch of an
 // epoch may be smaller than the batch size).
-func (t *Trainer) BatchesPerEpoch() int {
-	return (t.Data.Train.N + t.Spec.BatchSize - 1) / t.Spec.BatchSize
-}
+func (t *Trainer) BatchesPerEpoch() int { return batchesPerEpoch(t.Spec) }
 
 // epochOrder is the permutation of the training set for epoch e: a pure
 // function of (seed, e).
@@ -363,6 +361,39 @@ func CheckLayout(s spec.Spec, tensors []StateTensor) error {
 	return nil
 }
 
+// MaxStep is the largest step a state may hold: the largest integer a JSON
+// number (the page's protocol, JavaScript) carries exactly, far below where
+// optimizer.step (an int64) would wrap.
+const MaxStep = 1<<53 - 1
+
+// CheckPosition reports why Restore would refuse a state of spec (normalized)
+// at step, epoch and batch with this RNG state, or nil. It needs neither the
+// data set nor the model, so a checkpoint's header can be judged alone.
+func CheckPosition(s spec.Spec, step uint64, epoch, batch int, rng []byte) error {
+	if step > MaxStep {
+		return fmt.Errorf("%w: step %d exceeds the largest step %d", ErrIncompatible, step, uint64(MaxStep))
+	}
+	bpe := batchesPerEpoch(s)
+	if batch < 0 || epoch < 0 || batch >= bpe {
+		return fmt.Errorf("%w: position epoch %d batch %d is impossible with %d batches per epoch", ErrIncompatible, epoch, batch, bpe)
+	}
+	if uint64(epoch) != step/uint64(bpe) || uint64(batch) != step%uint64(bpe) {
+		return fmt.Errorf("%w: step %d is not epoch %d batch %d (%d batches per epoch)", ErrIncompatible, step, epoch, batch, bpe)
+	}
+	if err := new(rand.PCG).UnmarshalBinary(rng); err != nil {
+		return fmt.Errorf("%w: rng state of %d bytes: %v", ErrIncompatible, len(rng), err)
+	}
+	return nil
+}
+
+// batchesPerEpoch is BatchesPerEpoch from the spec alone: Generate's
+// training share of the samples over the batch size, rounded up (at least 1).
+func batchesPerEpoch(s spec.Spec) int {
+	d := s.Dataset
+	train := d.Samples - int(float64(d.Samples)*d.TestRatio)
+	return max(1, (train+s.BatchSize-1)/max(s.BatchSize, 1))
+}
+
 // Restore builds a trainer from a saved state.
 func Restore(s State) (*Trainer, error) {
 	t, err := NewTrainer(s.Spec)
@@ -372,11 +403,8 @@ func Restore(s State) (*Trainer, error) {
 	if err := CheckLayout(t.Spec, s.Tensors); err != nil {
 		return nil, err
 	}
-	if s.Batch < 0 || s.Epoch < 0 || s.Batch >= t.BatchesPerEpoch() {
-		return nil, fmt.Errorf("%w: position epoch %d batch %d is impossible with %d batches per epoch", ErrIncompatible, s.Epoch, s.Batch, t.BatchesPerEpoch())
-	}
-	if uint64(s.Epoch)*uint64(t.BatchesPerEpoch())+uint64(s.Batch) != s.Step {
-		return nil, fmt.Errorf("%w: step %d is not epoch %d batch %d", ErrIncompatible, s.Step, s.Epoch, s.Batch)
+	if err := CheckPosition(t.Spec, s.Step, s.Epoch, s.Batch, s.RNG); err != nil {
+		return nil, err
 	}
 	if err := t.pcg.UnmarshalBinary(s.RNG); err != nil {
 		return nil, fmt.Errorf("%w: rng state: %v", ErrIncompatible, err)

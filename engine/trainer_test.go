@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"math"
 	"playground/spec"
 	"slices"
@@ -118,4 +119,49 @@ func sameState(a, b State) string {
 		}
 	}
 	return ""
+}
+
+// CheckPosition judges from the spec alone what Restore judges with the
+// data: the batches per epoch agree with the generated training set.
+func TestCheckPosition(t *testing.T) {
+	for _, name := range spec.PresetNames() {
+		tr, err := NewTrainer(mustPreset(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := tr.BatchesPerEpoch(), (tr.Data.Train.N+tr.Spec.BatchSize-1)/tr.Spec.BatchSize; got != want {
+			t.Errorf("%s: %d batches per epoch from the spec, %d from the data", name, got, want)
+		}
+		for range 3 {
+			tr.TrainStep()
+		}
+		s := tr.State()
+		if err := CheckPosition(tr.Spec, s.Step, s.Epoch, s.Batch, s.RNG); err != nil {
+			t.Errorf("%s: a trained state: %v", name, err)
+		}
+		bpe := uint64(tr.BatchesPerEpoch())
+		for _, bad := range []struct {
+			what         string
+			step         uint64
+			epoch, batch int
+			rng          []byte
+		}{
+			{"empty rng", s.Step, s.Epoch, s.Batch, nil},
+			{"step off by one", s.Step + 1, s.Epoch, s.Batch, s.RNG},
+			{"step 2^64-1", 1<<64 - 1, s.Epoch, s.Batch, s.RNG},
+			{"step beyond MaxStep", (MaxStep/bpe + 1) * bpe, int((MaxStep/bpe + 1)), 0, s.RNG},
+			{"batch past the epoch", bpe, 0, int(bpe), s.RNG},
+			{"negative epoch", 0, -1, 0, s.RNG},
+		} {
+			err := CheckPosition(tr.Spec, bad.step, bad.epoch, bad.batch, bad.rng)
+			if !errors.Is(err, ErrIncompatible) {
+				t.Errorf("%s: %s: %v, want ErrIncompatible", name, bad.what, err)
+			}
+			st := s
+			st.Step, st.Epoch, st.Batch, st.RNG = bad.step, bad.epoch, bad.batch, bad.rng
+			if _, err := Restore(st); err == nil {
+				t.Errorf("%s: Restore accepts %s", name, bad.what)
+			}
+		}
+	}
 }

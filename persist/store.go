@@ -61,7 +61,21 @@ var (
 	ErrHeadMoved = errors.New("head moved")
 	// ErrBadID is returned for a run or checkpoint id outside ValidID.
 	ErrBadID = errors.New("invalid id")
+	// ErrHeadNotMoved is returned (joined with the cause) by a Put that
+	// committed the checkpoint but could not move the head: the checkpoint
+	// is stored, and moving the head again needs no new bytes.
+	ErrHeadNotMoved = errors.New("checkpoint stored, head not moved")
 )
+
+// HeadMover is a Store that can move a run's head to a checkpoint it
+// already holds without writing the checkpoint again.
+type HeadMover interface {
+	// MoveHead makes id the head of run; with opt.CheckHead it fails with
+	// ErrHeadMoved, changing nothing, unless the head is opt.IfHead (as
+	// Put). ErrNotExist if run has no checkpoint id. Other fields of opt
+	// are ignored.
+	MoveHead(ctx context.Context, run, id string, opt PutOptions) error
+}
 
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 

@@ -39,11 +39,23 @@
 //	              a malformed precondition or Content-Digest, a body cut off or of
 //	              another SHA-256 than its Content-Digest
 //	401           no or wrong bearer token
-//	408           the body stalled for Options.Idle
+//	403           no token, and a foreign Host or Origin (see Auth)
+//	408           the body stalled for Options.Idle, or was not all there Options.Deadline
+//	              after the request began
 //	409           other bytes are stored under ID: an id names one training state
 //	412           the head precondition failed; {"error", "head": current head}, ETag: "<head>"
 //	413           larger than Options.MaxUpload (by Content-Length, or once that much arrived)
 //	428           ?head=move without a precondition
+//	503           Options.MaxUploads uploads were in progress for Options.Idle
+//	507           the store is full: nothing stored; or {"error", "stored": true}: the
+//	              checkpoint is stored but the head did not move, and a retry moves it
+//	              without writing the checkpoint again (persist.HeadMover)
+//
+// Storage errors (500, 507) name no server path; the log does. Waiting for
+// an id's lock ends with the request. The header of an upload is at most
+// 64 KiB, its kind and engine version 128 bytes (persist), so what an
+// upload holds in memory before it is verified is bounded, and a listing
+// streams one bounded entry at a time.
 //
 // # The head and its preconditions
 //
@@ -78,7 +90,10 @@
 // With Options.Token set, every /api/ request needs Authorization: Bearer
 // <token> (compared in constant time); 401 otherwise. The page's assets
 // are public. playground serve refuses to listen on a non-loopback address
-// without a token.
+// without a token. Without a token, every request needs a Host that is
+// localhost or a loopback address, and a PUT or DELETE that sends an
+// Origin needs it to be that host: 403 otherwise, so a page of another
+// site that rebinds its name to 127.0.0.1 cannot drive the server.
 //
 // # Assets
 //

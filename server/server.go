@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -10,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,30 +24,35 @@ import (
 // Options configure a Server; zero fields take the defaults of NewOptions
 // (except Assets and Token, whose zero values mean what they say).
 type Options struct {
-	Assets    fs.FS         // the built page; nil or one without index.html serves a placeholder at /
-	Token     string        // bearer token the API requires; "" turns auth off
-	MaxUpload int64         // largest checkpoint a PUT may send, in bytes
-	Idle      time.Duration // an upload that sends nothing for this long is dropped
-	Logger    *slog.Logger  // one line per request
+	Assets     fs.FS         // the built page; nil or one without index.html serves a placeholder at /
+	Token      string        // bearer token the API requires; "" turns auth off and admits only loopback Hosts
+	MaxUpload  int64         // largest checkpoint a PUT may send, in bytes
+	MaxUploads int           // uploads at once; more are answered 503
+	Idle       time.Duration // an upload that sends nothing for this long is dropped
+	Deadline   time.Duration // a request's body must arrive, and its answer be taken, within this
+	Logger     *slog.Logger  // one line per request
 }
 
-// NewOptions returns the defaults: 256 MiB uploads, a 1 minute idle limit,
-// slog.Default().
+// NewOptions returns the defaults: 256 MiB uploads, 8 at once, a 1 minute
+// idle limit, a 10 minute deadline per request, slog.Default().
 func NewOptions() Options {
 	return Options{
-		MaxUpload: 256 << 20,
-		Idle:      time.Minute,
-		Logger:    slog.Default(),
+		MaxUpload:  256 << 20,
+		MaxUploads: 8,
+		Idle:       time.Minute,
+		Deadline:   10 * time.Minute,
+		Logger:     slog.Default(),
 	}
 }
 
 // Server is the http.Handler of the page and the checkpoint API.
 type Server struct {
-	store  persist.Store
-	opt    Options
-	token  [sha256.Size]byte // SHA-256 of the token, so comparing takes constant time whatever the lengths
-	assets *assets
-	locks  keyLocks
+	store   persist.Store
+	opt     Options
+	token   [sha256.Size]byte // SHA-256 of the token, so comparing takes constant time whatever the lengths
+	assets  *assets
+	locks   keyLocks
+	uploads chan struct{} // one token per upload in progress
 }
 
 // New returns a Server over store.
@@ -56,10 +64,16 @@ func New(store persist.Store, opt Options) *Server {
 	if opt.Idle <= 0 {
 		opt.Idle = def.Idle
 	}
+	if opt.Deadline <= 0 {
+		opt.Deadline = def.Deadline
+	}
+	if opt.MaxUploads <= 0 {
+		opt.MaxUploads = def.MaxUploads
+	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{store: store, opt: opt, assets: newAssets(opt.Assets)}
+	s := &Server{store: store, opt: opt, assets: newAssets(opt.Assets), uploads: make(chan struct{}, opt.MaxUploads)}
 	if opt.Token != "" {
 		s.token = sha256.Sum256([]byte(opt.Token))
 	}
@@ -70,12 +84,20 @@ func New(store persist.Store, opt Options) *Server {
 // logging one line per request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	lw := &logWriter{ResponseWriter: w}
-	if rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/api/"); ok || r.URL.EscapedPath() == "/api" {
+	lw := &logWriter{ResponseWriter: w, start: start}
+	// A stalled client is cut (where the platform has deadlines: not on
+	// Workers): a body must arrive within Deadline, and the answer be
+	// taken within Idle more (time to answer a body cut at Deadline).
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(start.Add(s.opt.Deadline))
+	rc.SetWriteDeadline(start.Add(s.opt.Deadline + s.opt.Idle))
+	switch rest, api := strings.CutPrefix(r.URL.EscapedPath(), "/api/"); {
+	case !s.sameSite(lw, r):
+	case api || r.URL.EscapedPath() == "/api":
 		if s.authorized(lw, r) {
 			s.serveAPI(lw, r, rest)
 		}
-	} else {
+	default:
 		s.assets.serve(lw, r)
 	}
 	if lw.status == 0 {
@@ -90,6 +112,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if lw.err != "" {
 		attrs = append(attrs, slog.String("error", lw.err))
+	}
+	if lw.detail != "" {
+		attrs = append(attrs, slog.String("detail", lw.detail))
 	}
 	level := slog.LevelInfo
 	if lw.status >= 500 {
@@ -150,6 +175,8 @@ type logWriter struct {
 	status int
 	bytes  int64
 	err    string // the error message sent, if any
+	detail string // what the log says beyond it (a storage error the client is not told)
+	start  time.Time
 }
 
 func (w *logWriter) WriteHeader(code int) {
@@ -189,37 +216,43 @@ func (w *logWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // keyLocks serializes writes of one checkpoint id within this process, so
 // the check for different bytes under an existing id and the write that
-// follows it are one step.
+// follows it are one step. Waiting for a lock gives up when the request's
+// context ends.
 type keyLocks struct {
 	mu sync.Mutex
 	m  map[string]*keyLock
 }
 
 type keyLock struct {
-	mu   sync.Mutex
+	ch   chan struct{} // holds a token while locked
 	refs int
 }
 
-func (k *keyLocks) lock(key string) (unlock func()) {
+func (k *keyLocks) lock(ctx context.Context, key string) (unlock func(), err error) {
 	k.mu.Lock()
 	if k.m == nil {
 		k.m = map[string]*keyLock{}
 	}
 	l := k.m[key]
 	if l == nil {
-		l = &keyLock{}
+		l = &keyLock{ch: make(chan struct{}, 1)}
 		k.m[key] = l
 	}
 	l.refs++
 	k.mu.Unlock()
-	l.mu.Lock()
-	return func() {
-		l.mu.Unlock()
+	release := func() {
 		k.mu.Lock()
 		if l.refs--; l.refs == 0 {
 			delete(k.m, key)
 		}
 		k.mu.Unlock()
+	}
+	select {
+	case l.ch <- struct{}{}:
+		return func() { <-l.ch; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
 	}
 }
 
@@ -236,4 +269,36 @@ func IsLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+// sameSite admits a request to a server without a token only if its Host
+// is a loopback name or address (with any port), and a write only if its
+// Origin, when sent, is that same host: a page of another site that
+// rebinds its name to 127.0.0.1 gets 403. With a token, the token decides.
+func (s *Server) sameSite(w *logWriter, r *http.Request) bool {
+	if s.opt.Token != "" {
+		return true
+	}
+	if !IsLoopback(r.Host) {
+		s.fail(w, http.StatusForbidden, "host %s is not this machine: a server without a token answers only to localhost or a loopback address (start it with --token or %s to serve other names)", quoteClip(r.Host), "PLAYGROUND_TOKEN")
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	if u, err := url.Parse(origin); err != nil || !strings.EqualFold(u.Host, r.Host) || u.Scheme != "http" && u.Scheme != "https" {
+		s.fail(w, http.StatusForbidden, "origin %s is another site: a server without a token takes writes only from its own pages", quoteClip(origin))
+		return false
+	}
+	return true
+}
+
+// quoteClip quotes s, cut to 100 bytes: an answer never echoes unbounded
+// input.
+func quoteClip(s string) string {
+	if len(s) > 100 {
+		return strconv.Quote(s[:100]) + "…"
+	}
+	return strconv.Quote(s)
 }

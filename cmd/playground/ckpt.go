@@ -40,9 +40,26 @@ func cmdSpec(args []string, stdout io.Writer) error {
 	return err
 }
 
-// loadCheckpoint reads and fully verifies a checkpoint file.
+// loadCheckpoint reads and fully verifies a checkpoint file. It reads only
+// a regular file (a device or a FIFO could be endless or block forever),
+// and no more than its header describes.
 func loadCheckpoint(path string) (*persist.Checkpoint, error) {
-	b, err := os.ReadFile(path)
+	f, size, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := persist.ReadHeader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if size > info.Size() {
+		return nil, fmt.Errorf("%s: %w: file has %d bytes, its header describes %d", path, persist.ErrCorrupt, size, info.Size())
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, info.Size()))
 	if err != nil {
 		return nil, err
 	}
@@ -53,13 +70,41 @@ func loadCheckpoint(path string) (*persist.Checkpoint, error) {
 	return c, nil
 }
 
+// openRegular opens path if it is a regular file, with its size.
+func openRegular(path string) (*os.File, int64, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}
+
+// maxSpecFile bounds a spec file: the largest spec the engine accepts is a
+// few KB.
+const maxSpecFile = 1 << 20
+
 // loadSpec is the spec of a preset or, when preset is "", of a JSON spec
 // file.
 func loadSpec(preset, file string) (spec.Spec, error) {
 	if preset != "" {
 		return spec.Preset(preset)
 	}
-	b, err := os.ReadFile(file)
+	f, size, err := openRegular(file)
+	if err != nil {
+		return spec.Spec{}, err
+	}
+	defer f.Close()
+	if size > maxSpecFile {
+		return spec.Spec{}, fmt.Errorf("%s has %d bytes: a spec is at most %d", file, size, maxSpecFile)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxSpecFile))
 	if err != nil {
 		return spec.Spec{}, err
 	}

@@ -24,6 +24,7 @@ import (
 
 	"playground/engine"
 	"playground/persist"
+	"playground/persist/storetest"
 	"playground/spec"
 )
 
@@ -340,7 +341,9 @@ func TestDamagedCheckpointFallback(t *testing.T) {
 	dir := t.TempDir()
 	const name = "xor-momentum"
 	ref := ok(t, playground(t, "train", "--preset", name, "--steps", "300", "--every", "0", "--out", filepath.Join(dir, "ref")), "ref")
-	for _, damage := range []string{"bitflip", "truncate"} {
+	// Bytes damaged, and checkpoints whose checksum is right but whose
+	// state does not restore: verify refuses both, resume falls back.
+	for _, damage := range []string{"bitflip", "truncate", "empty-rng", "inconsistent-step", "step-max", "optimizer-step"} {
 		t.Run(damage, func(t *testing.T) {
 			out := filepath.Join(dir, damage)
 			last := ok(t, playground(t, "train", "--preset", name, "--steps", "200", "--every", "50", "--out", out), "train").lastLine()
@@ -348,10 +351,13 @@ func TestDamagedCheckpointFallback(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if damage == "bitflip" {
+			switch damage {
+			case "bitflip":
 				b[len(b)-7] ^= 0x10
-			} else {
+			case "truncate":
 				b = b[:len(b)/2]
+			default:
+				b = storetest.Unrestorable(t, b)[damage]
 			}
 			if err := os.WriteFile(last, b, 0o644); err != nil {
 				t.Fatal(err)
@@ -367,6 +373,36 @@ func TestDamagedCheckpointFallback(t *testing.T) {
 				t.Fatalf("diff: %s", d.stderr)
 			}
 		})
+	}
+}
+
+// ckpt verify reads only regular files: a device or a FIFO is refused at
+// once, never read until memory runs out or blocked on forever.
+func TestVerifyRefusesNonRegularFiles(t *testing.T) {
+	build(t)
+	fifo := filepath.Join(t.TempDir(), "fifo.safetensors")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/dev/zero", fifo} {
+		for _, args := range [][]string{{"ckpt", "verify", path}, {"ckpt", "inspect", path}, {"train", "--spec", path, "--steps", "1"}} {
+			cmd := exec.Command(nativeBin, args...)
+			var errb bytes.Buffer
+			cmd.Stderr = &errb
+			start := time.Now()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			timer := time.AfterFunc(time.Second, func() { cmd.Process.Kill() })
+			err := cmd.Wait()
+			timer.Stop()
+			if took := time.Since(start); took >= time.Second {
+				t.Fatalf("%v took %v (killed after 1 s)", args, took)
+			}
+			if err == nil || !strings.Contains(errb.String(), "not a regular file") {
+				t.Fatalf("%v: %v, stderr %q; want a non-zero exit that says it is not a regular file", args, err, errb.String())
+			}
+		}
 	}
 }
 

@@ -35,7 +35,7 @@ commands:
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(os.Args[1:])
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	var ex exitError
@@ -51,6 +51,44 @@ func main() {
 	default:
 		fmt.Fprintln(os.Stderr, "playground:", err)
 		os.Exit(1)
+	}
+}
+
+// graceful lists the commands that finish their work when told to stop
+// (train saves a checkpoint, serve drains its requests, push and pull stop
+// between files). Any other command ends at SIGINT or SIGTERM as the
+// signal's default has it.
+var graceful = map[string]bool{"train": true, "serve": true, "push": true, "pull": true, "bench": true}
+
+// signalContext is canceled by the first SIGINT or SIGTERM for a graceful
+// command; a second signal ends the process at once (status 130), so a
+// signal always ends it, whatever it is blocked on.
+func signalContext(args []string) (context.Context, func()) {
+	if len(args) == 0 || !graceful[args[0]] {
+		return context.Background(), func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-sigs:
+			fmt.Fprintln(os.Stderr, "playground: second signal: exiting now")
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
 	}
 }
 

@@ -62,6 +62,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		auth = "bearer token"
 	}
 	logger.Info("serving", "url", "http://"+ln.Addr().String()+"/", "data", store.Dir(), "auth", auth)
+	if *token == "" {
+		fmt.Fprintf(stderr, "no token: only requests for localhost or a loopback address are answered (other Host names get 403);\n"+
+			"to expose the server, start it with --token T (or %s=T) and send Authorization: Bearer T\n", tokenEnv)
+	}
 	fmt.Fprintf(stdout, "http://%s/\n", ln.Addr())
 
 	errc := make(chan error, 1)

@@ -22,8 +22,11 @@ import (
 	"testing"
 	"time"
 
+	"playground/engine"
 	"playground/persist"
 	"playground/persist/remote"
+	"playground/persist/storetest"
+	"playground/spec"
 )
 
 // lockedBuffer collects a process's stderr while the test reads it.
@@ -266,4 +269,132 @@ func TestServeNeedsTokenOffLoopback(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "not a loopback address") || !strings.Contains(r.stderr, "--token") {
 		t.Fatalf("serve on 0.0.0.0 without a token: exit %d, %s", r.code, r.stderr)
 	}
+}
+
+// A server whose newest checkpoint (its head) does not restore, though its
+// checksum is right: train --resume URL and pull fall back to the one
+// before, say so, and the run ends bit-identical to an uninterrupted one.
+func TestServerResumeSkipsUnrestorableHead(t *testing.T) {
+	dir := t.TempDir()
+	const name = "circle-sgd"
+	ref := ok(t, playground(t, "train", "--preset", name, "--steps", "300", "--every", "0", "--out", filepath.Join(dir, "ref")), "ref")
+	local := filepath.Join(dir, "local")
+	last := ok(t, playground(t, "train", "--preset", name, "--steps", "200", "--every", "100", "--out", local), "train to 200").lastLine()
+	run := filepath.Base(filepath.Dir(last))
+	data := filepath.Join(dir, "server")
+	for damage, bad := range storetest.Unrestorable(t, readFile(t, last)) {
+		t.Run(damage, func(t *testing.T) {
+			os.RemoveAll(data)
+			srv := serve(t, data)
+			runURL := ok(t, playground(t, "push", local, "--server", srv.url, "--run", run), "push").lastLine()
+			// The store holds it as if written before this build verified it.
+			if err := os.WriteFile(filepath.Join(data, run, filepath.Base(last)), bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if r := playground(t, "ckpt", "verify", filepath.Join(data, run, filepath.Base(last))); r.code == 0 {
+				t.Fatal("ckpt verify accepts it")
+			}
+			pulled := filepath.Join(dir, "pulled-"+damage)
+			p := ok(t, playground(t, "pull", runURL, "--out", pulled), "pull")
+			if !strings.Contains(p.stderr, "does not restore") || !strings.Contains(p.lastLine(), "000000000100-") {
+				t.Fatalf("pull did not fall back to step 100: %s\n%s", p.stdout, p.stderr)
+			}
+			r := ok(t, playground(t, "train", "--resume", filepath.Join(pulled, run), "--steps", "300"), "resume pulled")
+			if d := playground(t, "ckpt", "diff", ref.lastLine(), r.lastLine()); d.code != 0 {
+				t.Fatalf("resumed from the pull: %s", d.stderr)
+			}
+			r = ok(t, playground(t, "train", "--resume", runURL, "--steps", "300", "--every", "100", "--out", filepath.Join(dir, "copy-"+damage)), "resume URL")
+			if !strings.Contains(r.stderr, "does not restore") || !strings.Contains(r.stderr, "at step 100 ") {
+				t.Fatalf("resume URL did not fall back to step 100:\n%s", r.stderr)
+			}
+			if d := playground(t, "ckpt", "diff", ref.lastLine(), r.lastLine()); d.code != 0 {
+				t.Fatalf("resumed from the URL: %s", d.stderr)
+			}
+		})
+	}
+}
+
+// Six concurrent uploads of the largest header the format allows (with a
+// bad checksum), and six of a valid header followed by 17 MB of data that
+// fails its checksum, keep a real playground serve under 200 MB of peak
+// RSS (VmHWM from /proc).
+func TestServeMemoryUnderMaliciousUploads(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("SKIPPED: no /proc to measure RSS")
+	}
+	srv := serve(t, t.TempDir())
+	const maxHeader = 64 << 10
+	big := make([]byte, 8+maxHeader)
+	big[0], big[1] = 0, 1 // header length 65536
+	for i := 8; i < len(big); i++ {
+		big[i] = ' '
+	}
+	copy(big[8:], `{"__metadata__":{"kind":"`)
+	bodies := [][]byte{}
+	for range 6 {
+		bodies = append(bodies, big)
+	}
+	valid := largeCheckpoint(t)
+	bad := bytes.Clone(valid)
+	bad[len(bad)-100] ^= 1
+	for range 6 {
+		bodies = append(bodies, bad)
+	}
+	var wg sync.WaitGroup
+	statuses := make([]int, len(bodies))
+	for i, b := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("PUT", srv.url+"/api/runs/big-0badc0de/checkpoints/000000000000-0badc0de", bytes.NewReader(b))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != http.StatusBadRequest {
+			t.Errorf("upload %d: %d, want 400", i, s)
+		}
+	}
+	status := readFile(t, fmt.Sprintf("/proc/%d/status", srv.cmd.Process.Pid))
+	var hwm int
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			fmt.Sscan(v, &hwm)
+		}
+	}
+	t.Logf("peak RSS of playground serve: %d MB (12 concurrent uploads: 6 of a %d KiB header, 6 of %d MB)", hwm>>10, maxHeader>>10, len(valid)>>20)
+	if hwm == 0 || hwm > 200<<10 {
+		t.Fatalf("peak RSS %d KB, want under 200 MB", hwm)
+	}
+}
+
+// largeCheckpoint is a 17 MB checkpoint: a 2-2048-2048-1 MLP with SGD.
+func largeCheckpoint(t *testing.T) []byte {
+	spec := spec.Spec{
+		Name: "big", Seed: 1,
+		Dataset:   spec.DatasetSpec{Kind: "gauss", Samples: 100, Noise: 0.1, TestRatio: 0.2},
+		Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 2048, Activation: "tanh"}, {Units: 2048, Activation: "tanh"}, {Units: 1, Activation: "sigmoid"}}},
+		Optimizer: spec.OptimizerSpec{Kind: "sgd", LR: 0.01},
+		BatchSize: 10,
+	}
+	tr, err := engine.NewTrainer(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := persist.Encode(&persist.Checkpoint{
+		Meta:  persist.Meta{RunID: "big-0badc0de", ID: "000000000000-0badc0de", Kind: persist.KindAutosave, EngineVersion: engine.Version, Created: time.Unix(1, 0).UTC()},
+		State: tr.State(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

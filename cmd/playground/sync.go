@@ -161,36 +161,69 @@ func cmdPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			head = c.ID
 		}
 	}
-	pulled, had, bad := 0, 0, 0
-	for _, c := range infos {
-		if localChecksum(ctx, local, run, c.ID) == c.Checksum && c.Checksum != "" {
-			had++
-			if c.ID == head {
-				if err := setLocalHead(ctx, local, run, head); err != nil {
-					return fmt.Errorf("pull: %w", err)
-				}
-			}
-			continue
-		}
-		err := pullOne(ctx, rs, local, run, c.ID, c.ID == head)
-		var defect *defectError
-		if errors.As(err, &defect) {
-			bad++
-			fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s on the server: %v\n", c.ID, defect.err)
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("pull: %w", err)
-		}
-		pulled++
+	p, err := pullAll(ctx, rs, local, run, infos, head, stderr)
+	if err != nil {
+		return fmt.Errorf("pull: %w", err)
 	}
 	last := head
-	if last == "" {
-		last = infos[len(infos)-1].ID
+	if p.headBad || head == "" {
+		// The newest valid checkpoint up to the head stands in for it.
+		if last = p.lastGood; last == "" {
+			return fmt.Errorf("pull: run %s has no valid checkpoint on %s", run, base)
+		}
+		if p.headBad {
+			fmt.Fprintf(stderr, "the server's head %s does not restore: the local head is %s, the newest valid checkpoint before it\n", head, last)
+			if err := setLocalHead(ctx, local, run, last); err != nil {
+				return fmt.Errorf("pull: %w", err)
+			}
+		}
 	}
-	fmt.Fprintf(stderr, "run %s: %d checkpoints pulled, %d already here, %d damaged; head %s\n", run, pulled, had, bad, head)
+	fmt.Fprintf(stderr, "run %s: %d checkpoints pulled, %d already here, %d damaged; head %s\n", run, p.pulled, p.had, p.bad, head)
 	fmt.Fprintln(stdout, local.Path(run, last))
 	return nil
+}
+
+// pulled counts what pullAll did.
+type pulled struct {
+	pulled, had, bad int
+	headBad          bool   // the server's head did not verify
+	lastGood         string // the newest valid checkpoint up to the head (or of all, without one)
+}
+
+// pullAll copies the run's checkpoints the local store lacks, verifying
+// each, and makes head (if valid) the local head.
+func pullAll(ctx context.Context, rs *remote.Store, local *disk.Store, run string, infos []remote.CheckpointInfo, head string, stderr io.Writer) (pulled, error) {
+	var p pulled
+	pastHead := false
+	for _, c := range infos {
+		if localChecksum(ctx, local, run, c.ID) == c.Checksum && c.Checksum != "" {
+			p.had++
+			if c.ID == head {
+				if err := setLocalHead(ctx, local, run, head); err != nil {
+					return p, err
+				}
+			}
+		} else {
+			err := pullOne(ctx, rs, local, run, c.ID, c.ID == head)
+			var defect *defectError
+			switch {
+			case errors.As(err, &defect):
+				p.bad++
+				p.headBad = p.headBad || c.ID == head
+				fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s on the server: %v\n", c.ID, defect.err)
+				pastHead = pastHead || c.ID == head
+				continue
+			case err != nil:
+				return p, err
+			}
+			p.pulled++
+		}
+		if !pastHead {
+			p.lastGood = c.ID
+		}
+		pastHead = pastHead || c.ID == head
+	}
+	return p, nil
 }
 
 type defectError struct{ err error }
@@ -266,22 +299,43 @@ func openServerRun(ctx context.Context, url, token string, stderr io.Writer) (*r
 			return nil, fmt.Errorf("%s: %w", rs.CheckpointURL(run, head), err)
 		}
 		if c, err = persist.Decode(b); err != nil {
-			return nil, fmt.Errorf("head of run %s: %s: %w", run, rs.CheckpointURL(run, head), err)
+			// Continue from the newest valid checkpoint before it; the
+			// head stays what the server says, for the next push's
+			// precondition.
+			fmt.Fprintf(stderr, "warning: the head of run %s does not restore: %v\n", run, err)
+			c, err = newestOnServer(ctx, rs, url, run, head, stderr)
+			if err != nil {
+				return nil, err
+			}
 		}
 	case errors.Is(err, persist.ErrNotExist):
-		var skipped []persist.Skipped
-		c, skipped, err = persist.Newest(ctx, rs, run)
-		for _, s := range skipped {
-			fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", rs.CheckpointURL(run, s.ID), s.Err)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: no valid checkpoint: %w", url, err)
+		if c, err = newestOnServer(ctx, rs, url, run, "", stderr); err != nil {
+			return nil, err
 		}
 		head = ""
 	default:
 		return nil, err
 	}
 	return &resumed{ckpt: c, path: rs.CheckpointURL(run, c.ID), server: &serverRun{store: rs, run: run, head: head}}, nil
+}
+
+// newestOnServer is the newest valid checkpoint of a server's run, at or
+// before the step of checkpoint upTo if it is not "", reporting those it
+// skips.
+func newestOnServer(ctx context.Context, rs *remote.Store, url, run, upTo string, stderr io.Writer) (*persist.Checkpoint, error) {
+	var opt persist.NewestOptions
+	if step, ok := persist.StepOfID(upTo); ok {
+		opt.AtMost = &step
+	}
+	c, skipped, err := persist.NewestWith(ctx, rs, run, opt)
+	for _, s := range skipped {
+		fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", rs.CheckpointURL(run, s.ID), s.Err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: no valid checkpoint: %w", url, err)
+	}
+	fmt.Fprintf(stderr, "resuming from %s, the newest valid checkpoint\n", rs.CheckpointURL(run, c.ID))
+	return c, nil
 }
 
 // push uploads checkpoint id, moving the server's head to it from the head

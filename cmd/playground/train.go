@@ -16,139 +16,168 @@ import (
 	"playground/persist/disk"
 )
 
-func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// trainFlags are train's command line.
+type trainFlags struct {
+	preset, specFile, resume, out, token *string
+	steps, every, logEvery               *uint64
+	keep                                 *int
+}
+
+func parseTrainFlags(args []string, stderr io.Writer) (trainFlags, error) {
 	fs := newFlags("train", stderr)
-	preset := fs.String("preset", "", "start a new run of this preset")
-	specFile := fs.String("spec", "", "start a new run of the spec in this JSON file")
-	resume := fs.String("resume", "", "resume from a checkpoint file, a run directory, a store directory or a server's run (URL/api/runs/ID)")
-	steps := fs.Uint64("steps", 0, "train until this global step (absolute: a resumed run stops at the same step)")
-	out := fs.String("out", "", "directory to write checkpoints into (default: the resumed store, else ./data; a server's run is copied locally only with --out)")
-	every := fs.Uint64("every", 1000, "write a checkpoint every K steps (0: only at the end)")
-	keep := fs.Int("keep", 20, "keep the last K periodic checkpoints of the run (0: keep all)")
-	logEvery := fs.Uint64("log-every", 0, "print a line every L steps when stderr is not a terminal (0: auto)")
-	token := fs.String("token", "", "bearer token of the server when resuming a server's run (default $"+tokenEnv+")")
+	f := trainFlags{
+		preset:   fs.String("preset", "", "start a new run of this preset"),
+		specFile: fs.String("spec", "", "start a new run of the spec in this JSON file"),
+		resume:   fs.String("resume", "", "resume from a checkpoint file, a run directory, a store directory or a server's run (URL/api/runs/ID)"),
+		steps:    fs.Uint64("steps", 0, "train until this global step (absolute: a resumed run stops at the same step)"),
+		out:      fs.String("out", "", "directory to write checkpoints into (default: the resumed store, else ./data; a server's run is copied locally only with --out)"),
+		every:    fs.Uint64("every", 1000, "write a checkpoint every K steps (0: only at the end)"),
+		keep:     fs.Int("keep", 20, "keep the last K periodic checkpoints of the run (0: keep all)"),
+		logEvery: fs.Uint64("log-every", 0, "print a line every L steps when stderr is not a terminal (0: auto)"),
+		token:    fs.String("token", "", "bearer token of the server when resuming a server's run (default $"+tokenEnv+")"),
+	}
 	if err := parse(fs, args, 0); err != nil {
+		return f, err
+	}
+	if n := btoi(*f.preset != "") + btoi(*f.specFile != "") + btoi(*f.resume != ""); n != 1 {
+		return f, exitError{code: 2, msg: "train: give exactly one of --preset, --spec, --resume"}
+	}
+	if *f.steps == 0 || *f.steps > engine.MaxStep {
+		return f, exitError{code: 2, msg: fmt.Sprintf("train: --steps N is required (the global step to train to, at most %d)", uint64(engine.MaxStep))}
+	}
+	return f, nil
+}
+
+func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseTrainFlags(args, stderr)
+	if err != nil {
 		return err
 	}
-	if n := btoi(*preset != "") + btoi(*specFile != "") + btoi(*resume != ""); n != 1 {
-		return exitError{code: 2, msg: "train: give exactly one of --preset, --spec, --resume"}
+	t, err := startTraining(ctx, f, stderr)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
-	if *steps == 0 {
-		return exitError{code: 2, msg: "train: --steps N is required (the global step to train to)"}
-	}
-
-	var (
-		tr       *engine.Trainer
-		run      string
-		parent   string
-		storeDir = *out
-		store    *disk.Store // nil: no local copy (a server's run without --out)
-		server   *serverRun  // the server's run being continued, if any
-	)
-	switch {
-	case *preset != "" || *specFile != "":
-		spec, err := loadSpec(*preset, *specFile)
-		if err != nil {
-			return fmt.Errorf("train: %w", err)
-		}
-		if tr, err = engine.NewTrainer(spec); err != nil {
-			return fmt.Errorf("train: %w", err)
-		}
-		run = persist.NewRunID(spec.Name)
-	default:
-		res, err := openResume(ctx, *resume, *token, stderr)
-		if err != nil {
-			return fmt.Errorf("train: %w", err)
-		}
-		if tr, err = engine.Restore(res.ckpt.State); err != nil {
-			return fmt.Errorf("train: resume %s: %w", res.path, err)
-		}
-		run, parent, server = res.ckpt.RunID, res.ckpt.ID, res.server
-		if storeDir == "" && res.store != nil {
-			storeDir, store = res.store.Dir(), res.store
-		}
-		fmt.Fprintf(stderr, "resumed run %s at step %d from %s\n", run, tr.Step, res.path)
-	}
-	tr.SetWorkers(0) // every core natively (same bits); stays 1 on js/wasm
-	if storeDir == "" && server == nil {
-		storeDir = "data"
-	}
-	var err error
-	if store == nil && storeDir != "" {
-		if store, err = disk.New(storeDir, disk.NewOptions()); err != nil {
-			return fmt.Errorf("train: %w", err)
-		}
-	}
-
-	save := func(kind string) (string, error) {
-		c := &persist.Checkpoint{
-			Meta: persist.Meta{
-				RunID: run, ID: persist.NewID(tr.Step), Parent: parent,
-				Created: time.Now().UTC(), EngineVersion: engine.Version, Kind: kind,
-			},
-			State: tr.State(),
-		}
-		b, err := persist.Encode(c)
-		if err != nil {
-			return "", err
-		}
-		where := ""
-		if store != nil {
-			if err := store.Put(context.WithoutCancel(ctx), run, c.ID, bytes.NewReader(b), persist.PutOptions{SetHead: true}); err != nil {
-				return "", err
-			}
-			if *keep > 0 {
-				if _, err := persist.Retain(context.WithoutCancel(ctx), store, run, persist.Retention{KeepLast: *keep}); err != nil {
-					return "", err
-				}
-			}
-			where = store.Path(run, c.ID)
-		}
-		if server != nil { // --keep applies to the local copy only
-			u, err := server.push(context.WithoutCancel(ctx), c.ID, b)
+	prog := newProgress(stderr, t.tr.Step, *f.steps, *f.logEvery)
+	for t.tr.Step < *f.steps {
+		if ctx.Err() != nil {
+			path, err := t.save(ctx, persist.KindAutosave)
 			if err != nil {
-				return "", err
-			}
-			if where == "" {
-				where = u
-			}
-		}
-		parent = c.ID
-		return where, nil
-	}
-
-	prog := newProgress(stderr, tr.Step, *steps, *logEvery)
-	for tr.Step < *steps {
-		select {
-		case <-ctx.Done():
-			path, err := save(persist.KindAutosave)
-			if err != nil {
-				return fmt.Errorf("train: interrupted at step %d, and saving failed: %w", tr.Step, err)
+				return fmt.Errorf("train: interrupted at step %d, and saving failed: %w", t.tr.Step, err)
 			}
 			prog.done()
-			fmt.Fprintf(stderr, "interrupted at step %d; saved\n", tr.Step)
+			fmt.Fprintf(stderr, "interrupted at step %d; saved\n", t.tr.Step)
 			fmt.Fprintln(stdout, path)
 			return exitError{code: 130}
-		default:
 		}
-		loss := tr.TrainStep()
-		prog.step(tr.Step, loss)
-		if tr.Step == *steps {
+		loss := t.tr.TrainStep()
+		prog.step(t.tr.Step, loss)
+		if t.tr.Step == *f.steps {
 			break
 		}
-		if *every > 0 && tr.Step%*every == 0 {
-			if _, err := save(persist.KindAutosave); err != nil {
-				return fmt.Errorf("train: checkpoint at step %d: %w", tr.Step, err)
+		if *f.every > 0 && t.tr.Step%*f.every == 0 {
+			if _, err := t.save(ctx, persist.KindAutosave); err != nil {
+				return fmt.Errorf("train: checkpoint at step %d: %w", t.tr.Step, err)
 			}
 		}
 	}
 	prog.done()
-	last, err := save(persist.KindFinal)
+	last, err := t.save(ctx, persist.KindFinal)
 	if err != nil {
 		return fmt.Errorf("train: final checkpoint: %w", err)
 	}
 	fmt.Fprintln(stdout, last)
 	return nil
+}
+
+// training is a run being trained and where its checkpoints go.
+type training struct {
+	tr     *engine.Trainer
+	run    string
+	parent string      // the last checkpoint, the next one's parent
+	store  *disk.Store // nil: no local copy (a server's run without --out)
+	server *serverRun  // the server's run being continued, if any
+	keep   int
+}
+
+// startTraining builds the trainer of a new run or a resumed one.
+func startTraining(ctx context.Context, f trainFlags, stderr io.Writer) (*training, error) {
+	t := &training{keep: *f.keep}
+	storeDir := *f.out
+	if *f.preset != "" || *f.specFile != "" {
+		spec, err := loadSpec(*f.preset, *f.specFile)
+		if err != nil {
+			return nil, err
+		}
+		if t.tr, err = engine.NewTrainer(spec); err != nil {
+			return nil, err
+		}
+		t.run = persist.NewRunID(spec.Name)
+	} else {
+		res, err := openResume(ctx, *f.resume, *f.token, stderr)
+		if err != nil {
+			return nil, err
+		}
+		if t.tr, err = engine.Restore(res.ckpt.State); err != nil {
+			return nil, fmt.Errorf("resume %s: %w", res.path, err)
+		}
+		t.run, t.parent, t.server = res.ckpt.RunID, res.ckpt.ID, res.server
+		if storeDir == "" && res.store != nil {
+			storeDir, t.store = res.store.Dir(), res.store
+		}
+		fmt.Fprintf(stderr, "resumed run %s at step %d from %s\n", t.run, t.tr.Step, res.path)
+	}
+	t.tr.SetWorkers(0) // every core natively (same bits); stays 1 on js/wasm
+	if storeDir == "" && t.server == nil {
+		storeDir = "data"
+	}
+	if t.store == nil && storeDir != "" {
+		var err error
+		if t.store, err = disk.New(storeDir, disk.NewOptions()); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// save writes a checkpoint of the current state to the local store (with
+// retention) and the server, and returns where it went. It finishes even
+// once ctx is canceled: an interrupted run saves on its way out.
+func (t *training) save(ctx context.Context, kind string) (string, error) {
+	ctx = context.WithoutCancel(ctx)
+	c := &persist.Checkpoint{
+		Meta: persist.Meta{
+			RunID: t.run, ID: persist.NewID(t.tr.Step), Parent: t.parent,
+			Created: time.Now().UTC(), EngineVersion: engine.Version, Kind: kind,
+		},
+		State: t.tr.State(),
+	}
+	b, err := persist.Encode(c)
+	if err != nil {
+		return "", err
+	}
+	where := ""
+	if t.store != nil {
+		if err := t.store.Put(ctx, t.run, c.ID, bytes.NewReader(b), persist.PutOptions{SetHead: true}); err != nil {
+			return "", err
+		}
+		if t.keep > 0 {
+			if _, err := persist.Retain(ctx, t.store, t.run, persist.Retention{KeepLast: t.keep}); err != nil {
+				return "", err
+			}
+		}
+		where = t.store.Path(t.run, c.ID)
+	}
+	if t.server != nil { // --keep applies to the local copy only
+		u, err := t.server.push(ctx, c.ID, b)
+		if err != nil {
+			return "", err
+		}
+		if where == "" {
+			where = u
+		}
+	}
+	t.parent = c.ID
+	return where, nil
 }
 
 // resumed is where a resumed run comes from.

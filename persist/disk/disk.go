@@ -133,17 +133,8 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 		return fmt.Errorf("disk: lock %s: %w", run, err)
 	}
 	defer unlock()
-	if opt.CheckHead {
-		cur, err := s.head(run)
-		if errors.Is(err, persist.ErrNotExist) {
-			cur, err = "", nil
-		}
-		if err != nil {
-			return fmt.Errorf("disk: %w", err)
-		}
-		if cur != opt.IfHead {
-			return fmt.Errorf("disk: put %s/%s: %w (head is %q, not %q)", run, id, persist.ErrHeadMoved, cur, opt.IfHead)
-		}
+	if err := s.checkHead(run, id, opt); err != nil {
+		return err
 	}
 	if err := os.Rename(tmp, s.Path(run, id)); err != nil {
 		return fmt.Errorf("disk: %w", err)
@@ -155,18 +146,72 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 	if !opt.SetHead {
 		return nil
 	}
+	if err := s.writeHead(ctx, run, id); err != nil {
+		return fmt.Errorf("disk: %s/%s: %w", run, id, errors.Join(persist.ErrHeadNotMoved, err))
+	}
+	return nil
+}
+
+// MoveHead makes id, which the store holds, the head of run without
+// writing the checkpoint again (persist.HeadMover).
+func (s *Store) MoveHead(ctx context.Context, run, id string, opt persist.PutOptions) error {
+	if err := persist.CheckPut(run, id, opt); err != nil {
+		return fmt.Errorf("disk: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("disk: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unlock, err := s.lockRun(s.runDir(run))
+	if err != nil {
+		return fmt.Errorf("disk: lock %s: %w", run, err)
+	}
+	defer unlock()
+	if err := s.checkHead(run, id, opt); err != nil {
+		return err
+	}
+	if st, err := os.Stat(s.Path(run, id)); err != nil || !st.Mode().IsRegular() {
+		return fmt.Errorf("disk: move head of %s to %s: %w", run, id, persist.ErrNotExist)
+	}
+	if err := s.writeHead(ctx, run, id); err != nil {
+		return fmt.Errorf("disk: head %s: %w", run, err)
+	}
+	return nil
+}
+
+// checkHead fails with ErrHeadMoved unless the head is what opt says it
+// must be; the caller holds the run's lock.
+func (s *Store) checkHead(run, id string, opt persist.PutOptions) error {
+	if !opt.CheckHead {
+		return nil
+	}
+	cur, err := s.head(run)
+	if errors.Is(err, persist.ErrNotExist) {
+		cur, err = "", nil
+	}
+	if err != nil {
+		return fmt.Errorf("disk: %w", err)
+	}
+	if cur != opt.IfHead {
+		return fmt.Errorf("disk: put %s/%s: %w (head is %q, not %q)", run, id, persist.ErrHeadMoved, cur, opt.IfHead)
+	}
+	return nil
+}
+
+// writeHead atomically replaces run's HEAD with id; the caller holds the
+// run's lock.
+func (s *Store) writeHead(ctx context.Context, run, id string) error {
+	dir := s.runDir(run)
 	htmp, err := s.writeTemp(context.WithoutCancel(ctx), dir, headFn, strings.NewReader(id+"\n"))
 	if err != nil {
-		return fmt.Errorf("disk: head %s: %w", run, err)
+		return err
 	}
 	if err := os.Rename(htmp, filepath.Join(dir, headFn)); err != nil {
 		os.Remove(htmp)
-		return fmt.Errorf("disk: %w", err)
+		return err
 	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("disk: %w", err)
-	}
-	return nil
+	return syncDir(dir)
 }
 
 // mkdir creates a run directory and syncs the root so the new entry

@@ -56,6 +56,9 @@ type PutResult struct {
 type ErrorBody struct {
 	Error string `json:"error"`
 	Head  string `json:"head,omitempty"` // the run's current head, on 412
+	// Stored says the checkpoint was stored though the request failed (its
+	// head was not moved): retrying moves the head without new bytes.
+	Stored bool `json:"stored,omitempty"`
 }
 
 // Values of the head query parameter of a checkpoint PUT.

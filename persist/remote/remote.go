@@ -87,6 +87,7 @@ type Error struct {
 	Status      int
 	Message     string // the server's explanation
 	Head        string // the run's current head, on 412
+	Stored      bool   // the checkpoint was stored, its head not moved (ErrHeadNotMoved)
 }
 
 // Error says which request failed and the server's explanation.
@@ -99,8 +100,12 @@ func (e *Error) Error() string {
 }
 
 // Unwrap maps the status to persist.ErrNotExist, persist.ErrHeadMoved,
-// persist.ErrBadID, ErrConflict or ErrUnauthorized.
+// persist.ErrBadID, ErrConflict or ErrUnauthorized, and an answer that says
+// the checkpoint was stored to persist.ErrHeadNotMoved.
 func (e *Error) Unwrap() error {
+	if e.Stored {
+		return persist.ErrHeadNotMoved
+	}
 	switch e.Status {
 	case 404:
 		return persist.ErrNotExist
@@ -151,7 +156,7 @@ func (s *Store) do(ctx context.Context, req request) (io.ReadCloser, error) {
 	b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
 	var eb ErrorBody
 	if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
-		e.Message, e.Head = eb.Error, eb.Head
+		e.Message, e.Head, e.Stored = eb.Error, eb.Head, eb.Stored
 	} else {
 		e.Message = strings.TrimSpace(string(b))
 	}

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,7 +112,8 @@ func startWorker() error {
 		"--var", "PLAYGROUND_TOKEN:"+token, "--var", "PLAYGROUND_TEST:1",
 		"--show-interactive-dev-session=false")
 	cmd.Env = append(os.Environ(), "CI=true", "WRANGLER_SEND_METRICS=false",
-		"CLOUDFLARE_CF_FETCH_ENABLED=false", "WRANGLER_LOG_PATH="+dir)
+		"CLOUDFLARE_CF_FETCH_ENABLED=false", "WRANGLER_LOG_PATH="+dir,
+		"PLAYGROUND_WORKER_TAGS=playgroundtest") // the test routes exist only in this build
 	cmd.Stdout, cmd.Stderr = worker.log, worker.log
 	// Its own process group, so that workerd stops with it; and stopped
 	// if this test process dies first.
@@ -474,5 +476,24 @@ func TestAssets(t *testing.T) {
 	resp.Body.Close()
 	if cc := resp.Header.Get("Cache-Control"); resp.StatusCode != http.StatusOK || !strings.Contains(cc, "immutable") {
 		t.Errorf("GET %s: %d, Cache-Control %q; want 200, immutable", name, resp.StatusCode, cc)
+	}
+}
+
+// The test routes and X-Go-Memory are compiled only with the
+// playgroundtest tag, which only this test's wrangler dev sets: a deploy
+// builds without them.
+func TestTestHooksOnlyInTestBuild(t *testing.T) {
+	for tags, want := range map[string]string{"": "notest.go", "playgroundtest": "testmode.go"} {
+		cmd := exec.Command("go", "list", "-tags", tags, "-f", "{{join .GoFiles \" \"}}", ".")
+		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list: %v\n%s", err, out)
+		}
+		files := strings.Fields(string(out))
+		other := map[string]string{"notest.go": "testmode.go", "testmode.go": "notest.go"}[want]
+		if !slices.Contains(files, want) || slices.Contains(files, other) {
+			t.Errorf("tags %q compile %v: want %s, not %s", tags, files, want, other)
+		}
 	}
 }

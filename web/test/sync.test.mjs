@@ -107,3 +107,40 @@ test('a server with a token: refused without it, pushed with it', async (t) => {
   assert.equal(runs.length, 1);
   assert.equal(runs[0].newest_step, 300);
 });
+
+test('a server without a token: the page works as localhost, a foreign Host is refused', async (t) => {
+  const srv = await servePlayground();
+  const { ctx } = await launch();
+  t.after(async () => {
+    await ctx.close();
+    await srv.close();
+  });
+  const local = srv.url.replace('127.0.0.1', 'localhost');
+  const page = await ctx.newPage();
+  await page.goto(`${local}/?preset=xor-momentum&autostart=1&pauseAt=200`);
+  await waitPausedAt(page, 200);
+  await page.getByTestId('push').click();
+  await page.waitForFunction(() => /Pushed/.test(document.querySelector('[data-testid=sync-status]')?.textContent ?? ''));
+  const runs = await api(srv, '/api/runs');
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0].newest_step, 200);
+
+  // What a rebinding page would send: its own name as Host, its own Origin.
+  // (Node's http, since fetch does not let a script set Host.)
+  const { request } = await import('node:http');
+  const send = (method, p, headers) =>
+    new Promise((resolve, reject) => {
+      const u = new URL(srv.url + p);
+      const req = request({ host: u.hostname, port: u.port, path: u.pathname, method, headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const ck = `/api/runs/${runs[0].run}/checkpoints/${runs[0].newest}`;
+  assert.equal(await send('GET', '/api/runs', { Host: 'evil.example.com' }), 403, 'list with a foreign Host');
+  assert.equal(await send('DELETE', ck, { Host: 'evil.example.com' }), 403, 'delete with a foreign Host');
+  assert.equal(await send('DELETE', ck, { Host: new URL(local).host, Origin: 'http://evil.example.com' }), 403, 'delete from a foreign Origin');
+  assert.equal((await api(srv, '/api/runs')).length, 1, 'nothing deleted');
+});

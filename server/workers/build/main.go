@@ -31,6 +31,9 @@ func main() {
 	}
 }
 
+// tagsEnv names the build tags of the worker, for its test build only.
+const tagsEnv = "PLAYGROUND_WORKER_TAGS"
+
 func run() error {
 	root, err := moduleRoot()
 	if err != nil {
@@ -44,7 +47,11 @@ func run() error {
 		return err
 	}
 	wasm := filepath.Join(worker, "app.wasm")
-	if err := goCmd(root, []string{"GOOS=js", "GOARCH=wasm"}, "build", "-trimpath", "-ldflags=-s -w", "-o", wasm, "./server/workers"); err != nil {
+	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", wasm}
+	if tags := os.Getenv(tagsEnv); tags != "" {
+		args = append(args, "-tags", tags) // workers_test: playgroundtest
+	}
+	if err := goCmd(root, []string{"GOOS=js", "GOARCH=wasm"}, append(args, "./server/workers")...); err != nil {
 		return err
 	}
 	return stageAssets(filepath.Join(root, "web", "dist"), filepath.Join(dist, "assets"))
