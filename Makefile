@@ -1,7 +1,6 @@
 # The two commands: `make run` and `make test`. See README.md.
 GO      ?= go
 GOROOT  := $(shell $(GO) env GOROOT)
-WASMBIN := $(GOROOT)/lib/wasm
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ADDR    ?= 127.0.0.1:8080
 
@@ -39,12 +38,16 @@ unit:
 	PLAYGROUND_REQUIRE_TORCH=1 $(GO) test -count=1 ./...
 
 # The engine, the checkpoint format and the worker's session compiled to
-# wasm, run under Node; persist/idb runs the Store conformance suite on the
-# npm package fake-indexeddb.
+# wasm, run under Node (engine/wasmsimd/go_js_wasm_exec: Go's runner plus
+# the engine's SIMD128 kernels, required to be in use); persist/idb runs the
+# Store conformance suite on the npm package fake-indexeddb. The engine's
+# tests run again with the kernels off (PLAYGROUND_SIMD=0).
 wasm-test: web-deps
-	PATH="$(WASMBIN):$$PATH" GOOS=js GOARCH=wasm PLAYGROUND_REQUIRE_IDB=1 \
+	PATH="$(CURDIR)/engine/wasmsimd:$$PATH" PLAYGROUND_GOROOT=$(GOROOT) GOOS=js GOARCH=wasm PLAYGROUND_REQUIRE_IDB=1 PLAYGROUND_REQUIRE_SIMD=1 \
 	  NODE_OPTIONS="--require $(CURDIR)/web/node_modules/fake-indexeddb/auto/index.js" \
 	  $(GO) test -count=1 -short ./engine/... ./persist/... ./wasm/protocol/... ./wasm/session/...
+	PATH="$(CURDIR)/engine/wasmsimd:$$PATH" PLAYGROUND_GOROOT=$(GOROOT) GOOS=js GOARCH=wasm PLAYGROUND_SIMD=0 \
+	  $(GO) test -count=1 -short ./engine
 
 # npm packages of web/package.json (pinned by web/package-lock.json).
 web-deps:

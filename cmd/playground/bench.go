@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -53,7 +54,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s/%s, %d worker(s)\n", runtime.GOOS, runtime.GOARCH, b.workerCount())
+	fmt.Fprintf(stdout, "%s/%s, %d worker(s), SIMD: %s\n", runtime.GOOS, runtime.GOARCH, b.workerCount(), cmp.Or(engine.SIMD(), "off"))
 	return nil
 }
 
