@@ -21,6 +21,7 @@ import (
 	"syscall/js"
 
 	"playground/engine"
+	"playground/engine/workload"
 	"playground/internal/jspromise"
 	"playground/persist/idb"
 	"playground/wasm/protocol"
@@ -68,6 +69,8 @@ func main() {
 		}
 		return nil
 	}))
+
+	benchHook()
 
 	store, err := idb.Open(ctx, idb.NewOptions())
 	if err != nil {
@@ -169,3 +172,19 @@ func (webLocks) Acquire(_ context.Context, run string, steal bool) (bool, error)
 }
 
 func (webLocks) Release(run string) { bridge.Call("unlock", lockPrefix+run) }
+
+// benchHook sets pg.bench(workload, seconds), which times a workload of
+// make bench (W1-W3) in this worker, on the engine's kernels as the page
+// runs them, and answers {workload, steps, seconds, simd}; for make
+// bench-browser (web/test/bench.mjs), on a page that is not training.
+func benchHook() {
+	var b workload.Bench
+	bridge.Set("bench", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		w := args[0].String()
+		if _, ok := workload.All[w]; !ok {
+			return map[string]any{"error": fmt.Sprintf("unknown workload %q", w)}
+		}
+		steps, secs := b.Run(w, args[1].Float())
+		return map[string]any{"workload": w, "steps": steps, "seconds": secs, "flops": workload.All[w].Flops, "simd": engine.SIMD()}
+	}))
+}
