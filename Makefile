@@ -76,7 +76,8 @@ browser-test: browser-deps build
 	cd web && CHROMIUM=$(CHROMIUM) node --test --test-concurrency=1 --test-reporter=spec test/*.test.mjs
 
 ## bench-browser: autosave pause and overhead, navigation to the first resumed
-## step, measured in Chromium (web/test/bench.mjs)
+## step, and W1-W3 inside the engine worker (SIMD128), measured in Chromium
+## (web/test/bench.mjs)
 bench-browser: browser-deps build
 	cd web && CHROMIUM=$(CHROMIUM) node test/bench.mjs
 

@@ -457,7 +457,10 @@ func Instructions(b []byte) ([]string, error) {
 			continue
 		}
 		c := bytes.NewReader(body)
-		nfunc, _ := binary.ReadUvarint(c)
+		nfunc, err := binary.ReadUvarint(c)
+		if err != nil || nfunc > uint64(c.Len()) {
+			return nil, fmt.Errorf("wasm: bad code section")
+		}
 		for f := uint64(0); f < nfunc; f++ {
 			n, err := binary.ReadUvarint(c)
 			if err != nil || n > uint64(c.Len()) {
@@ -466,10 +469,14 @@ func Instructions(b []byte) ([]string, error) {
 			fb := make([]byte, n)
 			c.Read(fb)
 			fr := bytes.NewReader(fb)
-			groups, _ := binary.ReadUvarint(fr)
-			for g := uint64(0); g < groups; g++ {
-				binary.ReadUvarint(fr)
-				fr.ReadByte()
+			groups, err := binary.ReadUvarint(fr)
+			for g := uint64(0); g < groups && err == nil; g++ {
+				if _, err = binary.ReadUvarint(fr); err == nil {
+					_, err = fr.ReadByte()
+				}
+			}
+			if err != nil {
+				return nil, fmt.Errorf("wasm: bad locals")
 			}
 			for fr.Len() > 0 {
 				b0, _ := fr.ReadByte()
