@@ -19,7 +19,7 @@
 // Prints a summary; writes JSON to $BENCH_BROWSER_OUT when set.
 import fs from 'node:fs';
 import os from 'node:os';
-import { launch, serve, servePlayground, sleep, step, waitPhase } from './harness.mjs';
+import { engineWorker, launch, serve, servePlayground, sleep, step, waitPhase } from './harness.mjs';
 
 const quick = process.argv.includes('--quick');
 const q = (xs, f) => {
@@ -38,13 +38,7 @@ const out = {};
   const { ctx } = await launch();
   const page = await ctx.newPage();
   await page.goto(`${srv.url}/`);
-  let worker = null;
-  for (let t0 = Date.now(); !worker && Date.now() - t0 < 60000; await sleep(100)) {
-    for (const w of page.workers()) {
-      if (/worker\.[0-9a-f]+\.js/.test(w.url()) && (await w.evaluate(() => typeof self.pg?.bench === 'function'))) worker = w;
-    }
-  }
-  if (!worker) throw new Error('the engine worker never offered pg.bench');
+  const worker = await engineWorker(page);
   const names = ['W1', 'W2', 'W3'];
   const seconds = quick ? 1 : 2;
   const runs = Object.fromEntries(names.map((w) => [w, []]));
