@@ -180,6 +180,9 @@ func (webLocks) Release(run string) { bridge.Call("unlock", lockPrefix+run) }
 func benchHook() {
 	var b workload.Bench
 	bridge.Set("bench", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) != 2 || args[0].Type() != js.TypeString || args[1].Type() != js.TypeNumber {
+			return map[string]any{"error": "usage: pg.bench(workload, seconds)"}
+		}
 		w := args[0].String()
 		if _, ok := workload.All[w]; !ok {
 			return map[string]any{"error": fmt.Sprintf("unknown workload %q", w)}
