@@ -1,7 +1,6 @@
 # The two commands: `make run` and `make test`. See README.md.
 GO      ?= go
 GOROOT  := $(shell $(GO) env GOROOT)
-WASMBIN := $(GOROOT)/lib/wasm
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ADDR    ?= 127.0.0.1:8080
 
@@ -32,19 +31,23 @@ test-deps:
 
 vet:
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./ui/... ./persist/idb/... ./persist/r2/... ./persist/remote/... ./internal/... ./server/workers
+	GOOS=js GOARCH=wasm $(GO) vet ./engine/... ./wasm/... ./ui/... ./persist/idb/... ./persist/r2/... ./persist/remote/... ./internal/... ./server/workers
 	@bad=$$(gofmt -l .); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 
 unit:
 	PLAYGROUND_REQUIRE_TORCH=1 $(GO) test -count=1 ./...
 
 # The engine, the checkpoint format and the worker's session compiled to
-# wasm, run under Node; persist/idb runs the Store conformance suite on the
-# npm package fake-indexeddb.
+# wasm, run under Node (engine/wasmsimd/go_js_wasm_exec: Go's runner plus
+# the engine's SIMD128 kernels, required to be in use); persist/idb runs the
+# Store conformance suite on the npm package fake-indexeddb. The engine's
+# tests run again with the kernels off (PLAYGROUND_SIMD=0).
 wasm-test: web-deps
-	PATH="$(WASMBIN):$$PATH" GOOS=js GOARCH=wasm PLAYGROUND_REQUIRE_IDB=1 \
+	PATH="$(CURDIR)/engine/wasmsimd:$$PATH" PLAYGROUND_GOROOT=$(GOROOT) GOOS=js GOARCH=wasm PLAYGROUND_REQUIRE_IDB=1 PLAYGROUND_REQUIRE_SIMD=1 \
 	  NODE_OPTIONS="--require $(CURDIR)/web/node_modules/fake-indexeddb/auto/index.js" \
 	  $(GO) test -count=1 -short ./engine/... ./persist/... ./wasm/protocol/... ./wasm/session/...
+	PATH="$(CURDIR)/engine/wasmsimd:$$PATH" PLAYGROUND_GOROOT=$(GOROOT) GOOS=js GOARCH=wasm PLAYGROUND_SIMD=0 \
+	  $(GO) test -count=1 -short ./engine
 
 # npm packages of web/package.json (pinned by web/package-lock.json).
 web-deps:
@@ -80,7 +83,8 @@ soak: browser-deps build
 	cd web && CHROMIUM=$(CHROMIUM) node --test --test-reporter=spec test/soak.mjs
 
 ## bench-browser: autosave pause and overhead, navigation to the first resumed
-## step, measured in Chromium (web/test/bench.mjs)
+## step, and W1-W3 inside the engine worker (SIMD128), measured in Chromium
+## (web/test/bench.mjs)
 bench-browser: browser-deps build
 	cd web && CHROMIUM=$(CHROMIUM) node test/bench.mjs
 

@@ -18,7 +18,10 @@ import (
 // to a multiple of 4 in k; a padded product is +0·+0 = +0, and adding +0 to
 // a sum that started at +0 never changes it.
 //
-// Three paths, by size (the choice changes speed, never bits):
+// Four paths, by size and by what the runtime offers (the choice changes
+// speed, never bits):
+//   - where the runtime has SIMD, products from vec.minMACs on: the vector
+//     kernels of kernel_vec.go;
 //   - matrix-vector products (one row or column of C): gemv, four sums at once;
 //   - small products (the playground's nets): the direct kernels of
 //     kernel_direct.go read A and B where they lie, one per layout;
@@ -61,6 +64,8 @@ type MatMul struct {
 	ap, bp []float32 // packed panels of A and B
 
 	edgeA, edgeB, edgeC []float32 // zero-padded edge tiles of direct
+
+	bt []float32 // B in rows, for the vector kernel
 }
 
 // NT sets C (m × n) = A (m × k) · Bᵀ, with B given as (n × k).
@@ -83,6 +88,9 @@ func (mm *MatMul) gemm(c []float32, a, b view, m, n, k int) {
 	c = c[:m*n]
 	if k == 0 {
 		clear(c)
+		return
+	}
+	if mm.vector(c, a, b, m, n, k) {
 		return
 	}
 	if m*n*k < packMACs {

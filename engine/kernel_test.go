@@ -1,12 +1,15 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"playground/spec"
+	"os"
 	"slices"
 	"testing"
+
+	"playground/spec"
 )
 
 // refMatMul is the defining order of every product: C[i][j] is one float32
@@ -34,11 +37,31 @@ func randSlice(r *rand.Rand, n int) []float32 {
 }
 
 // Every layout, shape and worker count computes every element in the
-// reference order: the same bits.
+// reference order: the same bits, with the vector kernel and without.
 func TestMatMulBitsMatchReference(t *testing.T) {
+	requireSIMD(t)
+	for _, on := range []bool{true, false} {
+		was := useVector(on)
+		t.Run("simd="+cmp.Or(SIMD(), "off"), matMulBitsMatchReference)
+		useVector(was)
+	}
+}
+
+// requireSIMD fails the test when PLAYGROUND_REQUIRE_SIMD=1 and the vector
+// path is off: the wasm tests under Node and the native tests on a machine
+// with AVX2 must exercise it.
+func requireSIMD(t *testing.T) {
+	if os.Getenv("PLAYGROUND_REQUIRE_SIMD") == "1" && SIMD() == "" {
+		t.Fatal("PLAYGROUND_REQUIRE_SIMD=1 but MatMul has no SIMD kernel here (is the loader giving the simd imports?)")
+	}
+	t.Logf("SIMD kernel: %q", SIMD())
+}
+
+func matMulBitsMatchReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	shapes := [][3]int{{1, 1, 1}, {10, 16, 2}, {10, 16, 16}, {10, 1, 16}, {1, 16, 10}, {16, 2, 10}, {10, 16, 1},
-		{3, 5, 7}, {5, 3, 9}, {64, 256, 784}, {64, 10, 128}, {256, 784, 64}, {33, 65, 129}, {128, 128, 128}, {7, 0, 3}, {4, 4, 0}}
+		{3, 5, 7}, {5, 3, 9}, {64, 256, 784}, {64, 10, 128}, {256, 784, 64}, {33, 65, 129}, {128, 128, 128}, {7, 0, 3}, {4, 4, 0},
+		{4, 16, 64}, {8, 8, 64}, {12, 40, 33}, {17, 23, 300}, {64, 128, 256}, {10, 128, 64}, {4, 1024, 1}, {1024, 8, 1}}
 	for _, sh := range shapes {
 		m, n, k := sh[0], sh[1], sh[2]
 		if testing.Short() && m*n*k > 1<<18 {
@@ -197,4 +220,67 @@ func firstDiff(got, want []float32) int {
 		}
 	}
 	return -1
+}
+
+// The runtime's vector kernel, called directly on every tile count and
+// layout of A it serves, gives the reference bits.
+func TestVectorKernelBitsMatchReference(t *testing.T) {
+	requireSIMD(t)
+	vecInit()
+	if vec == nil {
+		t.Skip("no vector kernel on this runtime")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, sh := range [][3]int{{4, vec.cols, 1}, {4, vec.cols, 7}, {8, 2 * vec.cols, 64}, {12, 3 * vec.cols, 129}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		a, b := randSlice(r, m*k), randSlice(r, k*n)
+		a[0], b[1] = float32(math.Inf(1)), 1e-40
+		for _, av := range []view{{a, k, 1}, {a, 1, m}} {
+			want := refMatMul(av, view{b, n, 1}, m, n, k)
+			// C inside a larger matrix: nothing outside the m × n tiles is written.
+			const ldc = 1000
+			got := make([]float32, m*ldc)
+			vec.gemm(got, ldc, av, b, n, m, n, k)
+			for i := 0; i < m; i++ {
+				if d := firstDiff(got[i*ldc:i*ldc+n], want[i*n:(i+1)*n]); d >= 0 {
+					t.Fatalf("%dx%dx%d (A strides %d, %d): C[%d][%d] = %#x, want %#x", m, n, k, av.rs, av.cs, i, d,
+						math.Float32bits(got[i*ldc+d]), math.Float32bits(want[i*n+d]))
+				}
+				for j := n; j < ldc; j++ {
+					if got[i*ldc+j] != 0 {
+						t.Fatalf("%dx%dx%d: wrote C[%d][%d] outside the product", m, n, k, i, j)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Training with the vector kernels gives the same bits as training with
+// the scalar ones only (PLAYGROUND_SIMD=0), for nets whose products take
+// either path.
+func TestTrainerSIMDSameBits(t *testing.T) {
+	requireSIMD(t)
+	for _, name := range []string{"digits", "spiral-adam"} {
+		spec := mustPreset(t, name)
+		steps := uint64(200)
+		if name == "digits" {
+			spec.Dataset.Samples = 300
+			steps = 20
+		}
+		var states []State
+		for _, on := range []bool{true, false} {
+			was := useVector(on)
+			tr, err := NewTrainer(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run(t, tr, steps)
+			useVector(was)
+			states = append(states, tr.State())
+		}
+		if err := sameState(states[0], states[1]); err != "" {
+			t.Fatalf("%s: SIMD %q and scalar differ: %s", name, SIMD(), err)
+		}
+	}
 }

@@ -54,10 +54,10 @@ func (o *Optimizer) Update(p, g []float32, lr float32) {
 			if first { // PyTorch starts the buffer at the first gradient
 				v[i] = gi
 			} else {
-				v[i] = float32(mu*v[i]) + gi
+				v[i] = mul(mu, v[i]) + gi
 			}
 			if s.Nesterov {
-				gi += float32(mu * v[i])
+				gi += mul(mu, v[i])
 			} else {
 				gi = v[i]
 			}
@@ -81,10 +81,10 @@ func (o *Optimizer) Update(p, g []float32, lr float32) {
 					gi += float32(wd * p[i])
 				}
 			}
-			m[i] = float32(b1*m[i]) + float32((1-b1)*gi)
-			v[i] = float32(b2*v[i]) + float32(float32((1-b2)*gi)*gi)
-			denom := Sqrt(v[i])/sqrtBC2 + eps
-			p[i] -= float32(stepSize * (m[i] / denom))
+			m[i] = mul(b1, m[i]) + mul(1-b1, gi)
+			v[i] = mul(b2, v[i]) + mul(mul(1-b2, gi), gi)
+			denom := div(Sqrt(v[i]), sqrtBC2) + eps
+			p[i] -= mul(stepSize, div(m[i], denom))
 		}
 	case "rmsprop":
 		a, eps, wd := float32(s.Alpha), float32(s.Eps), float32(s.WeightDecay)
@@ -94,8 +94,23 @@ func (o *Optimizer) Update(p, g []float32, lr float32) {
 			if wd != 0 {
 				gi += float32(wd * p[i])
 			}
-			v[i] = float32(a*v[i]) + float32(float32((1-a)*gi)*gi)
-			p[i] -= float32(lr * (gi / (Sqrt(v[i]) + eps)))
+			v[i] = mul(a, v[i]) + mul(mul(1-a, gi), gi)
+			p[i] -= mul(lr, div(gi, Sqrt(v[i])+eps))
 		}
 	}
 }
+
+// mul and div are a float32 product and quotient computed in float64 and
+// rounded once to float32: the same bits as the float32 operation (the
+// product of two float32 is exact in float64, and a quotient rounded to
+// float64 and then to float32 is still correctly rounded, as 53 >= 2·24+2),
+// but where an operand or the result is subnormal, x86's float32 multiply
+// and divide take a microcode assist of about 100 ns, and these do not.
+// The optimizers' state needs them: where a gradient is zero for good (a
+// dead ReLU unit) Adam's and momentum's buffers decay geometrically into
+// the subnormals and stay there, which made every step of W2 four times
+// slower after 700 steps. (The conversion also keeps the product from
+// fusing with an add.)
+func mul(a, b float32) float32 { return float32(float64(a) * float64(b)) }
+
+func div(a, b float32) float32 { return float32(float64(a) / float64(b)) }

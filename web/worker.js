@@ -1,5 +1,6 @@
-// Engine worker bootstrap: loads Go's wasm_exec.js and the engine
-// (wasm/worker), and provides `self.pg`, the small bridge the Go side uses.
+// Engine worker bootstrap: loads Go's wasm_exec.js, the engine's SIMD
+// kernels (simd.js, from engine/wasmsimd) and the engine (wasm/worker), and
+// provides `self.pg`, the small bridge the Go side uses.
 // Messages that arrive before Go installs its handler are queued.
 //
 // The same script runs a second, nested worker named "writer" (the same
@@ -7,7 +8,7 @@
 // structured clone of a multi-MB value happens off the training thread.
 // The engine compiles the wasm once and hands the module to the writer.
 'use strict';
-importScripts('wasm_exec.js');
+importScripts('wasm_exec.js', 'simd.js');
 
 const pg = (self.pg = {
   role: self.name === 'writer' ? 'writer' : 'engine',
@@ -17,12 +18,13 @@ const pg = (self.pg = {
   lost: null, // set by Go: (lockName) => void, a lock was stolen
 });
 const go = new Go();
+const attach = playgroundSIMD(go); // the "simd" imports; attach(instance) before go.run
 const failed = (err) => postMessage({ json: JSON.stringify({ type: 'error', message: 'engine failed to start: ' + err }) });
 
 if (pg.role === 'writer') {
   self.onmessage = (e) => {
     if (e.data && e.data.module) {
-      WebAssembly.instantiate(e.data.module, go.importObject).then((inst) => go.run(inst), failed);
+      WebAssembly.instantiate(e.data.module, go.importObject).then((inst) => go.run(attach(inst)), failed);
       return;
     }
     pg.handler ? pg.handler(e.data) : pg.queue.push(e.data);
@@ -30,7 +32,7 @@ if (pg.role === 'writer') {
 } else {
   self.onmessage = (e) => (pg.handler ? pg.handler(e.data) : pg.queue.push(e.data));
   const module = WebAssembly.compileStreaming(fetch('worker.wasm'));
-  module.then((m) => WebAssembly.instantiate(m, go.importObject)).then((inst) => go.run(inst), failed);
+  module.then((m) => WebAssembly.instantiate(m, go.importObject)).then((inst) => go.run(attach(inst)), failed);
 
   // putRemote(request, bytes) runs a write (put or delete) in the writer
   // worker and resolves to {kind, message} (kind "" on success,

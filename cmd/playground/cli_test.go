@@ -7,13 +7,13 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,13 +85,22 @@ func playground(t *testing.T, args ...string) result {
 
 func playgroundWasm(t *testing.T, args ...string) result {
 	t.Helper()
+	return playgroundWasmEnv(t, nil, args...)
+}
+
+// playgroundWasmEnv runs the wasm build with env added to the environment.
+func playgroundWasmEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
 	build(t)
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Fatal("node is required for the wasm build's tests")
 	}
-	shim := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec_node.js")
-	return runCmd(t, exec.Command(node, append([]string{shim, wasmBin}, args...)...))
+	// Go's wasm_exec_node.js with the engine's SIMD kernels.
+	shim := filepath.Join("..", "..", "engine", "wasmsimd", "exec_node.js")
+	cmd := exec.Command(node, append([]string{shim, wasmBin}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	return runCmd(t, cmd)
 }
 
 func runCmd(t *testing.T, cmd *exec.Cmd) result {
@@ -191,22 +200,48 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	}
 }
 
-// The wasm build under Node computes the same bits as the native build.
+// The wasm build under Node computes the same bits as the native build,
+// with the SIMD kernels (as the runtime offers them) and without
+// (PLAYGROUND_SIMD=0 on the wasm side).
 func TestWasmMatchesNative(t *testing.T) {
 	for _, name := range spec.PresetNames() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			n := ok(t, playground(t, "train", "--preset", name, "--steps", "400", "--every", "0", "--out", filepath.Join(dir, "native")), "native train")
-			w := ok(t, playgroundWasm(t, "train", "--preset", name, "--steps", "400", "--every", "200", "--out", filepath.Join(dir, "wasm")), "wasm train")
-			fn, fw := fingerprint(t, n.lastLine()), fingerprint(t, w.lastLine())
-			if fn != fw {
-				t.Fatalf("fingerprint native %s, wasm %s", fn, fw)
-			}
-			if d := playground(t, "ckpt", "diff", n.lastLine(), w.lastLine()); d.code != 0 {
-				t.Fatalf("diff: %s", d.stderr)
+			fn := fingerprint(t, n.lastLine())
+			for _, simd := range []string{"1", "0"} {
+				w := ok(t, playgroundWasmEnv(t, []string{"PLAYGROUND_SIMD=" + simd}, "train", "--preset", name, "--steps", "400", "--every", "200",
+					"--out", filepath.Join(dir, "wasm"+simd)), "wasm train")
+				if fw := fingerprint(t, w.lastLine()); fn != fw {
+					t.Fatalf("fingerprint native %s, wasm (PLAYGROUND_SIMD=%s) %s", fn, simd, fw)
+				}
+				if d := playground(t, "ckpt", "diff", n.lastLine(), w.lastLine()); d.code != 0 {
+					t.Fatalf("PLAYGROUND_SIMD=%s: diff: %s", simd, d.stderr)
+				}
 			}
 		})
+	}
+}
+
+// The wasm build under Node (engine/wasmsimd/exec_node.js) uses the SIMD128
+// kernels, and PLAYGROUND_SIMD=0 turns them off; natively, the AVX2
+// kernels where the CPU has AVX2.
+func TestSIMDInUse(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want string
+	}{{"", "SIMD: wasm-simd128"}, {"PLAYGROUND_SIMD=0", "SIMD: off"}} {
+		r := ok(t, playgroundWasmEnv(t, []string{tc.env}, "bench", "--workloads", "W3", "--seconds", "0.2"), "wasm bench")
+		if !strings.Contains(r.stdout, tc.want) {
+			t.Errorf("%s: wasm bench says %q, want %q", tc.env, r.stdout, tc.want)
+		}
+	}
+	// Natively the binary finds what this test process finds (the AVX2
+	// kernel on amd64 with AVX2, else none).
+	r := ok(t, playground(t, "bench", "--workloads", "W3", "--seconds", "0.2"), "native bench")
+	if want := "SIMD: " + cmp.Or(engine.SIMD(), "off"); !strings.Contains(r.stdout, want) {
+		t.Errorf("native bench says %q, want %q", r.stdout, want)
 	}
 }
 

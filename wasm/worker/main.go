@@ -20,6 +20,8 @@ import (
 	"strings"
 	"syscall/js"
 
+	"playground/engine"
+	"playground/engine/workload"
 	"playground/internal/jspromise"
 	"playground/persist/idb"
 	"playground/spec"
@@ -68,6 +70,8 @@ func main() {
 		}
 		return nil
 	}))
+
+	benchHook()
 
 	store, err := idb.Open(ctx, idb.NewOptions())
 	if err != nil {
@@ -188,4 +192,23 @@ func (webMemo) Save(_ context.Context, b []byte) error {
 		return fmt.Errorf("memo: %w", err)
 	}
 	return nil
+}
+
+// benchHook sets pg.bench(workload, seconds), which times a workload of
+// make bench (W1-W3) in this worker, on the engine's kernels as the page
+// runs them, and answers {workload, steps, seconds, simd}; for make
+// bench-browser (web/test/bench.mjs), on a page that is not training.
+func benchHook() {
+	var b workload.Bench
+	bridge.Set("bench", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) != 2 || args[0].Type() != js.TypeString || args[1].Type() != js.TypeNumber {
+			return map[string]any{"error": "usage: pg.bench(workload, seconds)"}
+		}
+		w := args[0].String()
+		if _, ok := workload.All[w]; !ok {
+			return map[string]any{"error": fmt.Sprintf("unknown workload %q", w)}
+		}
+		steps, secs := b.Run(w, args[1].Float())
+		return map[string]any{"workload": w, "steps": steps, "seconds": secs, "flops": workload.All[w].Flops, "simd": engine.SIMD()}
+	}))
 }

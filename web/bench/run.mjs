@@ -40,8 +40,8 @@ const workloads = opt('--workloads', 'W1,W2,W3').split(',');
 const systemNames = opt('--systems', 'go-wasm,go-native-1,go-native-all,tfjs-cpu,tfjs-wasm').split(',');
 const nativeBin = path.resolve(root, opt('--native', 'bin/playground'));
 const wasmBin = path.resolve(root, opt('--wasm', 'bin/playground.wasm'));
-const goroot = process.env.GOROOT || execFileSync('go', ['env', 'GOROOT'], { encoding: 'utf8' }).trim();
-const wasmExec = path.join(goroot, 'lib', 'wasm', 'wasm_exec_node.js');
+// Go's wasm_exec_node.js with the engine's SIMD128 kernels (engine/wasmsimd).
+const wasmExec = path.join(root, 'engine', 'wasmsimd', 'exec_node.js');
 
 // Warm-up per workload and system, in CPU-seconds of the process: TF.js
 // needs about 5 to reach steady speed; Go needs V8 to tier the wasm up,
@@ -200,7 +200,7 @@ if (args.includes('--ckpt')) {
   };
   log('bench: checkpoint benchmarks (persist), native and wasm');
   const native = bench({});
-  const wasm = bench({ GOOS: 'js', GOARCH: 'wasm', PATH: `${path.join(goroot, 'lib', 'wasm')}:${process.env.PATH}` });
+  const wasm = bench({ GOOS: 'js', GOARCH: 'wasm', PATH: `${path.dirname(wasmExec)}:${process.env.PATH}` });
   console.log('\n| checkpoint (2.82 MB W2 state) | native MB/s | native ms | wasm MB/s | wasm ms |');
   console.log('|---|---:|---:|---:|---:|');
   for (const op of ['Encode', 'Decode', 'Verify']) {

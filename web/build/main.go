@@ -103,6 +103,10 @@ func build(src, out string) error {
 	if err := add("wasm_exec.js", filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"), true); err != nil {
 		return err
 	}
+	// The engine's SIMD128 kernels, which worker.wasm imports.
+	if err := add("simd.js", filepath.Join("engine", "wasmsimd", "simd.js"), true); err != nil {
+		return err
+	}
 	for _, n := range []string{"worker.js", "app.js", "style.css"} {
 		if err := add(n, filepath.Join(src, n), true); err != nil {
 			return err
@@ -114,7 +118,7 @@ func build(src, out string) error {
 
 	// Leaves first, so each file's hash covers the hashed names it refers to.
 	order := [][2]string{
-		{"worker.js", "wasm_exec.js"}, {"worker.js", "worker.wasm"},
+		{"worker.js", "wasm_exec.js"}, {"worker.js", "simd.js"}, {"worker.js", "worker.wasm"},
 		{"app.js", "worker.js"}, {"app.js", "ui.wasm"},
 		{"index.html", "ui.wasm"}, {"index.html", "wasm_exec.js"}, {"index.html", "app.js"}, {"index.html", "style.css"},
 	}

@@ -11,12 +11,15 @@
 //     moment (W1 and digits), from the page's navigation start;
 //  4. auto-push: digits steps/s with auto-push on vs off (autosave on in
 //     both) against `playground serve`, interleaved, and each auto-push's
-//     time from the save's snapshot to the server's answer.
+//     time from the save's snapshot to the server's answer;
+//  5. the engine's kernels where users run them: W1, W2 and W3 of make
+//     bench timed inside the engine worker (its pg.bench hook), SIMD128
+//     kernels in Chromium's V8 (first, and alone with --kernels).
 //
 // Prints a summary; writes JSON to $BENCH_BROWSER_OUT when set.
 import fs from 'node:fs';
 import os from 'node:os';
-import { launch, serve, servePlayground, sleep, step, waitPhase } from './harness.mjs';
+import { engineWorker, launch, serve, servePlayground, sleep, step, waitPhase } from './harness.mjs';
 
 const quick = process.argv.includes('--quick');
 const q = (xs, f) => {
@@ -28,6 +31,43 @@ const r1 = (x) => Math.round(x * 10) / 10;
 
 const srv = await serve();
 const out = {};
+
+// 5: W1-W3 in the engine worker of a page that does not train: a warm-up,
+// then interleaved rounds; the median round, by the wall clock.
+{
+  const { ctx } = await launch();
+  const page = await ctx.newPage();
+  await page.goto(`${srv.url}/`);
+  const worker = await engineWorker(page);
+  const names = ['W1', 'W2', 'W3'];
+  const seconds = quick ? 1 : 2;
+  const runs = Object.fromEntries(names.map((w) => [w, []]));
+  let simd = '';
+  for (const w of names) await worker.evaluate(([w, s]) => self.pg.bench(w, s), [w, seconds]); // warm-up
+  for (let r = 0; r < (quick ? 3 : 5); r++) {
+    for (let i = 0; i < names.length; i++) {
+      const w = names[(i + r) % names.length];
+      const a = await worker.evaluate(([w, s]) => self.pg.bench(w, s), [w, seconds]);
+      if (a.error) throw new Error(a.error);
+      simd = a.simd;
+      runs[w].push({ rate: a.steps / a.seconds, flops: a.flops });
+    }
+  }
+  out.kernels = { simd: simd || 'off' };
+  for (const w of names) {
+    const rates = runs[w].map((x) => x.rate);
+    const med = q(rates, 0.5);
+    out.kernels[w] = { stepsPerSec: r1(med), gflops: r1((med * runs[w][0].flops) / 1e9), spreadPercent: r1((100 * (Math.max(...rates) - Math.min(...rates))) / 2 / med) };
+  }
+  await ctx.close();
+  const k = out.kernels;
+  console.log(`engine worker in Chromium (SIMD: ${k.simd}): ` + names.map((w) => `${w} ${k[w].stepsPerSec} steps/s ${k[w].gflops} GFLOP/s ±${k[w].spreadPercent}%`).join('; '));
+  if (process.argv.includes('--kernels')) {
+    await srv.close();
+    if (process.env.BENCH_BROWSER_OUT) fs.writeFileSync(process.env.BENCH_BROWSER_OUT, JSON.stringify(out, null, 2));
+    process.exit(0);
+  }
+}
 
 // A fresh profile, the preset training; returns {ctx, page}.
 async function fresh(preset, extra = '') {

@@ -183,6 +183,17 @@ export async function waitPausedAt(page, n, timeout = 60000) {
   return text(page, 'fingerprint');
 }
 
+// engineWorker is the page's engine worker (Playwright's handle, for
+// evaluate in its scope) once Go has set up its bridge (pg.bench).
+export async function engineWorker(page, timeout = 60000) {
+  for (const t0 = Date.now(); Date.now() - t0 < timeout; await sleep(100)) {
+    for (const w of page.workers()) {
+      if (/worker\.[0-9a-f]+\.js/.test(w.url()) && (await w.evaluate(() => typeof self.pg?.bench === 'function'))) return w;
+    }
+  }
+  throw new Error('the engine worker never offered pg.bench');
+}
+
 export function playground(...args) {
   return execFileSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
 }
