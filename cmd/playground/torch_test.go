@@ -1,0 +1,219 @@
+//go:build !js
+
+package main
+
+// Continuing a run in PyTorch with python/playground_torch.py, and back.
+
+import (
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"playground/engine"
+	"playground/persist"
+)
+
+var (
+	pythonOnce sync.Once
+	pythonPath string
+)
+
+// torchPython is a python3 that imports torch; without one the test is
+// skipped, or fails under PLAYGROUND_REQUIRE_TORCH (as in make test).
+func torchPython(t *testing.T) string {
+	t.Helper()
+	pythonOnce.Do(func() {
+		for _, p := range []string{"/usr/bin/python3", "python3"} {
+			if exec.Command(p, "-c", "import torch").Run() == nil {
+				pythonPath = p
+				return
+			}
+		}
+	})
+	if pythonPath == "" {
+		if os.Getenv("PLAYGROUND_REQUIRE_TORCH") != "" {
+			t.Fatal("PyTorch is required (make test installs Debian's python3-torch)")
+		}
+		t.Skip("no python3 with torch")
+	}
+	return pythonPath
+}
+
+// readmeContinue is the README's "Continue in PyTorch" example: the test
+// runs the very lines users copy.
+func readmeContinue(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), "\n## Continue in PyTorch\n")
+	_, code, ok2 := strings.Cut(sec, "```python\n")
+	code, _, ok3 := strings.Cut(code, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal(`README.md has no python block under "## Continue in PyTorch"`)
+	}
+	return code
+}
+
+// runTorch runs python code in dir with python/ on the path and this
+// build's binary as $PLAYGROUND.
+func runTorch(t *testing.T, dir, code string, args ...string) result {
+	t.Helper()
+	build(t)
+	py, err := filepath.Abs("../../python")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(torchPython(t), append([]string{"-c", code}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+py, "PLAYGROUND="+nativeBin, "OMP_NUM_THREADS=1")
+	return runCmd(t, cmd)
+}
+
+// torchCases are one run per optimizer and schedule: presets where they
+// exist, and a spec whose cosine warm-up, decay and hold after total all
+// fall within steps 201-300.
+var torchCases = []struct{ name, preset, spec string }{
+	{name: "sgd", preset: "circle-sgd"},
+	{name: "momentum-step-l2", preset: "xor-momentum"},
+	{name: "nesterov-l1", preset: "gauss-nesterov"},
+	{name: "adam-cosine", preset: "spiral-adam"},
+	{name: "adamw-cosine-mse", preset: "regression-adamw"},
+	{name: "rmsprop-step", preset: "spiral-rmsprop"},
+	{name: "adam-softmax", preset: "digits"},
+	{name: "cosine-warmup-hold", spec: `{"seed":7,"dataset":{"kind":"circle","samples":400,"noise":0.1,"test_ratio":0.5},
+		"model":{"layers":[{"units":8,"activation":"relu"},{"units":1,"activation":"sigmoid"}]},
+		"optimizer":{"kind":"adam","lr":0.02},"schedule":{"kind":"cosine","warmup":230,"total":270,"min_lr":0.004},"batch_size":16}`},
+}
+
+var torchLossLine = regexp.MustCompile(`(?m)^(\d+) (\S+)$`)
+
+// From the engine's checkpoint at step 200, the README's lines continue
+// 100 steps in PyTorch: the losses equal the engine's, the parameters agree
+// to float32 rounding, and the saved state verifies and resumes.
+func TestPyTorchContinues(t *testing.T) {
+	torchPython(t)
+	code := readmeContinue(t)
+	for _, tc := range torchCases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			start := []string{"--preset", tc.preset}
+			if tc.spec != "" {
+				f := filepath.Join(dir, "spec.json")
+				if err := os.WriteFile(f, []byte(tc.spec), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				start = []string{"--spec", f}
+			}
+			store := filepath.Join(dir, "store")
+			c200path := ok(t, playground(t, append([]string{"train", "--steps", "200", "--every", "0", "--out", store}, start...)...), "train 200").lastLine()
+			eng := ok(t, playground(t, "train", "--resume", c200path, "--steps", "300", "--every", "0", "--log-every", "1", "--out", store), "train 300")
+			engLoss := losses(eng.stderr)
+
+			ckpt, err := os.ReadFile(c200path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "ckpt.safetensors"), ckpt, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			py := runTorch(t, dir, code)
+			if py.code != 0 {
+				t.Fatalf("python: exit %d\n%s", py.code, py.stderr)
+			}
+			got := torchLossLine.FindAllStringSubmatch(py.stdout, -1)
+			if len(got) != 100 {
+				t.Fatalf("python printed %d loss lines, want 100:\n%s", len(got), py.stdout)
+			}
+			for _, m := range got {
+				step, _ := strconv.Atoi(m[1])
+				theirs, err1 := strconv.ParseFloat(m[2], 64)
+				ours, err2 := strconv.ParseFloat(engLoss[step], 64)
+				if err1 != nil || err2 != nil {
+					t.Fatalf("step %d: loss %q (PyTorch) vs %q (engine)", step, m[2], engLoss[step])
+				}
+				if math.Abs(theirs-ours) > 1e-4*math.Abs(ours) {
+					t.Errorf("step %d: PyTorch loss %v, engine %v (relative %.2g)", step, theirs, ours, math.Abs(theirs-ours)/math.Abs(ours))
+				}
+			}
+
+			// The saved state: verified by the CLI, then compared with
+			// the engine's own step 300.
+			saved := filepath.Join(dir, "continued.safetensors")
+			ok(t, playground(t, "ckpt", "verify", saved), "ckpt verify")
+			theirs, ours := decodeFile(t, saved), decodeFile(t, eng.lastLine())
+			if theirs.State.Step != 300 || theirs.Parent == "" || theirs.RunID != ours.RunID {
+				t.Fatalf("saved: step %d parent %q run %q (engine's run %q)", theirs.State.Step, theirs.Parent, theirs.RunID, ours.RunID)
+			}
+			compareParams(t, theirs.State, ours.State)
+
+			// The engine resumes it.
+			r := ok(t, playground(t, "train", "--resume", saved, "--steps", "310", "--every", "0", "--out", store), "resume PyTorch's state")
+			if c := decodeFile(t, r.lastLine()); c.State.Step != 310 || c.Parent != theirs.ID {
+				t.Fatalf("resumed to step %d with parent %s, want 310 and %s", c.State.Step, c.Parent, theirs.ID)
+			}
+		})
+	}
+}
+
+func decodeFile(t *testing.T, path string) *persist.Checkpoint {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := persist.Decode(b)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return c
+}
+
+// compareParams checks every model parameter of a (PyTorch) against b
+// (engine) after 100 steps from the same state.
+//
+// Tolerance: both sides compute every step in float32 but sum in different
+// orders (torch's BLAS blocks its matrix products and reductions its own
+// way; so does the engine's kernel), so each gradient differs by a few ulps
+// of the partial sums, i.e. ~1e-7 relative to the gradient's magnitude.
+// These differences enter each update scaled by the learning rate (Adam and
+// RMSprop normalise by sqrt(v) + eps, which can magnify a ulp-level
+// difference of a tiny gradient into a relative one of the update) and
+// accumulate over 100 steps, and the training dynamics can grow them. A
+// bound of 1e-4 relative to the tensor's largest magnitude (plus 1e-6
+// absolute) is ~1000 float32 ulps: loose enough for that accumulation,
+// tight enough that any real difference in the recipe (a learning rate off
+// by one step, a penalty on the biases, a missed bias correction, a wrong
+// batch) exceeds it by orders of magnitude.
+func compareParams(t *testing.T, a, b engine.State) {
+	t.Helper()
+	for i, tb := range b.Tensors {
+		if !strings.HasPrefix(tb.Name, "layers.") {
+			continue
+		}
+		ta := a.Tensors[i]
+		scale := 0.0
+		for _, v := range tb.F32 {
+			scale = math.Max(scale, math.Abs(float64(v)))
+		}
+		tol := 1e-6 + 1e-4*scale
+		worst, at := 0.0, 0
+		for j := range tb.F32 {
+			if d := math.Abs(float64(ta.F32[j]) - float64(tb.F32[j])); d > worst {
+				worst, at = d, j
+			}
+		}
+		if worst > tol {
+			t.Errorf("%s[%d]: PyTorch %v, engine %v (|diff| %.3g > %.3g)", tb.Name, at, ta.F32[at], tb.F32[at], worst, tol)
+		} else {
+			t.Logf("%s: max |diff| %.3g (tolerance %.3g)", tb.Name, worst, tol)
+		}
+	}
+}
