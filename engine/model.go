@@ -60,6 +60,11 @@ type Model struct {
 	acts  [][]float32 // acts[0] = the caller's input, acts[i+1] = output of layer i
 	delta [][]float32 // gradient w.r.t. the pre-activation of each layer
 	mm    MatMul      // every product of Forward and Backward
+
+	// logits is the output layer's pre-activation (bias added) of the last
+	// Forward when that layer is a sigmoid: the BCE loss reads it, since
+	// the sigmoid's output saturates to exactly 0 or 1.
+	logits []float32
 }
 
 // NewModel lays out the parameters of spec's network, uninitialised.
@@ -130,6 +135,12 @@ func (m *Model) Forward(x []float32, n int) []float32 {
 		l := &m.Layers[i]
 		in, out := m.acts[i][:n*l.In], m.acts[i+1][:n*l.Out]
 		m.mm.NT(out, in, m.Params.View(l.W), n, l.Out, l.In)
+		if i == len(m.Layers)-1 && l.Act == actSigmoid { // activate's steps, keeping the logits
+			addRows(out, m.Params.View(l.B))
+			m.logits = append(m.logits[:0], out...)
+			sigmoids(out)
+			continue
+		}
 		activate(l.Act, out, m.Params.View(l.B))
 	}
 	return m.acts[len(m.Layers)][:n*m.Layers[len(m.Layers)-1].Out]

@@ -127,12 +127,14 @@ func (t *Trainer) lossGrad(out, y []float32, n int, grad bool) float32 {
 	const eps = 1e-7
 	switch t.Spec.Loss {
 	case "bce": // sigmoid output fused: dL/dz = p - t
+		z := t.Model.logits
 		for i := 0; i < n; i++ {
-			p := min(max(out[i], eps), 1-eps)
+			// -log(sigmoid(±z)) from the logit, as BCEWithLogitsLoss: the
+			// output p itself is exactly 0 or 1 once saturated.
 			if y[i] > 0.5 {
-				t.lossBuf[i] = -Log(p)
+				t.lossBuf[i] = softplus(-z[i])
 			} else {
-				t.lossBuf[i] = -Log(1 - p)
+				t.lossBuf[i] = softplus(z[i])
 			}
 			if grad {
 				t.dOut[i] = float32((out[i] - y[i]) * inv)

@@ -147,3 +147,46 @@ func sameState(a, b State) string {
 	}
 	return ""
 }
+
+// logitTrainer is logistic regression on one input with weight 1 and bias
+// 0, so a sample's logit is its input.
+func logitTrainer(t *testing.T) *Trainer {
+	t.Helper()
+	tr, err := NewTrainer(Spec{
+		Dataset:   DatasetSpec{Kind: "circle", Samples: 40, TestRatio: 0.5, Features: []string{"x"}},
+		Model:     ModelSpec{Layers: []LayerSpec{{Units: 1, Activation: "sigmoid"}}},
+		Optimizer: OptimizerSpec{Kind: "sgd", LR: 0.1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(tr.Model.Params.Data, []float32{1, 0})
+	return tr
+}
+
+// The reported BCE loss is computed from the logits: where the sigmoid's
+// output is exactly 0 or 1 it is still -log(sigmoid(±z)), not a clamp.
+func TestBCELossFromLogits(t *testing.T) {
+	tr := logitTrainer(t)
+	for _, c := range []struct{ z, y []float32 }{
+		{[]float32{-5000, 5000}, []float32{1, 0}}, // wrong and saturated: 5000
+		{[]float32{-90, 120, 3, -0.5}, []float32{1, 0, 1, 0}},
+		{[]float32{30, -30, 17, -17}, []float32{1, 0, 1, 0}}, // right and saturated: tiny
+		{[]float32{0.25, -2, 40}, []float32{0, 1, 0}},
+	} {
+		sp := &Split{N: len(c.z), X: c.z, Y: c.y, Label: c.y}
+		got := float64(tr.Evaluate(sp).Loss)
+		var want float64
+		for i, z := range c.z {
+			s := float64(z)
+			if c.y[i] == 1 {
+				s = -s
+			}
+			want += math.Max(s, 0) + math.Log1p(math.Exp(-math.Abs(s))) // log(1+e^s)
+		}
+		want /= float64(len(c.z))
+		if math.Abs(got-want) > 1e-6*want {
+			t.Errorf("logits %v labels %v: loss %g, want %g", c.z, c.y, got, want)
+		}
+	}
+}

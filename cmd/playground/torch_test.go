@@ -5,6 +5,8 @@ package main
 // Continuing a run in PyTorch with python/playground_torch.py, and back.
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
@@ -214,6 +216,64 @@ func compareParams(t *testing.T, a, b engine.State) {
 			t.Errorf("%s[%d]: PyTorch %v, engine %v (|diff| %.3g > %.3g)", tb.Name, at, ta.F32[at], tb.F32[at], worst, tol)
 		} else {
 			t.Logf("%s: max |diff| %.3g (tolerance %.3g)", tb.Name, worst, tol)
+		}
+	}
+}
+
+// At saturation the reported BCE loss is BCEWithLogitsLoss's value: the
+// engine's loss (Evaluate, the same code as a training step's) on
+// logistic regression with weight 1 and bias 0, whose logits are the
+// inputs, against torch on the same float32 logits.
+func TestBCELossMatchesTorchAtSaturation(t *testing.T) {
+	python := torchPython(t)
+	tr, err := engine.NewTrainer(engine.Spec{
+		Dataset:   engine.DatasetSpec{Kind: "circle", Samples: 40, TestRatio: 0.5, Features: []string{"x"}},
+		Model:     engine.ModelSpec{Layers: []engine.LayerSpec{{Units: 1, Activation: "sigmoid"}}},
+		Optimizer: engine.OptimizerSpec{Kind: "sgd", LR: 0.1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(tr.Model.Params.Data, []float32{1, 0})
+	cases := []struct{ Z, Y []float32 }{
+		{[]float32{-5000, 5000}, []float32{1, 0}}, // wrong and saturated
+		{[]float32{-90, 120, 3, -0.5}, []float32{1, 0, 1, 0}},
+		{[]float32{-30, 30, -17.5, 16}, []float32{1, 0, 1, 0}},
+		{[]float32{30, -30, 17, -17}, []float32{1, 0, 1, 0}}, // right and saturated: tiny
+		{[]float32{0.25, -2, 40, -1e4}, []float32{0, 1, 0, 0}},
+	}
+	js, _ := json.Marshal(cases)
+	const code = `
+import json, sys, torch
+for c in json.loads(sys.argv[1]):
+    z, y = torch.tensor(c["Z"], dtype=torch.float32), torch.tensor(c["Y"], dtype=torch.float32)
+    bce = torch.nn.BCEWithLogitsLoss()(z, y).item()
+    # log_sigmoid uses log1p; torch 1.13's BCEWithLogitsLoss rounds
+    # log(1 + e**-|z|) to 0 once e**-|z| < 2**-24.
+    ls = -torch.nn.functional.logsigmoid(torch.where(y > 0.5, z, -z)).mean().item()
+    print(repr(bce), repr(ls))
+`
+	r := runCmd(t, exec.Command(python, "-c", code, string(js)))
+	if r.code != 0 {
+		t.Fatalf("python: %s", r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != len(cases) {
+		t.Fatalf("python printed %q", r.stdout)
+	}
+	for i, c := range cases {
+		var bce, ls float64
+		if _, err := fmt.Sscan(lines[i], &bce, &ls); err != nil {
+			t.Fatalf("python line %q: %v", lines[i], err)
+		}
+		got := float64(tr.Evaluate(&engine.Split{N: len(c.Z), X: c.Z, Y: c.Y, Label: c.Y}).Loss)
+		if math.Abs(got-ls) > 1e-5*ls {
+			t.Errorf("logits %v labels %v: engine %g, torch -logsigmoid %g", c.Z, c.Y, got, ls)
+		}
+		if bce > 1e-6 && math.Abs(got-bce) > 1e-5*bce {
+			t.Errorf("logits %v labels %v: engine %g, torch BCEWithLogitsLoss %g", c.Z, c.Y, got, bce)
+		} else {
+			t.Logf("logits %v labels %v: engine %g, BCEWithLogitsLoss %g, -logsigmoid %g", c.Z, c.Y, got, bce, ls)
 		}
 	}
 }
