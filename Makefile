@@ -70,7 +70,7 @@ browser-deps: web-deps
 ## fork, pin, time travel, compare, shared link; screenshots to out/screenshots)
 ## (web/test; a few minutes)
 browser-test: browser-deps build
-	cd web && CHROMIUM=$(CHROMIUM) node --test --test-concurrency=1 --test-reporter=spec test/*.test.mjs
+	cd web && CHROMIUM=$(CHROMIUM) PLAYGROUND_REQUIRE_TORCH=1 node --test --test-concurrency=1 --test-reporter=spec test/*.test.mjs
 
 ## bench-browser: autosave pause and overhead, navigation to the first resumed
 ## step, measured in Chromium (web/test/bench.mjs)
