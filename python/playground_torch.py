@@ -192,11 +192,13 @@ def learning_rate(spec, step):
 
 
 def _optimizer(spec, params):
-    o = spec["optimizer"]
-    kind, lr, wd = o["kind"], o["lr"], o.get("weight_decay", 0.0)
+    # A checkpoint's spec is normalized: every setting the engine uses is
+    # there, and an absent field is Go's zero value (omitted as empty).
+    o = {"momentum": 0.0, "nesterov": False, "beta1": 0.0, "beta2": 0.0, "alpha": 0.0,
+         "eps": 0.0, "weight_decay": 0.0} | spec["optimizer"]
+    kind, lr, wd = o["kind"], o["lr"], o["weight_decay"]
     if kind == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=o.get("momentum", 0.0),
-                               nesterov=o.get("nesterov", False), weight_decay=wd)
+        return torch.optim.SGD(params, lr=lr, momentum=o["momentum"], nesterov=o["nesterov"], weight_decay=wd)
     if kind in ("adam", "adamw"):
         cls = torch.optim.AdamW if kind == "adamw" else torch.optim.Adam
         return cls(params, lr=lr, betas=(o["beta1"], o["beta2"]), eps=o["eps"], weight_decay=wd)

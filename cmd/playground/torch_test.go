@@ -79,10 +79,13 @@ func runTorch(t *testing.T, dir, code string, args ...string) result {
 	return runCmd(t, cmd)
 }
 
+// torchCase is a run continued in PyTorch: a preset, or a spec in JSON.
+type torchCase struct{ name, preset, spec string }
+
 // torchCases are one run per optimizer and schedule: presets where they
 // exist, and a spec whose cosine warm-up, decay and hold after total all
 // fall within steps 201-300.
-var torchCases = []struct{ name, preset, spec string }{
+var torchCases = []torchCase{
 	{name: "sgd", preset: "circle-sgd"},
 	{name: "momentum-step-l2", preset: "xor-momentum"},
 	{name: "nesterov-l1", preset: "gauss-nesterov"},
@@ -102,66 +105,95 @@ var torchLossLine = regexp.MustCompile(`(?m)^(\d+) (\S+)$`)
 // to float32 rounding, and the saved state verifies and resumes.
 func TestPyTorchContinues(t *testing.T) {
 	torchPython(t)
-	code := readmeContinue(t)
 	for _, tc := range torchCases {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			start := []string{"--preset", tc.preset}
-			if tc.spec != "" {
-				f := filepath.Join(dir, "spec.json")
-				if err := os.WriteFile(f, []byte(tc.spec), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				start = []string{"--spec", f}
-			}
-			store := filepath.Join(dir, "store")
-			c200path := ok(t, playground(t, append([]string{"train", "--steps", "200", "--every", "0", "--out", store}, start...)...), "train 200").lastLine()
-			eng := ok(t, playground(t, "train", "--resume", c200path, "--steps", "300", "--every", "0", "--log-every", "1", "--out", store), "train 300")
-			engLoss := losses(eng.stderr)
+		t.Run(tc.name, func(t *testing.T) { continueInTorch(t, tc) })
+	}
+}
 
-			ckpt, err := os.ReadFile(c200path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "ckpt.safetensors"), ckpt, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			py := runTorch(t, dir, code)
-			if py.code != 0 {
-				t.Fatalf("python: exit %d\n%s", py.code, py.stderr)
-			}
-			got := torchLossLine.FindAllStringSubmatch(py.stdout, -1)
-			if len(got) != 100 {
-				t.Fatalf("python printed %d loss lines, want 100:\n%s", len(got), py.stdout)
-			}
-			for _, m := range got {
-				step, _ := strconv.Atoi(m[1])
-				theirs, err1 := strconv.ParseFloat(m[2], 64)
-				ours, err2 := strconv.ParseFloat(engLoss[step], 64)
-				if err1 != nil || err2 != nil {
-					t.Fatalf("step %d: loss %q (PyTorch) vs %q (engine)", step, m[2], engLoss[step])
-				}
-				if math.Abs(theirs-ours) > 1e-4*math.Abs(ours) {
-					t.Errorf("step %d: PyTorch loss %v, engine %v (relative %.2g)", step, theirs, ours, math.Abs(theirs-ours)/math.Abs(ours))
-				}
-			}
+func continueInTorch(t *testing.T, tc torchCase) {
+	dir := t.TempDir()
+	start := []string{"--preset", tc.preset}
+	if tc.spec != "" {
+		f := filepath.Join(dir, "spec.json")
+		if err := os.WriteFile(f, []byte(tc.spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		start = []string{"--spec", f}
+	}
+	store := filepath.Join(dir, "store")
+	c200 := ok(t, playground(t, append([]string{"train", "--steps", "200", "--every", "0", "--out", store}, start...)...), "train 200").lastLine()
+	if tc.spec != "" {
+		checkHonoured(t, tc.spec, decodeFile(t, c200).State.Spec)
+	}
+	eng := ok(t, playground(t, "train", "--resume", c200, "--steps", "300", "--every", "0", "--log-every", "1", "--out", store), "train 300")
+	engLoss := losses(eng.stderr)
 
-			// The saved state: verified by the CLI, then compared with
-			// the engine's own step 300.
-			saved := filepath.Join(dir, "continued.safetensors")
-			ok(t, playground(t, "ckpt", "verify", saved), "ckpt verify")
-			theirs, ours := decodeFile(t, saved), decodeFile(t, eng.lastLine())
-			if theirs.State.Step != 300 || theirs.Parent == "" || theirs.RunID != ours.RunID {
-				t.Fatalf("saved: step %d parent %q run %q (engine's run %q)", theirs.State.Step, theirs.Parent, theirs.RunID, ours.RunID)
-			}
-			compareParams(t, theirs.State, ours.State)
+	ckpt, err := os.ReadFile(c200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ckpt.safetensors"), ckpt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	py := runTorch(t, dir, readmeContinue(t))
+	if py.code != 0 {
+		t.Fatalf("python: exit %d\n%s", py.code, py.stderr)
+	}
+	got := torchLossLine.FindAllStringSubmatch(py.stdout, -1)
+	if len(got) != 100 {
+		t.Fatalf("python printed %d loss lines, want 100:\n%s", len(got), py.stdout)
+	}
+	for _, m := range got {
+		step, _ := strconv.Atoi(m[1])
+		theirs, err1 := strconv.ParseFloat(m[2], 64)
+		ours, err2 := strconv.ParseFloat(engLoss[step], 64)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("step %d: loss %q (PyTorch) vs %q (engine)", step, m[2], engLoss[step])
+		}
+		if math.Abs(theirs-ours) > 1e-4*math.Abs(ours) {
+			t.Errorf("step %d: PyTorch loss %v, engine %v (relative %.2g)", step, theirs, ours, math.Abs(theirs-ours)/math.Abs(ours))
+		}
+	}
 
-			// The engine resumes it.
-			r := ok(t, playground(t, "train", "--resume", saved, "--steps", "310", "--every", "0", "--out", store), "resume PyTorch's state")
-			if c := decodeFile(t, r.lastLine()); c.State.Step != 310 || c.Parent != theirs.ID {
-				t.Fatalf("resumed to step %d with parent %s, want 310 and %s", c.State.Step, c.Parent, theirs.ID)
-			}
-		})
+	// The saved state: verified by the CLI, then compared with the
+	// engine's own step 300.
+	saved := filepath.Join(dir, "continued.safetensors")
+	ok(t, playground(t, "ckpt", "verify", saved), "ckpt verify")
+	theirs, ours := decodeFile(t, saved), decodeFile(t, eng.lastLine())
+	if theirs.State.Step != 300 || theirs.Parent == "" || theirs.RunID != ours.RunID {
+		t.Fatalf("saved: step %d parent %q run %q (engine's run %q)", theirs.State.Step, theirs.Parent, theirs.RunID, ours.RunID)
+	}
+	compareParams(t, theirs.State, ours.State)
+
+	// The engine resumes it.
+	r := ok(t, playground(t, "train", "--resume", saved, "--steps", "310", "--every", "0", "--out", store), "resume PyTorch's state")
+	if c := decodeFile(t, r.lastLine()); c.State.Step != 310 || c.Parent != theirs.ID {
+		t.Fatalf("resumed to step %d with parent %s, want 310 and %s", c.State.Step, c.Parent, theirs.ID)
+	}
+}
+
+// checkHonoured fails unless every optimizer setting the spec JSON asks
+// for is the normalized spec's (an omitted field of the stored spec is 0).
+func checkHonoured(t *testing.T, asked string, stored any) {
+	t.Helper()
+	var a, s struct {
+		Optimizer map[string]any `json:"optimizer"`
+	}
+	b, _ := json.Marshal(stored)
+	if err := json.Unmarshal([]byte(asked), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range a.Optimizer {
+		got, ok := s.Optimizer[k]
+		if !ok {
+			got = 0.0
+		}
+		if fmt.Sprint(got) != fmt.Sprint(v) {
+			t.Errorf("optimizer %s: asked for %v, the run uses %v", k, v, got)
+		}
 	}
 }
 
