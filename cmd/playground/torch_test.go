@@ -80,7 +80,12 @@ func runTorch(t *testing.T, dir, code string, args ...string) result {
 }
 
 // torchCase is a run continued in PyTorch: a preset, or a spec in JSON.
-type torchCase struct{ name, preset, spec string }
+// A case with broken set edits the README's lines into a wrong recipe,
+// which the parameter tolerance must catch.
+type torchCase struct {
+	name, preset, spec string
+	broken             func(code string) string
+}
 
 // torchCases are one run per optimizer and schedule: presets where they
 // exist, and a spec whose cosine warm-up, decay and hold after total all
@@ -93,7 +98,7 @@ var torchCases = []torchCase{
 	{name: "adamw-cosine-mse", preset: "regression-adamw"},
 	{name: "rmsprop-step", preset: "spiral-rmsprop"},
 	{name: "adam-softmax", preset: "digits"},
-	{name: "cosine-warmup-hold", spec: `{"seed":7,"dataset":{"kind":"circle","samples":400,"noise":0.1,"test_ratio":0.5},
+	{name: "cosine-warmup-hold", spec: `{"name":"hold <é> & \"q\" \\ \u2028 \t\u0001","seed":7,"dataset":{"kind":"circle","samples":400,"noise":0.1,"test_ratio":0.5},
 		"model":{"layers":[{"units":8,"activation":"relu"},{"units":1,"activation":"sigmoid"}]},
 		"optimizer":{"kind":"adam","lr":0.02},"schedule":{"kind":"cosine","warmup":230,"total":270,"min_lr":0.004},"batch_size":16}`},
 }
@@ -108,6 +113,18 @@ func TestPyTorchContinues(t *testing.T) {
 	for _, tc := range torchCases {
 		t.Run(tc.name, func(t *testing.T) { continueInTorch(t, tc) })
 	}
+	// The tolerance is tight enough to see a recipe that leaves out the
+	// L2 penalty (rate 0.001, lr 0.03, momentum 0.9: off by ~0.05 in 100
+	// steps, 250 times the tolerance).
+	t.Run("without-l2-penalty-differs", func(t *testing.T) {
+		continueInTorch(t, torchCase{preset: "xor-momentum", broken: func(code string) string {
+			const penalty = "(loss + pt.penalty(model, info)).backward()"
+			if !strings.Contains(code, penalty) {
+				t.Fatalf("the README's lines no longer contain %s", penalty)
+			}
+			return strings.Replace(code, penalty, "loss.backward()", 1)
+		}})
+	})
 }
 
 func continueInTorch(t *testing.T, tc torchCase) {
@@ -135,7 +152,11 @@ func continueInTorch(t *testing.T, tc torchCase) {
 	if err := os.WriteFile(filepath.Join(dir, "ckpt.safetensors"), ckpt, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	py := runTorch(t, dir, readmeContinue(t))
+	code := readmeContinue(t)
+	if tc.broken != nil {
+		code = tc.broken(code)
+	}
+	py := runTorch(t, dir, code)
 	if py.code != 0 {
 		t.Fatalf("python: exit %d\n%s", py.code, py.stderr)
 	}
@@ -150,7 +171,7 @@ func continueInTorch(t *testing.T, tc torchCase) {
 		if err1 != nil || err2 != nil {
 			t.Fatalf("step %d: loss %q (PyTorch) vs %q (engine)", step, m[2], engLoss[step])
 		}
-		if math.Abs(theirs-ours) > 1e-4*math.Abs(ours) {
+		if math.Abs(theirs-ours) > 1e-4*math.Abs(ours) && tc.broken == nil {
 			t.Errorf("step %d: PyTorch loss %v, engine %v (relative %.2g)", step, theirs, ours, math.Abs(theirs-ours)/math.Abs(ours))
 		}
 	}
@@ -163,7 +184,17 @@ func continueInTorch(t *testing.T, tc torchCase) {
 	if theirs.State.Step != 300 || theirs.Parent == "" || theirs.RunID != ours.RunID {
 		t.Fatalf("saved: step %d parent %q run %q (engine's run %q)", theirs.State.Step, theirs.Parent, theirs.RunID, ours.RunID)
 	}
-	compareParams(t, theirs.State, ours.State)
+	diffs := compareParams(t, theirs.State, ours.State)
+	if tc.broken != nil {
+		if len(diffs) == 0 {
+			t.Fatal("a broken recipe's parameters pass the tolerance")
+		}
+		t.Logf("the broken recipe is caught: %s", diffs[0])
+		return
+	}
+	for _, d := range diffs {
+		t.Error(d)
+	}
 
 	// The engine resumes it.
 	r := ok(t, playground(t, "train", "--resume", saved, "--steps", "310", "--every", "0", "--out", store), "resume PyTorch's state")
@@ -210,8 +241,9 @@ func decodeFile(t *testing.T, path string) *persist.Checkpoint {
 	return c
 }
 
-// compareParams checks every model parameter of a (PyTorch) against b
-// (engine) after 100 steps from the same state.
+// compareParams compares every model parameter of a (PyTorch) with b
+// (engine) after 100 steps from the same state, and describes those out
+// of tolerance.
 //
 // Tolerance: both sides compute every step in float32 but sum in different
 // orders (torch's BLAS blocks its matrix products and reductions its own
@@ -226,8 +258,9 @@ func decodeFile(t *testing.T, path string) *persist.Checkpoint {
 // tight enough that any real difference in the recipe (a learning rate off
 // by one step, a penalty on the biases, a missed bias correction, a wrong
 // batch) exceeds it by orders of magnitude.
-func compareParams(t *testing.T, a, b engine.State) {
+func compareParams(t *testing.T, a, b engine.State) []string {
 	t.Helper()
+	var diffs []string
 	for i, tb := range b.Tensors {
 		if !strings.HasPrefix(tb.Name, "layers.") {
 			continue
@@ -245,11 +278,12 @@ func compareParams(t *testing.T, a, b engine.State) {
 			}
 		}
 		if worst > tol {
-			t.Errorf("%s[%d]: PyTorch %v, engine %v (|diff| %.3g > %.3g)", tb.Name, at, ta.F32[at], tb.F32[at], worst, tol)
+			diffs = append(diffs, fmt.Sprintf("%s[%d]: PyTorch %v, engine %v (|diff| %.3g > %.3g)", tb.Name, at, ta.F32[at], tb.F32[at], worst, tol))
 		} else {
 			t.Logf("%s: max |diff| %.3g (tolerance %.3g)", tb.Name, worst, tol)
 		}
 	}
+	return diffs
 }
 
 // At saturation the reported BCE loss is BCEWithLogitsLoss's value: the
