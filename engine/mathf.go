@@ -94,6 +94,21 @@ func softplus(x float32) float32 {
 	return max(x, 0) + Log1p(Exp(-abs32(x)))
 }
 
+// negLogSoftmax returns -log(softmax(z)[c]) = (max - z[c]) + log(Σ e**(z-max)),
+// as PyTorch's log_softmax computes it: no overflow, and exact 0 - z[c]
+// differences for the largest logit.
+func negLogSoftmax(z []float32, c int) float32 {
+	mx := z[0]
+	for _, v := range z[1:] {
+		mx = max(mx, v)
+	}
+	var s float32
+	for _, v := range z {
+		s += Exp(v - mx)
+	}
+	return (mx - z[c]) + Log(s)
+}
+
 func abs32(x float32) float32 {
 	if x < 0 {
 		return -x

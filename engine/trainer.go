@@ -124,7 +124,6 @@ func (t *Trainer) lossGrad(out, y []float32, n int, grad bool) float32 {
 		t.dOut = grow(t.dOut, n*k)
 	}
 	inv := 1 / float32(n)
-	const eps = 1e-7
 	switch t.Spec.Loss {
 	case "bce": // sigmoid output fused: dL/dz = p - t
 		z := t.Model.logits
@@ -142,10 +141,10 @@ func (t *Trainer) lossGrad(out, y []float32, n int, grad bool) float32 {
 		}
 	case "softmax_ce": // softmax output fused: dL/dz = p - onehot
 		for i := 0; i < n; i++ {
-			p, yt := out[i*k:(i+1)*k], y[i*k:(i+1)*k]
+			p, yt, z := out[i*k:(i+1)*k], y[i*k:(i+1)*k], t.Model.logits[i*k:(i+1)*k]
 			for c := range p {
 				if yt[c] > 0.5 {
-					t.lossBuf[i] = -Log(max(p[c], eps))
+					t.lossBuf[i] = negLogSoftmax(z, c) // as CrossEntropyLoss
 				}
 				if grad {
 					t.dOut[i*k+c] = float32((p[c] - yt[c]) * inv)

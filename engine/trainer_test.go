@@ -190,3 +190,43 @@ func TestBCELossFromLogits(t *testing.T) {
 		}
 	}
 }
+
+// The reported softmax_ce loss is -log_softmax(z)[label] from the logits,
+// also where the softmax's output is exactly 0.
+func TestSoftmaxCELossFromLogits(t *testing.T) {
+	tr, err := NewTrainer(Spec{
+		Dataset:   DatasetSpec{Kind: "digits", Samples: 20},
+		Model:     ModelSpec{Layers: []LayerSpec{{Units: 10, Activation: "softmax"}}},
+		Optimizer: OptimizerSpec{Kind: "sgd", LR: 0.1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := tr.Data.Inputs
+	clear(tr.Model.Params.Data)
+	for c := 0; c < 10; c++ { // logit c = input c
+		tr.Model.Params.Data[c*in+c] = 1
+	}
+	rows := [][]float32{
+		{-300, 0, 0, 0, 0, 0, 0, 0, 0, 500}, // label 0: wrong by 800
+		{40, -40, 0, 0, 0, 0, 0, 0, 0, 0},   // label 0: right, tiny
+		{1, 2, 3, 4, 5, 6, 7, 8, 9, 10},     // label 3
+	}
+	labels := []int{0, 0, 3}
+	sp := &Split{N: len(rows), X: make([]float32, len(rows)*in), Y: make([]float32, len(rows)*10), Label: make([]float32, len(rows))}
+	var want float64
+	for i, r := range rows {
+		copy(sp.X[i*in:], r)
+		sp.Y[i*10+labels[i]] = 1
+		sp.Label[i] = float32(labels[i])
+		mx, s := float64(slices.Max(r)), 0.0
+		for _, v := range r {
+			s += math.Exp(float64(v) - mx)
+		}
+		want += mx - float64(r[labels[i]]) + math.Log(s)
+	}
+	want /= float64(len(rows))
+	if got := float64(tr.Evaluate(sp).Loss); math.Abs(got-want) > 1e-6*want {
+		t.Fatalf("loss %g, want %g", got, want)
+	}
+}

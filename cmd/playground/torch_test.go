@@ -228,6 +228,75 @@ func checkHonoured(t *testing.T, asked string, stored any) {
 	}
 }
 
+// torchValues runs body for each case c (its JSON) in python and returns
+// the numbers each iteration prints on its line.
+func torchValues(t *testing.T, python string, cases any, body string) [][]float64 {
+	t.Helper()
+	js, _ := json.Marshal(cases)
+	r := runCmd(t, exec.Command(python, "-c", "import json, sys, torch\nfor c in json.loads(sys.argv[1]):"+body, string(js)))
+	if r.code != 0 {
+		t.Fatalf("python: %s", r.stderr)
+	}
+	var out [][]float64
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var row []float64
+		for _, f := range strings.Fields(line) {
+			v, err := strconv.ParseFloat(f, 64)
+			if err != nil {
+				t.Fatalf("python printed %q", line)
+			}
+			row = append(row, v)
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// At saturation the reported softmax_ce loss is CrossEntropyLoss's: the
+// engine's loss on a softmax layer whose logits are the first 10 inputs.
+func TestSoftmaxCELossMatchesTorchAtSaturation(t *testing.T) {
+	python := torchPython(t)
+	tr, err := engine.NewTrainer(engine.Spec{
+		Dataset:   engine.DatasetSpec{Kind: "digits", Samples: 20},
+		Model:     engine.ModelSpec{Layers: []engine.LayerSpec{{Units: 10, Activation: "softmax"}}},
+		Optimizer: engine.OptimizerSpec{Kind: "sgd", LR: 0.1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := tr.Data.Inputs
+	clear(tr.Model.Params.Data)
+	for c := 0; c < 10; c++ {
+		tr.Model.Params.Data[c*in+c] = 1
+	}
+	cases := []struct {
+		Z     [][]float32
+		Label []int
+	}{
+		{[][]float32{{-300, 0, 0, 0, 0, 0, 0, 0, 0, 500}}, []int{0}}, // wrong by 800
+		{[][]float32{{-300, 0, 0, 0, 0, 0, 0, 0, 0, 500}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, {40, -40, 0, 0, 0, 0, 0, 0, 0, 0}}, []int{0, 3, 0}},
+		{[][]float32{{25, 0, 0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 20}}, []int{0, 9}}, // right and saturated
+	}
+	theirs := torchValues(t, python, cases, `
+    z, y = torch.tensor(c["Z"], dtype=torch.float32), torch.tensor(c["Label"])
+    print(repr(torch.nn.CrossEntropyLoss()(z, y).item()))
+`)
+	for i, c := range cases {
+		sp := &engine.Split{N: len(c.Z), X: make([]float32, len(c.Z)*in), Y: make([]float32, len(c.Z)*10), Label: make([]float32, len(c.Z))}
+		for j, z := range c.Z {
+			copy(sp.X[j*in:], z)
+			sp.Y[j*10+c.Label[j]] = 1
+			sp.Label[j] = float32(c.Label[j])
+		}
+		got, want := float64(tr.Evaluate(sp).Loss), theirs[i][0]
+		if math.Abs(got-want) > 1e-5*want {
+			t.Errorf("logits %v labels %v: engine %g, CrossEntropyLoss %g", c.Z, c.Label, got, want)
+		} else {
+			t.Logf("logits %v labels %v: engine %g, CrossEntropyLoss %g", c.Z, c.Label, got, want)
+		}
+	}
+}
+
 func decodeFile(t *testing.T, path string) *persist.Checkpoint {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -308,30 +377,16 @@ func TestBCELossMatchesTorchAtSaturation(t *testing.T) {
 		{[]float32{30, -30, 17, -17}, []float32{1, 0, 1, 0}}, // right and saturated: tiny
 		{[]float32{0.25, -2, 40, -1e4}, []float32{0, 1, 0, 0}},
 	}
-	js, _ := json.Marshal(cases)
-	const code = `
-import json, sys, torch
-for c in json.loads(sys.argv[1]):
+	theirs := torchValues(t, python, cases, `
     z, y = torch.tensor(c["Z"], dtype=torch.float32), torch.tensor(c["Y"], dtype=torch.float32)
     bce = torch.nn.BCEWithLogitsLoss()(z, y).item()
     # log_sigmoid uses log1p; torch 1.13's BCEWithLogitsLoss rounds
     # log(1 + e**-|z|) to 0 once e**-|z| < 2**-24.
     ls = -torch.nn.functional.logsigmoid(torch.where(y > 0.5, z, -z)).mean().item()
     print(repr(bce), repr(ls))
-`
-	r := runCmd(t, exec.Command(python, "-c", code, string(js)))
-	if r.code != 0 {
-		t.Fatalf("python: %s", r.stderr)
-	}
-	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	if len(lines) != len(cases) {
-		t.Fatalf("python printed %q", r.stdout)
-	}
+`)
 	for i, c := range cases {
-		var bce, ls float64
-		if _, err := fmt.Sscan(lines[i], &bce, &ls); err != nil {
-			t.Fatalf("python line %q: %v", lines[i], err)
-		}
+		bce, ls := theirs[i][0], theirs[i][1]
 		got := float64(tr.Evaluate(&engine.Split{N: len(c.Z), X: c.Z, Y: c.Y, Label: c.Y}).Loss)
 		if math.Abs(got-ls) > 1e-5*ls {
 			t.Errorf("logits %v labels %v: engine %g, torch -logsigmoid %g", c.Z, c.Y, got, ls)
