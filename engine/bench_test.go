@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"playground/spec"
 )
 
 // BenchmarkTrainStep reports training steps per second for every preset.
 func BenchmarkTrainStep(b *testing.B) {
-	for _, name := range PresetNames() {
+	for _, name := range spec.PresetNames() {
 		b.Run(name, func(b *testing.B) {
 			tr, err := NewTrainer(mustPreset(b, name))
 			if err != nil {
@@ -83,11 +85,11 @@ func benchSteps(b *testing.B, tr *Trainer, flopsPerStep int) {
 // w2Trainer is W2's trainer: the digits spec widened to 784-256-128-10 and
 // batch 64, its training set replaced by 1024 random samples.
 func w2Trainer(b *testing.B) *Trainer {
-	spec := mustPreset(b, "digits")
-	spec.Dataset.Samples, spec.Dataset.TestRatio = 64, 0
-	spec.Model.Layers = []LayerSpec{{Units: 256, Activation: "relu"}, {Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
-	spec.BatchSize = 64
-	tr, err := NewTrainer(spec)
+	ds := mustPreset(b, "digits")
+	ds.Dataset.Samples, ds.Dataset.TestRatio = 64, 0
+	ds.Model.Layers = []spec.LayerSpec{{Units: 256, Activation: "relu"}, {Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
+	ds.BatchSize = 64
+	tr, err := NewTrainer(ds)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"math/rand/v2"
+	"playground/internal/mathf"
+	"playground/spec"
 )
 
 // Dataset is a generated dataset, already split and featurized.
@@ -25,35 +27,6 @@ type Split struct {
 	Points [][2]float32
 }
 
-type datasetKind struct {
-	twoD           bool
-	inputs         int // when not twoD
-	outputs        int
-	classes        int
-	loss           string
-	defaultSamples int
-	maxSamples     int // bounds the memory a spec (maybe from a file) can ask for
-}
-
-var datasetKinds = map[string]datasetKind{
-	"spiral":     {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000, maxSamples: 200_000},
-	"circle":     {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000, maxSamples: 200_000},
-	"xor":        {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000, maxSamples: 200_000},
-	"gauss":      {twoD: true, outputs: 1, classes: 2, loss: "bce", defaultSamples: 1000, maxSamples: 200_000},
-	"regression": {twoD: true, outputs: 1, classes: 0, loss: "mse", defaultSamples: 1000, maxSamples: 200_000},
-	"digits":     {inputs: DigitSize * DigitSize, outputs: 10, classes: 10, loss: "softmax_ce", defaultSamples: 2000, maxSamples: 20_000},
-}
-
-// DatasetKinds lists the dataset kinds a spec may name.
-func DatasetKinds() []string { return sortedKeys(datasetKinds) }
-
-// FeatureNames are the input features the 2-D datasets can offer.
-var FeatureNames = []string{"x", "y", "x2", "y2", "xy", "sinx", "siny"}
-
-// Domain is the half-width of the square [-Domain, Domain]² the 2-D
-// datasets live in (TensorFlow Playground's).
-const Domain = 6
-
 // Featurize maps a 2-D point to the named input features.
 func Featurize(dst []float32, features []string, x, y float32) {
 	for i, f := range features {
@@ -69,18 +42,18 @@ func Featurize(dst []float32, features []string, x, y float32) {
 		case "xy":
 			dst[i] = float32(x * y)
 		case "sinx":
-			dst[i] = Sin(x)
+			dst[i] = mathf.Sin(x)
 		case "siny":
-			dst[i] = Sin(y)
+			dst[i] = mathf.Sin(y)
 		}
 	}
 }
 
 // Generate builds the spec's dataset from its seed. The spec must be
 // normalized.
-func Generate(s Spec) *Dataset {
+func Generate(s spec.Spec) *Dataset {
 	d := s.Dataset
-	kind := datasetKinds[d.Kind]
+	kind, _ := spec.Dataset(d.Kind)
 	r := rand.New(rand.NewPCG(s.Seed, streamData))
 	noise := float32(d.Noise)
 	n := d.Samples
@@ -111,12 +84,12 @@ func Generate(s Spec) *Dataset {
 	shuffle(r, order)
 	nTest := int(float64(n) * d.TestRatio)
 
-	ds := &Dataset{Outputs: kind.outputs, Classes: kind.classes}
-	if kind.twoD {
+	ds := &Dataset{Outputs: kind.Outputs, Classes: kind.Classes}
+	if kind.TwoD {
 		ds.Inputs = len(d.Features)
 		ds.Features = d.Features
 	} else {
-		ds.Inputs = kind.inputs
+		ds.Inputs = kind.Inputs
 		for i := 0; i < ds.Inputs; i++ {
 			ds.Features = append(ds.Features, "p"+itoa(i))
 		}
@@ -128,14 +101,14 @@ func Generate(s Spec) *Dataset {
 		sp.Label = make([]float32, len(idx))
 		for j, i := range idx {
 			x := sp.X[j*ds.Inputs : (j+1)*ds.Inputs]
-			if kind.twoD {
+			if kind.TwoD {
 				Featurize(x, d.Features, pts[i][0], pts[i][1])
 				sp.Points = append(sp.Points, pts[i])
 			} else {
 				copy(x, pixels[i*ds.Inputs:(i+1)*ds.Inputs])
 			}
 			sp.Label[j] = labels[i]
-			if kind.outputs == 1 {
+			if kind.Outputs == 1 {
 				sp.Y[j] = labels[i]
 			} else {
 				sp.Y[j*ds.Outputs+int(labels[i])] = 1
@@ -179,7 +152,7 @@ func uniform(r *rand.Rand, lo, hi float32) float32 {
 func normal(r *rand.Rand) float32 {
 	u1 := 1 - rand01(r) // (0, 1]
 	u2 := rand01(r)
-	return float32(Sqrt(float32(-2*Log(u1))) * Cos(float32(6.2831855*u2)))
+	return float32(Sqrt(float32(-2*Log(u1))) * mathf.Cos(float32(6.2831855*u2)))
 }
 
 func genSpiral(r *rand.Rand, n int, noise float32) ([][2]float32, []float32) {
@@ -199,8 +172,8 @@ func genSpiral(r *rand.Rand, n int, noise float32) ([][2]float32, []float32) {
 			f := float32(i) / float32(m)
 			rad := float32(f * 5)
 			t := float32(float32(1.75*f)*6.2831855) + delta
-			x := float32(rad*Sin(t)) + float32(uniform(r, -1, 1)*noise)
-			y := float32(rad*Cos(t)) + float32(uniform(r, -1, 1)*noise)
+			x := float32(rad*mathf.Sin(t)) + float32(uniform(r, -1, 1)*noise)
+			y := float32(rad*mathf.Cos(t)) + float32(uniform(r, -1, 1)*noise)
 			pts = append(pts, [2]float32{x, y})
 			labels = append(labels, float32(c))
 		}
@@ -223,8 +196,8 @@ func genCircle(r *rand.Rand, n int, noise float32) ([][2]float32, []float32) {
 			label = 0
 		}
 		angle := uniform(r, 0, 6.2831855)
-		x := float32(rad*Sin(angle)) + float32(uniform(r, -radius, radius)*noise)
-		y := float32(rad*Cos(angle)) + float32(uniform(r, -radius, radius)*noise)
+		x := float32(rad*mathf.Sin(angle)) + float32(uniform(r, -radius, radius)*noise)
+		y := float32(rad*mathf.Cos(angle)) + float32(uniform(r, -radius, radius)*noise)
 		pts = append(pts, [2]float32{x, y})
 		labels = append(labels, label)
 	}
@@ -285,8 +258,8 @@ func genRegression(r *rand.Rand, n int, noise float32) ([][2]float32, []float32)
 	pts := make([][2]float32, 0, n)
 	labels := make([]float32, 0, n)
 	for i := 0; i < n; i++ {
-		x := uniform(r, -Domain, Domain)
-		y := uniform(r, -Domain, Domain)
+		x := uniform(r, -spec.Domain, spec.Domain)
+		y := uniform(r, -spec.Domain, spec.Domain)
 		d2 := float32(float32(x-2)*float32(x-2)) + float32(float32(y+1)*float32(y+1))
 		v := float32((x+y)/12) + Exp(float32(-d2/8)) + float32(normal(r)*float32(noise*0.5))
 		pts = append(pts, [2]float32{x, y})

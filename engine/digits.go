@@ -1,9 +1,11 @@
 package engine
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
 
-// DigitSize is the side of the square digit images.
-const DigitSize = 28
+	"playground/internal/mathf"
+	"playground/spec"
+)
 
 // Procedural handwritten digits.
 //
@@ -97,7 +99,7 @@ const (
 	digitPi      = float32(3.14159265358979)
 	glyphPixels  = float32(20)  // unit box height in pixels at scale 1
 	glyphArcStep = float32(0.1) // arc tessellation step, in units of π
-	digitPixels  = DigitSize * DigitSize
+	digitPixels  = spec.DigitSize * spec.DigitSize
 	digitFarAway = float32(1e9)
 )
 
@@ -158,7 +160,7 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 	sy := float32(scale * glyphPixels)
 	shear := uniform(r, -0.3, 0.3)
 	theta := float32(uniform(r, -12, 12) * (digitPi / 180))
-	c, s := Cos(theta), Sin(theta)
+	c, s := mathf.Cos(theta), mathf.Sin(theta)
 	// M = R(θ) · diag(sx, sy) · [[1, shear], [0, 1]]
 	sxk := float32(sx * shear)
 	p.m00 = float32(c * sx)
@@ -193,7 +195,7 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 			for k := 0; k <= steps; k++ {
 				t := t0 + float32((t1-t0)*float32(k))/float32(steps)
 				a := float32(t * digitPi)
-				x, y := p.transform(cx+float32(rx*Cos(a)), cy+float32(ry*Sin(a)))
+				x, y := p.transform(cx+float32(rx*mathf.Cos(a)), cy+float32(ry*mathf.Sin(a)))
 				if k == 0 && !p.down {
 					p.x, p.y, p.down = x, y, true
 					continue
@@ -237,9 +239,9 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 // leave the first and last pixel blank (centred if they cannot).
 func digitShift(lo, hi, reach, jitter float32) float32 {
 	margin := reach + 0.5
-	t := DigitSize/2 - float32((lo+hi)*0.5) + jitter // not /2: the compiler would fuse its *0.5
+	t := spec.DigitSize/2 - float32((lo+hi)*0.5) + jitter // not /2: the compiler would fuse its *0.5
 	tmin := margin - lo
-	tmax := DigitSize - margin - hi
+	tmax := spec.DigitSize - margin - hi
 	switch {
 	case tmin > tmax:
 		return float32((tmin + tmax) * 0.5)
@@ -275,7 +277,7 @@ func (p *digitPen) stroke(ax, ay, bx, by float32) {
 	y1 := digitIndex(digitMax(ay, by) + p.reach - 0.5)
 	for yi := y0; yi <= y1; yi++ {
 		py := float32(yi) + 0.5 - ay
-		row := p.dist2[yi*DigitSize : (yi+1)*DigitSize]
+		row := p.dist2[yi*spec.DigitSize : (yi+1)*spec.DigitSize]
 		for xi := x0; xi <= x1; xi++ {
 			px := float32(xi) + 0.5 - ax
 			var t float32
@@ -308,13 +310,13 @@ func digitAbs(x float32) float32 {
 	return x
 }
 
-// digitIndex truncates a pixel coordinate to an index in [0, DigitSize-1].
+// digitIndex truncates a pixel coordinate to an index in [0, spec.DigitSize-1].
 func digitIndex(v float32) int {
 	if v <= 0 {
 		return 0
 	}
-	if v >= DigitSize-1 {
-		return DigitSize - 1
+	if v >= spec.DigitSize-1 {
+		return spec.DigitSize - 1
 	}
 	return int(v)
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"playground/spec"
 	"strconv"
 	"testing"
 )
@@ -34,16 +35,16 @@ func digitsHash(px, labels []float32) string {
 func writeDigitsPNG(path string, px []float32, cols, zoom int) error {
 	n := len(px) / digitPixels
 	rows := (n + cols - 1) / cols
-	cell := DigitSize*zoom + 2
+	cell := spec.DigitSize*zoom + 2
 	img := image.NewGray(image.Rect(0, 0, cols*cell, rows*cell))
 	for i := range img.Pix {
 		img.Pix[i] = 96 // grid lines
 	}
 	for k := 0; k < n; k++ {
 		ox, oy := (k%cols)*cell+1, (k/cols)*cell+1
-		for y := 0; y < DigitSize*zoom; y++ {
-			for x := 0; x < DigitSize*zoom; x++ {
-				v := px[k*digitPixels+(y/zoom)*DigitSize+x/zoom]
+		for y := 0; y < spec.DigitSize*zoom; y++ {
+			for x := 0; x < spec.DigitSize*zoom; x++ {
+				v := px[k*digitPixels+(y/zoom)*spec.DigitSize+x/zoom]
 				img.SetGray(ox+x, oy+y, color.Gray{Y: uint8(math.Round(float64(v) * 255))})
 			}
 		}
@@ -131,7 +132,7 @@ func TestGenDigitsRangeAndLabels(t *testing.T) {
 		noise float32
 	}{{0, 0}, {1, 0}, {10, 1}, {1000, 0}, {1000, 0.3}, {1000, 1}} {
 		px, labels := GenDigits(digitsRNG(3), tc.n, tc.noise)
-		if len(px) != tc.n*DigitSize*DigitSize || len(labels) != tc.n {
+		if len(px) != tc.n*spec.DigitSize*spec.DigitSize || len(labels) != tc.n {
 			t.Fatalf("n=%d: got %d pixels, %d labels", tc.n, len(px), len(labels))
 		}
 		for j, v := range px {
@@ -168,7 +169,7 @@ func TestGenDigitsInk(t *testing.T) {
 			if v == 0 {
 				zeros++
 			}
-			if x, y := j%DigitSize, j/DigitSize; x == 0 || y == 0 || x == DigitSize-1 || y == DigitSize-1 {
+			if x, y := j%spec.DigitSize, j/spec.DigitSize; x == 0 || y == 0 || x == spec.DigitSize-1 || y == spec.DigitSize-1 {
 				border += v
 			}
 		}

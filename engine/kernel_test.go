@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"playground/spec"
 	"slices"
 	"testing"
 )
@@ -164,12 +165,12 @@ func TestSetWorkersSameBits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a digits net twice")
 	}
-	spec := mustPreset(t, "digits")
-	spec.Dataset.Samples = 200
-	spec.Model.Layers = []LayerSpec{{Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
+	sp := mustPreset(t, "digits")
+	sp.Dataset.Samples = 200
+	sp.Model.Layers = []spec.LayerSpec{{Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
 	var states []State
 	for _, w := range []int{1, 4} {
-		tr, err := NewTrainer(spec)
+		tr, err := NewTrainer(sp)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,8 +1,8 @@
 package engine
 
 import (
-	"fmt"
 	"math/rand/v2"
+	"playground/spec"
 )
 
 // Tensor is a named view into an arena: Data[Off:Off+Len] with a row-major
@@ -68,27 +68,29 @@ type Model struct {
 }
 
 // NewModel lays out the parameters of spec's network, uninitialised.
-func NewModel(inputs int, spec ModelSpec) *Model {
-	m, n := layOut(inputs, spec)
+func NewModel(inputs int, ms spec.ModelSpec) *Model {
+	m, n := layOut(inputs, ms)
 	m.Params.Data = make([]float32, n)
 	m.Grads.Data = make([]float32, n)
 	return m
 }
 
-// layOut lays out spec's layers and their tensor views without allocating
-// the arenas, and returns the arenas' length: all that Layout needs of a
-// spec, which may come from an untrusted file.
-func layOut(inputs int, spec ModelSpec) (*Model, int) {
+// layOut lays out the layers of ms and their tensor views (named and
+// shaped as ms.Params says) without allocating the arenas, and returns the
+// arenas' length.
+func layOut(inputs int, ms spec.ModelSpec) (*Model, int) {
 	m := &Model{}
 	off, in := 0, inputs
-	for i, ls := range spec.Layers {
-		// Layer i is module 2i of a torch.nn.Sequential of Linear and
-		// activation modules (nn.Identity for linear).
+	params := ms.Params(inputs)
+	view := func(p spec.Tensor) Tensor {
+		t := Tensor{Name: p.Name, Shape: p.Shape, Off: off, Len: p.Elems()}
+		off += t.Len
+		return t
+	}
+	for i, ls := range ms.Layers {
 		l := Layer{In: in, Out: ls.Units, Act: activations[ls.Activation]}
-		l.W = Tensor{Name: fmt.Sprintf("layers.%d.weight", 2*i), Shape: []int{ls.Units, in}, Off: off, Len: ls.Units * in}
-		off += l.W.Len
-		l.B = Tensor{Name: fmt.Sprintf("layers.%d.bias", 2*i), Shape: []int{ls.Units}, Off: off, Len: ls.Units}
-		off += l.B.Len
+		l.W = view(params[2*i])
+		l.B = view(params[2*i+1])
 		m.Layers = append(m.Layers, l)
 		m.Tensors = append(m.Tensors, l.W, l.B)
 		in = ls.Units

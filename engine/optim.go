@@ -1,28 +1,24 @@
 package engine
 
+import (
+	"playground/internal/mathf"
+
+	"playground/spec"
+)
+
 // Optimizer updates the parameter arena from the gradient arena in one loop
 // over the whole arena, whatever the architecture. Its state lives in arenas
 // of the same layout, saved as PyTorch names them.
 type Optimizer struct {
-	spec  OptimizerSpec
+	spec  spec.OptimizerSpec
 	Step  int64    // number of updates applied (PyTorch's state "step")
 	State []Arena  // per-parameter state buffers, each len(params)
 	Names []string // PyTorch's name of each state buffer
 }
 
 // NewOptimizer allocates the state of spec's optimizer for n parameters.
-func NewOptimizer(spec OptimizerSpec, n int) *Optimizer {
-	o := &Optimizer{spec: spec}
-	switch spec.Kind {
-	case "sgd":
-		if spec.Momentum != 0 {
-			o.Names = []string{"momentum_buffer"}
-		}
-	case "adam", "adamw":
-		o.Names = []string{"exp_avg", "exp_avg_sq"}
-	case "rmsprop":
-		o.Names = []string{"square_avg"}
-	}
+func NewOptimizer(os spec.OptimizerSpec, n int) *Optimizer {
+	o := &Optimizer{spec: os, Names: os.StateNames()}
 	for range o.Names {
 		o.State = append(o.State, Arena{Data: make([]float32, n)})
 	}
@@ -70,8 +66,8 @@ func (o *Optimizer) Update(p, g []float32, lr float32) {
 	case "adam", "adamw":
 		b1, b2 := float32(s.Beta1), float32(s.Beta2)
 		eps, wd := float32(s.Eps), float32(s.WeightDecay)
-		bc1 := 1 - Powi(b1, uint64(o.Step))
-		bc2 := 1 - Powi(b2, uint64(o.Step))
+		bc1 := 1 - mathf.Powi(b1, uint64(o.Step))
+		bc2 := 1 - mathf.Powi(b2, uint64(o.Step))
 		stepSize := lr / bc1
 		sqrtBC2 := Sqrt(bc2)
 		m, v := o.State[0].Data[:len(p)], o.State[1].Data[:len(p)]
@@ -102,25 +98,4 @@ func (o *Optimizer) Update(p, g []float32, lr float32) {
 			p[i] -= float32(lr * (gi / (Sqrt(v[i]) + eps)))
 		}
 	}
-}
-
-// LearningRate returns the schedule's learning rate for the update that
-// follows `step` completed steps.
-func LearningRate(o OptimizerSpec, sc ScheduleSpec, step uint64) float32 {
-	lr := float32(o.LR)
-	switch sc.Kind {
-	case "step":
-		return float32(lr * Powi(float32(sc.Gamma), step/uint64(sc.StepSize)))
-	case "cosine":
-		if step < uint64(sc.Warmup) {
-			return float32(lr*float32(step+1)) / float32(sc.Warmup)
-		}
-		span := uint64(sc.Total - sc.Warmup)
-		done := min(step-uint64(sc.Warmup), span)
-		progress := float32(done) / float32(span)
-		minLR := float32(sc.MinLR)
-		c := float32(0.5 * (1 + Cos(float32(3.1415927*progress))))
-		return minLR + float32((lr-minLR)*c)
-	}
-	return lr
 }

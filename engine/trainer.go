@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"playground/spec"
 	"slices"
 )
 
@@ -15,7 +16,7 @@ const Version = "0.1.0"
 // of (spec, step): the data order of epoch e depends on (seed, e) only, so a
 // trainer restored at any step continues exactly as an uninterrupted one.
 type Trainer struct {
-	Spec  Spec
+	Spec  spec.Spec
 	Data  *Dataset
 	Model *Model
 	Opt   *Optimizer
@@ -34,16 +35,16 @@ type Trainer struct {
 
 // NewTrainer normalizes spec, generates its dataset and initializes the
 // model from the seed.
-func NewTrainer(spec Spec) (*Trainer, error) {
-	spec, err := spec.Normalize()
+func NewTrainer(s spec.Spec) (*Trainer, error) {
+	s, err := s.Normalize()
 	if err != nil {
 		return nil, err
 	}
-	t := &Trainer{Spec: spec, Data: Generate(spec), orderEpoch: -1}
-	t.Model = NewModel(spec.Inputs(), spec.Model)
-	t.Model.Init(rand.New(rand.NewPCG(spec.Seed, streamInit)))
-	t.Opt = NewOptimizer(spec.Optimizer, t.Model.NumParams())
-	t.pcg = rand.NewPCG(spec.Seed, streamTrain)
+	t := &Trainer{Spec: s, Data: Generate(s), orderEpoch: -1}
+	t.Model = NewModel(s.Inputs(), s.Model)
+	t.Model.Init(rand.New(rand.NewPCG(s.Seed, streamInit)))
+	t.Opt = NewOptimizer(s.Optimizer, t.Model.NumParams())
+	t.pcg = rand.NewPCG(s.Seed, streamTrain)
 	return t, nil
 }
 
@@ -104,7 +105,7 @@ func (t *Trainer) TrainStep() float32 {
 	loss := t.lossGrad(out, t.by[:n*d.Outputs], n, true)
 	t.Model.Backward(t.dOut, n)
 	t.regularize()
-	lr := LearningRate(t.Spec.Optimizer, t.Spec.Schedule, t.Step)
+	lr := spec.LearningRate(t.Spec.Optimizer, t.Spec.Schedule, t.Step)
 	t.Opt.Update(t.Model.Params.Data, t.Model.Grads.Data, lr)
 	t.Step++
 	t.Batch++
@@ -257,7 +258,7 @@ func grow(b []float32, n int) []float32 {
 // State is everything a checkpoint holds about training: restoring it into
 // a trainer of the same spec continues bit-identically.
 type State struct {
-	Spec    Spec
+	Spec    spec.Spec
 	Step    uint64
 	Epoch   int
 	Batch   int
@@ -283,43 +284,19 @@ func (st StateTensor) Elems() int {
 	return n
 }
 
-// Layout lists the tensors (names, shapes, dtypes; no data) that a state of
-// spec holds, in file order. spec must be normalized.
-func Layout(spec Spec) []StateTensor {
-	// A model without arenas: only names and shapes are needed, and the spec
-	// may come from an untrusted file.
-	m, _ := layOut(spec.Inputs(), spec.Model)
-	o := NewOptimizer(spec.Optimizer, 0)
-	return layout(m, o, false)
-}
-
-func layout(m *Model, o *Optimizer, withData bool) []StateTensor {
-	var out []StateTensor
-	for _, tn := range m.Tensors {
-		st := StateTensor{Name: tn.Name, Shape: slices.Clone(tn.Shape)}
-		if withData {
-			st.F32 = slices.Clone(m.Params.View(tn))
-		} else {
-			st.F32 = []float32{}
-		}
-		out = append(out, st)
+// arrays lists the float32 arrays of the training state in file order:
+// the parameters, then each parameter's optimizer state.
+func (t *Trainer) arrays() [][]float32 {
+	var out [][]float32
+	for _, tn := range t.Model.Tensors {
+		out = append(out, t.Model.Params.View(tn))
 	}
-	for _, tn := range m.Tensors {
-		for k, name := range o.Names {
-			st := StateTensor{Name: "optimizer." + tn.Name + "." + name, Shape: slices.Clone(tn.Shape)}
-			if withData {
-				st.F32 = slices.Clone(o.State[k].View(tn))
-			} else {
-				st.F32 = []float32{}
-			}
-			out = append(out, st)
+	for _, tn := range t.Model.Tensors {
+		for k := range t.Opt.Names {
+			out = append(out, t.Opt.State[k].View(tn))
 		}
 	}
-	step := StateTensor{Name: "optimizer.step", Shape: []int{}, I64: []int64{}}
-	if withData {
-		step.I64 = []int64{o.Step}
-	}
-	return append(out, step)
+	return out
 }
 
 // State captures a copy of the full training state.
@@ -334,8 +311,25 @@ func (t *Trainer) State() State {
 		Epoch:   t.Epoch,
 		Batch:   t.Batch,
 		RNG:     rng,
-		Tensors: layout(t.Model, t.Opt, true),
+		Tensors: t.tensors(),
 	}
+}
+
+// tensors copies the state's tensors, named and shaped as its spec's
+// Layout.
+func (t *Trainer) tensors() []StateTensor {
+	lay := t.Spec.Layout()
+	arrays := t.arrays()
+	out := make([]StateTensor, len(lay))
+	for i, st := range lay {
+		out[i] = StateTensor{Name: st.Name, Shape: st.Shape}
+		if st.Int64 {
+			out[i].I64 = []int64{t.Opt.Step}
+		} else {
+			out[i].F32 = slices.Clone(arrays[i])
+		}
+	}
+	return out
 }
 
 // ErrIncompatible marks a state that does not fit a spec.
@@ -343,8 +337,8 @@ var ErrIncompatible = errors.New("state does not match spec")
 
 // CheckLayout reports how tensors differ from what spec expects (names,
 // order, dtypes, shapes), or nil.
-func CheckLayout(spec Spec, tensors []StateTensor) error {
-	want := Layout(spec)
+func CheckLayout(s spec.Spec, tensors []StateTensor) error {
+	want := s.Layout()
 	for i := 0; i < max(len(want), len(tensors)); i++ {
 		switch {
 		case i >= len(tensors):
@@ -359,7 +353,7 @@ func CheckLayout(spec Spec, tensors []StateTensor) error {
 		if !slices.Equal(w.Shape, g.Shape) {
 			return fmt.Errorf("%w: %s has shape %v, spec expects %v", ErrIncompatible, g.Name, g.Shape, w.Shape)
 		}
-		if (w.I64 != nil) != (g.I64 != nil) {
+		if w.Int64 != (g.I64 != nil) {
 			return fmt.Errorf("%w: %s has the wrong dtype", ErrIncompatible, g.Name)
 		}
 		n := g.Elems()
@@ -388,17 +382,11 @@ func Restore(s State) (*Trainer, error) {
 	if err := t.pcg.UnmarshalBinary(s.RNG); err != nil {
 		return nil, fmt.Errorf("%w: rng state: %v", ErrIncompatible, err)
 	}
-	i := 0
-	for _, tn := range t.Model.Tensors {
-		copy(t.Model.Params.View(tn), s.Tensors[i].F32)
-		i++
+	arrays := t.arrays()
+	for i, a := range arrays {
+		copy(a, s.Tensors[i].F32)
 	}
-	for _, tn := range t.Model.Tensors {
-		for k := range t.Opt.Names {
-			copy(t.Opt.State[k].View(tn), s.Tensors[i].F32)
-			i++
-		}
-	}
+	i := len(arrays)
 	if s.Tensors[i].I64[0] != int64(s.Step) {
 		return nil, fmt.Errorf("%w: optimizer.step %d differs from step %d", ErrIncompatible, s.Tensors[i].I64[0], s.Step)
 	}

@@ -2,57 +2,29 @@ package engine
 
 import (
 	"math"
+	"playground/spec"
 	"slices"
 	"testing"
 )
 
-func mustPreset(t testing.TB, name string) Spec {
+func mustPreset(t testing.TB, name string) spec.Spec {
 	t.Helper()
-	s, err := Preset(name)
+	s, err := spec.Preset(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-func TestPresetsValid(t *testing.T) {
-	seenOpt := map[string]bool{}
-	seenSched := map[string]bool{}
-	seenData := map[string]bool{}
-	seenAct := map[string]bool{}
-	for _, name := range PresetNames() {
-		s := mustPreset(t, name)
-		o := s.Optimizer.Kind
-		if o == "sgd" && s.Optimizer.Nesterov {
-			o = "sgd-nesterov"
-		} else if o == "sgd" && s.Optimizer.Momentum > 0 {
-			o = "sgd-momentum"
-		}
-		seenOpt[o] = true
-		seenSched[s.Schedule.Kind] = true
-		seenData[s.Dataset.Kind] = true
-		for _, l := range s.Model.Layers {
-			seenAct[l.Activation] = true
-		}
+// Every activation a spec may name has a kernel.
+func TestActivationsImplemented(t *testing.T) {
+	names := spec.Activations()
+	if len(names) != len(activations) {
+		t.Errorf("spec names %d activations, the engine implements %d", len(names), len(activations))
 	}
-	for _, o := range []string{"sgd", "sgd-momentum", "sgd-nesterov", "adam", "adamw", "rmsprop"} {
-		if !seenOpt[o] {
-			t.Errorf("no preset uses optimizer %s", o)
-		}
-	}
-	for _, k := range []string{"constant", "step", "cosine"} {
-		if !seenSched[k] {
-			t.Errorf("no preset uses schedule %s", k)
-		}
-	}
-	for _, k := range DatasetKinds() {
-		if !seenData[k] {
-			t.Errorf("no preset uses dataset %s", k)
-		}
-	}
-	for k := range activations {
-		if !seenAct[k] {
-			t.Errorf("no preset uses activation %s", k)
+	for _, name := range names {
+		if _, ok := activations[name]; !ok {
+			t.Errorf("activation %s has no kernel", name)
 		}
 	}
 }
@@ -60,7 +32,7 @@ func TestPresetsValid(t *testing.T) {
 // Every preset learns: the test loss after training is well below the
 // initial one.
 func TestPresetsLearn(t *testing.T) {
-	for _, name := range PresetNames() {
+	for _, name := range spec.PresetNames() {
 		t.Run(name, func(t *testing.T) {
 			tr, err := NewTrainer(mustPreset(t, name))
 			if err != nil {
@@ -98,7 +70,7 @@ func run(t testing.TB, tr *Trainer, to uint64) []float32 {
 // for every preset, at epoch boundaries and mid-epoch.
 func TestResumeBitExact(t *testing.T) {
 	const n = 400
-	for _, name := range PresetNames() {
+	for _, name := range spec.PresetNames() {
 		t.Run(name, func(t *testing.T) {
 			spec := mustPreset(t, name)
 			ref, _ := NewTrainer(spec)
@@ -152,10 +124,10 @@ func sameState(a, b State) string {
 // 0, so a sample's logit is its input.
 func logitTrainer(t *testing.T) *Trainer {
 	t.Helper()
-	tr, err := NewTrainer(Spec{
-		Dataset:   DatasetSpec{Kind: "circle", Samples: 40, TestRatio: 0.5, Features: []string{"x"}},
-		Model:     ModelSpec{Layers: []LayerSpec{{Units: 1, Activation: "sigmoid"}}},
-		Optimizer: OptimizerSpec{Kind: "sgd", LR: 0.1},
+	tr, err := NewTrainer(spec.Spec{
+		Dataset:   spec.DatasetSpec{Kind: "circle", Samples: 40, TestRatio: 0.5, Features: []string{"x"}},
+		Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 1, Activation: "sigmoid"}}},
+		Optimizer: spec.OptimizerSpec{Kind: "sgd", LR: 0.1},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -194,10 +166,10 @@ func TestBCELossFromLogits(t *testing.T) {
 // The reported softmax_ce loss is -log_softmax(z)[label] from the logits,
 // also where the softmax's output is exactly 0.
 func TestSoftmaxCELossFromLogits(t *testing.T) {
-	tr, err := NewTrainer(Spec{
-		Dataset:   DatasetSpec{Kind: "digits", Samples: 20},
-		Model:     ModelSpec{Layers: []LayerSpec{{Units: 10, Activation: "softmax"}}},
-		Optimizer: OptimizerSpec{Kind: "sgd", LR: 0.1},
+	tr, err := NewTrainer(spec.Spec{
+		Dataset:   spec.DatasetSpec{Kind: "digits", Samples: 20},
+		Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 10, Activation: "softmax"}}},
+		Optimizer: spec.OptimizerSpec{Kind: "sgd", LR: 0.1},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -7,15 +7,15 @@ import (
 	"strings"
 	"testing"
 
-	"playground/engine"
+	"playground/spec"
 )
 
 // EncodeWith and Prepare+Seal write exactly Encode's bytes, for every
 // preset (every optimizer, so F32 state of every kind and the I64 step).
 func TestEncodeWithMatchesEncode(t *testing.T) {
-	for _, name := range engine.PresetNames() {
+	for _, name := range spec.PresetNames() {
 		t.Run(name, func(t *testing.T) {
-			spec, err := engine.Preset(name)
+			spec, err := spec.Preset(name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,10 +7,11 @@ import (
 
 	"playground/engine"
 	"playground/persist"
+	"playground/spec"
 )
 
 func ExampleDecode() {
-	spec, _ := engine.Preset("circle-sgd")
+	spec, _ := spec.Preset("circle-sgd")
 	tr, _ := engine.NewTrainer(spec)
 	for range 100 {
 		tr.TrainStep()
@@ -51,7 +52,7 @@ func ExampleDecode() {
 }
 
 func ExampleFingerprint() {
-	spec, _ := engine.Preset("xor-momentum")
+	spec, _ := spec.Preset("xor-momentum")
 	a, _ := engine.NewTrainer(spec)
 	b, _ := engine.NewTrainer(spec)
 	fmt.Println(persist.Fingerprint(a.State()) == persist.Fingerprint(b.State()))

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"playground/engine"
+	"playground/spec"
 )
 
 // The file is a .safetensors file: an 8-byte little-endian header length N,
@@ -76,7 +77,7 @@ type Info struct {
 	Epoch      int
 	Batch      int
 	Checksum   string // as the file states it: "sha256:" + hex, not verified
-	Spec       engine.Spec
+	Spec       spec.Spec
 	HeaderSize int   // bytes before the data section: 8 + the padded JSON header
 	DataSize   int64 // bytes of tensor data the header describes
 }
@@ -110,26 +111,26 @@ func sum256(header, data []byte) ([]byte, error) {
 
 // metadataOf returns c's __metadata__ (without the checksum) after
 // checking that Decode will accept it, and the normalized spec.
-func metadataOf(c *Checkpoint) (map[string]string, engine.Spec, error) {
+func metadataOf(c *Checkpoint) (map[string]string, spec.Spec, error) {
 	s := &c.State
 	// Normalizing through JSON stores exactly the spec Decode returns.
 	js, err := json.Marshal(s.Spec)
 	if err != nil {
-		return nil, engine.Spec{}, fmt.Errorf("spec: %w", err)
+		return nil, spec.Spec{}, fmt.Errorf("spec: %w", err)
 	}
-	spec, err := engine.ParseSpec(js)
+	sp, err := spec.ParseSpec(js)
 	if err != nil {
-		return nil, engine.Spec{}, fmt.Errorf("spec: %w", err)
+		return nil, spec.Spec{}, fmt.Errorf("spec: %w", err)
 	}
-	if js, err = json.Marshal(spec); err != nil {
-		return nil, engine.Spec{}, fmt.Errorf("spec: %w", err)
+	if js, err = json.Marshal(sp); err != nil {
+		return nil, spec.Spec{}, fmt.Errorf("spec: %w", err)
 	}
 	if s.Epoch < 0 || s.Batch < 0 {
-		return nil, engine.Spec{}, fmt.Errorf("negative position epoch %d batch %d", s.Epoch, s.Batch)
+		return nil, spec.Spec{}, fmt.Errorf("negative position epoch %d batch %d", s.Epoch, s.Batch)
 	}
 	for _, kv := range [][2]string{{"engine version", c.EngineVersion}, {"kind", c.Kind}} {
 		if !utf8.ValidString(kv[1]) {
-			return nil, engine.Spec{}, fmt.Errorf("%s %s is not valid UTF-8", kv[0], quote(kv[1]))
+			return nil, spec.Spec{}, fmt.Errorf("%s %s is not valid UTF-8", kv[0], quote(kv[1]))
 		}
 	}
 	meta := map[string]string{
@@ -153,10 +154,10 @@ func metadataOf(c *Checkpoint) (map[string]string, engine.Spec, error) {
 	f, err := parseFields(meta)
 	delete(meta, keyChecksum)
 	if err != nil {
-		return nil, engine.Spec{}, err
+		return nil, spec.Spec{}, err
 	}
 	if !f.Created.Equal(c.Created) {
-		return nil, engine.Spec{}, fmt.Errorf("created time %v cannot be stored", c.Created)
+		return nil, spec.Spec{}, fmt.Errorf("created time %v cannot be stored", c.Created)
 	}
 	return meta, f.spec, nil
 }
@@ -656,10 +657,10 @@ func elemCount(shape []int) (uint64, error) {
 }
 
 // paramCount is the number of model parameters spec implies.
-func paramCount(spec engine.Spec) uint64 {
+func paramCount(sp spec.Spec) uint64 {
 	var n uint64
-	in := uint64(spec.Inputs())
-	for _, l := range spec.Model.Layers {
+	in := uint64(sp.Inputs())
+	for _, l := range sp.Model.Layers {
 		out := uint64(l.Units)
 		n += in*out + out
 		in = out
@@ -673,7 +674,7 @@ type fields struct {
 	step         uint64
 	epoch, batch int
 	rng          []byte
-	spec         engine.Spec
+	spec         spec.Spec
 	checksum     string
 }
 
@@ -701,7 +702,7 @@ func parseFields(m map[string]string) (*fields, error) {
 		return nil, fmt.Errorf("rng %s is not lowercase hex", quote(m[keyRNG]))
 	}
 	js := m[keySpec]
-	if f.spec, err = engine.ParseSpec([]byte(js)); err != nil {
+	if f.spec, err = spec.ParseSpec([]byte(js)); err != nil {
 		return nil, fmt.Errorf("spec: %w", err)
 	}
 	if re, err := json.Marshal(f.spec); err != nil || string(re) != js {

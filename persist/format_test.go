@@ -18,26 +18,27 @@ import (
 	"time"
 
 	"playground/engine"
+	"playground/spec"
 )
 
 // tinySpec is a network small enough that every bit of its checkpoint can
 // be flipped in a test: gauss, one hidden layer of 2 units, plain sgd.
-func tinySpec() engine.Spec {
-	return engine.Spec{
+func tinySpec() spec.Spec {
+	return spec.Spec{
 		Name:      "tiny",
 		Seed:      42,
-		Dataset:   engine.DatasetSpec{Kind: "gauss", Samples: 40, Noise: 0.1, TestRatio: 0.25},
-		Model:     engine.ModelSpec{Layers: []engine.LayerSpec{{Units: 2, Activation: "tanh"}, {Units: 1, Activation: "sigmoid"}}},
-		Optimizer: engine.OptimizerSpec{Kind: "sgd", LR: 0.1},
+		Dataset:   spec.DatasetSpec{Kind: "gauss", Samples: 40, Noise: 0.1, TestRatio: 0.25},
+		Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 2, Activation: "tanh"}, {Units: 1, Activation: "sigmoid"}}},
+		Optimizer: spec.OptimizerSpec{Kind: "sgd", LR: 0.1},
 		BatchSize: 5,
 	}
 }
 
 // trained returns a checkpoint of spec after steps updates, with fixed
 // metadata so its bytes are reproducible.
-func trained(tb testing.TB, spec engine.Spec, steps int) *Checkpoint {
+func trained(tb testing.TB, sp spec.Spec, steps int) *Checkpoint {
 	tb.Helper()
-	tr, err := engine.NewTrainer(spec)
+	tr, err := engine.NewTrainer(sp)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -138,13 +139,13 @@ func sameMeta(t *testing.T, got, want Meta) {
 }
 
 func TestRoundTripPresets(t *testing.T) {
-	for _, name := range engine.PresetNames() {
+	for _, name := range spec.PresetNames() {
 		t.Run(name, func(t *testing.T) {
-			spec, err := engine.Preset(name)
+			sp, err := spec.Preset(name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := trained(t, spec, 5)
+			c := trained(t, sp, 5)
 			b := encode(t, c)
 			if (8+binary.LittleEndian.Uint64(b))%8 != 0 {
 				t.Errorf("data section is not 8-aligned")
@@ -218,11 +219,11 @@ func TestEveryBitFlipAndCut(t *testing.T) {
 }
 
 func TestRandomBitFlipsLarge(t *testing.T) {
-	spec, err := engine.Preset("digits")
+	sp, err := spec.Preset("digits")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := encode(t, trained(t, spec, 2))
+	b := encode(t, trained(t, sp, 2))
 	r := rand.New(rand.NewPCG(1, 2))
 	flips := 3000
 	if testing.Short() {
@@ -294,7 +295,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"json array", rawFile(`[1,2]`, nil), ErrNotCheckpoint, "not a JSON object"},
 		{"spec mismatch", reencode(t, c, func(m map[string]string) { m[keySpec] = mismatchJSON }), ErrIncompatible,
 			"layers.0.weight has shape [2 2], spec expects [3 2]"},
-		{"spec invalid", reencode(t, c, func(m map[string]string) { m[keySpec] = `{"seed":1}` }), engine.ErrSpec, "spec: invalid spec"},
+		{"spec invalid", reencode(t, c, func(m map[string]string) { m[keySpec] = `{"seed":1}` }), spec.ErrSpec, "spec: invalid spec"},
 		{"spec not normalized", reencode(t, c, func(m map[string]string) {
 			m[keySpec] = strings.Replace(m[keySpec], `"schedule":{"kind":"constant"}`, `"schedule":{"kind":""}`, 1)
 		}), ErrCorrupt, "normalized"},
@@ -551,12 +552,12 @@ func TestIDs(t *testing.T) {
 
 // benchCheckpoint is a ~705k-float state: digits, 784-256-128-10 with Adam.
 func benchCheckpoint(b *testing.B) *Checkpoint {
-	spec, err := engine.Preset("digits")
+	sp, err := spec.Preset("digits")
 	if err != nil {
 		b.Fatal(err)
 	}
-	spec.Model.Layers = []engine.LayerSpec{{Units: 256, Activation: "relu"}, {Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
-	c := trained(b, spec, 1)
+	sp.Model.Layers = []spec.LayerSpec{{Units: 256, Activation: "relu"}, {Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
+	c := trained(b, sp, 1)
 	n := 0
 	for _, t := range c.State.Tensors {
 		n += len(t.F32)

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"playground/engine"
+	"playground/spec"
 )
 
 var updateSeeds = flag.Bool("update-seeds", false, "rewrite the committed seeds in testdata/fuzz/FuzzDecode")
@@ -29,7 +30,7 @@ func seeds(tb testing.TB) map[string][]byte {
 	c := trained(tb, tinySpec(), 3)
 	good := encode(tb, c)
 	hdr := 8 + int(binary.LittleEndian.Uint64(good))
-	nesterov, err := engine.Preset("gauss-nesterov")
+	nesterov, err := spec.Preset("gauss-nesterov")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"playground/engine"
 	"playground/persist"
 	"playground/persist/disk"
+	"playground/spec"
 )
 
 // saver writes real checkpoints of one small run into a disk store.
@@ -28,7 +29,7 @@ func newSaver(t *testing.T) *saver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := engine.Preset("gauss-nesterov")
+	spec, err := spec.Preset("gauss-nesterov")
 	if err != nil {
 		t.Fatal(err)
 	}

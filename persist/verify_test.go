@@ -7,7 +7,7 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"playground/engine"
+	"playground/spec"
 )
 
 // streamVerify copies b through a VerifyReader in small, uneven reads.
@@ -101,10 +101,10 @@ func TestVerifyReaderHeader(t *testing.T) {
 // header alone, before any model is built.
 func TestVerifyReaderHugeSpec(t *testing.T) {
 	c := trained(t, tinySpec(), 1)
-	spec := c.State.Spec
+	sp := c.State.Spec
 	b := reencode(t, c, func(m map[string]string) {
-		big := spec
-		big.Model.Layers = []engine.LayerSpec{{Units: 4096, Activation: "tanh"}, {Units: 4096, Activation: "tanh"}, {Units: 4096, Activation: "tanh"}, spec.Model.Layers[1]}
+		big := sp
+		big.Model.Layers = []spec.LayerSpec{{Units: 4096, Activation: "tanh"}, {Units: 4096, Activation: "tanh"}, {Units: 4096, Activation: "tanh"}, sp.Model.Layers[1]}
 		m[keySpec] = string(big.JSON())
 	})
 	_, err := streamVerify(b)

@@ -11,19 +11,20 @@ import (
 
 	"playground/engine"
 	"playground/persist"
+	"playground/spec"
 )
 
 // bigCheckpoint is a 50 MB checkpoint: a 2-2048-2048-1 MLP with Adam,
 // 4.2 M parameters and 12.6 M float32 values with the optimizer state.
 func bigCheckpoint(b *testing.B) (run, id string, data []byte) {
 	b.Helper()
-	spec := engine.Spec{
+	spec := spec.Spec{
 		Name:      "big",
 		Seed:      1,
-		Dataset:   engine.DatasetSpec{Kind: "gauss", Samples: 100, Noise: 0.1, TestRatio: 0.2},
-		Model:     engine.ModelSpec{Layers: []engine.LayerSpec{{Units: 2048, Activation: "tanh"}, {Units: 2048, Activation: "tanh"}, {Units: 1, Activation: "sigmoid"}}},
+		Dataset:   spec.DatasetSpec{Kind: "gauss", Samples: 100, Noise: 0.1, TestRatio: 0.2},
+		Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 2048, Activation: "tanh"}, {Units: 2048, Activation: "tanh"}, {Units: 1, Activation: "sigmoid"}}},
 		Loss:      "bce",
-		Optimizer: engine.OptimizerSpec{Kind: "adam", LR: 0.001},
+		Optimizer: spec.OptimizerSpec{Kind: "adam", LR: 0.001},
 		BatchSize: 10,
 	}
 	tr, err := engine.NewTrainer(spec)

@@ -17,6 +17,7 @@ import (
 	"playground/persist"
 	"playground/persist/disk"
 	"playground/persist/remote"
+	"playground/spec"
 )
 
 var (
@@ -34,7 +35,7 @@ func stateAt(tb testing.TB, step uint64) engine.State {
 		return s
 	}
 	if trainer == nil || trainer.Step > step {
-		spec, err := engine.Preset("gauss-nesterov")
+		spec, err := spec.Preset("gauss-nesterov")
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -10,7 +10,7 @@ import "github.com/vugu/vugu"
 import js "github.com/vugu/vugu/js"
 import "log"
 
-import "playground/engine"
+import "playground/spec"
 
 import (
 	"strconv"
@@ -672,7 +672,7 @@ func (c *DataPanel) presets() []string {
 	if len(c.App.Presets) > 0 {
 		return c.App.Presets
 	}
-	return engine.PresetNames()
+	return spec.PresetNames()
 }
 
 func (c *DataPanel) isPreset() bool {
@@ -936,7 +936,7 @@ func (c *DataPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				vgn.SetInnerHTML(vugu.HTML("Features"))
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 				vgparent.AppendChild(vgn)
-				for vgiterkeyt, f := range engine.FeatureNames {
+				for vgiterkeyt, f := range spec.FeatureNames {
 					var vgiterkey interface{} = vgiterkeyt
 					_ = vgiterkey
 					f := f

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"playground/engine"
+	"playground/spec"
 	"playground/wasm/protocol"
 
 	"github.com/vugu/vugu/js"
@@ -60,7 +60,7 @@ type App struct {
 	Fingerprint string
 	PauseAt     uint64
 	Autosave    protocol.Autosave
-	Spec        *engine.Spec // the active run's
+	Spec        *spec.Spec // the active run's
 
 	// Progress.
 	Loss, TestLoss, Accuracy *float64
@@ -99,7 +99,7 @@ type App struct {
 	listAsked        bool  // the first listing went out
 
 	// The settings being edited; Play and Fork use them.
-	Draft    engine.Spec
+	Draft    spec.Spec
 	DraftErr string
 	edited   bool // the user changed Draft since it last followed the run
 
@@ -135,7 +135,7 @@ func NewApp(h Host) *App {
 		Host: h, Now: time.Now, Phase: "loading", Damaged: map[string]bool{},
 		curves: map[string]*Curves{},
 	}
-	spec, _ := engine.Preset("circle-sgd")
+	spec, _ := spec.Preset("circle-sgd")
 	a.Draft = spec
 	if h != nil {
 		a.Token = h.Load(tokenKey)
@@ -206,6 +206,8 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		}
 	case protocol.EvScrub:
 		a.scrubbed(ev, data)
+	case protocol.EvData:
+		a.dataPoints(ev, data)
 	case EvPageLog:
 		a.log("", "%s", ev.Message)
 	}
@@ -237,7 +239,7 @@ func (a *App) status(ev protocol.Event) {
 		a.Step, a.Epoch = s.Step, s.Epoch
 	}
 	if len(s.Spec) > 0 {
-		if spec, err := engine.ParseSpec(s.Spec); err == nil {
+		if spec, err := spec.ParseSpec(s.Spec); err == nil {
 			a.Spec = &spec
 			if !a.edited {
 				a.Draft, a.DraftErr = spec, ""

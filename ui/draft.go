@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strconv"
 
-	"playground/engine"
+	"playground/spec"
 	"playground/wasm/protocol"
 )
 
@@ -33,7 +33,7 @@ const MaxHidden = 6
 func (a *App) TwoD() bool { return a.Draft.Dataset.Kind != "digits" }
 
 // Hidden returns the draft's hidden layers (all but the output layer).
-func (a *App) Hidden() []engine.LayerSpec {
+func (a *App) Hidden() []spec.LayerSpec {
 	l := a.Draft.Model.Layers
 	if len(l) == 0 {
 		return nil
@@ -78,13 +78,13 @@ func (a *App) Forkable() bool {
 
 // edit applies f to a copy of the draft, normalizes it, and keeps it (with
 // the error, if the result is invalid) and the URL in step.
-func (a *App) edit(f func(s *engine.Spec)) {
+func (a *App) edit(f func(s *spec.Spec)) {
 	s := a.Draft
 	s.Dataset.Features = slices.Clone(s.Dataset.Features)
 	s.Model.Layers = slices.Clone(s.Model.Layers)
 	f(&s)
-	if slices.Contains(engine.PresetNames(), s.Name) {
-		if p, err := engine.Preset(s.Name); err != nil || string(p.JSON()) != string(s.JSON()) {
+	if slices.Contains(spec.PresetNames(), s.Name) {
+		if p, err := spec.Preset(s.Name); err != nil || string(p.JSON()) != string(s.JSON()) {
 			s.Name = "custom"
 		}
 	}
@@ -112,38 +112,39 @@ func (a *App) Revert() {
 
 // UsePreset makes the draft a built-in preset.
 func (a *App) UsePreset(name string) {
-	p, err := engine.Preset(name)
+	p, err := spec.Preset(name)
 	if err != nil {
 		a.DraftErr = err.Error()
 		return
 	}
-	a.edit(func(s *engine.Spec) { *s = p })
+	a.edit(func(s *spec.Spec) { *s = p })
 }
 
 // SetDataset switches the dataset, adapting the output layer, loss and
 // features it needs and keeping the hidden layers.
 func (a *App) SetDataset(kind string) {
-	a.edit(func(s *engine.Spec) {
+	a.edit(func(s *spec.Spec) {
 		if s.Dataset.Kind == kind {
 			return
 		}
 		was := s.Dataset.Kind
 		s.Dataset.Kind = kind
-		s.Dataset.Samples = 0
+		info, _ := spec.Dataset(kind)
+		s.Dataset.Samples = info.DefaultSamples
 		s.Loss = ""
 		layers := s.Model.Layers
 		if len(layers) == 0 {
-			layers = []engine.LayerSpec{{Units: 8, Activation: "tanh"}, {}}
+			layers = []spec.LayerSpec{{Units: 8, Activation: "tanh"}, {}}
 		}
 		out := &layers[len(layers)-1]
 		switch kind {
 		case "digits":
 			s.Dataset.Features = nil
-			*out = engine.LayerSpec{Units: 10, Activation: "softmax"}
+			*out = spec.LayerSpec{Units: 10, Activation: "softmax"}
 		case "regression":
-			*out = engine.LayerSpec{Units: 1, Activation: "linear"}
+			*out = spec.LayerSpec{Units: 1, Activation: "linear"}
 		default:
-			*out = engine.LayerSpec{Units: 1, Activation: "sigmoid"}
+			*out = spec.LayerSpec{Units: 1, Activation: "sigmoid"}
 		}
 		if kind != "digits" && (was == "digits" || len(s.Dataset.Features) == 0) {
 			s.Dataset.Features = []string{"x", "y"}
@@ -161,7 +162,7 @@ func (a *App) SetDataset(kind string) {
 
 // ToggleFeature adds or removes an input feature (at least one stays).
 func (a *App) ToggleFeature(f string) {
-	a.edit(func(s *engine.Spec) {
+	a.edit(func(s *spec.Spec) {
 		fs := s.Dataset.Features
 		if i := slices.Index(fs, f); i >= 0 {
 			if len(fs) > 1 {
@@ -169,9 +170,9 @@ func (a *App) ToggleFeature(f string) {
 			}
 			return
 		}
-		// Keep the canonical order of engine.FeatureNames.
+		// Keep the canonical order of spec.FeatureNames.
 		var out []string
-		for _, name := range engine.FeatureNames {
+		for _, name := range spec.FeatureNames {
 			if name == f || slices.Contains(fs, name) {
 				out = append(out, name)
 			}
@@ -185,12 +186,12 @@ func (a *App) HasFeature(f string) bool { return slices.Contains(a.Draft.Dataset
 
 // AddLayer adds a hidden layer like the last one before the output.
 func (a *App) AddLayer() {
-	a.edit(func(s *engine.Spec) {
+	a.edit(func(s *spec.Spec) {
 		n := len(s.Model.Layers)
 		if n-1 >= MaxHidden {
 			return
 		}
-		l := engine.LayerSpec{Units: 4, Activation: "tanh"}
+		l := spec.LayerSpec{Units: 4, Activation: "tanh"}
 		if n >= 2 {
 			l = s.Model.Layers[n-2]
 		}
@@ -200,7 +201,7 @@ func (a *App) AddLayer() {
 
 // RemoveLayer removes hidden layer i.
 func (a *App) RemoveLayer(i int) {
-	a.edit(func(s *engine.Spec) {
+	a.edit(func(s *spec.Spec) {
 		if i >= 0 && i < len(s.Model.Layers)-1 {
 			s.Model.Layers = slices.Delete(s.Model.Layers, i, i+1)
 		}
@@ -209,7 +210,7 @@ func (a *App) RemoveLayer(i int) {
 
 // SetUnits sets hidden layer i's width (1..512).
 func (a *App) SetUnits(i, units int) {
-	a.edit(func(s *engine.Spec) {
+	a.edit(func(s *spec.Spec) {
 		if i >= 0 && i < len(s.Model.Layers)-1 {
 			s.Model.Layers[i].Units = min(max(units, 1), 512)
 		}
@@ -218,7 +219,7 @@ func (a *App) SetUnits(i, units int) {
 
 // SetActivation sets every hidden layer's activation.
 func (a *App) SetActivation(act string) {
-	a.edit(func(s *engine.Spec) {
+	a.edit(func(s *spec.Spec) {
 		for i := 0; i < len(s.Model.Layers)-1; i++ {
 			s.Model.Layers[i].Activation = act
 		}
@@ -236,35 +237,35 @@ func (a *App) SetField(name, value string) {
 		a.DraftErr = err.Error()
 		return
 	}
-	a.edit(func(s *engine.Spec) { setField(s, name, value) })
+	a.edit(func(s *spec.Spec) { setField(s, name, value) })
 }
 
 // floatFields and intFields are the settings that are just a number: the
 // text parsed and assigned, nothing else.
 var (
-	floatFields = map[string]func(*engine.Spec) *float64{
-		"noise":   func(s *engine.Spec) *float64 { return &s.Dataset.Noise },
-		"test":    func(s *engine.Spec) *float64 { return &s.Dataset.TestRatio },
-		"beta1":   func(s *engine.Spec) *float64 { return &s.Optimizer.Beta1 },
-		"beta2":   func(s *engine.Spec) *float64 { return &s.Optimizer.Beta2 },
-		"alpha":   func(s *engine.Spec) *float64 { return &s.Optimizer.Alpha },
-		"decay":   func(s *engine.Spec) *float64 { return &s.Optimizer.WeightDecay },
-		"gamma":   func(s *engine.Spec) *float64 { return &s.Schedule.Gamma },
-		"minLR":   func(s *engine.Spec) *float64 { return &s.Schedule.MinLR },
-		"regRate": func(s *engine.Spec) *float64 { return &s.Regularization.Rate },
+	floatFields = map[string]func(*spec.Spec) *float64{
+		"noise":   func(s *spec.Spec) *float64 { return &s.Dataset.Noise },
+		"test":    func(s *spec.Spec) *float64 { return &s.Dataset.TestRatio },
+		"beta1":   func(s *spec.Spec) *float64 { return &s.Optimizer.Beta1 },
+		"beta2":   func(s *spec.Spec) *float64 { return &s.Optimizer.Beta2 },
+		"alpha":   func(s *spec.Spec) *float64 { return &s.Optimizer.Alpha },
+		"decay":   func(s *spec.Spec) *float64 { return &s.Optimizer.WeightDecay },
+		"gamma":   func(s *spec.Spec) *float64 { return &s.Schedule.Gamma },
+		"minLR":   func(s *spec.Spec) *float64 { return &s.Schedule.MinLR },
+		"regRate": func(s *spec.Spec) *float64 { return &s.Regularization.Rate },
 	}
-	intFields = map[string]func(*engine.Spec) *int{
-		"samples":  func(s *engine.Spec) *int { return &s.Dataset.Samples },
-		"batch":    func(s *engine.Spec) *int { return &s.BatchSize },
-		"stepSize": func(s *engine.Spec) *int { return &s.Schedule.StepSize },
-		"warmup":   func(s *engine.Spec) *int { return &s.Schedule.Warmup },
-		"total":    func(s *engine.Spec) *int { return &s.Schedule.Total },
+	intFields = map[string]func(*spec.Spec) *int{
+		"samples":  func(s *spec.Spec) *int { return &s.Dataset.Samples },
+		"batch":    func(s *spec.Spec) *int { return &s.BatchSize },
+		"stepSize": func(s *spec.Spec) *int { return &s.Schedule.StepSize },
+		"warmup":   func(s *spec.Spec) *int { return &s.Schedule.Warmup },
+		"total":    func(s *spec.Spec) *int { return &s.Schedule.Total },
 	}
 )
 
 // setField sets one named setting of s from text (on an error, the field
 // holds what strconv returned: SetField then drops that copy).
-func setField(s *engine.Spec, name, value string) error {
+func setField(s *spec.Spec, name, value string) error {
 	var err error
 	if field, ok := floatFields[name]; ok {
 		*field(s), err = strconv.ParseFloat(value, 64)
@@ -275,7 +276,7 @@ func setField(s *engine.Spec, name, value string) error {
 		case "seed":
 			s.Seed, err = strconv.ParseUint(value, 10, 64)
 		case "optimizer":
-			o := engine.OptimizerSpec{Kind: value, LR: s.Optimizer.LR}
+			o := spec.OptimizerSpec{Kind: value, LR: s.Optimizer.LR}
 			if value == "sgd" {
 				o.Momentum = 0.9
 			}
@@ -297,7 +298,7 @@ func setField(s *engine.Spec, name, value string) error {
 		case "nesterov":
 			s.Optimizer.Nesterov = value == "true"
 		case "schedule":
-			sc := engine.ScheduleSpec{Kind: value}
+			sc := spec.ScheduleSpec{Kind: value}
 			switch value {
 			case "step":
 				sc.StepSize, sc.Gamma = 1000, 0.5
@@ -340,7 +341,7 @@ func (a *App) ScheduleCurve(w, h float64) (points string, last int) {
 	top := 0.0
 	for k := 0; k <= n; k++ {
 		step := uint64(k * last / n)
-		lr := float64(engine.LearningRate(s.Optimizer, s.Schedule, step))
+		lr := float64(spec.LearningRate(s.Optimizer, s.Schedule, step))
 		xs, ys = append(xs, float64(k)/n*w), append(ys, lr)
 		top = max(top, lr)
 	}
@@ -357,7 +358,7 @@ func (a *App) ScheduleCurve(w, h float64) (points string, last int) {
 // NewSeed gives the draft a fresh random seed.
 func (a *App) NewSeed() {
 	seed := uint64(a.Now().UnixNano()) % 100000
-	a.edit(func(s *engine.Spec) { s.Seed = seed })
+	a.edit(func(s *spec.Spec) { s.Seed = seed })
 }
 
 // Text is what a field shows: the text being typed into it, else value.
@@ -383,9 +384,8 @@ func (a *App) Typed(field string) { delete(a.typing, field) }
 
 // sameLayout says whether two specs hold the same tensors (names, shapes,
 // dtypes), so a state of one continues under the other.
-func sameLayout(x, y engine.Spec) bool {
-	lx, ly := engine.Layout(x), engine.Layout(y)
-	return slices.EqualFunc(lx, ly, func(a, b engine.StateTensor) bool {
-		return a.Name == b.Name && slices.Equal(a.Shape, b.Shape) && (a.I64 == nil) == (b.I64 == nil)
+func sameLayout(x, y spec.Spec) bool {
+	return slices.EqualFunc(x.Layout(), y.Layout(), func(a, b spec.Tensor) bool {
+		return a.Name == b.Name && slices.Equal(a.Shape, b.Shape) && a.Int64 == b.Int64
 	})
 }

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"encoding/json"
 	"math"
+	"strconv"
 
-	"playground/engine"
+	"playground/spec"
 	"playground/wasm/protocol"
 )
 
@@ -126,50 +128,79 @@ func (v *ViewImage) Correct(i int) bool { return v.Predicted[i] == v.Labels[i] }
 // PointsSize is the side of the data points' canvas.
 const PointsSize = 400
 
+// pointsCache holds the draft's data points: the worker generates them
+// (CmdData), the UI only draws them.
 type pointsCache struct {
-	key     string
+	asked   string // the data key last asked for
+	seq     int64  // its CmdData
+	key     string // the data key rgba shows
 	rgba    []byte
 	painted string
 }
 
+// dataKey identifies the data of a spec: they depend on its seed and
+// dataset only.
+func dataKey(s spec.Spec) string {
+	b, _ := json.Marshal(s.Dataset)
+	return strconv.FormatUint(s.Seed, 10) + string(b)
+}
+
 // PointsRGBA draws the draft's 2-D data (nil for digits): each point a
 // disc in its class color, training points outlined white, test points
-// dark.
+// dark. The worker sends the points (CmdData, asked here once per
+// dataset); until its first answer the canvas is blank, and until a newer
+// answer it keeps the last data drawn.
 func (a *App) PointsRGBA() (key string, rgba []byte) {
 	s := a.Draft
 	if a.DraftErr != "" || !a.TwoD() {
 		return "", nil
 	}
-	key = string(s.JSON()) // the data depend on the seed and the dataset only, but the spec is small
-	if a.points.key == key {
-		return key, a.points.rgba
+	pc := &a.points
+	key = dataKey(s)
+	if pc.key == key {
+		return key, pc.rgba
 	}
-	d := engine.Generate(s)
+	if pc.asked != key {
+		pc.asked = key
+		pc.seq = a.send(protocol.Command{Type: protocol.CmdData, Spec: s.JSON()})
+	}
+	if pc.key == "" {
+		return "blank", make([]byte, 4*PointsSize*PointsSize)
+	}
+	return "", nil
+}
+
+// dataPoints takes the worker's answer to the last CmdData.
+func (a *App) dataPoints(ev protocol.Event, data []byte) {
+	pc := &a.points
+	d := ev.Data
+	if d == nil || ev.Seq != pc.seq || d.Train < 0 || d.Test < 0 || len(data) != (d.Train+d.Test)*protocol.PointBytes {
+		return
+	}
+	n := d.Train + d.Test
 	lo, hi := float32(0), float32(1)
 	if d.Classes == 0 { // regression: color by the range of the targets
 		lo, hi = float32(math.Inf(1)), float32(math.Inf(-1))
-		for _, sp := range []*engine.Split{&d.Train, &d.Test} {
-			for _, v := range sp.Label {
-				lo, hi = min(lo, v), max(hi, v)
-			}
+		for i := range n {
+			_, _, v := protocol.Point(data, i)
+			lo, hi = min(lo, v), max(hi, v)
 		}
 	}
-	rgba = make([]byte, 4*PointsSize*PointsSize)
-	for _, part := range []struct {
-		sp      *engine.Split
-		outline [3]float64
-	}{{&d.Train, [3]float64{255, 255, 255}}, {&d.Test, [3]float64{30, 35, 48}}} {
-		for i, p := range part.sp.Points {
-			t := 2*float64((part.sp.Label[i]-lo)/max(hi-lo, 1e-6)) - 1
-			r, g, b := color(t, 0)
-			cx := (float64(p[0]) + engine.Domain) / (2 * engine.Domain) * PointsSize
-			cy := (engine.Domain - float64(p[1])) / (2 * engine.Domain) * PointsSize
-			disc(rgba, cx, cy, 5, part.outline)
-			disc(rgba, cx, cy, 3.8, [3]float64{float64(r), float64(g), float64(b)})
+	rgba := make([]byte, 4*PointsSize*PointsSize)
+	for i := range n {
+		outline := [3]float64{255, 255, 255} // training points
+		if i >= d.Train {
+			outline = [3]float64{30, 35, 48}
 		}
+		x, y, label := protocol.Point(data, i)
+		t := 2*float64((label-lo)/max(hi-lo, 1e-6)) - 1
+		r, g, b := color(t, 0)
+		cx := (float64(x) + spec.Domain) / (2 * spec.Domain) * PointsSize
+		cy := (spec.Domain - float64(y)) / (2 * spec.Domain) * PointsSize
+		disc(rgba, cx, cy, 5, outline)
+		disc(rgba, cx, cy, 3.8, [3]float64{float64(r), float64(g), float64(b)})
 	}
-	a.points = pointsCache{key: key, rgba: rgba}
-	return key, rgba
+	pc.key, pc.rgba = pc.asked, rgba
 }
 
 // disc composites an antialiased disc of radius rad over the image.

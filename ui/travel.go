@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"playground/engine"
+	"playground/spec"
 	"playground/wasm/protocol"
 )
 
@@ -216,7 +216,7 @@ func (a *App) StartCompare() {
 
 // childSpec is the draft with the compared setting set to v, named after
 // it.
-func (a *App) childSpec(v string) (engine.Spec, error) {
+func (a *App) childSpec(v string) (spec.Spec, error) {
 	s := a.Draft
 	if err := setField(&s, a.Compare.Param, v); err != nil {
 		return s, err

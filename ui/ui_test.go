@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"playground/engine"
+	"playground/spec"
 	"playground/wasm/protocol"
 
 	"github.com/vugu/vugu"
@@ -77,10 +77,10 @@ func running(t *testing.T) (*App, *fakeHost) {
 	a := NewApp(h)
 	now := t0
 	a.Now = func() time.Time { return now }
-	spec, _ := engine.Preset("circle-sgd")
-	a.Apply(protocol.Event{Type: protocol.EvReady, Presets: engine.PresetNames()}, nil)
+	sp, _ := spec.Preset("circle-sgd")
+	a.Apply(protocol.Event{Type: protocol.EvReady, Presets: spec.PresetNames()}, nil)
 	a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{
-		Phase: "running", Run: "circle-sgd-1", Name: "circle-sgd", Spec: spec.JSON(), Step: 1000, Owner: true,
+		Phase: "running", Run: "circle-sgd-1", Name: "circle-sgd", Spec: sp.JSON(), Step: 1000, Owner: true,
 		Autosave: protocol.Autosave{EveryMillis: 1000, Keep: 5, MilestoneMs: 60000},
 	}}, nil)
 	if c := h.last(); c.Type != protocol.CmdList {
@@ -292,14 +292,14 @@ func TestCompare(t *testing.T) {
 			t.Fatalf("child %d: sent %+v", i, fork)
 		}
 		run := "kid-" + lr
-		spec, _ := engine.ParseSpec(fork.Spec)
-		a.Apply(protocol.Event{Type: protocol.EvStatus, Seq: fork.Seq, Status: &protocol.Status{Phase: "paused", Run: run, Spec: spec.JSON(), Step: 500, Owner: true}}, nil)
+		sp, _ := spec.ParseSpec(fork.Spec)
+		a.Apply(protocol.Event{Type: protocol.EvStatus, Seq: fork.Seq, Status: &protocol.Status{Phase: "paused", Run: run, Spec: sp.JSON(), Step: 500, Owner: true}}, nil)
 		if st := h.sent[len(h.sent)-1]; st.Type != protocol.CmdStep || st.Steps != 200 {
 			// The run change asks for the list first; the step follows.
 			t.Fatalf("child %d: then sent %+v", i, st)
 		}
 		a.Apply(protocol.Event{Type: protocol.EvProgress, Progress: &protocol.Progress{Run: run, Step: 700, Curve: [][2]float64{{600, 0.5}, {700, 0.4}}}}, nil)
-		a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{Phase: "paused", Run: run, Spec: spec.JSON(), Step: 700, Owner: true}}, nil)
+		a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{Phase: "paused", Run: run, Spec: sp.JSON(), Step: 700, Owner: true}}, nil)
 	}
 	if a.Compare.Active {
 		t.Fatal("comparison still active")
@@ -372,7 +372,7 @@ func TestScheduleAndDiagram(t *testing.T) {
 	if len(dg.Nodes) != 7+8+8+8+1 || !strings.HasPrefix(dg.Edges, "M") {
 		t.Errorf("diagram: %d nodes", len(dg.Nodes))
 	}
-	var sp engine.Spec
+	var sp spec.Spec
 	if err := json.Unmarshal([]byte(a.SpecJSON()), &sp); err != nil || sp.Name != "spiral-adam" {
 		t.Errorf("spec JSON: %v", err)
 	}
@@ -409,9 +409,9 @@ func TestServerSync(t *testing.T) {
 	if len(h.sent) != 0 {
 		t.Fatalf("sent %+v while loading", h.sent)
 	}
-	spec, _ := engine.Preset("circle-sgd")
+	sp, _ := spec.Preset("circle-sgd")
 	a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{
-		Phase: "running", Run: "circle-sgd-1", Name: "circle-sgd", Spec: spec.JSON(), Step: 1000, Owner: true,
+		Phase: "running", Run: "circle-sgd-1", Name: "circle-sgd", Spec: sp.JSON(), Step: 1000, Owner: true,
 		AutoPush: true, Server: "http://127.0.0.1:8080/",
 	}}, nil)
 	var lists int

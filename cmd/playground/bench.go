@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"playground/engine"
+	"playground/spec"
 )
 
 // The workloads of `make bench` (W1, W2, W3 of the performance notes), run
@@ -74,24 +75,24 @@ var workloads = map[string]workload{
 	// W1: the circle-sgd preset, TensorFlow Playground's default network;
 	// 6 × params × batch FLOPs per step, as for W2.
 	"W1": {make: func(workers int) func() {
-		spec, err := engine.Preset("circle-sgd")
+		ws, err := spec.Preset("circle-sgd")
 		if err != nil {
 			panic(err)
 		}
-		return trainerStep(spec, workers, nil)
+		return trainerStep(ws, workers, nil)
 	}, flops: 6 * w1Params * 10},
 	// W2: 784-256-128-10 ReLU, softmax cross-entropy, batch 64, Adam 1e-3,
 	// on 1024 random samples; 6 × params × batch FLOPs per step.
 	"W2": {make: func(workers int) func() {
-		spec, err := engine.Preset("digits")
+		ws, err := spec.Preset("digits")
 		if err != nil {
 			panic(err)
 		}
-		spec.Dataset.Samples, spec.Dataset.TestRatio = 64, 0
-		spec.Model.Layers = []engine.LayerSpec{{Units: 256, Activation: "relu"}, {Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
-		spec.BatchSize = 64
-		spec.Optimizer = engine.OptimizerSpec{Kind: "adam", LR: 1e-3}
-		return trainerStep(spec, workers, func(d *engine.Dataset) { d.Train = randomSplit(1024, d.Inputs, d.Outputs) })
+		ws.Dataset.Samples, ws.Dataset.TestRatio = 64, 0
+		ws.Model.Layers = []spec.LayerSpec{{Units: 256, Activation: "relu"}, {Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
+		ws.BatchSize = 64
+		ws.Optimizer = spec.OptimizerSpec{Kind: "adam", LR: 1e-3}
+		return trainerStep(ws, workers, func(d *engine.Dataset) { d.Train = randomSplit(1024, d.Inputs, d.Outputs) })
 	}, flops: 6 * w2Params * 64},
 	// W3: one 256×256 by 256×256 float32 product.
 	"W3": {make: func(workers int) func() {
@@ -108,8 +109,8 @@ var workloads = map[string]workload{
 
 // trainerStep returns one training step of spec, after data replaces the
 // generated dataset if set.
-func trainerStep(spec engine.Spec, workers int, data func(*engine.Dataset)) func() {
-	tr, err := engine.NewTrainer(spec)
+func trainerStep(ws spec.Spec, workers int, data func(*engine.Dataset)) func() {
+	tr, err := engine.NewTrainer(ws)
 	if err != nil {
 		panic(err)
 	}

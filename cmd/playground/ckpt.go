@@ -15,13 +15,14 @@ import (
 	"playground/engine"
 	"playground/persist"
 	"playground/persist/disk"
+	"playground/spec"
 )
 
 func cmdPresets(args []string, stdout io.Writer) error {
 	if len(args) > 0 {
 		return exitError{code: 2, msg: "presets takes no arguments"}
 	}
-	for _, n := range engine.PresetNames() {
+	for _, n := range spec.PresetNames() {
 		fmt.Fprintln(stdout, n)
 	}
 	return nil
@@ -31,7 +32,7 @@ func cmdSpec(args []string, stdout io.Writer) error {
 	if len(args) != 1 {
 		return exitError{code: 2, msg: "usage: playground spec PRESET"}
 	}
-	s, err := engine.Preset(args[0])
+	s, err := spec.Preset(args[0])
 	if err != nil {
 		return err
 	}
@@ -54,15 +55,15 @@ func loadCheckpoint(path string) (*persist.Checkpoint, error) {
 
 // loadSpec is the spec of a preset or, when preset is "", of a JSON spec
 // file.
-func loadSpec(preset, file string) (engine.Spec, error) {
+func loadSpec(preset, file string) (spec.Spec, error) {
 	if preset != "" {
-		return engine.Preset(preset)
+		return spec.Preset(preset)
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return engine.Spec{}, err
+		return spec.Spec{}, err
 	}
-	return engine.ParseSpec(b)
+	return spec.ParseSpec(b)
 }
 
 // parentName is a checkpoint's parent as ckpt prints it: RUN/ID when it is

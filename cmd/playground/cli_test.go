@@ -24,6 +24,7 @@ import (
 
 	"playground/engine"
 	"playground/persist"
+	"playground/spec"
 )
 
 var (
@@ -141,15 +142,15 @@ func fingerprint(t *testing.T, file string) string {
 func TestPresetsCommand(t *testing.T) {
 	r := ok(t, playground(t, "presets"), "presets")
 	got := strings.Fields(r.stdout)
-	if !slices.Equal(got, engine.PresetNames()) {
-		t.Fatalf("presets printed %v, want %v", got, engine.PresetNames())
+	if !slices.Equal(got, spec.PresetNames()) {
+		t.Fatalf("presets printed %v, want %v", got, spec.PresetNames())
 	}
 }
 
 // For every preset: 400 steps straight equals 150 (or a mid-epoch step)
 // then a resume to 400, in state and in every logged loss.
 func TestResumeEqualsUninterrupted(t *testing.T) {
-	for _, name := range engine.PresetNames() {
+	for _, name := range spec.PresetNames() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
@@ -158,7 +159,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 			if len(ref) != 400 {
 				t.Fatalf("uninterrupted run printed %d losses, want 400", len(ref))
 			}
-			spec, _ := engine.Preset(name)
+			spec, _ := spec.Preset(name)
 			tr, _ := engine.NewTrainer(spec)
 			mid := tr.BatchesPerEpoch() + tr.BatchesPerEpoch()/2 // mid-epoch
 			for _, k := range []int{150, mid} {
@@ -191,7 +192,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 
 // The wasm build under Node computes the same bits as the native build.
 func TestWasmMatchesNative(t *testing.T) {
-	for _, name := range engine.PresetNames() {
+	for _, name := range spec.PresetNames() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
@@ -421,7 +422,7 @@ func TestUsageErrors(t *testing.T) {
 // name, and PyTorch computes the same test loss as the engine.
 func TestPyTorchLoadsCheckpoint(t *testing.T) {
 	python := torchPython(t)
-	for _, name := range engine.PresetNames() {
+	for _, name := range spec.PresetNames() {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			ck := ok(t, playground(t, "train", "--preset", name, "--steps", "300", "--out", dir), "train").lastLine()

@@ -19,6 +19,7 @@ import (
 
 	"playground/engine"
 	"playground/persist"
+	"playground/spec"
 )
 
 var (
@@ -256,10 +257,10 @@ func torchValues(t *testing.T, python string, cases any, body string) [][]float6
 // engine's loss on a softmax layer whose logits are the first 10 inputs.
 func TestSoftmaxCELossMatchesTorchAtSaturation(t *testing.T) {
 	python := torchPython(t)
-	tr, err := engine.NewTrainer(engine.Spec{
-		Dataset:   engine.DatasetSpec{Kind: "digits", Samples: 20},
-		Model:     engine.ModelSpec{Layers: []engine.LayerSpec{{Units: 10, Activation: "softmax"}}},
-		Optimizer: engine.OptimizerSpec{Kind: "sgd", LR: 0.1},
+	tr, err := engine.NewTrainer(spec.Spec{
+		Dataset:   spec.DatasetSpec{Kind: "digits", Samples: 20},
+		Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 10, Activation: "softmax"}}},
+		Optimizer: spec.OptimizerSpec{Kind: "sgd", LR: 0.1},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -361,10 +362,10 @@ func compareParams(t *testing.T, a, b engine.State) []string {
 // inputs, against torch on the same float32 logits.
 func TestBCELossMatchesTorchAtSaturation(t *testing.T) {
 	python := torchPython(t)
-	tr, err := engine.NewTrainer(engine.Spec{
-		Dataset:   engine.DatasetSpec{Kind: "circle", Samples: 40, TestRatio: 0.5, Features: []string{"x"}},
-		Model:     engine.ModelSpec{Layers: []engine.LayerSpec{{Units: 1, Activation: "sigmoid"}}},
-		Optimizer: engine.OptimizerSpec{Kind: "sgd", LR: 0.1},
+	tr, err := engine.NewTrainer(spec.Spec{
+		Dataset:   spec.DatasetSpec{Kind: "circle", Samples: 40, TestRatio: 0.5, Features: []string{"x"}},
+		Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 1, Activation: "sigmoid"}}},
+		Optimizer: spec.OptimizerSpec{Kind: "sgd", LR: 0.1},
 	})
 	if err != nil {
 		t.Fatal(err)

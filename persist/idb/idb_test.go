@@ -17,6 +17,7 @@ import (
 	"playground/persist"
 	"playground/persist/idb"
 	"playground/persist/storetest"
+	"playground/spec"
 )
 
 var dbSeq atomic.Int64
@@ -57,7 +58,7 @@ func TestConformanceSmall(t *testing.T) {
 
 func checkpoint(t *testing.T, run string, steps int) (string, []byte) {
 	t.Helper()
-	spec, err := engine.Preset("circle-sgd")
+	spec, err := spec.Preset("circle-sgd")
 	if err != nil {
 		t.Fatal(err)
 	}

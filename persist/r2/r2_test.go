@@ -20,6 +20,7 @@ import (
 	"playground/persist"
 	"playground/persist/r2"
 	"playground/persist/storetest"
+	"playground/spec"
 )
 
 // memBucket is an R2 bucket in memory, as strict as R2: a streamed put
@@ -264,7 +265,7 @@ func TestLayout(t *testing.T) {
 // bigCheckpoint returns a real checkpoint larger than the parts used here.
 func bigCheckpoint(t *testing.T) (run, id string, data []byte) {
 	t.Helper()
-	spec, err := engine.Preset("gauss-nesterov")
+	spec, err := spec.Preset("gauss-nesterov")
 	if err != nil {
 		t.Fatal(err)
 	}

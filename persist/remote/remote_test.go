@@ -17,6 +17,7 @@ import (
 	"playground/persist/remote"
 	"playground/persist/storetest"
 	"playground/server"
+	"playground/spec"
 )
 
 const token = "conformance-token"
@@ -50,7 +51,7 @@ func TestConformance(t *testing.T) {
 
 func checkpoints(t *testing.T, run string, n int) (ids []string, blobs [][]byte) {
 	t.Helper()
-	spec, err := engine.Preset("gauss-nesterov")
+	spec, err := spec.Preset("gauss-nesterov")
 	if err != nil {
 		t.Fatal(err)
 	}

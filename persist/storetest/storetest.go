@@ -17,6 +17,7 @@ import (
 
 	"playground/engine"
 	"playground/persist"
+	"playground/spec"
 )
 
 // Options say what the suite expects of a store.
@@ -113,7 +114,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func buildFixture() (*fixture, error) {
-	spec, err := engine.Preset("gauss-nesterov")
+	spec, err := spec.Preset("gauss-nesterov")
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,7 @@ import (
 	"playground/persist"
 	"playground/persist/remote"
 	"playground/persist/storetest"
+	"playground/spec"
 )
 
 const token = "workers-test-token"
@@ -248,7 +249,7 @@ func TestMultipart(t *testing.T) {
 }
 
 // checkpoint encodes a checkpoint of spec after steps steps.
-func checkpoint(t *testing.T, spec engine.Spec, run string, steps int) (id string, data []byte) {
+func checkpoint(t *testing.T, spec spec.Spec, run string, steps int) (id string, data []byte) {
 	t.Helper()
 	tr, err := engine.NewTrainer(spec)
 	if err != nil {
@@ -270,13 +271,13 @@ func checkpoint(t *testing.T, spec engine.Spec, run string, steps int) (id strin
 
 // bigSpec's checkpoints are 50 MB: a 2-2048-2048-1 MLP with Adam, 4.2 M
 // parameters and 12.6 M float32 values with the optimizer state.
-var bigSpec = engine.Spec{
+var bigSpec = spec.Spec{
 	Name:      "big",
 	Seed:      1,
-	Dataset:   engine.DatasetSpec{Kind: "gauss", Samples: 100, Noise: 0.1, TestRatio: 0.2},
-	Model:     engine.ModelSpec{Layers: []engine.LayerSpec{{Units: 2048, Activation: "tanh"}, {Units: 2048, Activation: "tanh"}, {Units: 1, Activation: "sigmoid"}}},
+	Dataset:   spec.DatasetSpec{Kind: "gauss", Samples: 100, Noise: 0.1, TestRatio: 0.2},
+	Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 2048, Activation: "tanh"}, {Units: 2048, Activation: "tanh"}, {Units: 1, Activation: "sigmoid"}}},
 	Loss:      "bce",
-	Optimizer: engine.OptimizerSpec{Kind: "adam", LR: 0.001},
+	Optimizer: spec.OptimizerSpec{Kind: "adam", LR: 0.001},
 	BatchSize: 10,
 }
 
@@ -413,7 +414,7 @@ func TestUpload50MB(t *testing.T) {
 func TestChecked(t *testing.T) {
 	base := workerURL(t)
 	ctx := t.Context()
-	spec, err := engine.Preset("gauss-nesterov")
+	spec, err := spec.Preset("gauss-nesterov")
 	if err != nil {
 		t.Fatal(err)
 	}

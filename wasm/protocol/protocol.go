@@ -13,9 +13,11 @@ package protocol
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -82,12 +84,16 @@ const (
 	CmdPull = "pull"
 	// CmdServerRuns lists the server's runs (EvServerRuns).
 	CmdServerRuns = "server-runs"
+	// CmdData asks for the points of Spec's 2-D dataset, for the page to
+	// draw the data of settings not trained yet: answered by EvData (no
+	// points for digits).
+	CmdData = "data"
 )
 
 var commandTypes = []string{
 	CmdOpen, CmdStart, CmdPause, CmdResume, CmdStep, CmdReset, CmdSave, CmdHidden,
 	CmdRestore, CmdFork, CmdList, CmdExport, CmdImport, CmdPin, CmdDelete,
-	CmdTakeover, CmdSettings, CmdScrub, CmdPush, CmdPull, CmdServerRuns,
+	CmdTakeover, CmdSettings, CmdScrub, CmdPush, CmdPull, CmdServerRuns, CmdData,
 }
 
 // Command is one request from the page.
@@ -95,7 +101,7 @@ type Command struct {
 	Type      string          `json:"type"`
 	Seq       int64           `json:"seq,omitempty"`       // echoed by the events that answer it
 	Preset    string          `json:"preset,omitempty"`    // open, start
-	Spec      json.RawMessage `json:"spec,omitempty"`      // open, start, fork: a full spec
+	Spec      json.RawMessage `json:"spec,omitempty"`      // open, start, fork, data: a full spec
 	Run       string          `json:"run,omitempty"`       // open, restore, fork, export, pin, delete
 	ID        string          `json:"id,omitempty"`        // checkpoint id
 	Steps     uint64          `json:"steps,omitempty"`     // step: how many (default 1)
@@ -157,6 +163,8 @@ const (
 	// EvServerRuns answers CmdServerRuns: ServerRuns, or Message when the
 	// server cannot be asked (no server, no API, refused).
 	EvServerRuns = "server-runs"
+	// EvData answers CmdData: Data, with the points in the message's bytes.
+	EvData = "data"
 )
 
 // Session phases in Status.Phase.
@@ -185,6 +193,7 @@ type Event struct {
 	View     *View     `json:"view,omitempty"`    // view, scrub
 	Scrub    *Scrub    `json:"scrub,omitempty"`
 	Synced   *Synced   `json:"synced,omitempty"`
+	Data     *Data     `json:"data,omitempty"`
 	// ServerRuns: the server's runs (server-runs).
 	ServerRuns []ServerRun `json:"serverRuns,omitempty"`
 }
@@ -252,6 +261,33 @@ type View struct {
 	Side      int     `json:"side,omitempty"`
 	Labels    []int   `json:"labels,omitempty"`
 	Predicted []int   `json:"predicted,omitempty"`
+}
+
+// Data counts the points of a 2-D dataset that travel in the message's
+// bytes: the training points, then the test points, each PointBytes
+// bytes: x, y and the label (the class, or the regression target) as
+// little-endian float32.
+type Data struct {
+	Train   int `json:"train"`
+	Test    int `json:"test"`
+	Classes int `json:"classes"` // 0 for regression
+}
+
+// PointBytes is the size of one point of Data.
+const PointBytes = 12
+
+// AppendPoint appends one point of Data to b.
+func AppendPoint(b []byte, x, y, label float32) []byte {
+	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(y))
+	return binary.LittleEndian.AppendUint32(b, math.Float32bits(label))
+}
+
+// Point returns point i of Data's bytes b (which hold at least i+1).
+func Point(b []byte, i int) (x, y, label float32) {
+	p := b[i*PointBytes : (i+1)*PointBytes]
+	f := func(o int) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(p[o:])) }
+	return f(0), f(4), f(8)
 }
 
 // Scrub is the state at a past step, recomputed for CmdScrub.
@@ -392,6 +428,10 @@ func (c Command) Validate() error {
 	case CmdStart:
 		if (c.Preset == "") == (len(c.Spec) == 0) {
 			return bad("needs exactly one of preset and spec")
+		}
+	case CmdData:
+		if len(c.Spec) == 0 {
+			return bad("needs a spec")
 		}
 	case CmdSave:
 		if c.Kind != "" && c.Kind != "autosave" && c.Kind != "pinned" {

@@ -1,13 +1,16 @@
 package protocol
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
-	"playground/engine"
+	"playground/spec"
 )
 
 // The whole spec travels in the page's URL as readable query parameters,
@@ -20,94 +23,123 @@ import (
 // Parameters a spec does not use are left out; other parameters of the
 // page (preset, autostart, pauseAt, …) are not part of it.
 
-// specKeys are the query parameters SpecQuery writes, in order.
-var specKeys = []string{
-	"name", "seed", "dataset", "samples", "noise", "test", "features", "layers", "loss",
-	"optimizer", "lr", "momentum", "nesterov", "beta1", "beta2", "alpha", "eps", "decay",
-	"schedule", "stepSize", "gamma", "warmup", "total", "minLR",
-	"reg", "regRate", "batch",
+// A link carries what the spec's canonical JSON carries (spec.Spec.JSON:
+// a zero is written where absence would mean a default), one parameter
+// per JSON field; the layers are one parameter, units:activation each.
+
+// param is one query parameter: the JSON field it stands for (in the
+// object obj, "" for the spec itself) and the type of its value.
+type param struct {
+	key, obj, field string
+	kind            byte // 's' string, 'f' float, 'i' int, 'u' uint, 'b' bool ("1"), 'l' list, 'L' layers
+}
+
+// params are the query parameters of a spec, in the order links write
+// them.
+var params = []param{
+	{"name", "", "name", 's'}, {"seed", "", "seed", 'u'},
+	{"dataset", "dataset", "kind", 's'}, {"samples", "dataset", "samples", 'i'},
+	{"noise", "dataset", "noise", 'f'}, {"test", "dataset", "test_ratio", 'f'},
+	{"features", "dataset", "features", 'l'},
+	{"layers", "model", "layers", 'L'}, {"loss", "", "loss", 's'},
+	{"optimizer", "optimizer", "kind", 's'}, {"lr", "optimizer", "lr", 'f'},
+	{"momentum", "optimizer", "momentum", 'f'}, {"nesterov", "optimizer", "nesterov", 'b'},
+	{"beta1", "optimizer", "beta1", 'f'}, {"beta2", "optimizer", "beta2", 'f'},
+	{"alpha", "optimizer", "alpha", 'f'}, {"eps", "optimizer", "eps", 'f'},
+	{"decay", "optimizer", "weight_decay", 'f'},
+	{"schedule", "schedule", "kind", 's'}, {"stepSize", "schedule", "step_size", 'i'},
+	{"gamma", "schedule", "gamma", 'f'}, {"warmup", "schedule", "warmup", 'i'},
+	{"total", "schedule", "total", 'i'}, {"minLR", "schedule", "min_lr", 'f'},
+	{"reg", "regularization", "kind", 's'}, {"regRate", "regularization", "rate", 'f'},
+	{"batch", "", "batch_size", 'i'},
 }
 
 // IsSpecKey reports whether k is a query parameter of a spec.
-func IsSpecKey(k string) bool { return slices.Contains(specKeys, k) }
+func IsSpecKey(k string) bool {
+	return slices.ContainsFunc(params, func(p param) bool { return p.key == k })
+}
 
 // HasSpec reports whether a query carries a spec (it names a dataset).
 func HasSpec(q url.Values) bool { return q.Get("dataset") != "" }
 
-// SpecQuery encodes a normalized spec as query parameters.
-func SpecQuery(s engine.Spec) url.Values {
+// SpecQuery encodes a normalized spec as query parameters: those its
+// canonical JSON carries (no regularization when it is none).
+func SpecQuery(s spec.Spec) url.Values {
+	dec := json.NewDecoder(bytes.NewReader(s.JSON()))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		panic(err) // JSON of a Spec always decodes
+	}
 	q := url.Values{}
-	set := func(k, v string) {
-		if v != "" {
-			q.Set(k, v)
+	for _, p := range params {
+		v, ok := field(obj, p)
+		if !ok || (p.key == "reg" && v == "none") {
+			continue
+		}
+		switch p.kind {
+		case 's':
+			if v != "" {
+				q.Set(p.key, v.(string))
+			}
+		case 'f':
+			f, _ := v.(json.Number).Float64()
+			q.Set(p.key, strconv.FormatFloat(f, 'g', -1, 64))
+		case 'i', 'u':
+			q.Set(p.key, v.(json.Number).String())
+		case 'b':
+			if v == true {
+				q.Set(p.key, "1")
+			}
+		case 'l':
+			if l := joinAny(v.([]any), func(x any) string { return x.(string) }); l != "" {
+				q.Set(p.key, l)
+			}
+		case 'L':
+			q.Set(p.key, joinAny(v.([]any), func(x any) string {
+				l := x.(map[string]any)
+				return fmt.Sprintf("%s:%s", l["units"], l["activation"])
+			}))
 		}
 	}
-	num := func(k string, v float64) {
-		if v != 0 {
-			q.Set(k, strconv.FormatFloat(v, 'g', -1, 64))
-		}
-	}
-	integer := func(k string, v int) {
-		if v != 0 {
-			q.Set(k, strconv.Itoa(v))
-		}
-	}
-	set("name", s.Name)
-	q.Set("seed", strconv.FormatUint(s.Seed, 10))
-	d := s.Dataset
-	set("dataset", d.Kind)
-	integer("samples", d.Samples)
-	q.Set("noise", strconv.FormatFloat(d.Noise, 'g', -1, 64))
-	q.Set("test", strconv.FormatFloat(d.TestRatio, 'g', -1, 64))
-	set("features", strings.Join(d.Features, ","))
-	layers := make([]string, len(s.Model.Layers))
-	for i, l := range s.Model.Layers {
-		layers[i] = fmt.Sprintf("%d:%s", l.Units, l.Activation)
-	}
-	set("layers", strings.Join(layers, ","))
-	set("loss", s.Loss)
-	o := s.Optimizer
-	set("optimizer", o.Kind)
-	num("lr", o.LR)
-	num("momentum", o.Momentum)
-	if o.Nesterov {
-		q.Set("nesterov", "1")
-	}
-	num("beta1", o.Beta1)
-	num("beta2", o.Beta2)
-	num("alpha", o.Alpha)
-	num("eps", o.Eps)
-	num("decay", o.WeightDecay)
-	sc := s.Schedule
-	set("schedule", sc.Kind)
-	integer("stepSize", sc.StepSize)
-	num("gamma", sc.Gamma)
-	integer("warmup", sc.Warmup)
-	integer("total", sc.Total)
-	num("minLR", sc.MinLR)
-	r := s.Regularization
-	if r.Kind != "none" {
-		set("reg", r.Kind)
-		num("regRate", r.Rate)
-	}
-	integer("batch", s.BatchSize)
 	return q
+}
+
+// field is the value p stands for in the JSON object obj.
+func field(obj map[string]any, p param) (any, bool) {
+	if p.obj != "" {
+		o, ok := obj[p.obj].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		obj = o
+	}
+	v, ok := obj[p.field]
+	return v, ok
+}
+
+func joinAny(vs []any, f func(any) string) string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = f(v)
+	}
+	return strings.Join(out, ",")
 }
 
 // EncodeSpecQuery is SpecQuery as a string, its parameters in a fixed,
 // readable order.
-func EncodeSpecQuery(s engine.Spec) string {
+func EncodeSpecQuery(s spec.Spec) string {
 	q := SpecQuery(s)
 	var b strings.Builder
-	for _, k := range specKeys {
-		v, ok := q[k]
+	for _, p := range params {
+		v, ok := q[p.key]
 		if !ok {
 			continue
 		}
 		if b.Len() > 0 {
 			b.WriteByte('&')
 		}
-		b.WriteString(k)
+		b.WriteString(p.key)
 		b.WriteByte('=')
 		// Commas and colons stay readable: they are legal in a query.
 		b.WriteString(strings.NewReplacer("%2C", ",", "%3A", ":").Replace(url.QueryEscape(v[0])))
@@ -115,73 +147,92 @@ func EncodeSpecQuery(s engine.Spec) string {
 	return b.String()
 }
 
-// SpecFromQuery decodes and normalizes the spec a query carries.
-func SpecFromQuery(q url.Values) (engine.Spec, error) {
-	var s engine.Spec
-	var errs []string
-	bad := func(k, v, why string) { errs = append(errs, fmt.Sprintf("%s=%q: %s", k, v, why)) }
-	str := func(k string) string { return q.Get(k) }
-	f64 := func(k string) float64 {
-		v := q.Get(k)
-		if v == "" {
-			return 0
-		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			bad(k, v, "not a number")
-		}
-		return f
-	}
-	integer := func(k string) int {
-		v := q.Get(k)
-		if v == "" {
-			return 0
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			bad(k, v, "not a whole number")
-		}
-		return n
-	}
+// SpecFromQuery decodes and normalizes the spec a query carries: a
+// parameter present (and not empty) is honoured, zero included; an absent
+// one takes its default, as the field of a JSON spec does.
+func SpecFromQuery(q url.Values) (spec.Spec, error) {
 	if !HasSpec(q) {
-		return s, fmt.Errorf("%w: the link names no dataset", engine.ErrSpec)
+		return spec.Spec{}, fmt.Errorf("%w: the link names no dataset", spec.ErrSpec)
 	}
-	s.Name = str("name")
-	if v := q.Get("seed"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			bad("seed", v, "not a whole number")
+	obj := map[string]any{}
+	var errs []string
+	for _, p := range params {
+		text := q.Get(p.key)
+		if text == "" {
+			continue
 		}
-		s.Seed = n
+		v, why := paramValue(p, text)
+		if why != "" {
+			errs = append(errs, fmt.Sprintf("%s=%q: %s", p.key, text, why))
+			continue
+		}
+		if v == nil {
+			continue
+		}
+		dst := obj
+		if p.obj != "" {
+			o, ok := obj[p.obj].(map[string]any)
+			if !ok {
+				o = map[string]any{}
+				obj[p.obj] = o
+			}
+			dst = o
+		}
+		dst[p.field] = v
 	}
-	s.Dataset = engine.DatasetSpec{Kind: str("dataset"), Samples: integer("samples"), Noise: f64("noise"), TestRatio: f64("test")}
-	if v := str("features"); v != "" {
-		s.Dataset.Features = strings.Split(v, ",")
+	if len(errs) > 0 {
+		return spec.Spec{}, fmt.Errorf("%w: %s", spec.ErrSpec, strings.Join(errs, "; "))
 	}
-	if v := str("layers"); v != "" {
-		for _, l := range strings.Split(v, ",") {
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return spec.Spec{}, fmt.Errorf("%w: %v", spec.ErrSpec, err)
+	}
+	return spec.ParseSpec(b)
+}
+
+// paramValue is the JSON value of parameter p's text (nil: none), or why
+// the text is not one.
+func paramValue(p param, text string) (any, string) {
+	switch p.kind {
+	case 'f':
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil {
+			return nil, "not a number"
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, "not a finite number"
+		}
+		return f, ""
+	case 'i':
+		n, err := strconv.Atoi(text)
+		if err != nil {
+			return nil, "not a whole number"
+		}
+		return n, ""
+	case 'u':
+		n, err := strconv.ParseUint(text, 10, 64)
+		if err != nil {
+			return nil, "not a whole number"
+		}
+		return n, ""
+	case 'b':
+		if text == "1" {
+			return true, ""
+		}
+		return nil, ""
+	case 'l':
+		return strings.Split(text, ","), ""
+	case 'L':
+		var layers []spec.LayerSpec
+		for _, l := range strings.Split(text, ",") {
 			units, act, ok := strings.Cut(l, ":")
 			n, err := strconv.Atoi(units)
 			if !ok || err != nil {
-				bad("layers", l, "want units:activation")
-				continue
+				return nil, fmt.Sprintf("layer %q: want units:activation", l)
 			}
-			s.Model.Layers = append(s.Model.Layers, engine.LayerSpec{Units: n, Activation: act})
+			layers = append(layers, spec.LayerSpec{Units: n, Activation: act})
 		}
+		return layers, ""
 	}
-	s.Loss = str("loss")
-	s.Optimizer = engine.OptimizerSpec{
-		Kind: str("optimizer"), LR: f64("lr"), Momentum: f64("momentum"), Nesterov: q.Get("nesterov") == "1",
-		Beta1: f64("beta1"), Beta2: f64("beta2"), Alpha: f64("alpha"), Eps: f64("eps"), WeightDecay: f64("decay"),
-	}
-	s.Schedule = engine.ScheduleSpec{
-		Kind: str("schedule"), StepSize: integer("stepSize"), Gamma: f64("gamma"),
-		Warmup: integer("warmup"), Total: integer("total"), MinLR: f64("minLR"),
-	}
-	s.Regularization = engine.Regularization{Kind: str("reg"), Rate: f64("regRate")}
-	s.BatchSize = integer("batch")
-	if len(errs) > 0 {
-		return engine.Spec{}, fmt.Errorf("%w: %s", engine.ErrSpec, strings.Join(errs, "; "))
-	}
-	return s.Normalize()
+	return text, ""
 }

@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"playground/engine"
+	"playground/spec"
 )
 
 // Every preset survives the trip through a URL, readably; a bad link says
 // what is wrong with it.
 func TestSpecQueryRoundTrip(t *testing.T) {
-	for _, name := range engine.PresetNames() {
-		s, _ := engine.Preset(name)
+	for _, name := range spec.PresetNames() {
+		s, _ := spec.Preset(name)
 		q := EncodeSpecQuery(s)
 		v, err := url.ParseQuery(q)
 		if err != nil {
@@ -46,8 +46,8 @@ func TestSpecQueryRoundTrip(t *testing.T) {
 // A link's query never panics the page; a spec it yields is valid and
 // survives the trip through a URL again.
 func FuzzSpecFromQuery(f *testing.F) {
-	for _, name := range engine.PresetNames() {
-		s, _ := engine.Preset(name)
+	for _, name := range spec.PresetNames() {
+		s, _ := spec.Preset(name)
 		f.Add(EncodeSpecQuery(s))
 	}
 	f.Add("dataset=circle&layers=4:tanh,1&lr=-1&seed=99999999999999999999")
@@ -60,7 +60,7 @@ func FuzzSpecFromQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := engine.ParseSpec(s.JSON()); err != nil {
+		if _, err := spec.ParseSpec(s.JSON()); err != nil {
 			t.Fatalf("%q gave a spec that does not parse: %v", q, err)
 		}
 		back, err := url.ParseQuery(EncodeSpecQuery(s))

@@ -11,6 +11,7 @@ import (
 
 	"playground/engine"
 	"playground/persist"
+	"playground/spec"
 	"playground/wasm/protocol"
 )
 
@@ -99,7 +100,7 @@ func (s *Session) chooseRun(ctx context.Context, c protocol.Command, takeover bo
 	}
 	var wantSpec string
 	if c.Preset == "" && len(c.Spec) > 0 {
-		spec, err := engine.ParseSpec(c.Spec)
+		spec, err := spec.ParseSpec(c.Spec)
 		if err != nil {
 			return "", nil, err
 		}
@@ -298,7 +299,7 @@ func (s *Session) finishResume(ctx context.Context) {
 }
 
 // startNew starts a new run of spec at step 0, checkpointing its origin.
-func (s *Session) startNew(ctx context.Context, seq int64, spec engine.Spec, running bool) {
+func (s *Session) startNew(ctx context.Context, seq int64, spec spec.Spec, running bool) {
 	tr, err := engine.NewTrainer(spec)
 	if err != nil {
 		s.fail(seq, "start: %v", err)
@@ -365,7 +366,7 @@ func (s *Session) fork(ctx context.Context, c protocol.Command) {
 	}
 	st := ck.State
 	if len(c.Spec) > 0 {
-		if st.Spec, err = engine.ParseSpec(c.Spec); err != nil {
+		if st.Spec, err = spec.ParseSpec(c.Spec); err != nil {
 			s.fail(c.Seq, "fork: %v", err)
 			return
 		}

@@ -17,6 +17,7 @@ import (
 
 	"playground/engine"
 	"playground/persist"
+	"playground/spec"
 	"playground/wasm/protocol"
 )
 
@@ -388,6 +389,8 @@ func (s *Session) handle(ctx context.Context, in Input) {
 		}
 	case protocol.CmdServerRuns:
 		s.sync.q.push(syncJob{op: opList, seq: c.Seq})
+	case protocol.CmdData:
+		s.data(c)
 	}
 }
 
@@ -443,11 +446,11 @@ func (s *Session) setAutosave(a protocol.Autosave) {
 	s.setSaveEvery()
 }
 
-func specOf(c protocol.Command) (engine.Spec, error) {
+func specOf(c protocol.Command) (spec.Spec, error) {
 	if c.Preset != "" {
-		return engine.Preset(c.Preset)
+		return spec.Preset(c.Preset)
 	}
-	return engine.ParseSpec(c.Spec)
+	return spec.ParseSpec(c.Spec)
 }
 
 // slice trains for about opt.Slice, stopping exactly at the replay target,

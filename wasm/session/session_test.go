@@ -16,6 +16,7 @@ import (
 	"playground/engine"
 	"playground/persist"
 	"playground/persist/disk"
+	"playground/spec"
 	"playground/wasm/protocol"
 )
 
@@ -177,7 +178,7 @@ func storedSteps(t *testing.T, st persist.Store, run string) []uint64 {
 // nativeFingerprint trains preset to step in one go.
 func nativeFingerprint(t *testing.T, preset string, step uint64) string {
 	t.Helper()
-	spec, err := engine.Preset(preset)
+	spec, err := spec.Preset(preset)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"playground/engine"
+	"playground/spec"
 	"playground/wasm/protocol"
 )
 
@@ -97,11 +98,11 @@ func (s *Session) viewDataset(d *engine.Dataset) {
 	}
 	const n = GridSide * GridSide
 	s.grid = make([]float32, n*d.Inputs)
-	step := float32(2*engine.Domain) / GridSide
+	step := float32(2*spec.Domain) / GridSide
 	for r := 0; r < GridSide; r++ {
-		y := float32(engine.Domain) - (float32(r)+0.5)*step
+		y := float32(spec.Domain) - (float32(r)+0.5)*step
 		for c := 0; c < GridSide; c++ {
-			x := -float32(engine.Domain) + (float32(c)+0.5)*step
+			x := -float32(spec.Domain) + (float32(c)+0.5)*step
 			i := r*GridSide + c
 			engine.Featurize(s.grid[i*d.Inputs:(i+1)*d.Inputs], d.Features, x, y)
 		}
@@ -118,7 +119,7 @@ func (s *Session) view(tr *engine.Trainer, run string) (*protocol.View, []byte) 
 	}
 	if d.Train.Points == nil { // digits
 		n := min(digitSamples, d.Test.N)
-		v.Kind, v.Side = protocol.ViewDigits, engine.DigitSize
+		v.Kind, v.Side = protocol.ViewDigits, spec.DigitSize
 		data := slices.Clone(s.digitPixels)
 		out := tr.Predict(d.Test.X[:n*d.Inputs], n)
 		for i := 0; i < n; i++ {
@@ -134,7 +135,7 @@ func (s *Session) view(tr *engine.Trainer, run string) (*protocol.View, []byte) 
 		}
 		return v, data
 	}
-	v.Kind, v.W, v.H, v.Domain = protocol.ViewGrid, GridSide, GridSide, engine.Domain
+	v.Kind, v.W, v.H, v.Domain = protocol.ViewGrid, GridSide, GridSide, spec.Domain
 	v.Lo, v.Hi = s.gridLo, s.gridHi
 	const n = GridSide * GridSide
 	data := make([]byte, n)

@@ -6,6 +6,7 @@ import (
 
 	"playground/engine"
 	"playground/persist"
+	"playground/spec"
 	"playground/wasm/protocol"
 )
 
@@ -119,9 +120,9 @@ func TestScrub(t *testing.T) {
 	if forkID == "" {
 		t.Fatalf("no checkpoint between 3000 and 5000 to fork from: %v", objs)
 	}
-	spec, _ := engine.Preset("circle-sgd")
-	spec.Optimizer.LR = 0.1
-	h.send(protocol.Command{Type: protocol.CmdFork, Run: run, ID: forkID, Spec: spec.JSON()})
+	sp, _ := spec.Preset("circle-sgd")
+	sp.Optimizer.LR = 0.1
+	h.send(protocol.Command{Type: protocol.CmdFork, Run: run, ID: forkID, Spec: sp.JSON()})
 	fk, _ := h.wait(0, "fork", func(ev protocol.Event) bool {
 		return ev.Type == protocol.EvStatus && ev.Status.Run != run && ev.Status.Phase == protocol.PhasePaused
 	})
@@ -133,13 +134,13 @@ func TestScrub(t *testing.T) {
 	h.send(protocol.Command{Type: protocol.CmdStep, Steps: 300})
 	h.wait(0, "child paused", pausedAt(f+300))
 	r = scrub(child, f+100)
-	base, _ := engine.Preset("circle-sgd")
+	base, _ := spec.Preset("circle-sgd")
 	btr, _ := engine.NewTrainer(base)
 	for btr.Step < f {
 		btr.TrainStep()
 	}
 	st2 := btr.State()
-	st2.Spec = spec
+	st2.Spec = sp
 	tr, err := engine.Restore(st2)
 	if err != nil {
 		t.Fatal(err)
@@ -160,16 +161,16 @@ func TestScrub(t *testing.T) {
 
 // A shared link's query opens its spec.
 func TestOpenQuery(t *testing.T) {
-	spec, _ := engine.Preset("xor-momentum")
-	spec.Name, spec.Seed, spec.Optimizer.LR = "custom", 42, 0.05
+	sp, _ := spec.Preset("xor-momentum")
+	sp.Name, sp.Seed, sp.Optimizer.LR = "custom", 42, 0.05
 	h := newHost(t, opts{})
-	h.send(protocol.Command{Type: protocol.CmdOpen, Preset: "circle-sgd", Query: "?" + protocol.EncodeSpecQuery(spec) + "&autostart=1", Autostart: true, PauseAt: u64(700)})
+	h.send(protocol.Command{Type: protocol.CmdOpen, Preset: "circle-sgd", Query: "?" + protocol.EncodeSpecQuery(sp) + "&autostart=1", Autostart: true, PauseAt: u64(700)})
 	st, _ := h.wait(0, "pause", pausedAt(700))
-	got, err := engine.ParseSpec(st.Status.Spec)
-	if err != nil || string(got.JSON()) != string(spec.JSON()) {
-		t.Fatalf("opened %s, want %s", st.Status.Spec, spec.JSON())
+	got, err := spec.ParseSpec(st.Status.Spec)
+	if err != nil || string(got.JSON()) != string(sp.JSON()) {
+		t.Fatalf("opened %s, want %s", st.Status.Spec, sp.JSON())
 	}
-	tr, _ := engine.NewTrainer(spec)
+	tr, _ := engine.NewTrainer(sp)
 	for tr.Step < 700 {
 		tr.TrainStep()
 	}

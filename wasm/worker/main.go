@@ -20,9 +20,9 @@ import (
 	"strings"
 	"syscall/js"
 
-	"playground/engine"
 	"playground/internal/jspromise"
 	"playground/persist/idb"
+	"playground/spec"
 	"playground/wasm/protocol"
 	"playground/wasm/session"
 )
@@ -87,7 +87,7 @@ func main() {
 		Server:  serverURL(),
 	}
 	s := session.New(env, session.NewOptions(), inbox)
-	post(protocol.Event{Type: protocol.EvReady, Presets: engine.PresetNames()}, nil)
+	post(protocol.Event{Type: protocol.EvReady, Presets: spec.PresetNames()}, nil)
 	s.Run(ctx)
 }
 

@@ -1,4 +1,4 @@
-package engine
+package spec
 
 import (
 	"bytes"
@@ -41,6 +41,7 @@ func FuzzParseSpec(f *testing.F) {
 		f.Add(mustPreset(f, n).JSON())
 	}
 	f.Add([]byte(`{"dataset":{"kind":"xor"},"model":{"layers":[{"units":1,"activation":"sigmoid"}]},"optimizer":{"kind":"sgd","lr":0.1,"momentum":NaN}}`))
+	f.Add([]byte(`{"dataset":{"kind":"xor","samples":50},"model":{"layers":[{"units":1,"activation":"sigmoid"}]},"optimizer":{"kind":"adamw","lr":0.1,"beta1":0,"eps":0,"weight_decay":0},"batch_size":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := ParseSpec(b)
 		if err != nil {
@@ -54,6 +55,57 @@ func FuzzParseSpec(f *testing.F) {
 		if !bytes.Equal(s2.JSON(), j) {
 			t.Fatalf("spec changed on re-parse:\n%s\n%s", j, s2.JSON())
 		}
-		Layout(s)
+		s.Layout()
 	})
+}
+
+func mustPreset(t testing.TB, name string) Spec {
+	t.Helper()
+	s, err := Preset(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestPresetsValid(t *testing.T) {
+	seenOpt := map[string]bool{}
+	seenSched := map[string]bool{}
+	seenData := map[string]bool{}
+	seenAct := map[string]bool{}
+	for _, name := range PresetNames() {
+		s := mustPreset(t, name)
+		o := s.Optimizer.Kind
+		if o == "sgd" && s.Optimizer.Nesterov {
+			o = "sgd-nesterov"
+		} else if o == "sgd" && s.Optimizer.Momentum > 0 {
+			o = "sgd-momentum"
+		}
+		seenOpt[o] = true
+		seenSched[s.Schedule.Kind] = true
+		seenData[s.Dataset.Kind] = true
+		for _, l := range s.Model.Layers {
+			seenAct[l.Activation] = true
+		}
+	}
+	for _, o := range []string{"sgd", "sgd-momentum", "sgd-nesterov", "adam", "adamw", "rmsprop"} {
+		if !seenOpt[o] {
+			t.Errorf("no preset uses optimizer %s", o)
+		}
+	}
+	for _, k := range []string{"constant", "step", "cosine"} {
+		if !seenSched[k] {
+			t.Errorf("no preset uses schedule %s", k)
+		}
+	}
+	for _, k := range DatasetKinds() {
+		if !seenData[k] {
+			t.Errorf("no preset uses dataset %s", k)
+		}
+	}
+	for _, k := range activations {
+		if !seenAct[k] {
+			t.Errorf("no preset uses activation %s", k)
+		}
+	}
 }

@@ -1,4 +1,10 @@
-package engine
+// Package spec is what a run is: the Spec (dataset, model, loss,
+// optimizer, schedule, regularization, batch size and seed), its JSON, the
+// defaults and checks of Normalize, the built-in presets, the learning
+// rate the schedule gives at a step, and the names and shapes of the
+// tensors a training state of a spec holds. The engine trains a Spec; the
+// page's UI edits one without carrying the engine.
+package spec
 
 import (
 	"bytes"
@@ -11,6 +17,12 @@ import (
 
 // Spec fully describes a run: with the same Spec, training to step n always
 // yields the same bits.
+//
+// A field says what it means: a number present in the JSON is honoured,
+// zero included, and only an absent one takes its default (an empty
+// string names nothing and is absent). In Go, a zero number of a spec not
+// decoded from JSON is absent; Normalize records every field as given, so
+// a normalized spec keeps its zeros through later edits and its JSON.
 type Spec struct {
 	Name           string         `json:"name,omitempty"`
 	Seed           uint64         `json:"seed"`
@@ -21,6 +33,8 @@ type Spec struct {
 	Schedule       ScheduleSpec   `json:"schedule"`
 	Regularization Regularization `json:"regularization"`
 	BatchSize      int            `json:"batch_size"`
+
+	given given // batch_size
 }
 
 // DatasetSpec describes a dataset generated from the run's seed.
@@ -29,7 +43,9 @@ type DatasetSpec struct {
 	Samples   int      `json:"samples"`            // train + test
 	Noise     float64  `json:"noise"`              // 0..1, meaning depends on the kind
 	TestRatio float64  `json:"test_ratio"`         // fraction held out for testing
-	Features  []string `json:"features,omitempty"` // 2-D sets: x, y, x2, y2, xy, sinx, siny
+	Features  []string `json:"features,omitempty"` // 2-D sets: x, y, x2, y2, xy, sinx, siny (nil: x, y)
+
+	given given // samples
 }
 
 // ModelSpec is a multilayer perceptron: dense layers in order.
@@ -43,7 +59,9 @@ type LayerSpec struct {
 	Activation string `json:"activation"` // linear, tanh, sigmoid, relu, leaky_relu, softmax (output only)
 }
 
-// OptimizerSpec selects an optimizer and its settings; unused fields are zero.
+// OptimizerSpec selects an optimizer and its settings; unused fields are
+// zero. Absent, beta1, beta2, eps, alpha and (adamw) weight_decay take
+// PyTorch's defaults (optimizerDefaults).
 type OptimizerSpec struct {
 	Kind        string  `json:"kind"` // sgd, adam, adamw, rmsprop
 	LR          float64 `json:"lr"`
@@ -54,6 +72,8 @@ type OptimizerSpec struct {
 	Alpha       float64 `json:"alpha,omitempty"`    // rmsprop smoothing
 	Eps         float64 `json:"eps,omitempty"`
 	WeightDecay float64 `json:"weight_decay,omitempty"`
+
+	given given // beta1, beta2, alpha, eps, weight_decay
 }
 
 // ScheduleSpec maps the global step to a learning-rate factor.
@@ -76,11 +96,10 @@ type Regularization struct {
 var ErrSpec = errors.New("invalid spec")
 
 // ParseSpec decodes a JSON spec strictly (unknown fields are errors), fills
-// defaults and validates it.
+// the defaults of absent fields and validates it.
 func ParseSpec(b []byte) (Spec, error) {
 	var s Spec
 	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return Spec{}, fmt.Errorf("%w: %v", ErrSpec, err)
 	}
@@ -101,19 +120,40 @@ func (s Spec) JSON() []byte {
 
 // Normalize fills defaults and validates the spec.
 func (s Spec) Normalize() (Spec, error) {
-	bad := func(format string, a ...any) (Spec, error) {
-		return Spec{}, fmt.Errorf("%w: %s", ErrSpec, fmt.Sprintf(format, a...))
+	for _, step := range []func(*Spec) error{
+		(*Spec).normalizeDataset,
+		(*Spec).normalizeModel,
+		(*Spec).normalizeOptimizer,
+		(*Spec).normalizeSchedule,
+		(*Spec).normalizeRegularization,
+		(*Spec).normalizeBatch,
+	} {
+		if err := step(&s); err != nil {
+			return Spec{}, err
+		}
 	}
+	return s, nil
+}
+
+// bad is an ErrSpec saying what is wrong.
+func bad(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrSpec, fmt.Sprintf(format, a...))
+}
+
+// normalizeDataset checks the dataset (its kind first: the other steps
+// depend on it) and fills its defaults, and the loss it trains with.
+func (s *Spec) normalizeDataset() error {
 	d := &s.Dataset
 	info, ok := datasetKinds[d.Kind]
 	if !ok {
 		return bad("unknown dataset %q (want one of %v)", d.Kind, sortedKeys(datasetKinds))
 	}
-	if d.Samples == 0 {
-		d.Samples = info.defaultSamples
+	if d.Samples == 0 && d.given&givenSamples == 0 {
+		d.Samples = info.DefaultSamples
 	}
-	if d.Samples < 4 || d.Samples > info.maxSamples {
-		return bad("dataset samples %d out of range [4, %d]", d.Samples, info.maxSamples)
+	d.given = givenAll
+	if d.Samples < 4 || d.Samples > info.MaxSamples {
+		return bad("dataset samples %d out of range [4, %d]", d.Samples, info.MaxSamples)
 	}
 	if !finite(d.Noise) || d.Noise < 0 || d.Noise > 1 {
 		return bad("dataset noise %v out of range [0, 1]", d.Noise)
@@ -121,29 +161,47 @@ func (s Spec) Normalize() (Spec, error) {
 	if !finite(d.TestRatio) || d.TestRatio < 0 || d.TestRatio > 0.9 {
 		return bad("dataset test_ratio %v out of range [0, 0.9]", d.TestRatio)
 	}
-	if info.twoD {
-		if len(d.Features) == 0 {
-			d.Features = []string{"x", "y"}
-		}
-		seen := map[string]bool{}
-		for _, f := range d.Features {
-			if !slices.Contains(FeatureNames, f) {
-				return bad("unknown feature %q (want some of %v)", f, FeatureNames)
-			}
-			if seen[f] {
-				return bad("feature %q listed twice", f)
-			}
-			seen[f] = true
-		}
-	} else if len(d.Features) != 0 {
-		return bad("dataset %s takes no features", d.Kind)
+	if err := d.normalizeFeatures(info); err != nil {
+		return err
 	}
 	if s.Loss == "" {
-		s.Loss = info.loss
+		s.Loss = info.Loss
 	}
-	if s.Loss != info.loss {
-		return bad("dataset %s needs loss %q, not %q", d.Kind, info.loss, s.Loss)
+	if s.Loss != info.Loss {
+		return bad("dataset %s needs loss %q, not %q", d.Kind, info.Loss, s.Loss)
 	}
+	return nil
+}
+
+func (d *DatasetSpec) normalizeFeatures(info DatasetKind) error {
+	if !info.TwoD {
+		if len(d.Features) != 0 {
+			return bad("dataset %s takes no features", d.Kind)
+		}
+		return nil
+	}
+	if d.Features == nil {
+		d.Features = []string{"x", "y"}
+	}
+	if len(d.Features) == 0 {
+		return bad("dataset %s needs at least one feature", d.Kind)
+	}
+	seen := map[string]bool{}
+	for _, f := range d.Features {
+		if !slices.Contains(FeatureNames, f) {
+			return bad("unknown feature %q (want some of %v)", f, FeatureNames)
+		}
+		if seen[f] {
+			return bad("feature %q listed twice", f)
+		}
+		seen[f] = true
+	}
+	return nil
+}
+
+// normalizeModel checks the layers, and that the output layer fits the
+// dataset and the loss.
+func (s *Spec) normalizeModel() error {
 	if len(s.Model.Layers) == 0 || len(s.Model.Layers) > 16 {
 		return bad("model needs 1 to 16 layers, has %d", len(s.Model.Layers))
 	}
@@ -151,8 +209,8 @@ func (s Spec) Normalize() (Spec, error) {
 		if l.Units < 1 || l.Units > 4096 {
 			return bad("layer %d has %d units (want 1..4096)", i, l.Units)
 		}
-		if _, ok := activations[l.Activation]; !ok {
-			return bad("layer %d: unknown activation %q (want one of %v)", i, l.Activation, sortedKeys(activations))
+		if !slices.Contains(activations, l.Activation) {
+			return bad("layer %d: unknown activation %q (want one of %v)", i, l.Activation, activations)
 		}
 		last := i == len(s.Model.Layers)-1
 		if l.Activation == "softmax" && !last {
@@ -160,8 +218,8 @@ func (s Spec) Normalize() (Spec, error) {
 		}
 	}
 	out := s.Model.Layers[len(s.Model.Layers)-1]
-	if out.Units != info.outputs {
-		return bad("output layer has %d units, dataset %s has %d outputs", out.Units, d.Kind, info.outputs)
+	if want := datasetKinds[s.Dataset.Kind].Outputs; out.Units != want {
+		return bad("output layer has %d units, dataset %s has %d outputs", out.Units, s.Dataset.Kind, want)
 	}
 	switch s.Loss {
 	case "bce":
@@ -177,12 +235,27 @@ func (s Spec) Normalize() (Spec, error) {
 			return bad("loss mse does not take a softmax output layer")
 		}
 	}
+	return nil
+}
+
+// normalizeOptimizer checks the optimizer and fills its defaults.
+func (s *Spec) normalizeOptimizer() error {
 	o := &s.Optimizer
 	for _, v := range []float64{o.LR, o.Momentum, o.Beta1, o.Beta2, o.Alpha, o.Eps, o.WeightDecay, s.Schedule.Gamma, s.Schedule.MinLR, s.Regularization.Rate} {
 		if !finite(v) {
 			return bad("optimizer, schedule and regularization settings must be finite numbers")
 		}
 	}
+	defaults, ok := optimizerDefaults[o.Kind]
+	if !ok {
+		return bad("unknown optimizer %q (want sgd, adam, adamw or rmsprop)", o.Kind)
+	}
+	for _, d := range defaults {
+		if f := o.field(d.field); *f == 0 && o.given&d.field == 0 {
+			*f = d.value
+		}
+	}
+	o.given = givenAll
 	switch o.Kind {
 	case "sgd":
 		if o.Momentum < 0 || o.Momentum >= 1 {
@@ -192,36 +265,16 @@ func (s Spec) Normalize() (Spec, error) {
 			return bad("sgd nesterov needs a momentum > 0")
 		}
 	case "adam", "adamw":
-		if o.Beta1 == 0 {
-			o.Beta1 = 0.9
-		}
-		if o.Beta2 == 0 {
-			o.Beta2 = 0.999
-		}
-		if o.Eps == 0 {
-			o.Eps = 1e-8
-		}
-		if o.Kind == "adamw" && o.WeightDecay == 0 {
-			o.WeightDecay = 0.01
-		}
 		if o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1 {
 			return bad("%s betas (%v, %v) out of range [0, 1)", o.Kind, o.Beta1, o.Beta2)
 		}
 	case "rmsprop":
-		if o.Alpha == 0 {
-			o.Alpha = 0.99
-		}
-		if o.Eps == 0 {
-			o.Eps = 1e-8
-		}
-		if o.Alpha <= 0 || o.Alpha >= 1 {
-			return bad("rmsprop alpha %v out of range (0, 1)", o.Alpha)
+		if o.Alpha < 0 || o.Alpha >= 1 {
+			return bad("rmsprop alpha %v out of range [0, 1)", o.Alpha)
 		}
 		if o.Momentum != 0 {
 			return bad("rmsprop momentum is not supported")
 		}
-	default:
-		return bad("unknown optimizer %q (want sgd, adam, adamw or rmsprop)", o.Kind)
 	}
 	if o.Kind != "sgd" && o.Nesterov {
 		return bad("nesterov applies to sgd only")
@@ -232,6 +285,11 @@ func (s Spec) Normalize() (Spec, error) {
 	if !finite(o.Eps) || o.Eps < 0 || !finite(o.WeightDecay) || o.WeightDecay < 0 || o.WeightDecay > 1 {
 		return bad("optimizer eps %v / weight_decay %v out of range", o.Eps, o.WeightDecay)
 	}
+	return nil
+}
+
+// normalizeSchedule checks the schedule; no kind is constant.
+func (s *Spec) normalizeSchedule() error {
 	sc := &s.Schedule
 	switch sc.Kind {
 	case "", "constant":
@@ -247,12 +305,17 @@ func (s Spec) Normalize() (Spec, error) {
 		if sc.Warmup < 0 || sc.Total < 1 || sc.Warmup >= sc.Total {
 			return bad("cosine schedule needs 0 <= warmup < total, got warmup %d total %d", sc.Warmup, sc.Total)
 		}
-		if !finite(sc.MinLR) || sc.MinLR < 0 || sc.MinLR > o.LR {
+		if !finite(sc.MinLR) || sc.MinLR < 0 || sc.MinLR > s.Optimizer.LR {
 			return bad("cosine min_lr %v out of range [0, lr]", sc.MinLR)
 		}
 	default:
 		return bad("unknown schedule %q (want constant, step or cosine)", sc.Kind)
 	}
+	return nil
+}
+
+// normalizeRegularization checks the penalty; no kind is none.
+func (s *Spec) normalizeRegularization() error {
 	r := &s.Regularization
 	switch r.Kind {
 	case "", "none":
@@ -264,22 +327,29 @@ func (s Spec) Normalize() (Spec, error) {
 	default:
 		return bad("unknown regularization %q (want none, l1 or l2)", r.Kind)
 	}
-	if s.BatchSize == 0 {
+	return nil
+}
+
+// normalizeBatch checks the batch size against the training samples.
+func (s *Spec) normalizeBatch() error {
+	if s.BatchSize == 0 && s.given&givenBatch == 0 {
 		s.BatchSize = 10
 	}
+	s.given = givenAll
+	d := s.Dataset
 	train := d.Samples - int(float64(d.Samples)*d.TestRatio)
 	if s.BatchSize < 1 || s.BatchSize > train {
 		return bad("batch size %d out of range [1, %d training samples]", s.BatchSize, train)
 	}
-	return s, nil
+	return nil
 }
 
 // Inputs is the number of model inputs the spec's dataset produces.
 func (s Spec) Inputs() int {
-	if datasetKinds[s.Dataset.Kind].twoD {
+	if datasetKinds[s.Dataset.Kind].TwoD {
 		return len(s.Dataset.Features)
 	}
-	return datasetKinds[s.Dataset.Kind].inputs
+	return datasetKinds[s.Dataset.Kind].Inputs
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
