@@ -73,7 +73,7 @@ browser-deps: web-deps
 ## fork, pin, time travel, compare, shared link; screenshots to out/screenshots)
 ## (web/test; a few minutes)
 browser-test: browser-deps build
-	cd web && CHROMIUM=$(CHROMIUM) node --test --test-concurrency=1 --test-reporter=spec test/*.test.mjs
+	cd web && CHROMIUM=$(CHROMIUM) PLAYGROUND_REQUIRE_TORCH=1 node --test --test-concurrency=1 --test-reporter=spec test/*.test.mjs
 
 ## soak: 30 cycles of random reload, browser SIGKILL, server SIGKILL and a
 ## damaged newest checkpoint against `playground serve`, ending on the native

@@ -74,6 +74,48 @@ func Log(x float32) float32 {
 	return float32(dk*ln2Hi) - ((hfsq - (float32(s*(hfsq+R)) + float32(dk*ln2Lo))) - f)
 }
 
+// Log1p returns log(1+x) for x > -1, computed portably in float32 and
+// accurately for tiny x (where 1+x rounds to 1): log(u)·x/(u-1) with
+// u = 1+x cancels the rounding of u (Goldberg's method).
+func Log1p(x float32) float32 {
+	u := 1 + x
+	if u == 1 {
+		return x
+	}
+	return float32(Log(u) * (x / (u - 1)))
+}
+
+// softplus returns log(1+e**x) = -log(sigmoid(-x)) without overflow:
+// max(x, 0) + log1p(e**-|x|).
+func softplus(x float32) float32 {
+	if x != x {
+		return x
+	}
+	return max(x, 0) + Log1p(Exp(-abs32(x)))
+}
+
+// negLogSoftmax returns -log(softmax(z)[c]) = (max - z[c]) + log(Σ e**(z-max)),
+// as PyTorch's log_softmax computes it: no overflow, and exact 0 - z[c]
+// differences for the largest logit.
+func negLogSoftmax(z []float32, c int) float32 {
+	mx := z[0]
+	for _, v := range z[1:] {
+		mx = max(mx, v)
+	}
+	var s float32
+	for _, v := range z {
+		s += Exp(v - mx)
+	}
+	return (mx - z[c]) + Log(s)
+}
+
+func abs32(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // Tanh returns the hyperbolic tangent of x, computed portably in float32.
 func Tanh(x float32) float32 {
 	a := x

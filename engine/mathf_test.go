@@ -23,6 +23,8 @@ func TestPortableMathAccuracy(t *testing.T) {
 		{"Sigmoid", Sigmoid, func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, -80, 80, 4e-7},
 		{"Sin", mathf.Sin, math.Sin, -200, 200, 4e-7},
 		{"Cos", mathf.Cos, math.Cos, -200, 200, 4e-7},
+		{"Log1p", Log1p, math.Log1p, -0.999, 1e3, 4e-7},
+		{"softplus", softplus, func(x float64) float64 { return math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))) }, -80, 1e4, 4e-7},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -64,6 +66,21 @@ func TestPortableMathEdges(t *testing.T) {
 	}
 	if got := Log(1e-40); math.Abs(float64(got)-math.Log(float64(float32(1e-40)))) > 1e-5 {
 		t.Fatalf("Log subnormal = %v", got)
+	}
+	// Where 1+x rounds to 1, log1p and so a saturated BCE loss stay
+	// accurate relative to their tiny value.
+	for _, x := range []float32{1e-3, 1e-7, -3e-8, 1e-20, 1e-40} {
+		if got, want := float64(Log1p(x)), math.Log1p(float64(x)); math.Abs(got-want) > 4e-7*math.Abs(want) {
+			t.Fatalf("Log1p(%g) = %g, want %g", x, got, want)
+		}
+	}
+	for _, x := range []float32{-20, -50, -87} {
+		if got, want := float64(softplus(x)), math.Log1p(math.Exp(float64(x))); math.Abs(got-want) > 1e-6*want {
+			t.Fatalf("softplus(%g) = %g, want %g", x, got, want)
+		}
+	}
+	if softplus(1e30) != 1e30 || softplus(0) != Log(2) {
+		t.Fatalf("softplus edges: %v %v", softplus(1e30), softplus(0))
 	}
 	if Tanh(50) != 1 || Tanh(-50) != -1 || Tanh(0) != 0 {
 		t.Fatalf("Tanh edges")

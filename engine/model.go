@@ -60,6 +60,11 @@ type Model struct {
 	acts  [][]float32 // acts[0] = the caller's input, acts[i+1] = output of layer i
 	delta [][]float32 // gradient w.r.t. the pre-activation of each layer
 	mm    MatMul      // every product of Forward and Backward
+
+	// logits is the output layer's pre-activation (bias added) of the last
+	// Forward when that layer is a sigmoid or a softmax: the losses read
+	// it, since the output saturates to exactly 0 or 1.
+	logits []float32
 }
 
 // NewModel lays out the parameters of spec's network, uninitialised.
@@ -132,6 +137,12 @@ func (m *Model) Forward(x []float32, n int) []float32 {
 		l := &m.Layers[i]
 		in, out := m.acts[i][:n*l.In], m.acts[i+1][:n*l.Out]
 		m.mm.NT(out, in, m.Params.View(l.W), n, l.Out, l.In)
+		if i == len(m.Layers)-1 && (l.Act == actSigmoid || l.Act == actSoftmax) {
+			addRows(out, m.Params.View(l.B))
+			m.logits = append(m.logits[:0], out...)
+			applyAct(l.Act, out, l.Out)
+			continue
+		}
 		activate(l.Act, out, m.Params.View(l.B))
 	}
 	return m.acts[len(m.Layers)][:n*m.Layers[len(m.Layers)-1].Out]
@@ -167,12 +178,17 @@ func (m *Model) Backward(dOut []float32, n int) {
 
 // activate adds the bias to every row of a, then applies the activation.
 func activate(act int, a, bias []float32) {
-	cols := len(bias)
 	if act == actTanh {
 		tanhRows(a, bias) // adds the bias itself
 		return
 	}
 	addRows(a, bias)
+	applyAct(act, a, len(bias))
+}
+
+// applyAct applies activation act (not tanh) to a, rows of cols values
+// that already hold the bias.
+func applyAct(act int, a []float32, cols int) {
 	switch act {
 	case actSigmoid:
 		sigmoids(a)

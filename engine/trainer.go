@@ -123,15 +123,16 @@ func (t *Trainer) lossGrad(out, y []float32, n int, grad bool) float32 {
 		t.dOut = grow(t.dOut, n*k)
 	}
 	inv := 1 / float32(n)
-	const eps = 1e-7
 	switch t.Spec.Loss {
 	case "bce": // sigmoid output fused: dL/dz = p - t
+		z := t.Model.logits
 		for i := 0; i < n; i++ {
-			p := min(max(out[i], eps), 1-eps)
+			// -log(sigmoid(±z)) from the logit, as BCEWithLogitsLoss: the
+			// output p itself is exactly 0 or 1 once saturated.
 			if y[i] > 0.5 {
-				t.lossBuf[i] = -Log(p)
+				t.lossBuf[i] = softplus(-z[i])
 			} else {
-				t.lossBuf[i] = -Log(1 - p)
+				t.lossBuf[i] = softplus(z[i])
 			}
 			if grad {
 				t.dOut[i] = float32((out[i] - y[i]) * inv)
@@ -139,10 +140,10 @@ func (t *Trainer) lossGrad(out, y []float32, n int, grad bool) float32 {
 		}
 	case "softmax_ce": // softmax output fused: dL/dz = p - onehot
 		for i := 0; i < n; i++ {
-			p, yt := out[i*k:(i+1)*k], y[i*k:(i+1)*k]
+			p, yt, z := out[i*k:(i+1)*k], y[i*k:(i+1)*k], t.Model.logits[i*k:(i+1)*k]
 			for c := range p {
 				if yt[c] > 0.5 {
-					t.lossBuf[i] = -Log(max(p[c], eps))
+					t.lossBuf[i] = negLogSoftmax(z, c) // as CrossEntropyLoss
 				}
 				if grad {
 					t.dOut[i*k+c] = float32((p[c] - yt[c]) * inv)

@@ -492,19 +492,7 @@ func TestUsageErrors(t *testing.T) {
 // The model tensors load into a torch.nn.Sequential of the same shape by
 // name, and PyTorch computes the same test loss as the engine.
 func TestPyTorchLoadsCheckpoint(t *testing.T) {
-	python := ""
-	for _, p := range []string{"/usr/bin/python3", "python3"} {
-		if exec.Command(p, "-c", "import torch").Run() == nil {
-			python = p
-			break
-		}
-	}
-	if python == "" {
-		if os.Getenv("PLAYGROUND_REQUIRE_TORCH") != "" {
-			t.Fatal("PyTorch is required (make test installs Debian's python3-torch)")
-		}
-		t.Skip("no python3 with torch")
-	}
+	python := torchPython(t)
 	for _, name := range spec.PresetNames() {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
