@@ -1,13 +1,15 @@
-// Engine worker bootstrap: loads Go's wasm_exec.js and the engine
-// (wasm/worker), and provides `self.pg`, the small bridge the Go side uses.
-// Messages that arrive before Go installs its handler are queued.
+// Engine worker bootstrap: runs the page's wasm binary (wasm/playground)
+// as the engine (wasm/worker), and provides `self.pg`, the small bridge the
+// Go side uses. The page posts the compiled module first ({module}, or
+// {module: null}: compile it here); messages that arrive before Go installs
+// its handler are queued.
 //
 // The same script runs a second, nested worker named "writer" (the same
-// wasm, in writer mode): it commits checkpoints to IndexedDB, so the
+// binary, in the writer role): it commits checkpoints to IndexedDB, so the
 // structured clone of a multi-MB value happens off the training thread.
-// The engine compiles the wasm once and hands the module to the writer.
+// The engine hands it the module it got.
 'use strict';
-importScripts('wasm_exec.js');
+importScripts('wasm_exec.js', 'loader.js');
 
 const pg = (self.pg = {
   role: self.name === 'writer' ? 'writer' : 'engine',
@@ -16,22 +18,24 @@ const pg = (self.pg = {
   resume: null, // set by Go: called when a yield comes back
   lost: null, // set by Go: (lockName) => void, a lock was stolen
 });
-const go = new Go();
-const failed = (err) => postMessage({ json: JSON.stringify({ type: 'error', message: 'engine failed to start: ' + err }) });
+const failed =
+  pg.role === 'writer'
+    ? () => postMessage('failed')
+    : (err) => postMessage({ json: JSON.stringify({ type: 'error', message: 'engine failed to start: ' + err }) });
 
-if (pg.role === 'writer') {
-  self.onmessage = (e) => {
-    if (e.data && e.data.module) {
-      WebAssembly.instantiate(e.data.module, go.importObject).then((inst) => go.run(inst), failed);
-      return;
-    }
-    pg.handler ? pg.handler(e.data) : pg.queue.push(e.data);
-  };
-} else {
-  self.onmessage = (e) => (pg.handler ? pg.handler(e.data) : pg.queue.push(e.data));
-  const module = WebAssembly.compileStreaming(fetch('worker.wasm'));
-  module.then((m) => WebAssembly.instantiate(m, go.importObject)).then((inst) => go.run(inst), failed);
+let gotModule = null;
+const module = new Promise((resolve) => (gotModule = resolve));
+self.onmessage = (e) => {
+  if (gotModule && e.data && typeof e.data === 'object' && 'module' in e.data) {
+    gotModule(e.data.module || pgWasm.compile());
+    gotModule = null;
+    return;
+  }
+  pg.handler ? pg.handler(e.data) : pg.queue.push(e.data);
+};
+module.then((m) => pgWasm.run(m, pg.role)).catch(failed);
 
+if (pg.role === 'engine') {
   // putRemote(request, bytes) runs a write (put or delete) in the writer
   // worker and resolves to {kind, message} (kind "" on success,
   // "unavailable" when there is no writer: the caller then writes itself).
