@@ -320,7 +320,9 @@ func (s *Session) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, 
 	s.parentRun = parentRun
 	s.snapshot(seq, persist.KindMilestone, true, nil)
 	s.running = running
-	s.lastProgress, s.progressStep = s.env.Now(), tr.Step
+	// The first progress goes out after the first slice: a new run shows
+	// its first steps at once, not ProgressEvery later.
+	s.lastProgress, s.progressStep = time.Time{}, tr.Step
 	if running {
 		s.setPhase(seq, protocol.PhaseRunning)
 	} else {
