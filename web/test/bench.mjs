@@ -101,7 +101,7 @@ async function firstVisit() {
     await page.waitForFunction(() => window.__pgPainted, null, { timeout: 60000 });
     first.push(await page.evaluate(() => window.__pgPainted));
     await waitPhase(page, 'running', 60000);
-    await sleep(1500);
+    await sleep(3000); // warm: the UI is up and has rendered for a while
     const bytes = {};
     for (const [p, n] of await Promise.all(sizes)) bytes[p] = (bytes[p] || 0) + n;
     totals.push(Object.values(bytes).reduce((a, n) => a + n, 0));
