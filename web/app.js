@@ -314,16 +314,19 @@ addEventListener('pagehide', () => writeMark(true));
 // screen (the frame after it was painted).
 const boot = {
   line: document.querySelector('#app .boot'),
+  label: document.createTextNode(''),
   out: null,
-  done: false, // the UI rendered: the placeholder is the UI's now
+  done: false, // the UI rendered: the placeholder is gone
   paint() {
-    if (this.done || !this.line || state.step === null || !['running', 'paused'].includes(state.phase)) return;
+    // Once vugu has rendered into #app, its elements are the UI's.
+    if (!this.line || document.querySelector('#app .boot') !== this.line) this.done = true;
+    if (this.done || state.step === null || !['running', 'paused'].includes(state.phase)) return;
     if (!this.out) {
       this.out = document.createElement('output');
       this.out.dataset.testid = 'boot-step';
-      this.line.textContent = `${state.phase === 'running' ? 'Training' : 'Paused'} ${state.name}: step `;
-      this.line.append(this.out);
+      this.line.replaceChildren(this.label, this.out);
     }
+    this.label.data = `${state.phase === 'running' ? 'Training' : 'Paused'} ${state.name}: step `;
     this.out.textContent = String(state.step);
     // The frame after the one that shows the step: it is on screen.
     if (state.step > 0) requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(startUI, 0)));
