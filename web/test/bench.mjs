@@ -113,7 +113,7 @@ async function firstVisit() {
     process.stderr.write(`first visit ${i + 1}: ${totals[i]} B, first step on screen at ${Math.round(first[i])} ms, after a reload the first resumed step at ${Math.round(reload[i])} ms\n`);
   }
   await api.close();
-  out.firstVisit = { bytes: stats(totals), breakdown, firstStepMs: stats(first), reloadStepMs: stats(reload) };
+  out.firstVisit = { bytes: stats(totals), breakdown, firstStepMs: stats(first), reloadStepMs: stats(reload), loadavg: os.loadavg() };
 }
 
 if (firstOnly) {
@@ -129,6 +129,7 @@ function printFirstVisit() {
   for (const [p, n] of Object.entries(f.breakdown).sort((a, b) => b[1] - a[1])) console.log(`  ${p.padEnd(32)} ${kb(n).padStart(10)}`);
   console.log(`navigation -> first training step on screen (spiral-adam, fresh profile): median ${Math.round(f.firstStepMs.median)} ms of 5, min ${Math.round(f.firstStepMs.min)}, max ${Math.round(f.firstStepMs.max)} (target <= 1000 ms)`);
   console.log(`warm reload -> first resumed step on screen: median ${Math.round(f.reloadStepMs.median)} ms of 5, min ${Math.round(f.reloadStepMs.min)}, max ${Math.round(f.reloadStepMs.max)} (target <= 800 ms)`);
+  console.log(`load average after the first visits: ${f.loadavg.map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} CPUs)`);
 }
 
 await firstVisit();
