@@ -265,7 +265,6 @@ const page = (window.pgPage = {
   // paint times (ms); the benchmarks read them.
   renders: [],
   rendered(build, sync, paint) {
-    boot.done = true;
     if (!window.__pgTimes.rendered) window.__pgTimes.rendered = performance.now();
     page.renders.push([build, sync, paint]);
     if (page.renders.length > 2000) page.renders.splice(0, 1000);
@@ -316,11 +315,11 @@ const boot = {
   line: document.querySelector('#app .boot'),
   label: document.createTextNode(''),
   out: null,
-  done: false, // the UI rendered: the placeholder is gone
   paint() {
-    // Once vugu has rendered into #app, its elements are the UI's.
-    if (!this.line || document.querySelector('#app .boot') !== this.line) this.done = true;
-    if (this.done || state.step === null || !['running', 'paused'].includes(state.phase)) return;
+    // Once vugu has rendered into #app (the placeholder is gone), its
+    // elements are the UI's.
+    if (!this.line || document.querySelector('#app .boot') !== this.line) return;
+    if (state.step === null || !['running', 'paused'].includes(state.phase)) return;
     if (!this.out) {
       this.out = document.createElement('output');
       this.out.dataset.testid = 'boot-step';

@@ -19,17 +19,14 @@ self.pgWasm = {
     return WebAssembly.compileStreaming(fetch(this.url)).catch((err) => (err instanceof TypeError ? whole() : Promise.reject(err)));
   },
 
-  // imports are the binary's imports, the same in every role: Go's, and
-  // any other import object the binary asks for goes here too.
-  imports(go) {
-    return go.importObject;
-  },
-
   // run starts module as role; its promise settles when Go exits or fails
-  // to start.
+  // to start. It is the one place the binary meets its imports: any import
+  // object beyond Go's (and what must see the instance before Go runs)
+  // goes here, the same in every role, since the page runs the same binary
+  // as the engine.
   run(module, role) {
     const go = new Go();
     go.argv = ['playground', role];
-    return WebAssembly.instantiate(module, this.imports(go)).then((inst) => go.run(inst));
+    return WebAssembly.instantiate(module, go.importObject).then((inst) => go.run(inst));
   },
 };

@@ -107,9 +107,8 @@ func applyEvents(app *ui.App, ee vugu.EventEnv, inbox chan message) {
 	}
 }
 
-// renderLoop renders whenever the UI changed, puts the canvases' pictures
-// back and tells app.js the build, DOM sync and paint times (ms), which
-// the benchmarks read.
+// renderLoop renders whenever the UI changed and puts the canvases'
+// pictures back.
 func renderLoop(renderer *domrender.JSRenderer, env *vugu.BuildEnv, app *ui.App) {
 	root := &ui.Page{App: app}
 	ee := renderer.EventEnv()
@@ -129,7 +128,15 @@ func renderLoop(renderer *domrender.JSRenderer, env *vugu.BuildEnv, app *ui.App)
 		ee.RLock()
 		app.Paint()
 		ee.RUnlock()
-		page.Call("rendered", ms(t1.Sub(t0)), ms(t2.Sub(t1)), ms(time.Since(t2)))
+		rendered(t0, t1, t2)
+	}
+}
+
+// rendered hands a render's build (t0 to t1), DOM sync (to t2) and paint
+// (to now) times in ms to the benchmarks' hook, when the page defines it.
+func rendered(t0, t1, t2 time.Time) {
+	if hook := page.Get("rendered"); hook.Type() == js.TypeFunction {
+		hook.Invoke(ms(t1.Sub(t0)), ms(t2.Sub(t1)), ms(time.Since(t2)))
 	}
 }
 
