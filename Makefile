@@ -14,8 +14,8 @@ run: build
 build: web
 	$(GO) build -o bin/playground ./cmd/playground
 
-## web: the page into web/dist (the UI's vugu code regenerated, the UI and engine
-## worker wasm, hashed names, .br/.gz siblings)
+## web: the page into web/dist (the UI's vugu code regenerated, one wasm binary
+## for the UI, the engine worker and the writer, hashed names, .br/.gz siblings)
 web:
 	$(GO) run ./web/build
 
@@ -83,8 +83,8 @@ soak: browser-deps build
 	cd web && CHROMIUM=$(CHROMIUM) node --test --test-reporter=spec test/soak.mjs
 
 ## bench-browser: autosave pause and overhead, navigation to the first resumed
-## step, and W1-W3 inside the engine worker (SIMD128), measured in Chromium
-## (web/test/bench.mjs)
+## step, W1-W3 inside the engine worker (SIMD128), and the first visit (bytes,
+## first step on screen, warm reload), measured in Chromium (web/test/bench.mjs)
 bench-browser: browser-deps build
 	cd web && CHROMIUM=$(CHROMIUM) node test/bench.mjs
 

@@ -1,10 +1,15 @@
 // The page's bootstrap: owns the engine worker (wasm/worker) and the
-// zero-loss marks, then loads the UI (ui.wasm: the vugu components of ui/,
-// main in wasm/ui) and hands it every worker event through `pgPage`.
+// zero-loss marks, then starts the UI (wasm/ui: the vugu components of ui/)
+// and hands it every worker event through `pgPage`.
 //
-// It starts the worker and opens the run before the UI has even been
-// downloaded, so a reload resumes training as fast as the plain page did;
-// events that arrive before the UI is up wait in pgPage.events.
+// The page, the engine worker and its writer run one wasm binary
+// (wasm/playground, see loader.js): the page compiles it as it downloads
+// and posts the module to the worker, which it started first thing. The
+// run opens and trains before the UI starts: until the UI has rendered,
+// this script paints the step counter itself, and it starts the UI (a
+// second or more of the main thread on a slow machine) only once the
+// first step is on screen. Events that arrive before the UI is up wait in
+// pgPage.events.
 //
 // Zero lost steps: a dedicated worker is killed at once on unload, and its
 // multi-MB IndexedDB writes die with it. This page therefore writes a tiny
@@ -27,9 +32,23 @@
 // window.__pgResumed, __pgSaves, __pgSyncs, and pgPage.renders.
 'use strict';
 
+// The worker first, and the binary it waits for.
+const worker = new Worker('worker.js');
+const wasm = pgWasm.compile();
+wasm.then(
+  (module) => {
+    try {
+      worker.postMessage({ module });
+    } catch {
+      worker.postMessage({ module: null }); // a module that cannot be posted: the worker compiles its own
+    }
+  },
+  () => worker.postMessage({ module: null }),
+);
+
 const params = new URLSearchParams(location.search);
 
-const state = { phase: 'loading', run: '', step: null, owner: false };
+const state = { phase: 'loading', run: '', name: '', step: null, owner: false };
 
 // The benchmarks' hooks, with ?debug=1 only (null otherwise).
 const debug = params.get('debug') === '1' ? { times: {}, saves: [], syncs: [] } : null;
@@ -88,8 +107,6 @@ function writeMark(force) {
 
 // --- The worker --------------------------------------------------------
 
-const worker = new Worker('worker.js');
-
 function post(cmd, bytes) {
   const msg = { json: typeof cmd === 'string' ? cmd : JSON.stringify(cmd) };
   if (bytes) {
@@ -136,20 +153,24 @@ const track = {
   },
   status(ev) {
     const s = ev.status;
-    if (s.phase !== 'loading' && s.phase !== 'replaying') startUI();
     state.phase = s.phase;
     state.run = s.run || '';
+    state.name = s.name || '';
     state.owner = s.owner;
     if (['running', 'paused', 'locked', 'lost'].includes(s.phase)) state.step = s.step;
     if (s.phase === 'running' || s.phase === 'paused') {
       if (debug && state.owner && s.phase === 'running' && !debug.times.running) debug.times.running = performance.now();
       writeMark();
     }
+    boot.paint();
+    // A run that trains shows a step first; anything else starts the UI now.
+    if (s.phase !== 'loading' && s.phase !== 'replaying' && !(s.phase === 'running' && state.owner)) startUI();
   },
   progress(ev) {
     if (ev.progress.run !== state.run) return;
     state.step = ev.progress.step;
     writeMark();
+    boot.paint();
   },
   resumed(ev) {
     if (debug) {
@@ -299,17 +320,37 @@ document.addEventListener('visibilitychange', () => {
 });
 addEventListener('pagehide', () => writeMark(true));
 
-// The UI: Go's wasm_exec.js (loaded before this script) runs ui.wasm. Its
-// download starts at once (index.html preloads it) but it is compiled and
-// started once the run is open: on a machine of two cores, compiling it
-// meanwhile delayed the resumed run by a second.
+// boot paints the step counter into index.html's placeholder until the UI
+// has rendered, and starts the UI once a step of a training run is on
+// screen (the frame after it was painted).
+const boot = {
+  line: document.querySelector('#app .boot'),
+  label: document.createTextNode(''),
+  out: null,
+  paint() {
+    // Once vugu has rendered into #app (the placeholder is gone), its
+    // elements are the UI's.
+    if (!this.line || document.querySelector('#app .boot') !== this.line) return;
+    if (state.step === null || !['running', 'paused'].includes(state.phase)) return;
+    if (!this.out) {
+      this.out = document.createElement('output');
+      this.out.dataset.testid = 'boot-step';
+      this.line.replaceChildren(this.label, this.out);
+    }
+    this.label.data = `${state.phase === 'running' ? 'Training' : 'Paused'} ${state.name}: step `;
+    this.out.textContent = String(state.step);
+    // The frame after the one that shows the step: it is on screen.
+    if (state.step > 0) requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(startUI, 0)));
+  },
+};
+
+// The UI: the binary in the page role, on the main thread.
 let uiStarted = false;
 function startUI() {
   if (uiStarted) return;
   uiStarted = true;
-  const go = new Go();
-  WebAssembly.instantiateStreaming(fetch('ui.wasm'), go.importObject)
-    .then((r) => go.run(r.instance))
+  wasm
+    .then((module) => pgWasm.run(module, 'page'))
     .catch((err) => {
       const el = document.getElementById('app');
       if (el) el.textContent = 'The page failed to load: ' + err;

@@ -1,14 +1,15 @@
-// Engine worker bootstrap: loads Go's wasm_exec.js, the engine's SIMD
-// kernels (simd.js, from engine/wasmsimd) and the engine (wasm/worker), and
-// provides `self.pg`, the small bridge the Go side uses.
-// Messages that arrive before Go installs its handler are queued.
+// Engine worker bootstrap: runs the page's wasm binary (wasm/playground)
+// as the engine (wasm/worker), and provides `self.pg`, the small bridge the
+// Go side uses. The page posts the compiled module first ({module}, or
+// {module: null}: compile it here); messages that arrive before Go installs
+// its handler are queued.
 //
 // The same script runs a second, nested worker named "writer" (the same
-// wasm, in writer mode): it commits checkpoints to IndexedDB, so the
+// binary, in the writer role): it commits checkpoints to IndexedDB, so the
 // structured clone of a multi-MB value happens off the training thread.
-// The engine compiles the wasm once and hands the module to the writer.
+// The engine hands it the module it got.
 'use strict';
-importScripts('wasm_exec.js', 'simd.js');
+importScripts('wasm_exec.js', 'simd.js', 'loader.js');
 
 const pg = (self.pg = {
   role: self.name === 'writer' ? 'writer' : 'engine',
@@ -17,23 +18,24 @@ const pg = (self.pg = {
   resume: null, // set by Go: called when a yield comes back
   lost: null, // set by Go: (lockName) => void, a lock was stolen
 });
-const go = new Go();
-const attach = playgroundSIMD(go); // the "simd" imports; attach(instance) before go.run
-const failed = (err) => postMessage({ json: JSON.stringify({ type: 'error', message: 'engine failed to start: ' + err }) });
+const failed =
+  pg.role === 'writer'
+    ? () => postMessage('failed')
+    : (err) => postMessage({ json: JSON.stringify({ type: 'error', message: 'engine failed to start: ' + err }) });
 
-if (pg.role === 'writer') {
-  self.onmessage = (e) => {
-    if (e.data && e.data.module) {
-      WebAssembly.instantiate(e.data.module, go.importObject).then((inst) => go.run(attach(inst)), failed);
-      return;
-    }
-    pg.handler ? pg.handler(e.data) : pg.queue.push(e.data);
-  };
-} else {
-  self.onmessage = (e) => (pg.handler ? pg.handler(e.data) : pg.queue.push(e.data));
-  const module = WebAssembly.compileStreaming(fetch('worker.wasm'));
-  module.then((m) => WebAssembly.instantiate(m, go.importObject)).then((inst) => go.run(attach(inst)), failed);
+let gotModule = null;
+const module = new Promise((resolve) => (gotModule = resolve));
+self.onmessage = (e) => {
+  if (gotModule && e.data && typeof e.data === 'object' && 'module' in e.data) {
+    gotModule(e.data.module || pgWasm.compile());
+    gotModule = null;
+    return;
+  }
+  pg.handler ? pg.handler(e.data) : pg.queue.push(e.data);
+};
+module.then((m) => pgWasm.run(m, pg.role)).catch(failed);
 
+if (pg.role === 'engine') {
   // putRemote(request, bytes) runs a write (put or delete) in the writer
   // worker and resolves to {kind, message} (kind "" on success,
   // "unavailable" when there is no writer: the caller then writes itself).
@@ -115,29 +117,3 @@ pg.unlock = (name) => {
   held.delete(name);
   if (release) release();
 };
-
-// memo keeps the engine's one small record across reloads (the plan of
-// the comparison in progress) in a database of its own: memoGet resolves
-// to the string kept ("" for none), memoPut(s) replaces it ("" deletes).
-if (pg.role === 'engine') {
-  let memoDB = null;
-  const openMemo = () =>
-    (memoDB ??= new Promise((resolve, reject) => {
-      const req = indexedDB.open('playground-worker', 1);
-      req.onupgradeneeded = () => req.result.createObjectStore('memo');
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    }));
-  const memoTx = (mode, f) =>
-    openMemo().then(
-      (db) =>
-        new Promise((resolve, reject) => {
-          const tx = db.transaction('memo', mode);
-          const req = f(tx.objectStore('memo'));
-          tx.oncomplete = () => resolve(req.result);
-          tx.onerror = tx.onabort = () => reject(tx.error);
-        }),
-    );
-  pg.memoGet = () => memoTx('readonly', (s) => s.get('memo')).then((v) => (typeof v === 'string' ? v : ''));
-  pg.memoPut = (v) => memoTx('readwrite', (s) => (v ? s.put(v, 'memo') : s.delete('memo'))).then(() => true);
-}

@@ -328,7 +328,9 @@ func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run
 	l.head.parentRun = parentRun
 	l.snapshot(seq, persist.KindMilestone, true, afterSave{})
 	l.running = running
-	l.rn.lastProgress, l.rn.progressStep = l.env.Now(), tr.Step
+	// The first progress goes out after the first slice: a new run shows
+	// its first steps at once, not ProgressEvery later.
+	l.rn.lastProgress, l.rn.progressStep = time.Time{}, tr.Step
 	if running {
 		l.setPhase(seq, protocol.PhaseRunning)
 	} else {

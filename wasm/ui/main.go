@@ -1,13 +1,13 @@
 //go:build js && wasm
 
-// Command ui is the page's wasm main: the vugu components of ui/ rendered
-// into the page by vugu's DOM renderer, on the main thread. The engine
-// runs in the worker; web/app.js (loaded first, so training resumes before
-// this program is even downloaded) owns the worker and hands this program
-// its events through `window.pgPage`. This program only renders: the
-// events it gets, the commands it sends and the pictures it paints are
-// all small.
-package main
+// Package ui is the page's side of the page's wasm binary
+// (wasm/playground): the vugu components of playground/ui rendered into
+// the page by vugu's DOM renderer, on the main thread. The engine runs in
+// the worker; web/app.js (loaded first, so training resumes before this
+// program even starts) owns the worker and hands this program its events
+// through `window.pgPage`. This program only renders: the events it gets,
+// the commands it sends and the pictures it paints are all small.
+package ui
 
 import (
 	"net/url"
@@ -36,7 +36,8 @@ type message struct {
 	data []byte
 }
 
-func main() {
+// Run renders the page until it goes away.
+func Run() {
 	// Collect less often: a collection stops the page's only thread.
 	debug.SetGCPercent(400)
 	renderer, err := domrender.New("#app")
@@ -49,10 +50,21 @@ func main() {
 	}
 	ee := renderer.EventEnv()
 	app := ui.NewApp(host{})
-	root := &ui.Page{App: app}
+	go applyEvents(app, ee, receive())
+	// The status line says "saved 3 s ago": it changes with the clock.
+	go func() {
+		for range time.Tick(time.Second) {
+			ee.Lock()
+			ee.UnlockRender()
+		}
+	}()
+	renderLoop(renderer, env, app)
+}
 
-	// Events queue up in a callback and are applied in one batch per
-	// render, so a burst of events costs one render.
+// receive takes the worker's events from app.js (those it queued before
+// the UI was up first) into a channel. A callback must not block: the
+// channel's buffer absorbs a burst.
+func receive() chan message {
 	inbox := make(chan message, 256)
 	receive := func(m js.Value) {
 		msg := message{json: m.Get("json").String()}
@@ -71,34 +83,35 @@ func main() {
 		receive(queued.Index(i))
 	}
 	page.Set("events", js.Global().Get("Array").New())
+	return inbox
+}
 
-	go func() {
-		// At most one render per renderEvery for the worker's events (a few
-		// a second each): a render costs the main thread milliseconds.
-		// Clicks and keys render at once (vugu's own path).
-		const renderEvery = 200 * time.Millisecond
-		var last time.Time
-		for m := range inbox {
-			if wait := renderEvery - time.Since(last); wait > 0 {
-				time.Sleep(wait)
-			}
-			ee.Lock()
-			apply(app, m)
-			for len(inbox) > 0 {
-				apply(app, <-inbox)
-			}
-			ee.UnlockRender()
-			last = time.Now()
+// applyEvents applies the events in one batch per render, so a burst of
+// events costs one render, and at most one render per renderEvery for the
+// worker's events (a few a second each): a render costs the main thread
+// milliseconds. Clicks and keys render at once (vugu's own path).
+func applyEvents(app *ui.App, ee vugu.EventEnv, inbox chan message) {
+	const renderEvery = 200 * time.Millisecond
+	var last time.Time
+	for m := range inbox {
+		if wait := renderEvery - time.Since(last); wait > 0 {
+			time.Sleep(wait)
 		}
-	}()
-	// The status line says "saved 3 s ago": it changes with the clock.
-	go func() {
-		for range time.Tick(time.Second) {
-			ee.Lock()
-			ee.UnlockRender()
+		ee.Lock()
+		apply(app, m)
+		for len(inbox) > 0 {
+			apply(app, <-inbox)
 		}
-	}()
+		ee.UnlockRender()
+		last = time.Now()
+	}
+}
 
+// renderLoop renders whenever the UI changed and puts the canvases'
+// pictures back.
+func renderLoop(renderer *domrender.JSRenderer, env *vugu.BuildEnv, app *ui.App) {
+	root := &ui.Page{App: app}
+	ee := renderer.EventEnv()
 	for ok := true; ok; ok = renderer.EventWait() {
 		t0 := time.Now()
 		ee.RLock()

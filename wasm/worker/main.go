@@ -1,16 +1,17 @@
 //go:build js && wasm
 
-// Command worker is the engine worker: the training session of
-// wasm/session, running in a dedicated Web Worker, checkpointing to
-// IndexedDB (persist/idb), hashing with WebCrypto and holding one Web Lock
-// per run it writes. web/worker.js loads it and provides the small JS
-// bridge `self.pg` it uses (message queue, yield, digest, locks).
+// Package worker is the engine worker's side of the page's wasm binary
+// (wasm/playground): the training session of wasm/session, running in a
+// dedicated Web Worker, checkpointing to IndexedDB (persist/idb), hashing
+// with WebCrypto and holding one Web Lock per run it writes. web/worker.js
+// starts it and provides the small JS bridge `self.pg` it uses (message
+// queue, yield, digest, locks).
 //
-// The same program also runs as the "writer" worker, which the engine
+// The same binary also runs as the "writer" worker, which the engine
 // worker starts: the engine's Store reads IndexedDB itself but hands each
 // Put (a whole checkpoint) to the writer, so serializing it into
 // IndexedDB costs the training thread only one copy.
-package main
+package worker
 
 import (
 	"context"
@@ -36,11 +37,8 @@ var (
 	bridge     = js.Global().Get("pg")
 )
 
-func main() {
-	if bridge.Get("role").String() == "writer" {
-		runWriter()
-		return
-	}
+// Engine runs the engine worker until the page goes away.
+func Engine() {
 	ctx := context.Background()
 	inbox := session.NewInbox()
 	// Collect less often: every collection stops the only thread, training

@@ -1,6 +1,6 @@
 //go:build js && wasm
 
-package main
+package worker
 
 import (
 	"bytes"
@@ -93,9 +93,9 @@ func remote(req map[string]any, data js.Value) error {
 	}
 }
 
-// runWriter is the writer worker: it runs the writes the engine sends, one
+// Writer is the writer worker: it runs the writes the engine sends, one
 // at a time, in order, and answers {id, kind, message}.
-func runWriter() {
+func Writer() {
 	ctx := context.Background()
 	type request struct {
 		id  js.Value

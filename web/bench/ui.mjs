@@ -1,8 +1,8 @@
 // The page's two numbers: frame times on the main thread while the
 // `digits` preset trains (requestAnimationFrame deltas in headless
 // Chromium; target p95 ≤ 50 ms), and the compressed download size of the
-// page's wasm (ui.wasm on the main thread; the engine worker's for
-// comparison).
+// page's wasm (playground.wasm: one binary for the UI on the main thread,
+// the engine worker and the writer).
 //
 //	node web/bench/ui.mjs [--seconds 10] [--json]      (after `make web`)
 import fs from 'node:fs';
@@ -15,7 +15,7 @@ const seconds = Number(args[args.indexOf('--seconds') + 1] || 10) || 10;
 function sizes() {
   const out = {};
   for (const f of fs.readdirSync(DIST)) {
-    const m = f.match(/^(ui|worker)\.[0-9a-f]{10}\.wasm$/);
+    const m = f.match(/^(playground)\.[0-9a-f]{10}\.wasm$/);
     if (!m) continue;
     const size = (p) => (fs.existsSync(p) ? fs.statSync(p).size : null);
     out[m[1] + '.wasm'] = { raw: size(path.join(DIST, f)), br: size(path.join(DIST, f + '.br')), gz: size(path.join(DIST, f + '.gz')) };

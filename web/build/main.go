@@ -1,9 +1,10 @@
 // Command build builds the page into web/dist: it regenerates the vugu
-// components' Go code (go generate ./ui), compiles the engine worker and
-// the UI to wasm, copies Go's wasm_exec.js and the static files of web/,
-// names every file but index.html by a hash of its content (so a server
-// can cache them forever), rewrites the references between them, and
-// writes .br and .gz siblings of each.
+// components' Go code (go generate ./ui), compiles the page's one wasm
+// binary (wasm/playground: the UI, the engine worker and the writer),
+// copies Go's wasm_exec.js and the static files of web/, names every file
+// but index.html by a hash of its content (so a server can cache them
+// forever), rewrites the references between them, and writes .br and .gz
+// siblings of each.
 //
 //	go run ./web/build [-src web] [-out web/dist]
 package main
@@ -29,7 +30,7 @@ import (
 var keep = map[string]bool{"README.md": true}
 
 func main() {
-	src := flag.String("src", "web", "folder of index.html, app.js, worker.js, style.css")
+	src := flag.String("src", "web", "folder of index.html, loader.js, app.js, worker.js, style.css")
 	out := flag.String("out", "web/dist", "output folder (its previous build output is removed)")
 	flag.Parse()
 	if err := build(*src, *out); err != nil {
@@ -63,6 +64,47 @@ func build(src, out string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	wasm := filepath.Join(tmp, "playground.wasm")
+	if err := compile(wasm); err != nil {
+		return err
+	}
+	files := map[string]*asset{}
+	add := func(name, path string, hash bool) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files[name] = &asset{name: name, data: b, hash: hash}
+		return nil
+	}
+	if err := add("playground.wasm", wasm, true); err != nil {
+		return err
+	}
+	if err := add("wasm_exec.js", filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"), true); err != nil {
+		return err
+	}
+	// The engine's SIMD128 kernels, which the binary imports (loader.js gives them).
+	if err := add("simd.js", filepath.Join("engine", "wasmsimd", "simd.js"), true); err != nil {
+		return err
+	}
+	for _, n := range []string{"loader.js", "worker.js", "app.js", "style.css"} {
+		if err := add(n, filepath.Join(src, n), true); err != nil {
+			return err
+		}
+	}
+	if err := add("index.html", filepath.Join(src, "index.html"), false); err != nil {
+		return err
+	}
+	if err := link(files); err != nil {
+		return err
+	}
+	return writeOut(out, files)
+}
+
+// compile regenerates the components' Go code and compiles the page's one
+// wasm binary (wasm/playground: the UI, the engine worker and the writer)
+// to path.
+func compile(path string) error {
 	gobin := os.Getenv("GO")
 	if gobin == "" {
 		gobin = "go"
@@ -76,51 +118,22 @@ func build(src, out string) error {
 	if err := run(nil, "generate", "./ui"); err != nil {
 		return fmt.Errorf("generating the components' code: %w", err)
 	}
-	wasm := map[string]string{"worker.wasm": "./wasm/worker", "ui.wasm": "./wasm/ui"}
-	for name, pkg := range wasm {
-		out := filepath.Join(tmp, name)
-		if err := run([]string{"GOOS=js", "GOARCH=wasm"}, "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg); err != nil {
-			return fmt.Errorf("compiling %s: %w", pkg, err)
-		}
-		wasm[name] = out
+	const pkg = "./wasm/playground"
+	if err := run([]string{"GOOS=js", "GOARCH=wasm"}, "build", "-trimpath", "-ldflags=-s -w", "-o", path, pkg); err != nil {
+		return fmt.Errorf("compiling %s: %w", pkg, err)
 	}
+	return nil
+}
 
-	read := func(path string) ([]byte, error) { return os.ReadFile(path) }
-	files := map[string]*asset{}
-	add := func(name, path string, hash bool) error {
-		b, err := read(path)
-		if err != nil {
-			return err
-		}
-		files[name] = &asset{name: name, data: b, hash: hash}
-		return nil
-	}
-	for name, path := range wasm {
-		if err := add(name, path, true); err != nil {
-			return err
-		}
-	}
-	if err := add("wasm_exec.js", filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"), true); err != nil {
-		return err
-	}
-	// The engine's SIMD128 kernels, which worker.wasm imports.
-	if err := add("simd.js", filepath.Join("engine", "wasmsimd", "simd.js"), true); err != nil {
-		return err
-	}
-	for _, n := range []string{"worker.js", "app.js", "style.css"} {
-		if err := add(n, filepath.Join(src, n), true); err != nil {
-			return err
-		}
-	}
-	if err := add("index.html", filepath.Join(src, "index.html"), false); err != nil {
-		return err
-	}
-
-	// Leaves first, so each file's hash covers the hashed names it refers to.
+// link rewrites the references between files to their hashed names,
+// leaves first, so each file's hash covers the hashed names it refers to.
+func link(files map[string]*asset) error {
 	order := [][2]string{
-		{"worker.js", "wasm_exec.js"}, {"worker.js", "simd.js"}, {"worker.js", "worker.wasm"},
-		{"app.js", "worker.js"}, {"app.js", "ui.wasm"},
-		{"index.html", "ui.wasm"}, {"index.html", "wasm_exec.js"}, {"index.html", "app.js"}, {"index.html", "style.css"},
+		{"loader.js", "playground.wasm"},
+		{"worker.js", "wasm_exec.js"}, {"worker.js", "simd.js"}, {"worker.js", "loader.js"},
+		{"app.js", "worker.js"},
+		{"index.html", "playground.wasm"}, {"index.html", "wasm_exec.js"}, {"index.html", "simd.js"}, {"index.html", "loader.js"},
+		{"index.html", "app.js"}, {"index.html", "style.css"},
 	}
 	for _, o := range order {
 		from, to := files[o[0]], files[o[1]]
@@ -129,7 +142,11 @@ func build(src, out string) error {
 			return err
 		}
 	}
+	return nil
+}
 
+// writeOut replaces the previous build output in out with files.
+func writeOut(out string, files map[string]*asset) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}

@@ -12,11 +12,17 @@
 //  4. auto-push: digits steps/s with auto-push on vs off (autosave on in
 //     both) against `playground serve`, interleaved, and each auto-push's
 //     time from the save's snapshot to the server's answer;
-//  5. the engine's kernels where users run them: W1, W2 and W3 of make
+//  5. the first visit, against `playground serve` (what `make run` serves)
+//     in fresh profiles: every byte the page downloads (its workers'
+//     requests included), navigation -> the first training step on screen
+//     with ?preset=spiral-adam&autostart=1, and after a warm reload, the
+//     first resumed step on screen (targets: <= 1.4 MB, <= 1.0 s, <= 0.8 s);
+//  6. the engine's kernels where users run them: W1, W2 and W3 of make
 //     bench timed inside the engine worker (its pg.bench hook), SIMD128
-//     kernels in Chromium's V8 (first, and alone with --kernels).
+//     kernels in Chromium's V8 (alone with --kernels).
 //
 // Prints a summary; writes JSON to $BENCH_BROWSER_OUT when set.
+// `node test/bench.mjs --first-visit` runs only 5.
 import fs from 'node:fs';
 import os from 'node:os';
 import { engineWorker, launch, serve, servePlayground, sleep, step, waitPhase } from './harness.mjs';
@@ -29,10 +35,110 @@ const q = (xs, f) => {
 const stats = (xs) => ({ n: xs.length, median: q(xs, 0.5), p90: q(xs, 0.9), max: Math.max(...xs), min: Math.min(...xs) });
 const r1 = (x) => Math.round(x * 10) / 10;
 
-const srv = await serve();
 const out = {};
+const firstOnly = process.argv.includes('--first-visit');
 
-// 5: W1-W3 in the engine worker of a page that does not train: a warm-up,
+// A fresh profile, the preset training; returns {ctx, page}.
+async function fresh(preset, extra = '') {
+  const { ctx } = await launch();
+  const page = await ctx.newPage();
+  await page.goto(`${srv.url}/?preset=${preset}&autostart=1&debug=1${extra}`);
+  await waitPhase(page, 'running', 60000);
+  return { ctx, page };
+}
+
+// steps/s over a window, from the step counter.
+async function rate(page, ms) {
+  const s0 = await step(page);
+  const t0 = Date.now();
+  await sleep(ms);
+  return ((await step(page)) - s0) / ((Date.now() - t0) / 1000);
+}
+
+// painted is an init script: window.__pgPainted is the time (ms from the
+// navigation) after the first frame that showed a step counter (the UI's,
+// or the one app.js paints before the UI is up) with a step above 0.
+function painted() {
+  const seen = () => {
+    for (const el of document.querySelectorAll('[data-testid=step],[data-testid=boot-step]')) {
+      if (/^[1-9][\d]*$/.test(el.textContent)) return true;
+    }
+    return false;
+  };
+  const obs = new MutationObserver(() => {
+    if (!seen()) return;
+    obs.disconnect();
+    requestAnimationFrame(() => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => (window.__pgPainted = performance.now());
+      ch.port2.postMessage(0);
+    });
+  });
+  obs.observe(document, { subtree: true, childList: true, characterData: true });
+}
+
+// transferred is [path, body bytes a finished request took from the
+// network]: 0 from the cache (Chromium reports a negative size then); a
+// worker's script reports 0 and is counted by its Content-Length.
+async function transferred(r) {
+  const s = await r.sizes();
+  let n = s.responseBodySize;
+  if (n === 0) n = Number((await (await r.response())?.allHeaders())?.['content-length'] ?? 0);
+  return [new URL(r.url()).pathname, Math.max(0, n)];
+}
+
+// 5: the first visit and a warm reload, served by `playground serve`.
+async function firstVisit() {
+  const api = await servePlayground();
+  const first = [];
+  const reload = [];
+  const totals = [];
+  let breakdown = null;
+  for (let i = 0; i < 5; i++) {
+    const { ctx } = await launch();
+    const sizes = [];
+    ctx.on('requestfinished', (r) => sizes.push(transferred(r)));
+    const page = await ctx.newPage();
+    await page.addInitScript(painted);
+    await page.goto(`${api.url}/?preset=spiral-adam&autostart=1`);
+    await page.waitForFunction(() => window.__pgPainted, null, { timeout: 60000 });
+    first.push(await page.evaluate(() => window.__pgPainted));
+    await waitPhase(page, 'running', 60000);
+    await sleep(3000); // warm: the UI is up and has rendered for a while
+    const bytes = {};
+    for (const [p, n] of await Promise.all(sizes)) bytes[p] = (bytes[p] || 0) + n;
+    totals.push(Object.values(bytes).reduce((a, n) => a + n, 0));
+    breakdown ??= bytes;
+    await page.reload();
+    await page.waitForFunction(() => window.__pgPainted, null, { timeout: 60000 });
+    reload.push(await page.evaluate(() => window.__pgPainted));
+    await ctx.close();
+    process.stderr.write(`first visit ${i + 1}: ${totals[i]} B, first step on screen at ${Math.round(first[i])} ms, after a reload the first resumed step at ${Math.round(reload[i])} ms\n`);
+  }
+  await api.close();
+  out.firstVisit = { bytes: stats(totals), breakdown, firstStepMs: stats(first), reloadStepMs: stats(reload), loadavg: os.loadavg() };
+}
+
+if (firstOnly) {
+  await firstVisit();
+  printFirstVisit();
+  process.exit(0);
+}
+
+function printFirstVisit() {
+  const f = out.firstVisit;
+  const kb = (n) => (n / 1000).toFixed(1) + ' kB';
+  console.log(`first visit downloads (brotli, every request of the page and its workers): median ${kb(f.bytes.median)} (target <= 1400 kB)`);
+  for (const [p, n] of Object.entries(f.breakdown).sort((a, b) => b[1] - a[1])) console.log(`  ${p.padEnd(32)} ${kb(n).padStart(10)}`);
+  console.log(`navigation -> first training step on screen (spiral-adam, fresh profile): median ${Math.round(f.firstStepMs.median)} ms of 5, min ${Math.round(f.firstStepMs.min)}, max ${Math.round(f.firstStepMs.max)} (target <= 1000 ms)`);
+  console.log(`warm reload -> first resumed step on screen: median ${Math.round(f.reloadStepMs.median)} ms of 5, min ${Math.round(f.reloadStepMs.min)}, max ${Math.round(f.reloadStepMs.max)} (target <= 800 ms)`);
+  console.log(`load average after the first visits: ${f.loadavg.map((x) => x.toFixed(1)).join(' ')} (${os.cpus().length} CPUs)`);
+}
+
+await firstVisit();
+const srv = await serve();
+
+// 6: W1-W3 in the engine worker of a page that does not train: a warm-up,
 // then interleaved rounds; the median round, by the wall clock.
 {
   const { ctx } = await launch();
@@ -67,23 +173,6 @@ const out = {};
     if (process.env.BENCH_BROWSER_OUT) fs.writeFileSync(process.env.BENCH_BROWSER_OUT, JSON.stringify(out, null, 2));
     process.exit(0);
   }
-}
-
-// A fresh profile, the preset training; returns {ctx, page}.
-async function fresh(preset, extra = '') {
-  const { ctx } = await launch();
-  const page = await ctx.newPage();
-  await page.goto(`${srv.url}/?preset=${preset}&autostart=1&debug=1${extra}`);
-  await waitPhase(page, 'running', 60000);
-  return { ctx, page };
-}
-
-// steps/s over a window, from the step counter.
-async function rate(page, ms) {
-  const s0 = await step(page);
-  const t0 = Date.now();
-  await sleep(ms);
-  return ((await step(page)) - s0) / ((Date.now() - t0) / 1000);
 }
 
 // 1 and 2: digits, autosave on (default 1 s) and off, interleaved.
@@ -187,6 +276,7 @@ await srv.close();
   };
 }
 
+printFirstVisit();
 const a = out.autosavePause.ms;
 const o = out.autosaveOverhead;
 console.log(`autosave pause (digits, ${out.autosavePause.stateBytes} B): median ${r1(a.median)} ms, p90 ${r1(a.p90)} ms, min ${r1(a.min)} ms, max ${r1(a.max)} ms over ${a.n} saves`);
