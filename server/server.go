@@ -27,9 +27,9 @@ type Options struct {
 	Assets     fs.FS         // the built page; nil or one without index.html serves a placeholder at /
 	Token      string        // bearer token the API requires; "" turns auth off and admits only loopback Hosts
 	MaxUpload  int64         // largest checkpoint a PUT may send, in bytes
-	MaxUploads int           // uploads at once; more are answered 503
+	MaxUploads int           // uploads at once; more wait up to Idle for a turn, then get 503
 	Idle       time.Duration // an upload that sends nothing for this long is dropped
-	Deadline   time.Duration // a request's body must arrive, and its answer be taken, within this
+	Deadline   time.Duration // a request's body must arrive within this, its answer be taken within Idle more
 	Logger     *slog.Logger  // one line per request
 }
 

@@ -323,6 +323,13 @@ func TestServeMemoryUnderMaliciousUploads(t *testing.T) {
 		t.Skip("SKIPPED: no /proc to measure RSS")
 	}
 	srv := serve(t, t.TempDir())
+	// Without a token, serve says how to expose it.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(srv.stderr.String(), "--token T"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve without a token does not say how to set one:\n%s", srv.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	const maxHeader = 64 << 10
 	big := make([]byte, 8+maxHeader)
 	big[0], big[1] = 0, 1 // header length 65536
@@ -334,10 +341,11 @@ func TestServeMemoryUnderMaliciousUploads(t *testing.T) {
 	for range 6 {
 		bodies = append(bodies, big)
 	}
-	valid := largeCheckpoint(t)
-	bad := bytes.Clone(valid)
-	bad[len(bad)-100] ^= 1
-	for range 6 {
+	ids := []string{"000000000000-0badc0de", "", "", "", "", "", ""}
+	for i := 1; i <= 6; i++ { // six ids: all six stream at once
+		ids[i] = fmt.Sprintf("000000000000-0000000%d", i)
+		bad := largeCheckpoint(t, ids[i])
+		bad[len(bad)-100] ^= 1
 		bodies = append(bodies, bad)
 	}
 	var wg sync.WaitGroup
@@ -346,7 +354,7 @@ func TestServeMemoryUnderMaliciousUploads(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, _ := http.NewRequest("PUT", srv.url+"/api/runs/big-0badc0de/checkpoints/000000000000-0badc0de", bytes.NewReader(b))
+			req, _ := http.NewRequest("PUT", srv.url+"/api/runs/big-0badc0de/checkpoints/"+ids[max(0, i-5)], bytes.NewReader(b))
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Error(err)
@@ -370,27 +378,28 @@ func TestServeMemoryUnderMaliciousUploads(t *testing.T) {
 			fmt.Sscan(v, &hwm)
 		}
 	}
-	t.Logf("peak RSS of playground serve: %d MB (12 concurrent uploads: 6 of a %d KiB header, 6 of %d MB)", hwm>>10, maxHeader>>10, len(valid)>>20)
+	t.Logf("peak RSS of playground serve: %d MB (12 concurrent uploads: 6 of a %d KiB header, 6 of %d MB)", hwm>>10, maxHeader>>10, len(bodies[6])>>20)
 	if hwm == 0 || hwm > 200<<10 {
 		t.Fatalf("peak RSS %d KB, want under 200 MB", hwm)
 	}
 }
 
-// largeCheckpoint is a 17 MB checkpoint: a 2-2048-2048-1 MLP with SGD.
-func largeCheckpoint(t *testing.T) []byte {
-	spec := spec.Spec{
+// largeCheckpoint is checkpoint id (at step 0) of run big-0badc0de, 17
+// MB: a 2-2048-2048-1 MLP with SGD.
+func largeCheckpoint(t *testing.T, id string) []byte {
+	sp := spec.Spec{
 		Name: "big", Seed: 1,
 		Dataset:   spec.DatasetSpec{Kind: "gauss", Samples: 100, Noise: 0.1, TestRatio: 0.2},
 		Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 2048, Activation: "tanh"}, {Units: 2048, Activation: "tanh"}, {Units: 1, Activation: "sigmoid"}}},
 		Optimizer: spec.OptimizerSpec{Kind: "sgd", LR: 0.01},
 		BatchSize: 10,
 	}
-	tr, err := engine.NewTrainer(spec)
+	tr, err := engine.NewTrainer(sp)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, err := persist.Encode(&persist.Checkpoint{
-		Meta:  persist.Meta{RunID: "big-0badc0de", ID: "000000000000-0badc0de", Kind: persist.KindAutosave, EngineVersion: engine.Version, Created: time.Unix(1, 0).UTC()},
+		Meta:  persist.Meta{RunID: "big-0badc0de", ID: id, Kind: persist.KindAutosave, EngineVersion: engine.Version, Created: time.Unix(1, 0).UTC()},
 		State: tr.State(),
 	})
 	if err != nil {

@@ -59,6 +59,7 @@ func RunWith(t *testing.T, newStore func(t *testing.T) persist.Store, opt Option
 		{"FailingReader", testFailingReader},
 		{"Concurrent", testConcurrent},
 		{"Canceled", testCanceled},
+		{"NewestSkipsUnrestorable", testNewestSkipsUnrestorable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t), f) })
@@ -645,4 +646,32 @@ func testCanceled(t *testing.T, s persist.Store, f *fixture) {
 	if got := head(t, s, f.run); got != f.ids[0] {
 		t.Errorf("Head = %q, want %q", got, f.ids[0])
 	}
+}
+
+// A checkpoint whose checksum is right but whose state does not restore
+// (Unrestorable) is passed over by Newest, even as the run's newest and its
+// head; a checked store refuses to store it at all.
+func testNewestSkipsUnrestorable(t *testing.T, s persist.Store, f *fixture) {
+	ctx := t.Context()
+	put(t, s, f.run, f.ids[2], f.blobs[2], persist.PutOptions{SetHead: true})
+	for name, bad := range Unrestorable(t, f.blobs[5]) {
+		err := s.Put(ctx, f.run, f.ids[5], bytes.NewReader(bad), persist.PutOptions{SetHead: true})
+		if f.checked != (err != nil) {
+			t.Fatalf("%s: Put = %v (checked store: %v)", name, err, f.checked)
+		}
+		c, skipped, err := persist.Newest(ctx, s, f.run)
+		if err != nil {
+			t.Fatalf("%s: Newest: %v", name, err)
+		}
+		if c.ID != f.ids[2] || len(skipped) != btoi(!f.checked) {
+			t.Fatalf("%s: Newest = %s, skipped %v; want %s", name, c.ID, skipped, f.ids[2])
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
