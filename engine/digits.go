@@ -137,6 +137,9 @@ func digitNoise(r *rand.Rand, img []float32, noise float32) {
 	}
 }
 
+// glyphJitter is how far a control point moves at random, in unit-box units.
+const glyphJitter = 0.035
+
 // digitPen draws one glyph: it maps jittered unit-box points to pixels and
 // collects the strokes as straight segments, then rasterises them.
 type digitPen struct {
@@ -172,7 +175,7 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 	p.segs = p.segs[:0]
 	p.down = false
 
-	const jit = 0.035 // control point jitter, in unit-box units
+	const jit = glyphJitter
 	for _, o := range glyph {
 		switch o.op {
 		case glyphOpMove:
@@ -181,30 +184,43 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 		case glyphOpLine:
 			p.lineTo(p.transform(o.v[0]+uniform(r, -jit, jit), o.v[1]+uniform(r, -jit, jit)))
 		case glyphOpArc:
-			cx := o.v[0] + uniform(r, -jit, jit)
-			cy := o.v[1] + uniform(r, -jit, jit)
-			// Radii vary by ±10% but at most ±jit, and the end angles
-			// by an arc length of about ±jit/3 (long flat arcs barely
-			// move their ends).
-			rx := o.v[2] + float32(uniform(r, -1, 1)*digitMin(float32(0.1*o.v[2]), jit))
-			ry := o.v[3] + float32(uniform(r, -1, 1)*digitMin(float32(0.1*o.v[3]), jit))
-			ja := 0.012 / digitMax(o.v[2], o.v[3])
-			t0 := o.v[4] + float32(ja*uniform(r, -1, 1))
-			t1 := o.v[5] + float32(ja*uniform(r, -1, 1))
-			steps := int(digitAbs(t1-t0)/glyphArcStep) + 1
-			for k := 0; k <= steps; k++ {
-				t := t0 + float32((t1-t0)*float32(k))/float32(steps)
-				a := float32(t * digitPi)
-				x, y := p.transform(cx+float32(rx*mathf.Cos(a)), cy+float32(ry*mathf.Sin(a)))
-				if k == 0 && !p.down {
-					p.x, p.y, p.down = x, y, true
-					continue
-				}
-				p.lineTo(x, y)
-			}
+			p.arc(r, o.v)
 		}
 	}
 
+	p.finish(r, img)
+}
+
+// arc strokes an elliptic arc, v = (cx, cy, rx, ry, t0, t1) in unit-box
+// units and half turns, jittered.
+func (p *digitPen) arc(r *rand.Rand, v [6]float32) {
+	const jit = glyphJitter
+	cx := v[0] + uniform(r, -jit, jit)
+	cy := v[1] + uniform(r, -jit, jit)
+	// Radii vary by ±10% but at most ±jit, and the end angles
+	// by an arc length of about ±jit/3 (long flat arcs barely
+	// move their ends).
+	rx := v[2] + float32(uniform(r, -1, 1)*digitMin(float32(0.1*v[2]), jit))
+	ry := v[3] + float32(uniform(r, -1, 1)*digitMin(float32(0.1*v[3]), jit))
+	ja := 0.012 / digitMax(v[2], v[3])
+	t0 := v[4] + float32(ja*uniform(r, -1, 1))
+	t1 := v[5] + float32(ja*uniform(r, -1, 1))
+	steps := int(digitAbs(t1-t0)/glyphArcStep) + 1
+	for k := 0; k <= steps; k++ {
+		t := t0 + float32((t1-t0)*float32(k))/float32(steps)
+		a := float32(t * digitPi)
+		x, y := p.transform(cx+float32(rx*mathf.Cos(a)), cy+float32(ry*mathf.Sin(a)))
+		if k == 0 && !p.down {
+			p.x, p.y, p.down = x, y, true
+			continue
+		}
+		p.lineTo(x, y)
+	}
+}
+
+// finish translates the collected strokes (centred, jittered) and
+// rasterises them into img.
+func (p *digitPen) finish(r *rand.Rand, img []float32) {
 	// Translation: centre the strokes' bounding box, move it by up to ±2
 	// pixels, but keep the ink off the outermost pixels when it fits.
 	minX, minY := digitFarAway, digitFarAway

@@ -303,34 +303,10 @@ func (mm *MatMul) direct(c []float32, a, b view, m, n, k int) {
 	var ae, be []float32
 	var ldae, ldbe int
 	if mt < m {
-		mm.edgeA = grow(mm.edgeA, tileM*k)
-		ae = mm.edgeA
-		clear(ae)
-		if aT {
-			ldae = tileM
-			for p := 0; p < k; p++ {
-				copy(ae[p*tileM:p*tileM+m-mt], a.d[p*lda+mt:p*lda+m])
-			}
-		} else {
-			ldae = k
-			for r := 0; r < m-mt; r++ {
-				copy(ae[r*k:(r+1)*k], a.d[(mt+r)*lda:(mt+r)*lda+k])
-			}
-		}
+		ae, ldae = mm.edgeRowsA(a.d, lda, aT, mt, m, k)
 	}
 	if nt < n {
-		mm.edgeB = grow(mm.edgeB, tileN*k)
-		be = mm.edgeB
-		clear(be)
-		if bT {
-			ldbe = k
-			copy(be[:k], b.d[nt*ldb:nt*ldb+k])
-		} else {
-			ldbe = tileN
-			for p := 0; p < k; p++ {
-				be[p*tileN] = b.d[p*ldb+nt]
-			}
-		}
+		be, ldbe = mm.edgeColB(b.d, ldb, bT, nt, k)
 	}
 	mm.edgeC = grow(mm.edgeC, tileM*max(nt, mt, tileN))
 	ce := mm.edgeC
@@ -354,6 +330,42 @@ func (mm *MatMul) direct(c []float32, a, b view, m, n, k int) {
 			c[(mt+r)*crs+nt*ccs] = ce[r*tileN]
 		}
 	}
+}
+
+// edgeRowsA copies rows [mt, m) of A (leading dimension lda, transposed if
+// aT) into a zero-padded tile of scratch, in the layout the kernel reads,
+// and returns it with its leading dimension.
+func (mm *MatMul) edgeRowsA(a []float32, lda int, aT bool, mt, m, k int) ([]float32, int) {
+	mm.edgeA = grow(mm.edgeA, tileM*k)
+	ae := mm.edgeA
+	clear(ae)
+	if aT {
+		for p := 0; p < k; p++ {
+			copy(ae[p*tileM:p*tileM+m-mt], a[p*lda+mt:p*lda+m])
+		}
+		return ae, tileM
+	}
+	for r := 0; r < m-mt; r++ {
+		copy(ae[r*k:(r+1)*k], a[(mt+r)*lda:(mt+r)*lda+k])
+	}
+	return ae, k
+}
+
+// edgeColB copies column nt of B (leading dimension ldb, transposed if bT)
+// into a zero-padded tile of scratch, in the layout the kernel reads, and
+// returns it with its leading dimension.
+func (mm *MatMul) edgeColB(b []float32, ldb int, bT bool, nt, k int) ([]float32, int) {
+	mm.edgeB = grow(mm.edgeB, tileN*k)
+	be := mm.edgeB
+	clear(be)
+	if bT {
+		copy(be[:k], b[nt*ldb:nt*ldb+k])
+		return be, k
+	}
+	for p := 0; p < k; p++ {
+		be[p*tileN] = b[p*ldb+nt]
+	}
+	return be, tileN
 }
 
 // directKernel computes rows [0, mt) and columns [0, nt) of a product,

@@ -206,147 +206,186 @@ func (p *parser) module() (*module, error) {
 	return m, nil
 }
 
+// scope is what a function's body may name: its locals and the labels of
+// the blocks around the current instruction (innermost last).
+type scope struct {
+	f       *function
+	locals  map[string]int
+	nlocals int
+	labels  []string
+}
+
 func (p *parser) function() (*function, error) {
-	f := &function{}
+	sc := &scope{f: &function{}, locals: map[string]int{}}
 	if strings.HasPrefix(p.peek(), "$") {
-		f.name = p.next()
+		sc.f.name = p.next()
 	}
-	locals := map[string]int{}
-	nlocals := 0
 	for p.peek() == "(" {
 		p.next()
-		kw := p.next()
-		switch kw {
-		case "export":
-			s, err := unquote(p.next())
-			if err != nil {
-				return nil, err
-			}
-			f.export = s
-		case "param", "local", "result":
-			for p.peek() != ")" {
-				name := ""
-				if strings.HasPrefix(p.peek(), "$") {
-					name = p.next()
-				}
-				t, ok := valTypes[p.next()]
-				if !ok {
-					return nil, fmt.Errorf("wat: func %s: unknown type %q", f.name, p.toks[p.pos-1])
-				}
-				switch kw {
-				case "result":
-					f.results = append(f.results, t)
-					continue
-				case "param":
-					f.params = append(f.params, t)
-				case "local":
-					f.locals = append(f.locals, t)
-				}
-				if name != "" {
-					if _, dup := locals[name]; dup {
-						return nil, fmt.Errorf("wat: func %s: %s declared twice", f.name, name)
-					}
-					locals[name] = nlocals
-				}
-				nlocals++
-			}
-		default:
-			return nil, fmt.Errorf("wat: func %s: unknown field %q", f.name, kw)
+		if err := p.funcField(sc); err != nil {
+			return nil, err
 		}
 		if err := p.expect(")"); err != nil {
 			return nil, err
 		}
 	}
-	var labels []string // innermost last
 	var code []byte
 	for p.peek() != ")" {
-		name := p.next()
-		if name == "" {
-			return nil, fmt.Errorf("wat: func %s: unexpected end", f.name)
-		}
-		o, ok := ops[name]
-		if !ok {
-			return nil, fmt.Errorf("wat: func %s: unknown instruction %q", f.name, name)
-		}
-		code = append(code, o.code...)
-		switch o.immed {
-		case immBlock:
-			label := ""
-			if strings.HasPrefix(p.peek(), "$") {
-				label = p.next()
-			}
-			labels = append(labels, label)
-			code = append(code, 0x40) // no result
-		case immLocal:
-			arg := p.next()
-			i, ok := locals[arg]
-			if !ok {
-				n, err := strconv.ParseUint(arg, 10, 32)
-				if err != nil || int(n) >= nlocals {
-					return nil, fmt.Errorf("wat: func %s: unknown local %q", f.name, arg)
-				}
-				i = int(n)
-			}
-			code = uleb(code, uint32(i))
-		case immI32:
-			n, err := strconv.ParseInt(p.next(), 0, 32)
-			if err != nil {
-				return nil, fmt.Errorf("wat: func %s: %s: %w", f.name, name, err)
-			}
-			code = sleb(code, n)
-		case immLabel:
-			arg := p.next()
-			depth := -1
-			for d := len(labels) - 1; d >= 0; d-- {
-				if labels[d] == arg {
-					depth = len(labels) - 1 - d
-					break
-				}
-			}
-			if depth < 0 {
-				n, err := strconv.ParseUint(arg, 10, 32)
-				if err != nil || int(n) >= len(labels) {
-					return nil, fmt.Errorf("wat: func %s: unknown label %q", f.name, arg)
-				}
-				depth = int(n)
-			}
-			code = uleb(code, uint32(depth))
-		case immMem:
-			var offset, align uint64
-			align = naturalAlign(name)
-			for strings.HasPrefix(p.peek(), "offset=") || strings.HasPrefix(p.peek(), "align=") {
-				k, v, _ := strings.Cut(p.next(), "=")
-				n, err := strconv.ParseUint(v, 0, 32)
-				if err != nil {
-					return nil, fmt.Errorf("wat: func %s: %s: %w", f.name, name, err)
-				}
-				if k == "offset" {
-					offset = n
-				} else {
-					if n == 0 || n&(n-1) != 0 {
-						return nil, fmt.Errorf("wat: func %s: align=%d", f.name, n)
-					}
-					align = 0
-					for 1<<align < n {
-						align++
-					}
-				}
-			}
-			code = uleb(uleb(code, uint32(align)), uint32(offset))
-		}
-		if name == "end" {
-			if len(labels) == 0 {
-				return nil, fmt.Errorf("wat: func %s: end without block", f.name)
-			}
-			labels = labels[:len(labels)-1]
+		var err error
+		if code, err = p.instruction(sc, code); err != nil {
+			return nil, err
 		}
 	}
 	p.next()
-	if len(labels) != 0 {
-		return nil, fmt.Errorf("wat: func %s: %d blocks not ended", f.name, len(labels))
+	if len(sc.labels) != 0 {
+		return nil, fmt.Errorf("wat: func %s: %d blocks not ended", sc.f.name, len(sc.labels))
 	}
-	f.code = append(code, 0x0b)
-	return f, nil
+	sc.f.code = append(code, 0x0b)
+	return sc.f, nil
+}
+
+// funcField parses one (export …), (param …), (local …) or (result …) of
+// a function, after its "(".
+func (p *parser) funcField(sc *scope) error {
+	f := sc.f
+	kw := p.next()
+	switch kw {
+	case "export":
+		s, err := unquote(p.next())
+		if err != nil {
+			return err
+		}
+		f.export = s
+		return nil
+	case "param", "local", "result":
+	default:
+		return fmt.Errorf("wat: func %s: unknown field %q", f.name, kw)
+	}
+	for p.peek() != ")" {
+		name := ""
+		if strings.HasPrefix(p.peek(), "$") {
+			name = p.next()
+		}
+		t, ok := valTypes[p.next()]
+		if !ok {
+			return fmt.Errorf("wat: func %s: unknown type %q", f.name, p.toks[p.pos-1])
+		}
+		switch kw {
+		case "result":
+			f.results = append(f.results, t)
+			continue
+		case "param":
+			f.params = append(f.params, t)
+		case "local":
+			f.locals = append(f.locals, t)
+		}
+		if name != "" {
+			if _, dup := sc.locals[name]; dup {
+				return fmt.Errorf("wat: func %s: %s declared twice", f.name, name)
+			}
+			sc.locals[name] = sc.nlocals
+		}
+		sc.nlocals++
+	}
+	return nil
+}
+
+// instruction appends the next instruction, with its immediates, to code.
+func (p *parser) instruction(sc *scope, code []byte) ([]byte, error) {
+	f := sc.f
+	name := p.next()
+	if name == "" {
+		return nil, fmt.Errorf("wat: func %s: unexpected end", f.name)
+	}
+	o, ok := ops[name]
+	if !ok {
+		return nil, fmt.Errorf("wat: func %s: unknown instruction %q", f.name, name)
+	}
+	code = append(code, o.code...)
+	switch o.immed {
+	case immBlock:
+		label := ""
+		if strings.HasPrefix(p.peek(), "$") {
+			label = p.next()
+		}
+		sc.labels = append(sc.labels, label)
+		code = append(code, 0x40) // no result
+	case immLocal:
+		arg := p.next()
+		i, ok := sc.locals[arg]
+		if !ok {
+			n, err := strconv.ParseUint(arg, 10, 32)
+			if err != nil || int(n) >= sc.nlocals {
+				return nil, fmt.Errorf("wat: func %s: unknown local %q", f.name, arg)
+			}
+			i = int(n)
+		}
+		code = uleb(code, uint32(i))
+	case immI32:
+		n, err := strconv.ParseInt(p.next(), 0, 32)
+		if err != nil {
+			return nil, fmt.Errorf("wat: func %s: %s: %w", f.name, name, err)
+		}
+		code = sleb(code, n)
+	case immLabel:
+		depth, err := sc.labelDepth(p.next())
+		if err != nil {
+			return nil, err
+		}
+		code = uleb(code, uint32(depth))
+	case immMem:
+		align, offset, err := p.memArg(f, name)
+		if err != nil {
+			return nil, err
+		}
+		code = uleb(uleb(code, uint32(align)), uint32(offset))
+	}
+	if name == "end" {
+		if len(sc.labels) == 0 {
+			return nil, fmt.Errorf("wat: func %s: end without block", f.name)
+		}
+		sc.labels = sc.labels[:len(sc.labels)-1]
+	}
+	return code, nil
+}
+
+// labelDepth is the branch depth of a label, by name or by number.
+func (sc *scope) labelDepth(arg string) (int, error) {
+	for d := len(sc.labels) - 1; d >= 0; d-- {
+		if sc.labels[d] == arg {
+			return len(sc.labels) - 1 - d, nil
+		}
+	}
+	n, err := strconv.ParseUint(arg, 10, 32)
+	if err != nil || int(n) >= len(sc.labels) {
+		return 0, fmt.Errorf("wat: func %s: unknown label %q", sc.f.name, arg)
+	}
+	return int(n), nil
+}
+
+// memArg parses a memory access's optional offset= and align=, and
+// returns the alignment as its log2 (by default the access's natural one).
+func (p *parser) memArg(f *function, name string) (align, offset uint64, err error) {
+	align = naturalAlign(name)
+	for strings.HasPrefix(p.peek(), "offset=") || strings.HasPrefix(p.peek(), "align=") {
+		k, v, _ := strings.Cut(p.next(), "=")
+		n, err := strconv.ParseUint(v, 0, 32)
+		if err != nil {
+			return 0, 0, fmt.Errorf("wat: func %s: %s: %w", f.name, name, err)
+		}
+		if k == "offset" {
+			offset = n
+			continue
+		}
+		if n == 0 || n&(n-1) != 0 {
+			return 0, 0, fmt.Errorf("wat: func %s: align=%d", f.name, n)
+		}
+		align = 0
+		for 1<<align < n {
+			align++
+		}
+	}
+	return align, offset, nil
 }
 
 // naturalAlign is the log2 of an access's size, the default alignment.
