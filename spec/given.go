@@ -138,10 +138,18 @@ func (s *Spec) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// decodeGiven decodes the JSON object b into v strictly (unknown fields
-// are errors), and into has, whose pointer fields say which keys are
-// present (not null).
+// decodeGiven decodes the JSON object b into v strictly (DecodeStrict),
+// and into has, whose pointer fields say which keys are present (not null).
 func decodeGiven(b []byte, v, has any) error {
+	if err := DecodeStrict(b, v); err != nil {
+		return err
+	}
+	return json.Unmarshal(b, has)
+}
+
+// DecodeStrict decodes the JSON value b into v, refusing unknown fields
+// and trailing data: how a spec, and the page's messages, are read.
+func DecodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -150,5 +158,5 @@ func decodeGiven(b []byte, v, has any) error {
 	if dec.More() {
 		return errors.New("trailing data")
 	}
-	return json.Unmarshal(b, has)
+	return nil
 }

@@ -12,13 +12,14 @@
 package protocol
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+
+	"playground/spec"
 )
 
 // Command types (page → worker).
@@ -434,7 +435,7 @@ var ErrProtocol = errors.New("protocol")
 // DecodeCommand parses and checks a command.
 func DecodeCommand(b []byte) (Command, error) {
 	var c Command
-	if err := strictUnmarshal(b, &c); err != nil {
+	if err := spec.DecodeStrict(b, &c); err != nil {
 		return Command{}, fmt.Errorf("%w: command: %v", ErrProtocol, err)
 	}
 	if err := c.Validate(); err != nil {
@@ -515,7 +516,7 @@ func Encode(v any) []byte {
 // DecodeEvent parses an event.
 func DecodeEvent(b []byte) (Event, error) {
 	var e Event
-	if err := strictUnmarshal(b, &e); err != nil {
+	if err := spec.DecodeStrict(b, &e); err != nil {
 		return Event{}, fmt.Errorf("%w: event: %v", ErrProtocol, err)
 	}
 	if e.Type == "" {
@@ -524,17 +525,6 @@ func DecodeEvent(b []byte) (Event, error) {
 	return e, nil
 }
 
-func strictUnmarshal(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data")
-	}
-	return nil
-}
 
 // Float returns a pointer to v, or nil for NaN or an infinity (JSON has
 // neither).

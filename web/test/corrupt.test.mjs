@@ -3,17 +3,12 @@
 // still lands on the native trainer's bits.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { damageNewest, launch, nativeFingerprint, screenshot, serve, step, text, waitPausedAt, waitPhase } from './harness.mjs';
+import { browse, damageNewest, nativeFingerprint, screenshot, step, text, waitPausedAt, waitPhase } from './harness.mjs';
 
 const PRESET = 'xor-momentum';
 
 test('damaged newest checkpoint: warn and resume from the previous one', async (t) => {
-  const srv = await serve();
-  const { ctx } = await launch();
-  t.after(async () => {
-    await ctx.close();
-    await srv.close();
-  });
+  const { srv, ctx } = await browse(t);
   const page = await ctx.newPage();
   const url = `${srv.url}/?preset=${PRESET}`;
   await page.goto(`${url}&autostart=1`);

@@ -7,17 +7,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { tempDir, fingerprintOf, launch, nativeFingerprint, nativeTrain, playground, screenshot, serve, text, waitPausedAt, waitPhase } from './harness.mjs';
+import { browse, fingerprintOf, launch, nativeFingerprint, nativeTrain, playground, screenshot, tempDir, text, waitPausedAt, waitPhase } from './harness.mjs';
 
 const PRESET = 'spiral-adam';
 
 test('download passes ckpt verify; a native upload resumes with its fingerprint', async (t) => {
-  const srv = await serve();
-  const { ctx } = await launch();
-  t.after(async () => {
-    await ctx.close();
-    await srv.close();
-  });
+  const { srv, ctx } = await browse(t);
 
   const page = await ctx.newPage();
   await page.goto(`${srv.url}/?preset=${PRESET}&autostart=1&pauseAt=1500`);

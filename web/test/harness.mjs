@@ -127,6 +127,18 @@ export async function launch(dir) {
   return { ctx, dir };
 }
 
+// browse is a test's server (web/dist by default, or what server resolves
+// to) and browser, both closed after test t.
+export async function browse(t, server = serve()) {
+  const srv = await server;
+  const { ctx } = await launch();
+  t.after(async () => {
+    await ctx.close();
+    await srv.close();
+  });
+  return { srv, ctx };
+}
+
 // killBrowser SIGKILLs every process of the Chromium running on profile
 // dir, the browser process first: a crash, not a shutdown.
 export function killBrowser(dir) {

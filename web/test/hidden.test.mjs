@@ -3,15 +3,10 @@
 // only the hidden save can explain it).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkpointsInDB, launch, serve, sleep, text, waitPhase } from './harness.mjs';
+import { browse, checkpointsInDB, sleep, text, waitPhase } from './harness.mjs';
 
 test('hidden page: a checkpoint commits within 1 s', async (t) => {
-  const srv = await serve();
-  const { ctx } = await launch();
-  t.after(async () => {
-    await ctx.close();
-    await srv.close();
-  });
+  const { srv, ctx } = await browse(t);
   const page = await ctx.newPage();
   await page.goto(`${srv.url}/?preset=digits&autostart=1&autosave=3600000`);
   await waitPhase(page, 'running');

@@ -2,17 +2,12 @@
 // still lands on the native trainer's bits.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { collectErrors, launch, nativeFingerprint, screenshot, serve, sleep, step, text, waitPausedAt, waitPhase } from './harness.mjs';
+import { browse, collectErrors, nativeFingerprint, screenshot, sleep, step, text, waitPausedAt, waitPhase } from './harness.mjs';
 
 const PRESET = 'circle-sgd'; // W1: TensorFlow Playground's network
 
 test('reload at 10 random moments loses no step', async (t) => {
-  const srv = await serve();
-  const { ctx } = await launch();
-  t.after(async () => {
-    await ctx.close();
-    await srv.close();
-  });
+  const { srv, ctx } = await browse(t);
   const page = await ctx.newPage();
   const errors = collectErrors(page);
   const url = `${srv.url}/?preset=${PRESET}&autostart=1`;

@@ -3,15 +3,10 @@
 // the vector path, trains to the native build's bits.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { engineWorker, launch, nativeFingerprint, serve, waitPausedAt } from './harness.mjs';
+import { browse, engineWorker, nativeFingerprint, waitPausedAt } from './harness.mjs';
 
 test('digits with the SIMD128 kernels gives the native fingerprint', async (t) => {
-  const srv = await serve();
-  const { ctx } = await launch();
-  t.after(async () => {
-    await ctx.close();
-    await srv.close();
-  });
+  const { srv, ctx } = await browse(t);
   const page = await ctx.newPage();
   await page.goto(`${srv.url}/?preset=digits&autostart=1&pauseAt=300`);
   const fp = await waitPausedAt(page, 300, 120000);

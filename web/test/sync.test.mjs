@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fingerprintOf, launch, nativeFingerprint, playground, servePlayground, sleep, tempDir, text, waitPausedAt } from './harness.mjs';
+import { browse, fingerprintOf, nativeFingerprint, playground, servePlayground, sleep, tempDir, text, waitPausedAt } from './harness.mjs';
 
 const PRESET = 'spiral-adam';
 
@@ -32,12 +32,7 @@ async function waitHead(srv, run, step, timeout = 30000) {
 }
 
 test('page → server → native → server → page, bit for bit', async (t) => {
-  const srv = await servePlayground();
-  const { ctx } = await launch();
-  t.after(async () => {
-    await ctx.close();
-    await srv.close();
-  });
+  const { srv, ctx } = await browse(t, servePlayground());
   const page = await ctx.newPage();
   await page.goto(`${srv.url}/?preset=${PRESET}&autostart=1&pauseAt=1000`);
   await waitPausedAt(page, 1000);
@@ -86,12 +81,7 @@ test('page → server → native → server → page, bit for bit', async (t) =>
 });
 
 test('a server with a token: refused without it, pushed with it', async (t) => {
-  const srv = await servePlayground('--token', 's3cret-token');
-  const { ctx } = await launch();
-  t.after(async () => {
-    await ctx.close();
-    await srv.close();
-  });
+  const { srv, ctx } = await browse(t, servePlayground('--token', 's3cret-token'));
   const page = await ctx.newPage();
   await page.goto(`${srv.url}/?preset=xor-momentum&autostart=1&pauseAt=300`);
   await waitPausedAt(page, 300);
@@ -109,12 +99,7 @@ test('a server with a token: refused without it, pushed with it', async (t) => {
 });
 
 test('a server without a token: the page works as localhost, a foreign Host is refused', async (t) => {
-  const srv = await servePlayground();
-  const { ctx } = await launch();
-  t.after(async () => {
-    await ctx.close();
-    await srv.close();
-  });
+  const { srv, ctx } = await browse(t, servePlayground());
   const local = srv.url.replace('127.0.0.1', 'localhost');
   const page = await ctx.newPage();
   await page.goto(`${local}/?preset=xor-momentum&autostart=1&pauseAt=200`);

@@ -2,15 +2,10 @@
 // so and offers to take over; taking over moves training and writing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { launch, screenshot, serve, sleep, step, text, waitPhase } from './harness.mjs';
+import { browse, screenshot, sleep, step, text, waitPhase } from './harness.mjs';
 
 test('two tabs: one writer, and take over', async (t) => {
-  const srv = await serve();
-  const { ctx } = await launch();
-  t.after(async () => {
-    await ctx.close();
-    await srv.close();
-  });
+  const { srv, ctx } = await browse(t);
   const url = `${srv.url}/?preset=gauss-nesterov&autostart=1`;
   const a = await ctx.newPage();
   await a.goto(url);

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { BIN, ROOT, tempDir, fingerprintOf, launch, nativeTrain, playground, serve, text, waitPausedAt, waitPhase } from './harness.mjs';
+import { BIN, ROOT, browse, fingerprintOf, nativeTrain, playground, tempDir, text, waitPausedAt, waitPhase } from './harness.mjs';
 
 const PRESET = 'xor-momentum';
 const PYTHON = process.env.PYTHON || '/usr/bin/python3';
@@ -39,12 +39,7 @@ test('a state trained in PyTorch resumes on the page with its fingerprint', asyn
   const resumedOut = tempDir('pg-torch-native-');
   const native400 = playground('train', '--resume', torchState, '--steps', '400', '--every', '0', '--out', resumedOut).trim().split('\n').pop();
 
-  const srv = await serve();
-  const { ctx } = await launch();
-  t.after(async () => {
-    await ctx.close();
-    await srv.close();
-  });
+  const { srv, ctx } = await browse(t);
   const page = await ctx.newPage();
   await page.goto(`${srv.url}/?pauseAt=400`);
   await waitPhase(page, 'idle');
