@@ -525,7 +525,6 @@ func DecodeEvent(b []byte) (Event, error) {
 	return e, nil
 }
 
-
 // Float returns a pointer to v, or nil for NaN or an infinity (JSON has
 // neither).
 func Float(v float64) *float64 {
