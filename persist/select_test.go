@@ -12,7 +12,7 @@ import (
 	"playground/engine"
 	"playground/persist"
 	"playground/persist/disk"
-	"playground/spec"
+	"playground/persist/storetest"
 )
 
 // saver writes real checkpoints of one small run into a disk store.
@@ -29,14 +29,7 @@ func newSaver(t *testing.T) *saver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := spec.Preset("gauss-nesterov")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := engine.NewTrainer(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := storetest.NewTrainer(t, "gauss-nesterov")
 	return &saver{t: t, s: s, run: persist.NewRunID("select"), tr: tr}
 }
 

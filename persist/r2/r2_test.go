@@ -20,7 +20,6 @@ import (
 	"playground/persist"
 	"playground/persist/r2"
 	"playground/persist/storetest"
-	"playground/spec"
 )
 
 // memBucket is an R2 bucket in memory, as strict as R2: a streamed put
@@ -265,17 +264,10 @@ func TestLayout(t *testing.T) {
 // bigCheckpoint returns a real checkpoint larger than the parts used here.
 func bigCheckpoint(t *testing.T) (run, id string, data []byte) {
 	t.Helper()
-	spec, err := spec.Preset("gauss-nesterov")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := engine.NewTrainer(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := storetest.NewTrainer(t, "gauss-nesterov")
 	tr.TrainStep()
 	run, id = "big", persist.NewID(tr.Step)
-	data, err = persist.Encode(&persist.Checkpoint{
+	data, err := persist.Encode(&persist.Checkpoint{
 		Meta:  persist.Meta{RunID: run, ID: id, Kind: persist.KindAutosave, EngineVersion: engine.Version, Created: time.Unix(0, 0).UTC()},
 		State: tr.State(),
 	})

@@ -17,7 +17,6 @@ import (
 	"playground/persist/remote"
 	"playground/persist/storetest"
 	"playground/server"
-	"playground/spec"
 )
 
 const token = "conformance-token"
@@ -51,14 +50,7 @@ func TestConformance(t *testing.T) {
 
 func checkpoints(t *testing.T, run string, n int) (ids []string, blobs [][]byte) {
 	t.Helper()
-	spec, err := spec.Preset("gauss-nesterov")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := engine.NewTrainer(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := storetest.NewTrainer(t, "gauss-nesterov")
 	parent := ""
 	for range n {
 		tr.TrainStep()

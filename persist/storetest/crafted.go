@@ -8,6 +8,9 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"playground/engine"
+	"playground/spec"
 )
 
 // Unrestorable returns checkpoints made from good (a valid checkpoint file
@@ -59,4 +62,19 @@ func seal(header, data []byte) []byte {
 	header = append(header, bytes.Repeat([]byte(" "), pad)...)
 	out := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
 	return append(append(out, header...), data...)
+}
+
+// NewTrainer is a fresh trainer of the named preset: what the suites and
+// the backends' own tests train to make real checkpoints.
+func NewTrainer(tb testing.TB, preset string) *engine.Trainer {
+	tb.Helper()
+	s, err := spec.Preset(preset)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tr, err := engine.NewTrainer(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tr
 }
