@@ -27,6 +27,9 @@ test-deps:
 	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { \
 	  echo "installing python3-torch (Debian) for the PyTorch loading test"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null; }
+	@command -v qemu-aarch64 >/dev/null || { \
+	  echo "installing qemu-user (Debian) to run the arm64 build in the cross-runtime test"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user >/dev/null; }
 	@command -v node >/dev/null || { echo "node is needed for the wasm tests"; exit 1; }
 
 vet:
@@ -35,7 +38,7 @@ vet:
 	@bad=$$(gofmt -l .); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 
 unit:
-	PLAYGROUND_REQUIRE_TORCH=1 $(GO) test -count=1 ./...
+	PLAYGROUND_REQUIRE_TORCH=1 PLAYGROUND_REQUIRE_ARM64=1 $(GO) test -count=1 ./...
 
 # The engine, the checkpoint format and the worker's session compiled to
 # wasm, run under Node (engine/wasmsimd/go_js_wasm_exec: Go's runner plus
