@@ -117,3 +117,29 @@ pg.unlock = (name) => {
   held.delete(name);
   if (release) release();
 };
+
+// memo keeps the engine's one small record across reloads (the plan of
+// the comparison in progress) in a database of its own: memoGet resolves
+// to the string kept ("" for none), memoPut(s) replaces it ("" deletes).
+if (pg.role === 'engine') {
+  let memoDB = null;
+  const openMemo = () =>
+    (memoDB ??= new Promise((resolve, reject) => {
+      const req = indexedDB.open('playground-worker', 1);
+      req.onupgradeneeded = () => req.result.createObjectStore('memo');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    }));
+  const memoTx = (mode, f) =>
+    openMemo().then(
+      (db) =>
+        new Promise((resolve, reject) => {
+          const tx = db.transaction('memo', mode);
+          const req = f(tx.objectStore('memo'));
+          tx.oncomplete = () => resolve(req.result);
+          tx.onerror = tx.onabort = () => reject(tx.error);
+        }),
+    );
+  pg.memoGet = () => memoTx('readonly', (s) => s.get('memo')).then((v) => (typeof v === 'string' ? v : ''));
+  pg.memoPut = (v) => memoTx('readwrite', (s) => (v ? s.put(v, 'memo') : s.delete('memo'))).then(() => true);
+}
