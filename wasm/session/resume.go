@@ -568,7 +568,7 @@ func (l *loop) adoptPulled(ctx context.Context, p pulled) {
 		l.fail(seq, "pull %s: storing the checkpoint: %v", run, err)
 		return
 	}
-	l.syncs.push(pulledOp{run: run, head: ck.ID})
+	l.syncs.push(pulledOp{run: run, head: p.head})
 	sy := &protocol.Synced{
 		Op: protocol.SyncPull, Run: run, Head: ck.ID, Step: ck.State.Step, Sent: 1, Bytes: int64(len(p.b)),
 		Millis: ms(l.env.Now().Sub(p.op.t0)), URL: p.url, Kept: kept, LocalStep: ck.State.Step,

@@ -72,10 +72,11 @@ func (isSync) syncOp() {}
 // pulled is a verified checkpoint the syncer downloaded, for the loop to
 // store and resume.
 type pulled struct {
-	op  pullOp
-	ck  *persist.Checkpoint
-	b   []byte
-	url string
+	op   pullOp
+	ck   *persist.Checkpoint
+	b    []byte
+	head string // the server's head: ck's id, or a newer one that is not usable
+	url  string
 }
 
 // syncer talks to the server (Env.Server) through persist/remote, one
@@ -314,8 +315,9 @@ func (y *syncer) retain(ctx context.Context, rs *remote.Store, run, head string,
 	}
 }
 
-// pull downloads and verifies the server's head of the run, then hands it
-// to the loop, which stores it and resumes the run there.
+// pull downloads and verifies the server's head of the run (or, if it does
+// not restore here, the newest checkpoint before it that does), then hands
+// it to the loop, which stores it and resumes the run there.
 func (y *syncer) pull(ctx context.Context, rs *remote.Store, op pullOp) {
 	head, err := rs.Head(ctx, op.run)
 	if errors.Is(err, persist.ErrNotExist) {
@@ -326,21 +328,52 @@ func (y *syncer) pull(ctx context.Context, rs *remote.Store, op pullOp) {
 		y.fail(op.seq, "pull %s: %v", op.run, err)
 		return
 	}
+	usable := func(ck *persist.Checkpoint) error {
+		if ck.RunID != op.run {
+			return fmt.Errorf("it belongs to run %s", ck.RunID)
+		}
+		_, err := engine.Restore(ck.State)
+		return err
+	}
 	b, err := persist.ReadAll(ctx, rs, op.run, head)
 	if err != nil {
 		y.fail(op.seq, "pull %s: %v", op.run, err)
 		return
 	}
 	ck, err := persist.Decode(b)
-	if err == nil && ck.RunID != op.run {
-		err = fmt.Errorf("it belongs to run %s", ck.RunID)
-	}
 	if err == nil {
-		_, err = engine.Restore(ck.State)
+		err = usable(ck)
 	}
 	if err != nil {
-		y.fail(op.seq, "pull: the server's head of run %s (%s) is not usable here: %v", op.run, head, err)
-		return
+		// Continue from the newest usable checkpoint before it, as
+		// train --resume URL does; the server's head stays what it is,
+		// for the next push's precondition.
+		y.warn(op.seq, "pull: the server's head of run %s (%s) is not usable here (%v); continuing from the newest valid checkpoint before it", op.run, head, err)
+		if ck, b, err = y.newestUsable(ctx, rs, op, head, usable); err != nil {
+			y.fail(op.seq, "pull %s: %v", op.run, err)
+			return
+		}
 	}
-	y.out.q.push(Input{res: pulled{op: op, ck: ck, b: b, url: rs.RunURL(op.run)}})
+	y.out.q.push(Input{res: pulled{op: op, ck: ck, b: b, head: head, url: rs.RunURL(op.run)}})
+}
+
+// newestUsable is the newest checkpoint of the server's run at or before
+// the step of head that usable accepts, and its bytes; it warns of each
+// one it passes over.
+func (y *syncer) newestUsable(ctx context.Context, rs *remote.Store, op pullOp, head string, usable func(*persist.Checkpoint) error) (*persist.Checkpoint, []byte, error) {
+	opt := persist.NewestOptions{Accept: usable}
+	if step, ok := persist.StepOfID(head); ok {
+		opt.AtMost = &step
+	}
+	ck, skipped, err := persist.NewestWith(ctx, rs, op.run, opt)
+	for _, sk := range skipped {
+		if sk.ID != head {
+			y.warn(op.seq, "pull: skipping checkpoint %s of run %s: %v", sk.ID, op.run, sk.Err)
+		}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("no usable checkpoint on the server: %w", err)
+	}
+	b, err := persist.ReadAll(ctx, rs, op.run, ck.ID)
+	return ck, b, err
 }

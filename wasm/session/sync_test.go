@@ -7,6 +7,7 @@ package session
 // browser round trip (web/test/sync.test.mjs) tests that transport.
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"playground/persist"
 	"playground/persist/disk"
 	"playground/persist/remote"
+	"playground/persist/storetest"
 	"playground/server"
 	"playground/wasm/protocol"
 )
@@ -157,6 +159,48 @@ func TestPullKeepsNewerLocal(t *testing.T) {
 		t.Fatalf("fingerprint %s, want %s", ev.Status.Fingerprint, want)
 	}
 	if ws := a.of(protocol.EvWarning); len(ws) == 0 || !strings.Contains(ws[len(ws)-1].Message, "ahead of the server's (step 500) and was kept") {
+		t.Errorf("warnings %v", ws)
+	}
+}
+
+// A server head that verifies but does not restore (written before the
+// server refused such files, say) is passed over: the pull continues from
+// the newest usable checkpoint before it, and says so.
+func TestPullSkipsUnrestorableHead(t *testing.T) {
+	srv, sst := syncServer(t, "")
+	a := newHost(t, opts{server: srv.URL})
+	a.send(protocol.Command{Type: protocol.CmdOpen, Preset: "xor-momentum", Autostart: true, PauseAt: u64(500)})
+	ev, _ := a.wait(0, "paused at 500", pausedAt(500))
+	run := ev.Status.Run
+	n := a.count()
+	a.send(protocol.Command{Type: protocol.CmdPush})
+	a.wait(n, "pushed", syncedOp(protocol.SyncPush, 500))
+	head, _ := serverHead(t, sst, run)
+	good, err := persist.ReadAll(t.Context(), sst, run, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := storetest.Unrestorable(t, good)["empty-rng"]
+	if err := sst.Put(t.Context(), run, head, bytes.NewReader(bad), persist.PutOptions{SetHead: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newHost(t, opts{server: srv.URL})
+	b.send(protocol.Command{Type: protocol.CmdOpen})
+	b.wait(0, "B idle", func(ev protocol.Event) bool {
+		return ev.Type == protocol.EvStatus && ev.Status.Phase == protocol.PhaseIdle
+	})
+	b.send(protocol.Command{Type: protocol.CmdPull, Run: run})
+	sy, _ := b.wait(0, "B pulled", isType(protocol.EvSynced))
+	from := sy.Synced.Step
+	if from >= 500 || sy.Synced.Head == head {
+		t.Fatalf("pulled %+v, want a checkpoint before the unusable head %s", sy.Synced, head)
+	}
+	ev, _ = b.wait(0, "B paused where it pulled", pausedAt(from))
+	if want := nativeFingerprint(t, "xor-momentum", from); ev.Status.Fingerprint != want {
+		t.Fatalf("fingerprint at %d: %s, want %s", from, ev.Status.Fingerprint, want)
+	}
+	if ws := b.of(protocol.EvWarning); len(ws) == 0 || !strings.Contains(ws[0].Message, "is not usable here") {
 		t.Errorf("warnings %v", ws)
 	}
 }
