@@ -82,7 +82,7 @@ func Generate(s spec.Spec) *Dataset {
 		order[i] = i
 	}
 	shuffle(r, order)
-	nTest := int(float64(n) * d.TestRatio)
+	nTest := d.TestSamples()
 
 	ds := &Dataset{Outputs: kind.Outputs, Classes: kind.Classes}
 	if kind.TwoD {

@@ -387,11 +387,10 @@ func CheckPosition(s spec.Spec, step uint64, epoch, batch int, rng []byte) error
 	return nil
 }
 
-// batchesPerEpoch is BatchesPerEpoch from the spec alone: Generate's
-// training share of the samples over the batch size, rounded up (at least 1).
+// batchesPerEpoch is BatchesPerEpoch from the spec alone: the training
+// samples over the batch size, rounded up (at least 1).
 func batchesPerEpoch(s spec.Spec) int {
-	d := s.Dataset
-	train := d.Samples - int(float64(d.Samples)*d.TestRatio)
+	train := s.Dataset.TrainSamples()
 	return max(1, (train+s.BatchSize-1)/max(s.BatchSize, 1))
 }
 

@@ -336,13 +336,18 @@ func (s *Spec) normalizeBatch() error {
 		s.BatchSize = 10
 	}
 	s.given = givenAll
-	d := s.Dataset
-	train := d.Samples - int(float64(d.Samples)*d.TestRatio)
+	train := s.Dataset.TrainSamples()
 	if s.BatchSize < 1 || s.BatchSize > train {
 		return bad("batch size %d out of range [1, %d training samples]", s.BatchSize, train)
 	}
 	return nil
 }
+
+// TestSamples is how many of the samples are held out for testing.
+func (d DatasetSpec) TestSamples() int { return int(float64(d.Samples) * d.TestRatio) }
+
+// TrainSamples is how many of the samples are trained on.
+func (d DatasetSpec) TrainSamples() int { return d.Samples - d.TestSamples() }
 
 // Inputs is the number of model inputs the spec's dataset produces.
 func (s Spec) Inputs() int {
