@@ -10,9 +10,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"playground/spec"
 	"strconv"
 	"testing"
+
+	"playground/spec"
 )
 
 func digitsRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, streamData)) }

@@ -2,8 +2,9 @@ package engine
 
 import (
 	"math"
-	"playground/internal/mathf"
 	"testing"
+
+	"playground/internal/mathf"
 )
 
 // The portable functions must stay close to the standard library; their bits

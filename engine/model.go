@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math/rand/v2"
+
 	"playground/spec"
 )
 

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"playground/internal/mathf"
-
 	"playground/spec"
 )
 
@@ -17,8 +16,8 @@ type Optimizer struct {
 }
 
 // NewOptimizer allocates the state of spec's optimizer for n parameters.
-func NewOptimizer(os spec.OptimizerSpec, n int) *Optimizer {
-	o := &Optimizer{spec: os, Names: os.StateNames()}
+func NewOptimizer(s spec.OptimizerSpec, n int) *Optimizer {
+	o := &Optimizer{spec: s, Names: s.StateNames()}
 	for range o.Names {
 		o.State = append(o.State, Arena{Data: make([]float32, n)})
 	}

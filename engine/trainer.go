@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"playground/spec"
 	"slices"
+
+	"playground/spec"
 )
 
 // Version is the engine version recorded in checkpoints.

@@ -3,9 +3,10 @@ package engine
 import (
 	"errors"
 	"math"
-	"playground/spec"
 	"slices"
 	"testing"
+
+	"playground/spec"
 )
 
 func mustPreset(t testing.TB, name string) spec.Spec {

@@ -11,11 +11,12 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"playground/persist"
-	"playground/persist/remote"
 	"strconv"
 	"strings"
 	"time"
+
+	"playground/persist"
+	"playground/persist/remote"
 )
 
 // putRequest is what a checkpoint PUT asks, from its URL and headers.
