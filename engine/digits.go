@@ -205,7 +205,7 @@ func (p *digitPen) arc(r *rand.Rand, v [6]float32) {
 	ja := 0.012 / digitMax(v[2], v[3])
 	t0 := v[4] + float32(ja*uniform(r, -1, 1))
 	t1 := v[5] + float32(ja*uniform(r, -1, 1))
-	steps := int(digitAbs(t1-t0)/glyphArcStep) + 1
+	steps := int(abs32(t1-t0)/glyphArcStep) + 1
 	for k := 0; k <= steps; k++ {
 		t := t0 + float32((t1-t0)*float32(k))/float32(steps)
 		a := float32(t * digitPi)
@@ -318,13 +318,6 @@ func (p *digitPen) stroke(ax, ay, bx, by float32) {
 // digitClamp01 clamps v to [0, 1] without branches (noisy background
 // pixels fall on either side of 0 at random).
 func digitClamp01(v float32) float32 { return max(0, min(1, v)) }
-
-func digitAbs(x float32) float32 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
 
 // digitIndex truncates a pixel coordinate to an index in [0, spec.DigitSize-1].
 func digitIndex(v float32) int {
