@@ -421,10 +421,8 @@ var errDamaged = errors.New("stored checkpoint is damaged")
 func (s *Server) storedChecksum(ctx context.Context, run, id string) (string, error) {
 	info, err := persist.ReadInfo(ctx, s.store, run, id)
 	if err != nil {
-		for _, k := range []error{persist.ErrTruncated, persist.ErrCorrupt, persist.ErrNotCheckpoint, persist.ErrVersion, persist.ErrIncompatible} {
-			if errors.Is(err, k) {
-				return "", errDamaged
-			}
+		if formatError(err) {
+			return "", errDamaged
 		}
 		return "", err
 	}
