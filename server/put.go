@@ -85,7 +85,7 @@ func (s *Server) putCheckpoint(w *logWriter, r *http.Request, run, id string) {
 		return
 	}
 	b := s.newBody(w, r, req.digest)
-	defer b.settle(s.opt.Idle)
+	defer b.settle()
 	v := persist.NewVerifyReader(b)
 	checked, err := v.Header()
 	switch {
@@ -290,7 +290,7 @@ func (b *body) Read(p []byte) (int, error) {
 // so it gets idle (within the request's deadline) to do so, none after a
 // failed read (a body read whole whose digest differs did not fail to
 // read).
-func (b *body) settle(idle time.Duration) {
+func (b *body) settle() {
 	if b.rc == nil {
 		return
 	}
