@@ -179,9 +179,7 @@ func (s *Server) putStored(w *logWriter, r *http.Request, req putRequest, b *bod
 		}
 		head = req.id
 	}
-	info := checkpointInfo(req.id, checked.Size(), checked)
-	info.Head = head == req.id
-	writeJSON(w, http.StatusOK, remote.PutResult{Run: req.run, Checkpoint: info, New: false, Head: head})
+	putAnswer(w, req, checked, head, false)
 	return true
 }
 
@@ -218,6 +216,12 @@ func (s *Server) putDone(w *logWriter, r *http.Request, req putRequest, checked 
 			return
 		}
 	}
+	putAnswer(w, req, checked, head, created)
+}
+
+// putAnswer answers a PUT whose checkpoint is stored (created by it, or
+// already there) and whose run's head is head.
+func putAnswer(w *logWriter, req putRequest, checked persist.Info, head string, created bool) {
 	info := checkpointInfo(req.id, checked.Size(), checked)
 	info.Head = head == req.id
 	status := http.StatusOK
