@@ -311,10 +311,20 @@ func (s *Server) deleteCheckpoint(w *logWriter, r *http.Request, run, id string)
 // format's reason, or only that the store failed (its message may name
 // server paths).
 func headerError(err error) string {
-	for _, k := range []error{persist.ErrTruncated, persist.ErrCorrupt, persist.ErrNotCheckpoint, persist.ErrVersion, persist.ErrIncompatible} {
-		if errors.Is(err, k) {
-			return err.Error()
-		}
+	if formatError(err) {
+		return err.Error()
 	}
 	return "storage error reading its header (the server's log says more)"
+}
+
+// formatError reports whether err is a checkpoint's bytes failing the
+// format (damaged, not a checkpoint, or of a version or spec this engine
+// cannot read), not the store failing.
+func formatError(err error) bool {
+	for _, k := range []error{persist.ErrTruncated, persist.ErrCorrupt, persist.ErrNotCheckpoint, persist.ErrVersion, persist.ErrIncompatible} {
+		if errors.Is(err, k) {
+			return true
+		}
+	}
+	return false
 }

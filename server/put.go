@@ -86,7 +86,7 @@ func (s *Server) putCheckpoint(w *logWriter, r *http.Request, run, id string) {
 		return
 	}
 	b := s.newBody(w, r, req.digest)
-	defer b.settle(s.opt.Idle)
+	defer b.settle()
 	v := persist.NewVerifyReader(b)
 	checked, err := v.Header()
 	switch {
@@ -180,9 +180,7 @@ func (s *Server) putStored(w *logWriter, r *http.Request, req putRequest, b *bod
 		}
 		head = req.id
 	}
-	info := checkpointInfo(req.id, checked.Size(), checked)
-	info.Head = head == req.id
-	writeJSON(w, http.StatusOK, remote.PutResult{Run: req.run, Checkpoint: info, New: false, Head: head})
+	putAnswer(w, req, checked, head, false)
 	return true
 }
 
@@ -219,6 +217,12 @@ func (s *Server) putDone(w *logWriter, r *http.Request, req putRequest, checked 
 			return
 		}
 	}
+	putAnswer(w, req, checked, head, created)
+}
+
+// putAnswer answers a PUT whose checkpoint is stored (created by it, or
+// already there) and whose run's head is head.
+func putAnswer(w *logWriter, req putRequest, checked persist.Info, head string, created bool) {
 	info := checkpointInfo(req.id, checked.Size(), checked)
 	info.Head = head == req.id
 	status := http.StatusOK
@@ -291,7 +295,7 @@ func (b *body) Read(p []byte) (int, error) {
 // so it gets idle (within the request's deadline) to do so, none after a
 // failed read (a body read whole whose digest differs did not fail to
 // read).
-func (b *body) settle(idle time.Duration) {
+func (b *body) settle() {
 	if b.rc == nil {
 		return
 	}
@@ -422,10 +426,8 @@ var errDamaged = errors.New("stored checkpoint is damaged")
 func (s *Server) storedChecksum(ctx context.Context, run, id string) (string, error) {
 	info, err := persist.ReadInfo(ctx, s.store, run, id)
 	if err != nil {
-		for _, k := range []error{persist.ErrTruncated, persist.ErrCorrupt, persist.ErrNotCheckpoint, persist.ErrVersion, persist.ErrIncompatible} {
-			if errors.Is(err, k) {
-				return "", errDamaged
-			}
+		if formatError(err) {
+			return "", errDamaged
 		}
 		return "", err
 	}
