@@ -27,30 +27,27 @@ func Powi(x float32, n uint64) float32 {
 // |x| up to a few thousand, which is all the datasets need).
 func Sin(x float32) float32 {
 	r, q := reduceHalfPi(x)
-	switch q & 3 {
-	case 0:
-		return sinPoly(r)
-	case 1:
-		return cosPoly(r)
-	case 2:
-		return -sinPoly(r)
-	default:
-		return -cosPoly(r)
-	}
+	return sinQuarter(r, q)
 }
 
-// Cos returns the cosine of x, computed portably in float32.
+// Cos returns the cosine of x, computed portably in float32: cos x is
+// sin(x + pi/2), one quarter turn on.
 func Cos(x float32) float32 {
 	r, q := reduceHalfPi(x)
+	return sinQuarter(r, q+1)
+}
+
+// sinQuarter returns sin(q*pi/2 + r) for r in [-pi/4, pi/4].
+func sinQuarter(r float32, q int) float32 {
 	switch q & 3 {
 	case 0:
-		return cosPoly(r)
-	case 1:
-		return -sinPoly(r)
-	case 2:
-		return -cosPoly(r)
-	default:
 		return sinPoly(r)
+	case 1:
+		return cosPoly(r)
+	case 2:
+		return -sinPoly(r)
+	default:
+		return -cosPoly(r)
 	}
 }
 
