@@ -50,6 +50,15 @@ func Featurize(dst []float32, features []string, x, y float32) {
 	}
 }
 
+// pointSets generates the 2-D datasets: n points and their labels.
+var pointSets = map[string]func(r *rand.Rand, n int, noise float32) ([][2]float32, []float32){
+	"spiral":     genSpiral,
+	"circle":     genCircle,
+	"xor":        genXOR,
+	"gauss":      genGauss,
+	"regression": genRegression,
+}
+
 // Generate builds the spec's dataset from its seed. The spec must be
 // normalized.
 func Generate(s spec.Spec) *Dataset {
@@ -62,19 +71,10 @@ func Generate(s spec.Spec) *Dataset {
 	var pts [][2]float32
 	var labels []float32
 	var pixels []float32 // digits: n × 784
-	switch d.Kind {
-	case "spiral":
-		pts, labels = genSpiral(r, n, noise)
-	case "circle":
-		pts, labels = genCircle(r, n, noise)
-	case "xor":
-		pts, labels = genXOR(r, n, noise)
-	case "gauss":
-		pts, labels = genGauss(r, n, noise)
-	case "regression":
-		pts, labels = genRegression(r, n, noise)
-	case "digits":
+	if d.Kind == "digits" {
 		pixels, labels = GenDigits(r, n, noise)
+	} else if gen := pointSets[d.Kind]; gen != nil {
+		pts, labels = gen(r, n, noise)
 	}
 
 	// One shuffle, then the first part is the test set.
