@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"playground/internal/defaults"
 	"playground/persist"
 	"playground/persist/remote"
 )
@@ -58,18 +59,10 @@ type Server struct {
 // New returns a Server over store.
 func New(store persist.Store, opt Options) *Server {
 	def := NewOptions()
-	if opt.MaxUpload <= 0 {
-		opt.MaxUpload = def.MaxUpload
-	}
-	if opt.Idle <= 0 {
-		opt.Idle = def.Idle
-	}
-	if opt.Deadline <= 0 {
-		opt.Deadline = def.Deadline
-	}
-	if opt.MaxUploads <= 0 {
-		opt.MaxUploads = def.MaxUploads
-	}
+	defaults.Positive(&opt.MaxUpload, def.MaxUpload)
+	defaults.Positive(&opt.Idle, def.Idle)
+	defaults.Positive(&opt.Deadline, def.Deadline)
+	defaults.Positive(&opt.MaxUploads, def.MaxUploads)
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"time"
 
+	"playground/internal/defaults"
 	"playground/persist"
 	"playground/wasm/protocol"
 )
@@ -130,21 +131,11 @@ func New(env Env, opt Options, inbox *Inbox) *Session {
 		env.IsQuota = func(error) bool { return false }
 	}
 	def := NewOptions()
-	if opt.Slice <= 0 {
-		opt.Slice = def.Slice
-	}
-	if opt.ProgressEvery <= 0 {
-		opt.ProgressEvery = def.ProgressEvery
-	}
-	if opt.EvalShare <= 0 {
-		opt.EvalShare = def.EvalShare
-	}
-	if opt.SaveShare <= 0 {
-		opt.SaveShare = def.SaveShare
-	}
-	if opt.Autosave.Keep <= 0 {
-		opt.Autosave.Keep = def.Autosave.Keep
-	}
+	defaults.Positive(&opt.Slice, def.Slice)
+	defaults.Positive(&opt.ProgressEvery, def.ProgressEvery)
+	defaults.Positive(&opt.EvalShare, def.EvalShare)
+	defaults.Positive(&opt.SaveShare, def.SaveShare)
+	defaults.Positive(&opt.Autosave.Keep, def.Autosave.Keep)
 	l := newLoop(env, opt, inbox)
 	w, y := newWriter(env, inbox), newSyncer(env, inbox)
 	l.writes, l.syncs, l.wakes = w.ops, y.ops, w.wakes
