@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"playground/engine"
+	"playground/engine/enginetest"
 	"playground/persist"
 	"playground/spec"
 )
@@ -257,19 +258,7 @@ func torchValues(t *testing.T, python string, cases any, body string) [][]float6
 // engine's loss on a softmax layer whose logits are the first 10 inputs.
 func TestSoftmaxCELossMatchesTorchAtSaturation(t *testing.T) {
 	python := torchPython(t)
-	tr, err := engine.NewTrainer(spec.Spec{
-		Dataset:   spec.DatasetSpec{Kind: "digits", Samples: 20},
-		Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 10, Activation: "softmax"}}},
-		Optimizer: spec.OptimizerSpec{Kind: "sgd", LR: 0.1},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := tr.Data.Inputs
-	clear(tr.Model.Params.Data)
-	for c := 0; c < 10; c++ {
-		tr.Model.Params.Data[c*in+c] = 1
-	}
+	tr := enginetest.Logits(t)
 	cases := []struct {
 		Z     [][]float32
 		Label []int
@@ -283,13 +272,7 @@ func TestSoftmaxCELossMatchesTorchAtSaturation(t *testing.T) {
     print(repr(torch.nn.CrossEntropyLoss()(z, y).item()))
 `)
 	for i, c := range cases {
-		sp := &engine.Split{N: len(c.Z), X: make([]float32, len(c.Z)*in), Y: make([]float32, len(c.Z)*10), Label: make([]float32, len(c.Z))}
-		for j, z := range c.Z {
-			copy(sp.X[j*in:], z)
-			sp.Y[j*10+c.Label[j]] = 1
-			sp.Label[j] = float32(c.Label[j])
-		}
-		got, want := float64(tr.Evaluate(sp).Loss), theirs[i][0]
+		got, want := float64(tr.Evaluate(enginetest.LogitSplit(tr, c.Z, c.Label)).Loss), theirs[i][0]
 		if math.Abs(got-want) > 1e-5*want {
 			t.Errorf("logits %v labels %v: engine %g, CrossEntropyLoss %g", c.Z, c.Label, got, want)
 		} else {
