@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"playground/engine"
+	"playground/engine/enginetest"
 	"playground/spec"
 )
 
@@ -38,13 +39,7 @@ func tinySpec() spec.Spec {
 // metadata so its bytes are reproducible.
 func trained(tb testing.TB, sp spec.Spec, steps int) *Checkpoint {
 	tb.Helper()
-	tr, err := engine.NewTrainer(sp)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for range steps {
-		tr.TrainStep()
-	}
+	tr := enginetest.Trained(tb, sp, steps)
 	return &Checkpoint{
 		Meta: Meta{
 			RunID:         "test-run-0badc0de",

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"playground/engine"
+	"playground/engine/enginetest"
 	"playground/persist"
 	"playground/spec"
 )
@@ -35,17 +35,7 @@ func TestPresetFingerprintsAt400(t *testing.T) {
 	}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
-			spec, err := spec.Preset(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr, err := engine.NewTrainer(spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for range 400 {
-				tr.TrainStep()
-			}
+			tr := enginetest.PresetTrained(t, name, 400)
 			got := persist.Fingerprint(tr.State())
 			if want := presetFingerprints[name]; got != want {
 				t.Errorf("fingerprint at step 400 is %s, want %s", got, want)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"playground/engine"
+	"playground/engine/enginetest"
 	"playground/persist"
 	"playground/persist/disk"
 	"playground/persist/storetest"
@@ -22,13 +23,7 @@ import (
 // checkpointAt encodes checkpoint of run "r-0badc0de" of spec after steps.
 func checkpointAt(tb testing.TB, spec spec.Spec, steps int, kind, engineVersion string) []byte {
 	tb.Helper()
-	tr, err := engine.NewTrainer(spec)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for range steps {
-		tr.TrainStep()
-	}
+	tr := enginetest.Trained(tb, spec, steps)
 	b, err := persist.Encode(&persist.Checkpoint{
 		Meta: persist.Meta{
 			RunID: "r-0badc0de", ID: fmt.Sprintf("%012d-0badc0de", steps), Kind: kind,

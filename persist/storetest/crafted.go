@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"playground/engine"
-	"playground/spec"
+	"playground/engine/enginetest"
 )
 
 // Unrestorable returns checkpoints made from good (a valid checkpoint file
@@ -68,13 +68,5 @@ func seal(header, data []byte) []byte {
 // the backends' own tests train to make real checkpoints.
 func NewTrainer(tb testing.TB, preset string) *engine.Trainer {
 	tb.Helper()
-	s, err := spec.Preset(preset)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tr, err := engine.NewTrainer(s)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return tr
+	return enginetest.PresetTrained(tb, preset, 0)
 }

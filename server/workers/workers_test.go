@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"playground/engine"
+	"playground/engine/enginetest"
 	"playground/persist"
 	"playground/persist/remote"
 	"playground/persist/storetest"
@@ -253,15 +254,9 @@ func TestMultipart(t *testing.T) {
 // checkpoint encodes a checkpoint of spec after steps steps.
 func checkpoint(t *testing.T, spec spec.Spec, run string, steps int) (id string, data []byte) {
 	t.Helper()
-	tr, err := engine.NewTrainer(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range steps {
-		tr.TrainStep()
-	}
+	tr := enginetest.Trained(t, spec, steps)
 	id = persist.NewID(tr.Step)
-	data, err = persist.Encode(&persist.Checkpoint{
+	data, err := persist.Encode(&persist.Checkpoint{
 		Meta:  persist.Meta{RunID: run, ID: id, Kind: persist.KindAutosave, EngineVersion: engine.Version, Created: time.Now().UTC()},
 		State: tr.State(),
 	})
