@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"playground/spec"
+	"playground/spec/spectest"
 )
 
 // BenchmarkTrainStep reports training steps per second for every preset.
 func BenchmarkTrainStep(b *testing.B) {
 	for _, name := range spec.PresetNames() {
 		b.Run(name, func(b *testing.B) {
-			tr, err := NewTrainer(mustPreset(b, name))
+			tr, err := NewTrainer(spectest.Preset(b, name))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -24,7 +25,7 @@ func BenchmarkTrainStep(b *testing.B) {
 // BenchmarkW1 is W1 of make bench: the circle-sgd preset (2-16-16-1 tanh,
 // batch 10, SGD).
 func BenchmarkW1(b *testing.B) {
-	tr, err := NewTrainer(mustPreset(b, "circle-sgd"))
+	tr, err := NewTrainer(spectest.Preset(b, "circle-sgd"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func benchSteps(b *testing.B, tr *Trainer, flopsPerStep int) {
 // w2Trainer is W2's trainer: the digits spec widened to 784-256-128-10 and
 // batch 64, its training set replaced by 1024 random samples.
 func w2Trainer(b *testing.B) *Trainer {
-	ds := mustPreset(b, "digits")
+	ds := spectest.Preset(b, "digits")
 	ds.Dataset.Samples, ds.Dataset.TestRatio = 64, 0
 	ds.Model.Layers = []spec.LayerSpec{{Units: 256, Activation: "relu"}, {Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
 	ds.BatchSize = 64

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"playground/spec"
+	"playground/spec/spectest"
 )
 
 // refMatMul is the defining order of every product: C[i][j] is one float32
@@ -188,7 +189,7 @@ func TestSetWorkersSameBits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a digits net twice")
 	}
-	sp := mustPreset(t, "digits")
+	sp := spectest.Preset(t, "digits")
 	sp.Dataset.Samples = 200
 	sp.Model.Layers = []spec.LayerSpec{{Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
 	var states []State
@@ -262,7 +263,7 @@ func TestVectorKernelBitsMatchReference(t *testing.T) {
 func TestTrainerSIMDSameBits(t *testing.T) {
 	requireSIMD(t)
 	for _, name := range []string{"digits", "spiral-adam"} {
-		spec := mustPreset(t, name)
+		spec := spectest.Preset(t, name)
 		steps := uint64(200)
 		if name == "digits" {
 			spec.Dataset.Samples = 300

@@ -7,16 +7,8 @@ import (
 	"testing"
 
 	"playground/spec"
+	"playground/spec/spectest"
 )
-
-func mustPreset(t testing.TB, name string) spec.Spec {
-	t.Helper()
-	s, err := spec.Preset(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 // Every activation a spec may name has a kernel.
 func TestActivationsImplemented(t *testing.T) {
@@ -36,7 +28,7 @@ func TestActivationsImplemented(t *testing.T) {
 func TestPresetsLearn(t *testing.T) {
 	for _, name := range spec.PresetNames() {
 		t.Run(name, func(t *testing.T) {
-			tr, err := NewTrainer(mustPreset(t, name))
+			tr, err := NewTrainer(spectest.Preset(t, name))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +66,7 @@ func TestResumeBitExact(t *testing.T) {
 	const n = 400
 	for _, name := range spec.PresetNames() {
 		t.Run(name, func(t *testing.T) {
-			spec := mustPreset(t, name)
+			spec := spectest.Preset(t, name)
 			ref, _ := NewTrainer(spec)
 			refLoss := run(t, ref, n)
 			want := ref.State()
@@ -126,7 +118,7 @@ func sameState(a, b State) string {
 // data: the batches per epoch agree with the generated training set.
 func TestCheckPosition(t *testing.T) {
 	for _, name := range spec.PresetNames() {
-		tr, err := NewTrainer(mustPreset(t, name))
+		tr, err := NewTrainer(spectest.Preset(t, name))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"playground/spec"
+	"playground/spec/spectest"
 )
 
 // The measurements behind the README's "Compression" table: what gzip,
@@ -117,10 +118,7 @@ func compressionFiles(tb testing.TB, w2 bool) []struct {
 	if !w2 {
 		return out
 	}
-	ws, err := spec.Preset("digits")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	ws := spectest.Preset(tb, "digits")
 	ws.Model.Layers = []spec.LayerSpec{{Units: 256, Activation: "relu"}, {Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
 	return append(out, struct {
 		name string

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"playground/spec"
+	"playground/spec/spectest"
 )
 
 // EncodeWith and Prepare+Seal write exactly Encode's bytes, for every
@@ -15,11 +16,7 @@ import (
 func TestEncodeWithMatchesEncode(t *testing.T) {
 	for _, name := range spec.PresetNames() {
 		t.Run(name, func(t *testing.T) {
-			spec, err := spec.Preset(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := trained(t, spec, 3)
+			c := trained(t, spectest.Preset(t, name), 3)
 			want := encode(t, c)
 			got, err := EncodeWith(c, sum256)
 			if err != nil {

@@ -20,6 +20,7 @@ import (
 	"playground/engine"
 	"playground/engine/enginetest"
 	"playground/spec"
+	"playground/spec/spectest"
 )
 
 // tinySpec is a network small enough that every bit of its checkpoint can
@@ -136,11 +137,7 @@ func sameMeta(t *testing.T, got, want Meta) {
 func TestRoundTripPresets(t *testing.T) {
 	for _, name := range spec.PresetNames() {
 		t.Run(name, func(t *testing.T) {
-			sp, err := spec.Preset(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := trained(t, sp, 5)
+			c := trained(t, spectest.Preset(t, name), 5)
 			b := encode(t, c)
 			if (8+binary.LittleEndian.Uint64(b))%8 != 0 {
 				t.Errorf("data section is not 8-aligned")
@@ -214,10 +211,7 @@ func TestEveryBitFlipAndCut(t *testing.T) {
 }
 
 func TestRandomBitFlipsLarge(t *testing.T) {
-	sp, err := spec.Preset("digits")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp := spectest.Preset(t, "digits")
 	b := encode(t, trained(t, sp, 2))
 	r := rand.New(rand.NewPCG(1, 2))
 	flips := 3000
@@ -547,10 +541,7 @@ func TestIDs(t *testing.T) {
 
 // benchCheckpoint is a ~705k-float state: digits, 784-256-128-10 with Adam.
 func benchCheckpoint(b *testing.B) *Checkpoint {
-	sp, err := spec.Preset("digits")
-	if err != nil {
-		b.Fatal(err)
-	}
+	sp := spectest.Preset(b, "digits")
 	sp.Model.Layers = []spec.LayerSpec{{Units: 256, Activation: "relu"}, {Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
 	c := trained(b, sp, 1)
 	n := 0

@@ -16,7 +16,7 @@ import (
 	"testing"
 
 	"playground/engine"
-	"playground/spec"
+	"playground/spec/spectest"
 )
 
 var updateSeeds = flag.Bool("update-seeds", false, "rewrite the committed seeds in testdata/fuzz/FuzzDecode")
@@ -30,10 +30,7 @@ func seeds(tb testing.TB) map[string][]byte {
 	c := trained(tb, tinySpec(), 3)
 	good := encode(tb, c)
 	hdr := 8 + int(binary.LittleEndian.Uint64(good))
-	nesterov, err := spec.Preset("gauss-nesterov")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	nesterov := spectest.Preset(tb, "gauss-nesterov")
 	return map[string][]byte{
 		"valid-tiny":        good,
 		"valid-nesterov":    encode(tb, trained(tb, nesterov, 1)),

@@ -18,6 +18,7 @@ import (
 	"playground/persist/disk"
 	"playground/persist/storetest"
 	"playground/spec"
+	"playground/spec/spectest"
 )
 
 // checkpointAt encodes checkpoint of run "r-0badc0de" of spec after steps.
@@ -38,10 +39,7 @@ func checkpointAt(tb testing.TB, spec spec.Spec, steps int, kind, engineVersion 
 }
 
 func circle(tb testing.TB) spec.Spec {
-	spec, err := spec.Preset("circle-sgd")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	spec := spectest.Preset(tb, "circle-sgd")
 	return spec
 }
 

@@ -14,10 +14,10 @@ import (
 	"time"
 
 	"playground/engine"
+	"playground/engine/enginetest"
 	"playground/persist"
 	"playground/persist/disk"
 	"playground/persist/remote"
-	"playground/spec"
 )
 
 var (
@@ -35,13 +35,7 @@ func stateAt(tb testing.TB, step uint64) engine.State {
 		return s
 	}
 	if trainer == nil || trainer.Step > step {
-		spec, err := spec.Preset("gauss-nesterov")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if trainer, err = engine.NewTrainer(spec); err != nil {
-			tb.Fatal(err)
-		}
+		trainer = enginetest.PresetTrained(tb, "gauss-nesterov", 0)
 	}
 	for trainer.Step < step {
 		trainer.TrainStep()

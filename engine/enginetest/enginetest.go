@@ -8,17 +8,8 @@ import (
 
 	"playground/engine"
 	"playground/spec"
+	"playground/spec/spectest"
 )
-
-// Preset returns the named built-in spec.
-func Preset(tb testing.TB, name string) spec.Spec {
-	tb.Helper()
-	s, err := spec.Preset(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s
-}
 
 // Trained returns a trainer of s after steps updates (0: a fresh one).
 func Trained(tb testing.TB, s spec.Spec, steps int) *engine.Trainer {
@@ -36,7 +27,7 @@ func Trained(tb testing.TB, s spec.Spec, steps int) *engine.Trainer {
 // PresetTrained returns a trainer of the named preset after steps updates.
 func PresetTrained(tb testing.TB, name string, steps int) *engine.Trainer {
 	tb.Helper()
-	return Trained(tb, Preset(tb, name), steps)
+	return Trained(tb, spectest.Preset(tb, name), steps)
 }
 
 // Logits returns a trainer of one 10-unit softmax layer over the digits'

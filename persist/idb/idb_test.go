@@ -17,7 +17,7 @@ import (
 	"playground/persist"
 	"playground/persist/idb"
 	"playground/persist/storetest"
-	"playground/spec"
+	"playground/spec/spectest"
 )
 
 var dbSeq atomic.Int64
@@ -58,10 +58,7 @@ func TestConformanceSmall(t *testing.T) {
 
 func checkpoint(t *testing.T, run string, steps int) (string, []byte) {
 	t.Helper()
-	spec, err := spec.Preset("circle-sgd")
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := spectest.Preset(t, "circle-sgd")
 	tr, err := engine.NewTrainer(spec)
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,7 @@ import (
 	"playground/persist/remote"
 	"playground/persist/storetest"
 	"playground/spec"
+	"playground/spec/spectest"
 )
 
 const token = "workers-test-token"
@@ -411,10 +412,7 @@ func TestUpload50MB(t *testing.T) {
 func TestChecked(t *testing.T) {
 	base := workerURL(t)
 	ctx := t.Context()
-	spec, err := spec.Preset("gauss-nesterov")
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := spectest.Preset(t, "gauss-nesterov")
 	const run = "checked"
 	id, data := checkpoint(t, spec, run, 1)
 	id2, data2 := checkpoint(t, spec, run, 2)

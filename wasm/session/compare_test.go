@@ -12,6 +12,7 @@ import (
 	"playground/persist"
 	"playground/persist/disk"
 	"playground/spec"
+	"playground/spec/spectest"
 	"playground/wasm/protocol"
 )
 
@@ -38,10 +39,7 @@ func (m *memMemo) Save(_ context.Context, b []byte) error {
 // comparePlan is a plan of children of base, one per learning rate.
 func comparePlan(t *testing.T, base protocol.Checkpoint, steps uint64, lrs ...float64) *protocol.Compare {
 	t.Helper()
-	spec, err := spec.Preset("circle-sgd")
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := spectest.Preset(t, "circle-sgd")
 	p := &protocol.Compare{Base: base, Param: "lr", Steps: steps}
 	for _, lr := range lrs {
 		s := spec

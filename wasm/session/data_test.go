@@ -5,6 +5,7 @@ import (
 
 	"playground/engine"
 	"playground/spec"
+	"playground/spec/spectest"
 	"playground/wasm/protocol"
 )
 
@@ -13,10 +14,7 @@ import (
 // for a spec that is not valid.
 func TestDataPoints(t *testing.T) {
 	h := newHost(t, opts{})
-	sp, err := spec.Preset("spiral-adam")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp := spectest.Preset(t, "spiral-adam")
 	seq := h.send(protocol.Command{Type: protocol.CmdData, Spec: sp.JSON()})
 	ev, i := h.wait(0, "data", func(ev protocol.Event) bool { return ev.Type == protocol.EvData && ev.Seq == seq })
 	d := engine.Generate(sp)
