@@ -11,23 +11,13 @@ import (
 
 	"playground/engine"
 	"playground/persist"
-	"playground/spec"
+	"playground/spec/spectest"
 )
 
-// bigCheckpoint is a 50 MB checkpoint: a 2-2048-2048-1 MLP with Adam,
-// 4.2 M parameters and 12.6 M float32 values with the optimizer state.
+// bigCheckpoint is a 50 MB checkpoint of spectest.Big().
 func bigCheckpoint(b *testing.B) (run, id string, data []byte) {
 	b.Helper()
-	spec := spec.Spec{
-		Name:      "big",
-		Seed:      1,
-		Dataset:   spec.DatasetSpec{Kind: "gauss", Samples: 100, Noise: 0.1, TestRatio: 0.2},
-		Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 2048, Activation: "tanh"}, {Units: 2048, Activation: "tanh"}, {Units: 1, Activation: "sigmoid"}}},
-		Loss:      "bce",
-		Optimizer: spec.OptimizerSpec{Kind: "adam", LR: 0.001},
-		BatchSize: 10,
-	}
-	tr, err := engine.NewTrainer(spec)
+	tr, err := engine.NewTrainer(spectest.Big())
 	if err != nil {
 		b.Fatal(err)
 	}

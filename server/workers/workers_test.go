@@ -267,18 +267,6 @@ func checkpoint(t *testing.T, spec spec.Spec, run string, steps int) (id string,
 	return id, data
 }
 
-// bigSpec's checkpoints are 50 MB: a 2-2048-2048-1 MLP with Adam, 4.2 M
-// parameters and 12.6 M float32 values with the optimizer state.
-var bigSpec = spec.Spec{
-	Name:      "big",
-	Seed:      1,
-	Dataset:   spec.DatasetSpec{Kind: "gauss", Samples: 100, Noise: 0.1, TestRatio: 0.2},
-	Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 2048, Activation: "tanh"}, {Units: 2048, Activation: "tanh"}, {Units: 1, Activation: "sigmoid"}}},
-	Loss:      "bce",
-	Optimizer: spec.OptimizerSpec{Kind: "adam", LR: 0.001},
-	BatchSize: 10,
-}
-
 // put sends a checkpoint to the worker's checked API, moving the head
 // from "none"; it returns the status, the body and X-Go-Memory.
 func put(t *testing.T, base, run, id string, body io.Reader, hdr ...string) (int, string, string) {
@@ -318,7 +306,7 @@ func TestUpload50MB(t *testing.T) {
 	base := workerURL(t)
 	ctx := t.Context()
 	const run = "big-50mb"
-	id, data := checkpoint(t, bigSpec, run, 1)
+	id, data := checkpoint(t, spectest.Big(), run, 1)
 	if len(data) < 50e6 {
 		t.Fatalf("checkpoint is %d bytes, want 50 MB", len(data))
 	}
@@ -359,7 +347,7 @@ func TestUpload50MB(t *testing.T) {
 	// The same file under another run with its last byte flipped: the
 	// checksum fails only once the whole body has streamed.
 	const bad = "big-50mb-bad"
-	id2, data2 := checkpoint(t, bigSpec, bad, 1)
+	id2, data2 := checkpoint(t, spectest.Big(), bad, 1)
 	data2[len(data2)-1] ^= 1
 	status, msg, _ = put(t, base, bad, id2, bytes.NewReader(data2))
 	if status != http.StatusBadRequest || !strings.Contains(msg, "checksum") {

@@ -16,3 +16,18 @@ func Preset(tb testing.TB, name string) spec.Spec {
 	}
 	return s
 }
+
+// Big returns a spec whose checkpoints are 50 MB: a 2-2048-2048-1 MLP
+// with Adam, 4.2 M parameters and 12.6 M float32 values with the
+// optimizer state.
+func Big() spec.Spec {
+	return spec.Spec{
+		Name:      "big",
+		Seed:      1,
+		Dataset:   spec.DatasetSpec{Kind: "gauss", Samples: 100, Noise: 0.1, TestRatio: 0.2},
+		Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 2048, Activation: "tanh"}, {Units: 2048, Activation: "tanh"}, {Units: 1, Activation: "sigmoid"}}},
+		Loss:      "bce",
+		Optimizer: spec.OptimizerSpec{Kind: "adam", LR: 0.001},
+		BatchSize: 10,
+	}
+}
