@@ -20,7 +20,6 @@ import (
 	"playground/engine"
 	"playground/engine/enginetest"
 	"playground/persist"
-	"playground/spec"
 )
 
 var (
@@ -345,15 +344,7 @@ func compareParams(t *testing.T, a, b engine.State) []string {
 // inputs, against torch on the same float32 logits.
 func TestBCELossMatchesTorchAtSaturation(t *testing.T) {
 	python := torchPython(t)
-	tr, err := engine.NewTrainer(spec.Spec{
-		Dataset:   spec.DatasetSpec{Kind: "circle", Samples: 40, TestRatio: 0.5, Features: []string{"x"}},
-		Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 1, Activation: "sigmoid"}}},
-		Optimizer: spec.OptimizerSpec{Kind: "sgd", LR: 0.1},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	copy(tr.Model.Params.Data, []float32{1, 0})
+	tr := enginetest.Logistic(t)
 	cases := []struct{ Z, Y []float32 }{
 		{[]float32{-5000, 5000}, []float32{1, 0}}, // wrong and saturated
 		{[]float32{-90, 120, 3, -0.5}, []float32{1, 0, 1, 0}},

@@ -1,6 +1,6 @@
 // Package enginetest holds the engine fixtures that several packages'
 // tests share: trainers of a spec or preset, trained some steps, and a
-// softmax model whose logits are its inputs.
+// logistic and a softmax model whose logits are their inputs.
 package enginetest
 
 import (
@@ -28,6 +28,19 @@ func Trained(tb testing.TB, s spec.Spec, steps int) *engine.Trainer {
 func PresetTrained(tb testing.TB, name string, steps int) *engine.Trainer {
 	tb.Helper()
 	return Trained(tb, spectest.Preset(tb, name), steps)
+}
+
+// Logistic returns logistic regression on one input with weight 1 and
+// bias 0, so a sample's logit is its input.
+func Logistic(tb testing.TB) *engine.Trainer {
+	tb.Helper()
+	tr := Trained(tb, spec.Spec{
+		Dataset:   spec.DatasetSpec{Kind: "circle", Samples: 40, TestRatio: 0.5, Features: []string{"x"}},
+		Model:     spec.ModelSpec{Layers: []spec.LayerSpec{{Units: 1, Activation: "sigmoid"}}},
+		Optimizer: spec.OptimizerSpec{Kind: "sgd", LR: 0.1},
+	}, 0)
+	copy(tr.Model.Params.Data, []float32{1, 0})
+	return tr
 }
 
 // Logits returns a trainer of one 10-unit softmax layer over the digits'
