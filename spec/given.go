@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 )
 
 // given records which numbers whose absence means a default were given:
@@ -89,62 +90,53 @@ func (o OptimizerSpec) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes strictly and records the settings present.
-func (o *OptimizerSpec) UnmarshalJSON(b []byte) error {
+func (o *OptimizerSpec) UnmarshalJSON(b []byte) (err error) {
 	type plain OptimizerSpec
 	var has struct {
 		Beta1, Beta2, Alpha, Eps *float64
 		WeightDecay              *float64 `json:"weight_decay"`
 	}
-	if err := decodeGiven(b, (*plain)(o), &has); err != nil {
-		return err
-	}
-	o.given = 0
-	for g, p := range map[given]*float64{givenBeta1: has.Beta1, givenBeta2: has.Beta2, givenAlpha: has.Alpha, givenEps: has.Eps, givenWeightDecay: has.WeightDecay} {
-		if p != nil {
-			o.given |= g
-		}
-	}
-	return nil
+	o.given, err = decodeGiven(b, (*plain)(o), &has, givenBeta1, givenBeta2, givenAlpha, givenEps, givenWeightDecay)
+	return err
 }
 
 // UnmarshalJSON decodes strictly and records whether samples is present.
-func (d *DatasetSpec) UnmarshalJSON(b []byte) error {
+func (d *DatasetSpec) UnmarshalJSON(b []byte) (err error) {
 	type plain DatasetSpec
 	var has struct{ Samples *int }
-	if err := decodeGiven(b, (*plain)(d), &has); err != nil {
-		return err
-	}
-	d.given = 0
-	if has.Samples != nil {
-		d.given = givenSamples
-	}
-	return nil
+	d.given, err = decodeGiven(b, (*plain)(d), &has, givenSamples)
+	return err
 }
 
 // UnmarshalJSON decodes strictly and records whether batch_size is
 // present.
-func (s *Spec) UnmarshalJSON(b []byte) error {
+func (s *Spec) UnmarshalJSON(b []byte) (err error) {
 	type plain Spec
 	var has struct {
 		BatchSize *int `json:"batch_size"`
 	}
-	if err := decodeGiven(b, (*plain)(s), &has); err != nil {
-		return err
-	}
-	s.given = 0
-	if has.BatchSize != nil {
-		s.given = givenBatch
-	}
-	return nil
+	s.given, err = decodeGiven(b, (*plain)(s), &has, givenBatch)
+	return err
 }
 
 // decodeGiven decodes the JSON object b into v strictly (DecodeStrict),
-// and into has, whose pointer fields say which keys are present (not null).
-func decodeGiven(b []byte, v, has any) error {
+// and into has, a struct of pointer fields that say which keys are
+// present (not null): it returns bits[i] set for each present field i.
+func decodeGiven(b []byte, v, has any, bits ...given) (given, error) {
 	if err := DecodeStrict(b, v); err != nil {
-		return err
+		return 0, err
 	}
-	return json.Unmarshal(b, has)
+	if err := json.Unmarshal(b, has); err != nil {
+		return 0, err
+	}
+	var g given
+	fields := reflect.ValueOf(has).Elem()
+	for i, bit := range bits {
+		if !fields.Field(i).IsNil() {
+			g |= bit
+		}
+	}
+	return g, nil
 }
 
 // DecodeStrict decodes the JSON value b into v, refusing unknown fields
