@@ -61,6 +61,18 @@ func (sv *saver) put(id string, b []byte, head bool) {
 	}
 }
 
+// autosaves trains and stores n autosaves, each made the head when head
+// is set, and returns their ids and bytes.
+func (sv *saver) autosaves(n int, head bool) (ids []string, blobs [][]byte) {
+	sv.t.Helper()
+	for range n {
+		id, b := sv.next(persist.KindAutosave)
+		sv.put(id, b, head)
+		ids, blobs = append(ids, id), append(blobs, b)
+	}
+	return ids, blobs
+}
+
 func (sv *saver) ids() []string {
 	sv.t.Helper()
 	objs, err := sv.s.List(sv.t.Context(), sv.run)
@@ -87,13 +99,7 @@ func TestNewest(t *testing.T) {
 		t.Errorf("Newest of an empty run = %v, want ErrNotExist", err)
 	}
 
-	var ids []string
-	var blobs [][]byte
-	for range 5 {
-		id, b := sv.next(persist.KindAutosave)
-		ids, blobs = append(ids, id), append(blobs, b)
-		sv.put(id, b, true)
-	}
+	ids, blobs := sv.autosaves(5, true)
 	c, skipped, err := persist.Newest(ctx, sv.s, sv.run)
 	if err != nil || len(skipped) != 0 {
 		t.Fatalf("Newest = %v, %v", skipped, err)
@@ -168,12 +174,7 @@ func (f failStore) Head(ctx context.Context, run string) (string, error) {
 
 func TestNewestStoreError(t *testing.T) {
 	sv := newSaver(t)
-	var ids []string
-	for range 3 {
-		id, b := sv.next(persist.KindAutosave)
-		sv.put(id, b, false)
-		ids = append(ids, id)
-	}
+	ids, _ := sv.autosaves(3, false)
 	// A store error on the newest does not fall back to an older step.
 	_, _, err := persist.Newest(t.Context(), failStore{sv.s, ids[2]}, sv.run)
 	if !errors.Is(err, errStore) {
@@ -302,12 +303,7 @@ func TestRetain(t *testing.T) {
 func TestRetainErrors(t *testing.T) {
 	ctx := t.Context()
 	sv := newSaver(t)
-	var ids []string
-	for range 4 {
-		id, b := sv.next(persist.KindAutosave)
-		sv.put(id, b, false)
-		ids = append(ids, id)
-	}
+	ids, _ := sv.autosaves(4, false)
 	for _, k := range []int{0, -1} {
 		if _, err := persist.Retain(ctx, sv.s, sv.run, persist.Retention{KeepLast: k}); err == nil {
 			t.Errorf("Retain(KeepLast %d) succeeded", k)
@@ -334,12 +330,7 @@ func TestRetainErrors(t *testing.T) {
 func TestNewestWith(t *testing.T) {
 	ctx := t.Context()
 	sv := newSaver(t)
-	var ids []string
-	for range 5 {
-		id, b := sv.next(persist.KindAutosave)
-		ids = append(ids, id)
-		sv.put(id, b, true)
-	}
+	ids, _ := sv.autosaves(5, true)
 	three := uint64(3)
 	c, skipped, err := persist.NewestWith(ctx, sv.s, sv.run, persist.NewestOptions{AtMost: &three})
 	if err != nil || len(skipped) != 0 || c.ID != ids[2] {
