@@ -29,6 +29,17 @@ func newStore(t *testing.T) *disk.Store {
 	return s
 }
 
+// headStore is a new store whose run "run" holds checkpoint "c1" (its
+// bytes "c1"), its head.
+func headStore(t *testing.T) *disk.Store {
+	t.Helper()
+	s := newStore(t)
+	if err := s.Put(t.Context(), "run", "c1", strings.NewReader("c1"), persist.PutOptions{SetHead: true}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // flock says whether run directories get a LOCK file (lock_unix.go).
 var flock = runtime.GOOS != "windows" && runtime.GOOS != "js" && runtime.GOOS != "wasip1" && runtime.GOOS != "plan9"
 
@@ -193,11 +204,8 @@ func TestIgnoredFiles(t *testing.T) {
 
 func TestClean(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
+	s := headStore(t)
 	dir := s.Dir()
-	if err := s.Put(ctx, "run", "c1", strings.NewReader("c1"), persist.PutOptions{SetHead: true}); err != nil {
-		t.Fatal(err)
-	}
 	type file struct{ old, survives bool }
 	files := map[string]file{
 		"run/.c2.safetensors.a.tmp":   {old: true},
@@ -252,10 +260,7 @@ func TestClean(t *testing.T) {
 // HEAD leaves the new checkpoint listed and the previous head in place.
 func TestHeadAfterCrash(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
-	if err := s.Put(ctx, "run", "c1", strings.NewReader("c1"), persist.PutOptions{SetHead: true}); err != nil {
-		t.Fatal(err)
-	}
+	s := headStore(t)
 	// What a crash after the checkpoint's rename leaves behind.
 	runDir := filepath.Join(s.Dir(), "run")
 	if err := os.WriteFile(filepath.Join(runDir, "c2.safetensors"), []byte("c2"), 0o644); err != nil {
@@ -275,10 +280,7 @@ func TestHeadAfterCrash(t *testing.T) {
 
 func TestBadHead(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
-	if err := s.Put(ctx, "run", "c1", strings.NewReader("c1"), persist.PutOptions{SetHead: true}); err != nil {
-		t.Fatal(err)
-	}
+	s := headStore(t)
 	if err := os.WriteFile(filepath.Join(s.Dir(), "run", "HEAD"), []byte("../etc\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -318,10 +320,7 @@ func TestNew(t *testing.T) {
 // temp file at once rather than leaving it for Clean.
 func TestFailedPutLeavesNoTemp(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
-	if err := s.Put(ctx, "run", "c1", strings.NewReader("c1"), persist.PutOptions{SetHead: true}); err != nil {
-		t.Fatal(err)
-	}
+	s := headStore(t)
 	boom := errors.New("boom")
 	if err := s.Put(ctx, "run", "c2", iotest.ErrReader(boom), persist.PutOptions{}); !errors.Is(err, boom) {
 		t.Errorf("Put of a failing reader = %v, want its error", err)
