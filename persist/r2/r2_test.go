@@ -343,26 +343,44 @@ func TestStreamVerified(t *testing.T) {
 	}
 }
 
+// digestCase is a SHA-256 a put may carry (nil: none), whether the put
+// stores, and how many single-request puts then carry a SHA-256.
+type digestCase struct {
+	name   string
+	sum    []byte
+	stored bool
+	sums   int
+}
+
+// digestCases are data's right SHA-256, a wrong one, and none.
+func digestCases(data []byte) []digestCase {
+	sum := sha256.Sum256(data)
+	wrong := sha256.Sum256(append(bytes.Clone(data), 0))
+	return []digestCase{{"right", sum[:], true, 1}, {"wrong", wrong[:], false, 0}, {"none", nil, true, 0}}
+}
+
+// digestPut puts data as run/id, with tt's SHA-256, into a new bucket
+// through a store with opt, checks that it stores as tt says, and returns
+// the bucket.
+func digestPut(t *testing.T, opt r2.Options, run, id string, data []byte, tt digestCase) *memBucket {
+	t.Helper()
+	b := newMemBucket()
+	s := newStore(t, b, opt)
+	err := s.Put(t.Context(), run, id, persist.NewVerifyReader(bytes.NewReader(data)), persist.PutOptions{SetHead: true, SHA256: tt.sum})
+	if (err == nil) != tt.stored {
+		t.Fatalf("Put = %v, want stored %v", err, tt.stored)
+	}
+	return b
+}
+
 // A streamed put carries the SHA-256 the writer gave (from the upload's
 // Content-Digest) for R2 to check: a wrong one stores nothing.
 func TestStreamDigest(t *testing.T) {
-	ctx := t.Context()
 	run, id, data := bigCheckpoint(t)
 	opt := r2.Options{PartSize: len(data) / 3, ChunkSize: 4096}
-	sum := sha256.Sum256(data)
-	wrong := sha256.Sum256(append(bytes.Clone(data), 0))
-	for _, tt := range []struct {
-		name   string
-		sum    []byte
-		stored bool
-	}{{"right", sum[:], true}, {"wrong", wrong[:], false}} {
+	for _, tt := range digestCases(data)[:2] { // a stream without one: TestStreamVerified
 		t.Run(tt.name, func(t *testing.T) {
-			b := newMemBucket()
-			s := newStore(t, b, opt)
-			err := s.Put(ctx, run, id, persist.NewVerifyReader(bytes.NewReader(data)), persist.PutOptions{SetHead: true, SHA256: tt.sum})
-			if (err == nil) != tt.stored {
-				t.Fatalf("Put = %v, want stored %v", err, tt.stored)
-			}
+			b := digestPut(t, opt, run, id, data, tt)
 			if b.streams != 1 || b.digests != 1 {
 				t.Errorf("%d streamed puts, %d with a SHA-256; want 1 and 1", b.streams, b.digests)
 			}
@@ -376,23 +394,10 @@ func TestStreamDigest(t *testing.T) {
 // A put in one request carries the writer's SHA-256 rather than hashing
 // the body again; the head object goes without one (computed by Put).
 func TestPutDigest(t *testing.T) {
-	ctx := t.Context()
 	run, id, data := bigCheckpoint(t)
-	sum := sha256.Sum256(data)
-	wrong := sha256.Sum256(append(bytes.Clone(data), 0))
-	for _, tt := range []struct {
-		name   string
-		sum    []byte
-		stored bool
-		sums   int
-	}{{"right", sum[:], true, 1}, {"wrong", wrong[:], false, 0}, {"none", nil, true, 0}} {
+	for _, tt := range digestCases(data) {
 		t.Run(tt.name, func(t *testing.T) {
-			b := newMemBucket()
-			s := newStore(t, b, r2.NewOptions())
-			err := s.Put(ctx, run, id, persist.NewVerifyReader(bytes.NewReader(data)), persist.PutOptions{SetHead: true, SHA256: tt.sum})
-			if (err == nil) != tt.stored {
-				t.Fatalf("Put = %v, want stored %v", err, tt.stored)
-			}
+			b := digestPut(t, r2.NewOptions(), run, id, data, tt)
 			if b.streams != 0 || b.parts != 0 || b.sums != tt.sums {
 				t.Errorf("%d streamed, %d multipart, %d puts with a SHA-256; want 0, 0 and %d", b.streams, b.parts, b.sums, tt.sums)
 			}
