@@ -120,6 +120,15 @@ func (h *host) wait(from int, what string, match func(protocol.Event) bool) (pro
 	}
 }
 
+// do sends c and returns the first event after it that matches.
+func (h *host) do(c protocol.Command, what string, match func(protocol.Event) bool) protocol.Event {
+	h.t.Helper()
+	n := h.count()
+	h.send(c)
+	ev, _ := h.wait(n, what, match)
+	return ev
+}
+
 func (h *host) dump() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()

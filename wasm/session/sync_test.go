@@ -68,9 +68,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 	if ev.Status.Server != srv.URL || ev.Status.AutoPush {
 		t.Fatalf("status server %q autopush %v", ev.Status.Server, ev.Status.AutoPush)
 	}
-	n := a.count()
-	a.send(protocol.Command{Type: protocol.CmdPush})
-	p, _ := a.wait(n, "A pushed", syncedOp(protocol.SyncPush, 1000))
+	p := a.do(protocol.Command{Type: protocol.CmdPush}, "A pushed", syncedOp(protocol.SyncPush, 1000))
 	if p.Synced.Run != run || p.Synced.Sent < 2 || p.Synced.URL != srv.URL+"/api/runs/"+run {
 		t.Fatalf("push: %+v", p.Synced)
 	}
@@ -78,9 +76,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 		t.Fatalf("server head %s (step %d), push said %s", h, step, p.Synced.Head)
 	}
 
-	n = a.count()
-	a.send(protocol.Command{Type: protocol.CmdServerRuns})
-	l, _ := a.wait(n, "server runs", isType(protocol.EvServerRuns))
+	l := a.do(protocol.Command{Type: protocol.CmdServerRuns}, "server runs", isType(protocol.EvServerRuns))
 	if len(l.ServerRuns) != 1 || l.ServerRuns[0].Run != run || l.ServerRuns[0].Step != 1000 || l.ServerRuns[0].Head != p.Synced.Head {
 		t.Fatalf("server runs %+v", l.ServerRuns)
 	}
@@ -98,23 +94,17 @@ func TestPushPullRoundTrip(t *testing.T) {
 	if ev.Status.Run != run || ev.Status.Fingerprint != nativeFingerprint(t, "spiral-adam", 1000) {
 		t.Fatalf("B after pull: %+v", ev.Status)
 	}
-	n = b.count()
+	n := b.count()
 	b.send(protocol.Command{Type: protocol.CmdSettings, PauseAt: u64(3000)})
 	b.send(protocol.Command{Type: protocol.CmdResume})
 	b.wait(n, "B paused at 3000", pausedAt(3000))
-	n = b.count()
-	b.send(protocol.Command{Type: protocol.CmdPush})
-	b.wait(n, "B pushed", syncedOp(protocol.SyncPush, 3000))
+	b.do(protocol.Command{Type: protocol.CmdPush}, "B pushed", syncedOp(protocol.SyncPush, 3000))
 
 	// A trains on from its stale 1,000 meanwhile and pushes: training is
 	// deterministic, so its step 1,010 is the run's step 1,010 and is
 	// stored, but the server's head stays at B's 3,000.
-	n = a.count()
-	a.send(protocol.Command{Type: protocol.CmdStep, Steps: 10})
-	a.wait(n, "A paused at 1010", pausedAt(1010))
-	n = a.count()
-	a.send(protocol.Command{Type: protocol.CmdPush})
-	if ev, _ := a.wait(n, "A pushed 1010", syncedOp(protocol.SyncPush, 3000)); ev.Synced.Sent != 1 {
+	a.do(protocol.Command{Type: protocol.CmdStep, Steps: 10}, "A paused at 1010", pausedAt(1010))
+	if ev := a.do(protocol.Command{Type: protocol.CmdPush}, "A pushed 1010", syncedOp(protocol.SyncPush, 3000)); ev.Synced.Sent != 1 {
 		t.Errorf("A's push of step 1,010: %+v", ev.Synced)
 	}
 	if _, step := serverHead(t, sst, run); step != 3000 {
@@ -142,13 +132,9 @@ func TestPullKeepsNewerLocal(t *testing.T) {
 	a.send(protocol.Command{Type: protocol.CmdOpen, Preset: "xor-momentum", Autostart: true, PauseAt: u64(500)})
 	ev, _ := a.wait(0, "paused at 500", pausedAt(500))
 	run := ev.Status.Run
+	a.do(protocol.Command{Type: protocol.CmdPush}, "pushed", syncedOp(protocol.SyncPush, 500))
+	a.do(protocol.Command{Type: protocol.CmdStep, Steps: 200}, "paused at 700", pausedAt(700))
 	n := a.count()
-	a.send(protocol.Command{Type: protocol.CmdPush})
-	a.wait(n, "pushed", syncedOp(protocol.SyncPush, 500))
-	n = a.count()
-	a.send(protocol.Command{Type: protocol.CmdStep, Steps: 200})
-	a.wait(n, "paused at 700", pausedAt(700))
-	n = a.count()
 	a.send(protocol.Command{Type: protocol.CmdPull, Run: run})
 	sy, _ := a.wait(n, "pulled", syncedOp(protocol.SyncPull, 500))
 	if !sy.Synced.Kept || sy.Synced.LocalStep != 700 {
@@ -172,9 +158,7 @@ func TestPullSkipsUnrestorableHead(t *testing.T) {
 	a.send(protocol.Command{Type: protocol.CmdOpen, Preset: "xor-momentum", Autostart: true, PauseAt: u64(500)})
 	ev, _ := a.wait(0, "paused at 500", pausedAt(500))
 	run := ev.Status.Run
-	n := a.count()
-	a.send(protocol.Command{Type: protocol.CmdPush})
-	a.wait(n, "pushed", syncedOp(protocol.SyncPush, 500))
+	a.do(protocol.Command{Type: protocol.CmdPush}, "pushed", syncedOp(protocol.SyncPush, 500))
 	head, _ := serverHead(t, sst, run)
 	good, err := persist.ReadAll(t.Context(), sst, run, head)
 	if err != nil {
@@ -266,13 +250,11 @@ func TestSyncTokenAndNoServer(t *testing.T) {
 	a := newHost(t, opts{server: srv.URL})
 	a.send(protocol.Command{Type: protocol.CmdOpen, Preset: "xor-momentum", Autostart: true, PauseAt: u64(100)})
 	a.wait(0, "paused at 100", pausedAt(100))
-	n := a.count()
-	a.send(protocol.Command{Type: protocol.CmdPush})
-	if e, _ := a.wait(n, "refused", isError); !strings.Contains(e.Message, "401") {
+	if e := a.do(protocol.Command{Type: protocol.CmdPush}, "refused", isError); !strings.Contains(e.Message, "401") {
 		t.Errorf("push without a token: %q", e.Message)
 	}
 	tok := "s3cret"
-	n = a.count()
+	n := a.count()
 	a.send(protocol.Command{Type: protocol.CmdSettings, Sync: &protocol.SyncSettings{Token: &tok}})
 	a.send(protocol.Command{Type: protocol.CmdPush})
 	a.wait(n, "pushed with the token", syncedOp(protocol.SyncPush, 100))
@@ -280,9 +262,7 @@ func TestSyncTokenAndNoServer(t *testing.T) {
 	c := newHost(t, opts{})
 	c.send(protocol.Command{Type: protocol.CmdOpen, Preset: "xor-momentum", Autostart: true, PauseAt: u64(10)})
 	c.wait(0, "paused at 10", pausedAt(10))
-	n = c.count()
-	c.send(protocol.Command{Type: protocol.CmdServerRuns})
-	if l, _ := c.wait(n, "no server runs", isType(protocol.EvServerRuns)); l.ServerRuns != nil || !strings.Contains(l.Message, "no server") {
+	if l := c.do(protocol.Command{Type: protocol.CmdServerRuns}, "no server runs", isType(protocol.EvServerRuns)); l.ServerRuns != nil || !strings.Contains(l.Message, "no server") {
 		t.Errorf("server runs without a server: %+v", l)
 	}
 	// A server without the API (a static host of the page).
@@ -294,9 +274,7 @@ func TestSyncTokenAndNoServer(t *testing.T) {
 		t.Errorf("server runs of a static host: %+v", l)
 	}
 	for _, typ := range []string{protocol.CmdPush, protocol.CmdPull} {
-		n := c.count()
-		c.send(protocol.Command{Type: typ})
-		if e, _ := c.wait(n, typ+" refused", isError); !strings.Contains(e.Message, "no server") {
+		if e := c.do(protocol.Command{Type: typ}, typ+" refused", isError); !strings.Contains(e.Message, "no server") {
 			t.Errorf("%s without a server: %q", typ, e.Message)
 		}
 	}
