@@ -94,10 +94,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 	if ev.Status.Run != run || ev.Status.Fingerprint != nativeFingerprint(t, "spiral-adam", 1000) {
 		t.Fatalf("B after pull: %+v", ev.Status)
 	}
-	n := b.count()
-	b.send(protocol.Command{Type: protocol.CmdSettings, PauseAt: u64(3000)})
-	b.send(protocol.Command{Type: protocol.CmdResume})
-	b.wait(n, "B paused at 3000", pausedAt(3000))
+	b.trainTo(3000, "B paused at 3000")
 	b.do(protocol.Command{Type: protocol.CmdPush}, "B pushed", syncedOp(protocol.SyncPush, 3000))
 
 	// A trains on from its stale 1,000 meanwhile and pushes: training is
@@ -112,14 +109,11 @@ func TestPushPullRoundTrip(t *testing.T) {
 	}
 
 	// A pulls B's 3,000 and goes on to 4,000.
-	n = a.count()
+	n := a.count()
 	a.send(protocol.Command{Type: protocol.CmdPull})
 	a.wait(n, "A pulled", syncedOp(protocol.SyncPull, 3000))
 	a.wait(n, "A paused at 3000", pausedAt(3000))
-	n = a.count()
-	a.send(protocol.Command{Type: protocol.CmdSettings, PauseAt: u64(4000)})
-	a.send(protocol.Command{Type: protocol.CmdResume})
-	ev, _ = a.wait(n, "A paused at 4000", pausedAt(4000))
+	ev = a.trainTo(4000, "A paused at 4000")
 	if want := nativeFingerprint(t, "spiral-adam", 4000); ev.Status.Fingerprint != want {
 		t.Fatalf("fingerprint at 4000 after the round trip %s, want %s", ev.Status.Fingerprint, want)
 	}
@@ -128,11 +122,7 @@ func TestPushPullRoundTrip(t *testing.T) {
 // A local copy ahead of the server's is kept on pull.
 func TestPullKeepsNewerLocal(t *testing.T) {
 	srv, _ := syncServer(t, "")
-	a := newHost(t, opts{server: srv.URL})
-	a.send(protocol.Command{Type: protocol.CmdOpen, Preset: "xor-momentum", Autostart: true, PauseAt: u64(500)})
-	ev, _ := a.wait(0, "paused at 500", pausedAt(500))
-	run := ev.Status.Run
-	a.do(protocol.Command{Type: protocol.CmdPush}, "pushed", syncedOp(protocol.SyncPush, 500))
+	a, run := pushed500(t, srv.URL)
 	a.do(protocol.Command{Type: protocol.CmdStep, Steps: 200}, "paused at 700", pausedAt(700))
 	n := a.count()
 	a.send(protocol.Command{Type: protocol.CmdPull, Run: run})
@@ -140,7 +130,7 @@ func TestPullKeepsNewerLocal(t *testing.T) {
 	if !sy.Synced.Kept || sy.Synced.LocalStep != 700 {
 		t.Fatalf("pull over a newer local copy: %+v", sy.Synced)
 	}
-	ev, _ = a.wait(n, "paused at 700 again", pausedAt(700))
+	ev, _ := a.wait(n, "paused at 700 again", pausedAt(700))
 	if want := nativeFingerprint(t, "xor-momentum", 700); ev.Status.Fingerprint != want {
 		t.Fatalf("fingerprint %s, want %s", ev.Status.Fingerprint, want)
 	}
@@ -154,11 +144,7 @@ func TestPullKeepsNewerLocal(t *testing.T) {
 // the newest usable checkpoint before it, and says so.
 func TestPullSkipsUnrestorableHead(t *testing.T) {
 	srv, sst := syncServer(t, "")
-	a := newHost(t, opts{server: srv.URL})
-	a.send(protocol.Command{Type: protocol.CmdOpen, Preset: "xor-momentum", Autostart: true, PauseAt: u64(500)})
-	ev, _ := a.wait(0, "paused at 500", pausedAt(500))
-	run := ev.Status.Run
-	a.do(protocol.Command{Type: protocol.CmdPush}, "pushed", syncedOp(protocol.SyncPush, 500))
+	_, run := pushed500(t, srv.URL)
 	head, _ := serverHead(t, sst, run)
 	good, err := persist.ReadAll(t.Context(), sst, run, head)
 	if err != nil {
@@ -180,7 +166,7 @@ func TestPullSkipsUnrestorableHead(t *testing.T) {
 	if from >= 500 || sy.Synced.Head == head {
 		t.Fatalf("pulled %+v, want a checkpoint before the unusable head %s", sy.Synced, head)
 	}
-	ev, _ = b.wait(0, "B paused where it pulled", pausedAt(from))
+	ev, _ := b.wait(0, "B paused where it pulled", pausedAt(from))
 	if want := nativeFingerprint(t, "xor-momentum", from); ev.Status.Fingerprint != want {
 		t.Fatalf("fingerprint at %d: %s, want %s", from, ev.Status.Fingerprint, want)
 	}
@@ -278,4 +264,25 @@ func TestSyncTokenAndNoServer(t *testing.T) {
 			t.Errorf("%s without a server: %q", typ, e.Message)
 		}
 	}
+}
+
+// pushed500 opens xor-momentum on a host syncing with server, trains it
+// to step 500 and pushes it; it returns the host and the run.
+func pushed500(t *testing.T, server string) (*host, string) {
+	t.Helper()
+	a := newHost(t, opts{server: server})
+	a.send(protocol.Command{Type: protocol.CmdOpen, Preset: "xor-momentum", Autostart: true, PauseAt: u64(500)})
+	ev, _ := a.wait(0, "paused at 500", pausedAt(500))
+	a.do(protocol.Command{Type: protocol.CmdPush}, "pushed", syncedOp(protocol.SyncPush, 500))
+	return a, ev.Status.Run
+}
+
+// trainTo trains on until step and returns the paused status.
+func (h *host) trainTo(step uint64, what string) protocol.Event {
+	h.t.Helper()
+	n := h.count()
+	h.send(protocol.Command{Type: protocol.CmdSettings, PauseAt: u64(step)})
+	h.send(protocol.Command{Type: protocol.CmdResume})
+	ev, _ := h.wait(n, what, pausedAt(step))
+	return ev
 }
