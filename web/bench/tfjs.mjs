@@ -61,6 +61,17 @@ function mlp(sizes, act) {
   return { vars: [...ws, ...bs], forward };
 }
 
+// trainStep returns a step of net: opt minimizes loss(y, net(x)) over the
+// next of batches ([x, y] pairs), in turn.
+function trainStep(net, opt, loss, batches) {
+  let b = 0;
+  return () => {
+    const [x, y] = batches[b];
+    b = (b + 1) % batches.length;
+    opt.minimize(() => loss(y, net.forward(x)), false, net.vars);
+  };
+}
+
 // W1: 2-16-16-1 tanh, sigmoid + BCE, 1000 points of TensorFlow Playground's
 // circle, batch 10, SGD 0.03.
 function makeW1() {
@@ -77,14 +88,7 @@ function makeW1() {
   for (let i = 0; i < n; i += 10) {
     batches.push([tf.tensor2d(xs.slice(2 * i, 2 * i + 20), [10, 2]), tf.tensor2d(ys.slice(i, i + 10), [10, 1])]);
   }
-  const net = mlp([2, 16, 16, 1], 'tanh');
-  const sgd = tf.train.sgd(0.03);
-  let b = 0;
-  return () => {
-    const [x, y] = batches[b];
-    b = (b + 1) % batches.length;
-    sgd.minimize(() => tf.losses.sigmoidCrossEntropy(y, net.forward(x)), false, net.vars);
-  };
+  return trainStep(mlp([2, 16, 16, 1], 'tanh'), tf.train.sgd(0.03), tf.losses.sigmoidCrossEntropy, batches);
 }
 
 // W2: 784-256-128-10 ReLU, softmax CE, random data, batch 64, Adam 1e-3.
@@ -96,14 +100,7 @@ function makeW2() {
     for (let i = 0; i < 64; i++) y[i * 10 + Math.floor(rand() * 10)] = 1;
     batches.push([tf.tensor2d(x, [64, 784]), tf.tensor2d(y, [64, 10])]);
   }
-  const net = mlp([784, 256, 128, 10], 'relu');
-  const adam = tf.train.adam(1e-3);
-  let b = 0;
-  return () => {
-    const [x, y] = batches[b];
-    b = (b + 1) % batches.length;
-    adam.minimize(() => tf.losses.softmaxCrossEntropy(y, net.forward(x)), false, net.vars);
-  };
+  return trainStep(mlp([784, 256, 128, 10], 'relu'), tf.train.adam(1e-3), tf.losses.softmaxCrossEntropy, batches);
 }
 
 // W3: one 256×256 by 256×256 float32 matmul per step.
