@@ -228,78 +228,72 @@ export function nativeFingerprint(preset, steps) {
   return fingerprintOf(nativeTrain(preset, steps));
 }
 
+// inDB runs body(tx) in the page on a transaction over persist/idb's
+// object stores (mode 'readonly' or 'readwrite'); body returns a function
+// whose value, once the transaction completes, is the result. body runs
+// in the page: it is sent as source and closes over nothing here.
+async function inDB(page, mode, body) {
+  return page.evaluate(`new Promise((resolve, reject) => {
+    const req = indexedDB.open('playground');
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const db = req.result;
+      const tx = db.transaction(['objects', 'blobs'], '${mode}');
+      const result = (${body})(tx);
+      tx.oncomplete = () => {
+        db.close();
+        resolve(result());
+      };
+      tx.onerror = () => reject(tx.error);
+    };
+  })`);
+}
+
 // checkpointsInDB returns every checkpoint the page's IndexedDB holds, as
 // {run, id, bytes (base64)}. It reads persist/idb's schema: the file is
 // objects[key].head followed by blobs[key].rest.
 export async function checkpointsInDB(page) {
-  return page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const req = indexedDB.open('playground');
-        req.onerror = () => reject(req.error);
-        req.onsuccess = () => {
-          const db = req.result;
-          const tx = db.transaction(['objects', 'blobs']);
-          const heads = tx.objectStore('objects').getAll();
-          const keys = tx.objectStore('objects').getAllKeys();
-          const rests = tx.objectStore('blobs').getAll();
-          tx.oncomplete = () => {
-            db.close();
-            resolve(
-              keys.result.map((k, i) => {
-                const head = heads.result[i].head;
-                const rest = rests.result[i].rest;
-                const b = new Uint8Array(head.length + rest.length);
-                b.set(head);
-                b.set(rest, head.length);
-                let s = '';
-                for (let j = 0; j < b.length; j += 0x8000) s += String.fromCharCode(...b.subarray(j, j + 0x8000));
-                return { run: k[0], id: k[1], bytes: btoa(s) };
-              }),
-            );
-          };
-          tx.onerror = () => reject(tx.error);
-        };
-      }),
-  );
+  return inDB(page, 'readonly', (tx) => {
+    const heads = tx.objectStore('objects').getAll();
+    const keys = tx.objectStore('objects').getAllKeys();
+    const rests = tx.objectStore('blobs').getAll();
+    return () =>
+      keys.result.map((k, i) => {
+        const head = heads.result[i].head;
+        const rest = rests.result[i].rest;
+        const b = new Uint8Array(head.length + rest.length);
+        b.set(head);
+        b.set(rest, head.length);
+        let s = '';
+        for (let j = 0; j < b.length; j += 0x8000) s += String.fromCharCode(...b.subarray(j, j + 0x8000));
+        return { run: k[0], id: k[1], bytes: btoa(s) };
+      });
+  });
 }
 
 // damageNewest flips one bit near the end of the newest checkpoint stored
 // (in its tensor data), as a torn or rotted write would, and returns its id.
 export async function damageNewest(page) {
-  return page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const req = indexedDB.open('playground');
-        req.onerror = () => reject(req.error);
-        req.onsuccess = () => {
-          const db = req.result;
-          const tx = db.transaction(['objects', 'blobs'], 'readwrite');
-          let key = null;
-          tx.objectStore('blobs').openCursor(null, 'prev').onsuccess = (e) => {
-            const c = e.target.result;
-            key = c.key;
-            const v = c.value;
-            if (v.rest.length >= 8) {
-              v.rest[v.rest.length - 5] ^= 0x40;
-              c.update(v);
-              return;
-            }
-            const objects = tx.objectStore('objects');
-            objects.get(key).onsuccess = (e) => {
-              const o = e.target.result;
-              o.head[o.head.length - 5] ^= 0x40;
-              objects.put(o, key);
-            };
-          };
-          tx.oncomplete = () => {
-            db.close();
-            resolve(key[1]);
-          };
-          tx.onerror = () => reject(tx.error);
-        };
-      }),
-  );
+  return inDB(page, 'readwrite', (tx) => {
+    let key = null;
+    tx.objectStore('blobs').openCursor(null, 'prev').onsuccess = (e) => {
+      const c = e.target.result;
+      key = c.key;
+      const v = c.value;
+      if (v.rest.length >= 8) {
+        v.rest[v.rest.length - 5] ^= 0x40;
+        c.update(v);
+        return;
+      }
+      const objects = tx.objectStore('objects');
+      objects.get(key).onsuccess = (e) => {
+        const o = e.target.result;
+        o.head[o.head.length - 5] ^= 0x40;
+        objects.put(o, key);
+      };
+    };
+    return () => key[1];
+  });
 }
 
 // verifyAll writes the checkpoints to files and runs `playground ckpt
