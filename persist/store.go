@@ -103,6 +103,15 @@ func CheckIDs(ids ...string) error {
 	return nil
 }
 
+// CheckCall checks a store call before it starts: CheckIDs's error, or
+// else ctx's. Backends wrap it with their name.
+func CheckCall(ctx context.Context, ids ...string) error {
+	if err := CheckIDs(ids...); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
 // CheckPut checks Put's arguments: ErrBadID (wrapped) unless run, id and,
 // with opt.CheckHead, a non-empty opt.IfHead are valid ids.
 func CheckPut(run, id string, opt PutOptions) error {

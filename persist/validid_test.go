@@ -1,6 +1,8 @@
 package persist
 
 import (
+	"context"
+	"errors"
 	"regexp"
 	"testing"
 )
@@ -20,4 +22,20 @@ func FuzzValidID(f *testing.F) {
 			t.Fatalf("ValidID(%q) = %v, the pattern says %v", s, got, want)
 		}
 	})
+}
+
+// CheckCall reports a bad id before a done context, and nil when both
+// are fine.
+func TestCheckCall(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	if err := CheckCall(ctx, "run", "c1"); err != nil {
+		t.Errorf("CheckCall(run, c1) = %v", err)
+	}
+	cancel()
+	if err := CheckCall(ctx, "run", "../c1"); !errors.Is(err, ErrBadID) {
+		t.Errorf("CheckCall(run, ../c1) after cancel = %v, want ErrBadID", err)
+	}
+	if err := CheckCall(ctx, "run"); !errors.Is(err, context.Canceled) {
+		t.Errorf("CheckCall(run) after cancel = %v, want context.Canceled", err)
+	}
 }

@@ -283,10 +283,7 @@ func (s *Store) createTemp(dir, base string) (*os.File, error) {
 
 // Get opens checkpoint id of run.
 func (s *Store) Get(ctx context.Context, run, id string) (io.ReadCloser, error) {
-	if err := persist.CheckIDs(run, id); err != nil {
-		return nil, fmt.Errorf("disk: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckCall(ctx, run, id); err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
 	}
 	f, err := os.Open(s.Path(run, id))
@@ -298,10 +295,7 @@ func (s *Store) Get(ctx context.Context, run, id string) (io.ReadCloser, error) 
 
 // List returns the checkpoints of run sorted by id.
 func (s *Store) List(ctx context.Context, run string) ([]persist.Object, error) {
-	if err := persist.CheckIDs(run); err != nil {
-		return nil, fmt.Errorf("disk: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckCall(ctx, run); err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
 	}
 	objs, err := s.list(run, false)
@@ -359,10 +353,7 @@ func (s *Store) list(run string, first bool) ([]persist.Object, error) {
 // first, so a crash in between leaves a run without a head rather than a
 // head naming a missing checkpoint.
 func (s *Store) Delete(ctx context.Context, run, id string) error {
-	if err := persist.CheckIDs(run, id); err != nil {
-		return fmt.Errorf("disk: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckCall(ctx, run, id); err != nil {
 		return fmt.Errorf("disk: %w", err)
 	}
 	s.mu.Lock()
@@ -424,10 +415,7 @@ func (s *Store) Runs(ctx context.Context) ([]string, error) {
 
 // Head returns the head checkpoint id of run.
 func (s *Store) Head(ctx context.Context, run string) (string, error) {
-	if err := persist.CheckIDs(run); err != nil {
-		return "", fmt.Errorf("disk: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckCall(ctx, run); err != nil {
 		return "", fmt.Errorf("disk: %w", err)
 	}
 	id, err := s.head(run)

@@ -278,10 +278,7 @@ func getHead(ctx context.Context, heads *idb.ObjectStore, run string) (string, e
 // loaded on the first Read past them, so reading just the header (as
 // persist.ListInfo and Retain do) never loads the tensors.
 func (s *Store) Get(ctx context.Context, run, id string) (io.ReadCloser, error) {
-	if err := persist.CheckIDs(run, id); err != nil {
-		return nil, fmt.Errorf("idb: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckCall(ctx, run, id); err != nil {
 		return nil, fmt.Errorf("idb: %w", err)
 	}
 	tx, err := s.db.Transaction(idb.TransactionReadOnly, storeObjects)
@@ -384,10 +381,7 @@ func (r *reader) Close() error { return nil }
 
 // List returns the run's checkpoints sorted by id.
 func (s *Store) List(ctx context.Context, run string) ([]persist.Object, error) {
-	if err := persist.CheckIDs(run); err != nil {
-		return nil, fmt.Errorf("idb: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckCall(ctx, run); err != nil {
 		return nil, fmt.Errorf("idb: %w", err)
 	}
 	kr, err := runRange(run)
@@ -428,10 +422,7 @@ func (s *Store) List(ctx context.Context, run string) ([]persist.Object, error) 
 // Delete removes a checkpoint, and the run's head if it named it, in one
 // transaction.
 func (s *Store) Delete(ctx context.Context, run, id string) error {
-	if err := persist.CheckIDs(run, id); err != nil {
-		return fmt.Errorf("idb: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckCall(ctx, run, id); err != nil {
 		return fmt.Errorf("idb: %w", err)
 	}
 	wctx := context.WithoutCancel(ctx)
@@ -518,10 +509,7 @@ func (s *Store) Runs(ctx context.Context) ([]string, error) {
 
 // Head returns the run's head checkpoint id.
 func (s *Store) Head(ctx context.Context, run string) (string, error) {
-	if err := persist.CheckIDs(run); err != nil {
-		return "", fmt.Errorf("idb: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckCall(ctx, run); err != nil {
 		return "", fmt.Errorf("idb: %w", err)
 	}
 	tx, err := s.db.Transaction(idb.TransactionReadOnly, storeHeads)

@@ -324,10 +324,7 @@ func pump(ctx context.Context, r io.Reader, up Upload, first, buf []byte) (err e
 
 // Get opens checkpoint id of run.
 func (s *Store) Get(ctx context.Context, run, id string) (io.ReadCloser, error) {
-	if err := persist.CheckIDs(run, id); err != nil {
-		return nil, fmt.Errorf("r2: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckCall(ctx, run, id); err != nil {
 		return nil, fmt.Errorf("r2: %w", err)
 	}
 	rc, _, err := s.b.Get(ctx, s.objKey(run, id))
@@ -390,10 +387,7 @@ func (s *Store) list(ctx context.Context, prefix, delim string, obj func(Object)
 // Delete removes checkpoint id of run, clearing the head first if it
 // names id.
 func (s *Store) Delete(ctx context.Context, run, id string) error {
-	if err := persist.CheckIDs(run, id); err != nil {
-		return fmt.Errorf("r2: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckCall(ctx, run, id); err != nil {
 		return fmt.Errorf("r2: %w", err)
 	}
 	key := s.objKey(run, id)
@@ -445,10 +439,7 @@ func (s *Store) Runs(ctx context.Context) ([]string, error) {
 
 // Head returns the head checkpoint id of run.
 func (s *Store) Head(ctx context.Context, run string) (string, error) {
-	if err := persist.CheckIDs(run); err != nil {
-		return "", fmt.Errorf("r2: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckCall(ctx, run); err != nil {
 		return "", fmt.Errorf("r2: %w", err)
 	}
 	id, _, err := s.head(ctx, run)
