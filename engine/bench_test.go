@@ -11,25 +11,15 @@ import (
 
 // BenchmarkTrainStep reports training steps per second for every preset.
 func BenchmarkTrainStep(b *testing.B) {
-	for _, name := range spec.PresetNames() {
-		b.Run(name, func(b *testing.B) {
-			tr, err := NewTrainer(spectest.Preset(b, name))
-			if err != nil {
-				b.Fatal(err)
-			}
-			benchSteps(b, tr, 0)
-		})
-	}
+	spectest.EachPreset(b, func(b *testing.B, s spec.Spec) {
+		benchSteps(b, mustTrainer(b, s), 0)
+	})
 }
 
 // BenchmarkW1 is W1 of make bench: the circle-sgd preset (2-16-16-1 tanh,
 // batch 10, SGD).
 func BenchmarkW1(b *testing.B) {
-	tr, err := NewTrainer(spectest.Preset(b, "circle-sgd"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	benchSteps(b, tr, 0)
+	benchSteps(b, mustTrainer(b, spectest.Preset(b, "circle-sgd")), 0)
 }
 
 // BenchmarkW2 is W2 of make bench: 784-256-128-10 ReLU, softmax
@@ -90,10 +80,7 @@ func w2Trainer(b *testing.B) *Trainer {
 	ds.Dataset.Samples, ds.Dataset.TestRatio = 64, 0
 	ds.Model.Layers = []spec.LayerSpec{{Units: 256, Activation: "relu"}, {Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
 	ds.BatchSize = 64
-	tr, err := NewTrainer(ds)
-	if err != nil {
-		b.Fatal(err)
-	}
+	tr := mustTrainer(b, ds)
 	r := rand.New(rand.NewPCG(1, 2))
 	const n = 1024
 	sp := Split{N: n, X: make([]float32, n*784), Y: make([]float32, n*10), Label: make([]float32, n)}

@@ -194,10 +194,7 @@ func TestSetWorkersSameBits(t *testing.T) {
 	sp.Model.Layers = []spec.LayerSpec{{Units: 128, Activation: "relu"}, {Units: 10, Activation: "softmax"}}
 	var states []State
 	for _, w := range []int{1, 4} {
-		tr, err := NewTrainer(sp)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tr := mustTrainer(t, sp)
 		tr.SetWorkers(w)
 		if w > 1 && tr.Workers() == 1 && maxWorkers() > 1 {
 			t.Fatalf("SetWorkers(%d) left 1 worker", w)
@@ -272,10 +269,7 @@ func TestTrainerSIMDSameBits(t *testing.T) {
 		var states []State
 		for _, on := range []bool{true, false} {
 			was := useVector(on)
-			tr, err := NewTrainer(spec)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tr := mustTrainer(t, spec)
 			run(t, tr, steps)
 			useVector(was)
 			states = append(states, tr.State())

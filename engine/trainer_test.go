@@ -10,6 +10,16 @@ import (
 	"playground/spec/spectest"
 )
 
+// mustTrainer returns a new trainer of s.
+func mustTrainer(tb testing.TB, s spec.Spec) *Trainer {
+	tb.Helper()
+	tr, err := NewTrainer(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tr
+}
+
 // Every activation a spec may name has a kernel.
 func TestActivationsImplemented(t *testing.T) {
 	names := spec.Activations()
@@ -26,30 +36,25 @@ func TestActivationsImplemented(t *testing.T) {
 // Every preset learns: the test loss after training is well below the
 // initial one.
 func TestPresetsLearn(t *testing.T) {
-	for _, name := range spec.PresetNames() {
-		t.Run(name, func(t *testing.T) {
-			tr, err := NewTrainer(spectest.Preset(t, name))
-			if err != nil {
-				t.Fatal(err)
+	spectest.EachPreset(t, func(t *testing.T, s spec.Spec) {
+		tr := mustTrainer(t, s)
+		before := tr.Evaluate(&tr.Data.Test)
+		steps := 1500
+		if testing.Short() {
+			steps = 400
+		}
+		for i := 0; i < steps; i++ {
+			l := tr.TrainStep()
+			if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
+				t.Fatalf("step %d: loss %v", i, l)
 			}
-			before := tr.Evaluate(&tr.Data.Test)
-			steps := 1500
-			if testing.Short() {
-				steps = 400
-			}
-			for i := 0; i < steps; i++ {
-				l := tr.TrainStep()
-				if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
-					t.Fatalf("step %d: loss %v", i, l)
-				}
-			}
-			after := tr.Evaluate(&tr.Data.Test)
-			t.Logf("test loss %.4f -> %.4f, accuracy %.3f -> %.3f", before.Loss, after.Loss, before.Accuracy, after.Accuracy)
-			if !(after.Loss < 0.8*before.Loss) {
-				t.Errorf("test loss did not fall enough: %v -> %v", before.Loss, after.Loss)
-			}
-		})
-	}
+		}
+		after := tr.Evaluate(&tr.Data.Test)
+		t.Logf("test loss %.4f -> %.4f, accuracy %.3f -> %.3f", before.Loss, after.Loss, before.Accuracy, after.Accuracy)
+		if !(after.Loss < 0.8*before.Loss) {
+			t.Errorf("test loss did not fall enough: %v -> %v", before.Loss, after.Loss)
+		}
+	})
 }
 
 func run(t testing.TB, tr *Trainer, to uint64) []float32 {
@@ -118,10 +123,7 @@ func sameState(a, b State) string {
 // data: the batches per epoch agree with the generated training set.
 func TestCheckPosition(t *testing.T) {
 	for _, name := range spec.PresetNames() {
-		tr, err := NewTrainer(spectest.Preset(t, name))
-		if err != nil {
-			t.Fatal(err)
-		}
+		tr := mustTrainer(t, spectest.Preset(t, name))
 		if got, want := tr.BatchesPerEpoch(), (tr.Data.Train.N+tr.Spec.BatchSize-1)/tr.Spec.BatchSize; got != want {
 			t.Errorf("%s: %d batches per epoch from the spec, %d from the data", name, got, want)
 		}

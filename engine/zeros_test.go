@@ -19,10 +19,7 @@ func TestZeroSettingsTrainAsAsked(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr, err := NewTrainer(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tr := mustTrainer(t, s)
 		for range 50 {
 			tr.TrainStep()
 		}

@@ -14,37 +14,35 @@ import (
 // EncodeWith and Prepare+Seal write exactly Encode's bytes, for every
 // preset (every optimizer, so F32 state of every kind and the I64 step).
 func TestEncodeWithMatchesEncode(t *testing.T) {
-	for _, name := range spec.PresetNames() {
-		t.Run(name, func(t *testing.T) {
-			c := trained(t, spectest.Preset(t, name), 3)
-			want := encode(t, c)
-			got, err := EncodeWith(c, sum256)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("EncodeWith differs from Encode (%d vs %d bytes)", len(got), len(want))
-			}
-			p, err := Prepare(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.Size() != len(want) {
-				t.Errorf("Size = %d, want %d", p.Size(), len(want))
-			}
-			sum, _ := sum256(p.Header(), p.Data())
-			sealed, err := p.Seal(sum)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(sealed, want) {
-				t.Fatal("Prepare+Seal differs from Encode")
-			}
-			if _, err := p.Seal(sum); err == nil {
-				t.Error("second Seal succeeded")
-			}
-		})
-	}
+	spectest.EachPreset(t, func(t *testing.T, s spec.Spec) {
+		c := trained(t, s, 3)
+		want := encode(t, c)
+		got, err := EncodeWith(c, sum256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("EncodeWith differs from Encode (%d vs %d bytes)", len(got), len(want))
+		}
+		p, err := Prepare(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Size() != len(want) {
+			t.Errorf("Size = %d, want %d", p.Size(), len(want))
+		}
+		sum, _ := sum256(p.Header(), p.Data())
+		sealed, err := p.Seal(sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(sealed, want) {
+			t.Fatal("Prepare+Seal differs from Encode")
+		}
+		if _, err := p.Seal(sum); err == nil {
+			t.Error("second Seal succeeded")
+		}
+	})
 }
 
 func TestSealChecksumErrors(t *testing.T) {

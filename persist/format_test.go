@@ -135,45 +135,43 @@ func sameMeta(t *testing.T, got, want Meta) {
 }
 
 func TestRoundTripPresets(t *testing.T) {
-	for _, name := range spec.PresetNames() {
-		t.Run(name, func(t *testing.T) {
-			c := trained(t, spectest.Preset(t, name), 5)
-			b := encode(t, c)
-			if (8+binary.LittleEndian.Uint64(b))%8 != 0 {
-				t.Errorf("data section is not 8-aligned")
-			}
-			d, err := Decode(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sameMeta(t, d.Meta, c.Meta)
-			sameState(t, d.State, c.State)
-			if got := Fingerprint(d.State); got != Fingerprint(c.State) {
-				t.Errorf("fingerprint changed: %s", got)
-			}
-			if again := encode(t, d); !bytes.Equal(again, b) {
-				t.Errorf("decoded checkpoint re-encodes to different bytes")
-			}
+	spectest.EachPreset(t, func(t *testing.T, s spec.Spec) {
+		c := trained(t, s, 5)
+		b := encode(t, c)
+		if (8+binary.LittleEndian.Uint64(b))%8 != 0 {
+			t.Errorf("data section is not 8-aligned")
+		}
+		d, err := Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameMeta(t, d.Meta, c.Meta)
+		sameState(t, d.State, c.State)
+		if got := Fingerprint(d.State); got != Fingerprint(c.State) {
+			t.Errorf("fingerprint changed: %s", got)
+		}
+		if again := encode(t, d); !bytes.Equal(again, b) {
+			t.Errorf("decoded checkpoint re-encodes to different bytes")
+		}
 
-			// The decoded state resumes exactly where the original is.
-			orig, err := engine.Restore(c.State)
-			if err != nil {
-				t.Fatal(err)
+		// The decoded state resumes exactly where the original is.
+		orig, err := engine.Restore(c.State)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resumed, err := engine.Restore(d.State)
+		if err != nil {
+			t.Fatalf("restore decoded state: %v", err)
+		}
+		for range 3 {
+			if a, b := orig.TrainStep(), resumed.TrainStep(); math.Float32bits(a) != math.Float32bits(b) {
+				t.Fatalf("resumed loss %v, original %v", b, a)
 			}
-			resumed, err := engine.Restore(d.State)
-			if err != nil {
-				t.Fatalf("restore decoded state: %v", err)
-			}
-			for range 3 {
-				if a, b := orig.TrainStep(), resumed.TrainStep(); math.Float32bits(a) != math.Float32bits(b) {
-					t.Fatalf("resumed loss %v, original %v", b, a)
-				}
-			}
-			if Fingerprint(orig.State()) != Fingerprint(resumed.State()) {
-				t.Errorf("resumed training diverged")
-			}
-		})
-	}
+		}
+		if Fingerprint(orig.State()) != Fingerprint(resumed.State()) {
+			t.Errorf("resumed training diverged")
+		}
+	})
 }
 
 func TestEveryBitFlipAndCut(t *testing.T) {

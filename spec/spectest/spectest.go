@@ -17,6 +17,20 @@ func Preset(tb testing.TB, name string) spec.Spec {
 	return s
 }
 
+// runner is *testing.T or *testing.B.
+type runner[T any] interface {
+	testing.TB
+	Run(name string, f func(T)) bool
+}
+
+// EachPreset runs f on every built-in spec, each in a subtest (or
+// sub-benchmark) named after its preset.
+func EachPreset[T runner[T]](tb T, f func(tb T, s spec.Spec)) {
+	for _, name := range spec.PresetNames() {
+		tb.Run(name, func(tb T) { f(tb, Preset(tb, name)) })
+	}
+}
+
 // Big returns a spec whose checkpoints are 50 MB: a 2-2048-2048-1 MLP
 // with Adam, 4.2 M parameters and 12.6 M float32 values with the
 // optimizer state.
