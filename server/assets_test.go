@@ -191,8 +191,19 @@ func TestAcceptEncodings(t *testing.T) {
 	}
 }
 
+// checkAnswers checks that f answers each input of want as it says.
+func checkAnswers(t *testing.T, name string, f func(string) bool, want map[string]bool) {
+	t.Helper()
+	for in, w := range want {
+		if got := f(in); got != w {
+			t.Errorf("%s(%q) = %v, want %v", name, in, got, w)
+		}
+	}
+}
+
 func TestHashedNames(t *testing.T) {
-	for name, want := range map[string]bool{
+	immutable := func(name string) bool { return cacheControl(name) == cacheImmutable }
+	checkAnswers(t, "immutable", immutable, map[string]bool{
 		"app.3f2a9c1b.js":                  true,
 		"engine.0123456789abcdef0123.wasm": true,
 		"a/b/app.3f2a9c1b.css":             true,
@@ -202,15 +213,11 @@ func TestHashedNames(t *testing.T) {
 		"index.html":                       false,
 		"wasm_exec.js":                     false,
 		"3f2a9c1b.js":                      false,
-	} {
-		if got := cacheControl(name) == cacheImmutable; got != want {
-			t.Errorf("%s: immutable %v, want %v", name, got, want)
-		}
-	}
+	})
 }
 
 func TestIsLoopback(t *testing.T) {
-	for addr, want := range map[string]bool{
+	checkAnswers(t, "IsLoopback", IsLoopback, map[string]bool{
 		"127.0.0.1:8080": true,
 		"127.1.2.3:80":   true,
 		"[::1]:8080":     true,
@@ -222,9 +229,5 @@ func TestIsLoopback(t *testing.T) {
 		"192.168.1.2:80": false,
 		"example.com:80": false,
 		"127.0.0.1":      true,
-	} {
-		if got := IsLoopback(addr); got != want {
-			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
-		}
-	}
+	})
 }
