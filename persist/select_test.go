@@ -25,10 +25,7 @@ type saver struct {
 
 func newSaver(t *testing.T) *saver {
 	t.Helper()
-	s, err := disk.New(t.TempDir(), disk.NewOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := storetest.Disk(t)
 	tr := storetest.NewTrainer(t, "gauss-nesterov")
 	return &saver{t: t, s: s, run: persist.NewRunID("select"), tr: tr}
 }

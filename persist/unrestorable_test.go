@@ -15,7 +15,6 @@ import (
 	"playground/engine"
 	"playground/engine/enginetest"
 	"playground/persist"
-	"playground/persist/disk"
 	"playground/persist/storetest"
 	"playground/spec"
 	"playground/spec/spectest"
@@ -80,10 +79,7 @@ func TestNewestSkipsUnrestorable(t *testing.T) {
 	spec := circle(t)
 	older, good := checkpointAt(t, spec, 5, persist.KindAutosave, engine.Version), checkpointAt(t, spec, 9, persist.KindAutosave, engine.Version)
 	for name, bad := range storetest.Unrestorable(t, good) {
-		st, err := disk.New(t.TempDir(), disk.NewOptions())
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := storetest.Disk(t)
 		ctx := context.Background()
 		for id, b := range map[string][]byte{"000000000005-0badc0de": older, "000000000009-0badc0de": bad} {
 			if err := st.Put(ctx, "r-0badc0de", id, bytes.NewReader(b), persist.PutOptions{SetHead: true}); err != nil {

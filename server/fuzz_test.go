@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"playground/persist"
-	"playground/persist/disk"
+	"playground/persist/storetest"
 )
 
 // Any request (method, path, query, preconditions, digest, body) gets an
@@ -33,10 +33,7 @@ func FuzzAPI(f *testing.F) {
 	} {
 		f.Add(seed.method, seed.target, seed.ifMatch, seed.digest, seed.body)
 	}
-	st, err := disk.New(f.TempDir(), disk.NewOptions())
-	if err != nil {
-		f.Fatal(err)
-	}
+	st := storetest.Disk(f)
 	h := New(st, Options{MaxUpload: 1 << 20})
 	f.Fuzz(func(t *testing.T, method, target, ifMatch, digest string, body []byte) {
 		if !strings.HasPrefix(target, "/") {

@@ -238,10 +238,7 @@ func (h *headFails) MoveHead(ctx context.Context, run, id string, opt persist.Pu
 // true, no server path), and the retry moves the head without writing the
 // checkpoint again.
 func TestHeadNotMovedRetry(t *testing.T) {
-	st, err := disk.New(t.TempDir(), disk.NewOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Disk(t)
 	hf := &headFails{Store: st, failing: true}
 	srv := httptest.NewServer(New(hf, Options{}))
 	defer srv.Close()

@@ -18,6 +18,7 @@ import (
 	"playground/persist"
 	"playground/persist/disk"
 	"playground/persist/remote"
+	"playground/persist/storetest"
 )
 
 var (
@@ -72,10 +73,7 @@ func ckpt(tb testing.TB, run, id, kind string) []byte {
 // newServer starts a test server over a fresh disk store.
 func newServer(tb testing.TB, opt Options) (base string, st *disk.Store) {
 	tb.Helper()
-	st, err := disk.New(tb.TempDir(), disk.NewOptions())
-	if err != nil {
-		tb.Fatal(err)
-	}
+	st = storetest.Disk(tb)
 	srv := httptest.NewServer(New(st, opt))
 	tb.Cleanup(srv.Close)
 	return srv.URL, st

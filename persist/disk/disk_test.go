@@ -20,20 +20,11 @@ import (
 	"playground/persist/storetest"
 )
 
-func newStore(t *testing.T) *disk.Store {
-	t.Helper()
-	s, err := disk.New(t.TempDir(), disk.NewOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // headStore is a new store whose run "run" holds checkpoint "c1" (its
 // bytes "c1"), its head.
 func headStore(t *testing.T) *disk.Store {
 	t.Helper()
-	s := newStore(t)
+	s := storetest.Disk(t)
 	if err := s.Put(t.Context(), "run", "c1", strings.NewReader("c1"), persist.PutOptions{SetHead: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +45,7 @@ func withLock(names ...string) []string {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) persist.Store { return newStore(t) })
+	storetest.Run(t, func(t *testing.T) persist.Store { return storetest.Disk(t) })
 }
 
 // TestConformanceSmallChunks copies in chunks far smaller than a
@@ -160,7 +151,7 @@ func TestLayout(t *testing.T) {
 // in the layout are invisible to List and Runs.
 func TestIgnoredFiles(t *testing.T) {
 	ctx := t.Context()
-	s := newStore(t)
+	s := storetest.Disk(t)
 	dir := s.Dir()
 	if err := s.Put(ctx, "run", "c1", strings.NewReader("c1"), persist.PutOptions{}); err != nil {
 		t.Fatal(err)

@@ -25,10 +25,7 @@ const token = "conformance-token"
 // disk store.
 func newRemote(t *testing.T, opt server.Options) (*remote.Store, *disk.Store) {
 	t.Helper()
-	d, err := disk.New(t.TempDir(), disk.NewOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := storetest.Disk(t)
 	opt.Token = token
 	srv := httptest.NewServer(server.New(d, opt))
 	t.Cleanup(srv.Close)

@@ -16,6 +16,7 @@ import (
 	"playground/engine/enginetest"
 	"playground/persist"
 	"playground/persist/disk"
+	"playground/persist/storetest"
 	"playground/wasm/protocol"
 )
 
@@ -46,10 +47,7 @@ type opts struct {
 func newHost(t *testing.T, o opts) *host {
 	t.Helper()
 	if o.store == nil {
-		st, err := disk.New(t.TempDir(), disk.NewOptions())
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := storetest.Disk(t)
 		o.store = st
 	}
 	if o.opt.Autosave.EveryMillis == 0 && o.opt.Autosave.EverySteps == 0 {

@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"playground/persist"
-	"playground/persist/disk"
 	"playground/persist/remote"
 	"playground/persist/storetest"
 	"playground/server"
@@ -24,10 +23,7 @@ import (
 // syncServer is a playground server over a fresh disk store.
 func syncServer(t *testing.T, token string) (*httptest.Server, persist.Store) {
 	t.Helper()
-	st, err := disk.New(t.TempDir(), disk.NewOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Disk(t)
 	opt := server.NewOptions()
 	opt.Token = token
 	opt.Logger = nil
