@@ -1,14 +1,17 @@
-package spec
+package spec_test
 
 import (
 	"bytes"
 	"errors"
 	"strings"
 	"testing"
+
+	"playground/spec"
+	"playground/spec/spectest"
 )
 
 func TestParseSpecErrors(t *testing.T) {
-	good := string(mustPreset(t, "circle-sgd").JSON())
+	good := string(spectest.Preset(t, "circle-sgd").JSON())
 	cases := []struct {
 		name, json, want string
 	}{
@@ -26,8 +29,8 @@ func TestParseSpecErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := ParseSpec([]byte(c.json))
-			if err == nil || !errors.Is(err, ErrSpec) || !strings.Contains(err.Error(), c.want) {
+			_, err := spec.ParseSpec([]byte(c.json))
+			if err == nil || !errors.Is(err, spec.ErrSpec) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("got %v, want an ErrSpec mentioning %q", err, c.want)
 			}
 		})
@@ -37,18 +40,18 @@ func TestParseSpecErrors(t *testing.T) {
 // FuzzParseSpec: specs come from files and URLs. Parsing never panics, and
 // an accepted spec encodes and parses back to itself.
 func FuzzParseSpec(f *testing.F) {
-	for _, n := range PresetNames() {
-		f.Add(mustPreset(f, n).JSON())
+	for _, n := range spec.PresetNames() {
+		f.Add(spectest.Preset(f, n).JSON())
 	}
 	f.Add([]byte(`{"dataset":{"kind":"xor"},"model":{"layers":[{"units":1,"activation":"sigmoid"}]},"optimizer":{"kind":"sgd","lr":0.1,"momentum":NaN}}`))
 	f.Add([]byte(`{"dataset":{"kind":"xor","samples":50},"model":{"layers":[{"units":1,"activation":"sigmoid"}]},"optimizer":{"kind":"adamw","lr":0.1,"beta1":0,"eps":0,"weight_decay":0},"batch_size":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := ParseSpec(b)
+		s, err := spec.ParseSpec(b)
 		if err != nil {
 			return
 		}
 		j := s.JSON()
-		s2, err := ParseSpec(j)
+		s2, err := spec.ParseSpec(j)
 		if err != nil {
 			t.Fatalf("accepted spec does not re-parse: %v\n%s", err, j)
 		}
@@ -59,22 +62,13 @@ func FuzzParseSpec(f *testing.F) {
 	})
 }
 
-func mustPreset(t testing.TB, name string) Spec {
-	t.Helper()
-	s, err := Preset(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func TestPresetsValid(t *testing.T) {
 	seenOpt := map[string]bool{}
 	seenSched := map[string]bool{}
 	seenData := map[string]bool{}
 	seenAct := map[string]bool{}
-	for _, name := range PresetNames() {
-		s := mustPreset(t, name)
+	for _, name := range spec.PresetNames() {
+		s := spectest.Preset(t, name)
 		o := s.Optimizer.Kind
 		if o == "sgd" && s.Optimizer.Nesterov {
 			o = "sgd-nesterov"
@@ -98,12 +92,12 @@ func TestPresetsValid(t *testing.T) {
 			t.Errorf("no preset uses schedule %s", k)
 		}
 	}
-	for _, k := range DatasetKinds() {
+	for _, k := range spec.DatasetKinds() {
 		if !seenData[k] {
 			t.Errorf("no preset uses dataset %s", k)
 		}
 	}
-	for _, k := range activations {
+	for _, k := range spec.Activations() {
 		if !seenAct[k] {
 			t.Errorf("no preset uses activation %s", k)
 		}
