@@ -30,16 +30,6 @@ func moons(t *testing.T) (path string, tab *dataset.Table) {
 	return path, tab
 }
 
-// checkpointFiles lists every .safetensors file under dir.
-func checkpointFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	m, err := filepath.Glob(filepath.Join(dir, "*", "*.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 // The same CSV trains to the same bits natively and under Node, and the
 // dataset is stored once in the store, never in a checkpoint.
 func TestTrainDataNativeAndWasm(t *testing.T) {
@@ -56,7 +46,7 @@ func TestTrainDataNativeAndWasm(t *testing.T) {
 			t.Fatalf("%s: the stored dataset is not the canonical bytes", store)
 		}
 	}
-	files := checkpointFiles(t, filepath.Join(dir, "native"))
+	files := checkpoints(t, filepath.Join(dir, "native"))
 	if len(files) != 3 {
 		t.Fatalf("checkpoints %v", files)
 	}
@@ -123,7 +113,7 @@ func TestDataServerRoundTrip(t *testing.T) {
 
 	// The server holds the dataset once and 5 checkpoints, none with it.
 	ds, _ := filepath.Glob(filepath.Join(srvDir, "_datasets", "*"))
-	files := checkpointFiles(t, srvDir)
+	files := checkpoints(t, srvDir)
 	if len(ds) != 1 || len(files) != 5 {
 		t.Fatalf("the server holds datasets %v and checkpoints %v", ds, files)
 	}

@@ -41,20 +41,9 @@ func (s *Store) PutData(ctx context.Context, name string, b []byte) error {
 
 // GetData reads dataset name (persist.DataStore).
 func (s *Store) GetData(ctx context.Context, name string) ([]byte, error) {
-	if err := persist.CheckDataName(name); err != nil {
-		return nil, fmt.Errorf("idb: %w", err)
-	}
-	_, store, err := s.dataStore(idb.TransactionReadOnly)
+	v, err := s.dataValue(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("idb: dataset %s: %w", name, err)
-	}
-	req, err := store.Get(js.ValueOf(name))
-	if err != nil {
-		return nil, fmt.Errorf("idb: dataset %s: %w", name, wrap(err))
-	}
-	v, err := req.Await(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("idb: dataset %s: %w", name, wrap(err))
+		return nil, err
 	}
 	if v.IsUndefined() {
 		return nil, fmt.Errorf("idb: dataset %s is not in IndexedDB %s: %w", name, s.opt.Name, persist.ErrNotExist)
@@ -68,22 +57,28 @@ func (s *Store) GetData(ctx context.Context, name string) ([]byte, error) {
 
 // HasData reports whether the database holds dataset name.
 func (s *Store) HasData(ctx context.Context, name string) (bool, error) {
+	v, err := s.dataValue(ctx, name)
+	return err == nil && !v.IsUndefined(), err
+}
+
+// dataValue is the stored value of dataset name: undefined if none.
+func (s *Store) dataValue(ctx context.Context, name string) (js.Value, error) {
 	if err := persist.CheckDataName(name); err != nil {
-		return false, fmt.Errorf("idb: %w", err)
+		return js.Undefined(), fmt.Errorf("idb: %w", err)
 	}
 	_, store, err := s.dataStore(idb.TransactionReadOnly)
 	if err != nil {
-		return false, fmt.Errorf("idb: dataset %s: %w", name, err)
+		return js.Undefined(), fmt.Errorf("idb: dataset %s: %w", name, err)
 	}
-	req, err := store.CountKey(js.ValueOf(name))
+	req, err := store.Get(js.ValueOf(name))
 	if err != nil {
-		return false, fmt.Errorf("idb: dataset %s: %w", name, wrap(err))
+		return js.Undefined(), fmt.Errorf("idb: dataset %s: %w", name, wrap(err))
 	}
-	n, err := req.Await(ctx)
+	v, err := req.Await(ctx)
 	if err != nil {
-		return false, fmt.Errorf("idb: dataset %s: %w", name, wrap(err))
+		return js.Undefined(), fmt.Errorf("idb: dataset %s: %w", name, wrap(err))
 	}
-	return n > 0, nil
+	return v, nil
 }
 
 // dataStore opens a transaction on the datasets object store.
