@@ -117,6 +117,13 @@ func cmdPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	done := func(c persist.Info) { fmt.Fprintf(stderr, "pushed %s (step %d)\n", c.ID, c.Step) }
 	r, err := remote.Push(ctx, rs, local, runID, warn, done)
+	for _, d := range r.Datasets {
+		if d.New {
+			fmt.Fprintf(stderr, "pushed dataset %s (%d bytes)\n", d.Dataset, d.Size)
+		} else {
+			fmt.Fprintf(stderr, "dataset %s already on the server\n", d.Dataset)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
@@ -177,6 +184,13 @@ func cmdPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				return fmt.Errorf("pull: %w", err)
 			}
 		}
+	}
+	names, err := runDatasets(ctx, local, run)
+	if err == nil {
+		err = pullData(ctx, rs, local, names, stderr)
+	}
+	if err != nil {
+		return fmt.Errorf("pull: %w", err)
 	}
 	fmt.Fprintf(stderr, "run %s: %d checkpoints pulled, %d already here, %d damaged; head %s\n", run, p.pulled, p.had, p.bad, head)
 	fmt.Fprintln(stdout, local.Path(run, last))
