@@ -394,13 +394,13 @@ func TestCheckHeadAcrossStores(t *testing.T) {
 }
 
 func TestDataConformance(t *testing.T) {
-	storetest.RunData(t, func(t *testing.T) persist.DataStore { return newStore(t) })
+	storetest.RunData(t, func(t *testing.T) persist.DataStore { return storetest.Disk(t) })
 }
 
 // A dataset lives in _datasets/<sha256>.csv, a missing one's error names
 // that file.
 func TestDataLayout(t *testing.T) {
-	s := newStore(t)
+	s := storetest.Disk(t)
 	tab := storetest.Table(t, 2)
 	if err := s.PutData(t.Context(), tab.Name(), tab.Canonical()); err != nil {
 		t.Fatal(err)
