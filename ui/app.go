@@ -79,6 +79,9 @@ type App struct {
 	warnAt   time.Time
 	Log      []LogLine
 	Damaged  map[string]bool // checkpoints a resume found damaged
+	// StorageOff says why checkpoints are off ("" when they are kept): the
+	// browser refused the worker its storage, the run trains in memory.
+	StorageOff string
 
 	// The sync with the server (sync.go).
 	AutoPush bool   // every checkpoint of the active run goes to the server (the worker's status)
@@ -165,6 +168,10 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 	switch ev.Type {
 	case protocol.EvReady:
 		a.Presets = ev.Presets
+		if ev.StorageOff != "" && a.StorageOff == "" {
+			a.log("warn", "Checkpoints are off: %s.", ev.StorageOff)
+		}
+		a.StorageOff = ev.StorageOff
 	case protocol.EvStatus:
 		a.status(ev)
 	case protocol.EvProgress:
@@ -398,7 +405,9 @@ func (a *App) StatusLine() string {
 				parts = append(parts, fmt.Sprintf("resumed at step %s", Commas(r.Step)))
 			}
 		}
-		if a.LastSave != nil {
+		if a.StorageOff != "" {
+			parts = append(parts, "checkpoints off: this tab only")
+		} else if a.LastSave != nil {
 			parts = append(parts, fmt.Sprintf("saved %s ago at step %s", Ago(now.Sub(a.saveTime)), Commas(a.LastSave.Step)))
 		} else if a.Phase == protocol.PhaseRunning && len(parts) == 0 {
 			parts = append(parts, "training…")

@@ -147,8 +147,9 @@ function stored(key) {
 
 // track follows the session for the marks and the timing hooks.
 const track = {
-  ready() {
+  ready(ev) {
     if (debug) debug.times.ready = performance.now();
+    storageOff = Boolean(ev.storageOff);
     open();
   },
   status(ev) {
@@ -183,7 +184,7 @@ const track = {
     const s = ev.saved;
     if (s.run !== state.run) return;
     if (debug) debug.saves.push({ step: s.step, kind: s.kind, millis: s.millis, pauseMillis: s.pauseMillis, size: s.size, at: performance.now() });
-    if (!persistAsked && navigator.storage && navigator.storage.persist) {
+    if (!persistAsked && !storageOff && navigator.storage && navigator.storage.persist) {
       persistAsked = true;
       navigator.storage
         .persist()
@@ -215,6 +216,7 @@ const track = {
   },
 };
 let persistAsked = false;
+let storageOff = false; // the worker trains in memory: the browser refused it storage
 
 // --- The UI ------------------------------------------------------------
 
@@ -264,11 +266,15 @@ const page = (window.pgPage = {
   copy(text) {
     if (navigator.clipboard) navigator.clipboard.writeText(text).catch(() => {});
   },
+  load: stored,
+  // trySet keeps value under key ('' removes it); a full or refused
+  // storage loses it.
   trySet(key, value) {
     try {
-      localStorage.setItem(key, value);
+      if (value === '') localStorage.removeItem(key);
+      else localStorage.setItem(key, value);
     } catch {
-      // Full: the chart's history is the only loss.
+      // Full: the chart's history is the only loss; refused: nothing is kept.
     }
   },
 });

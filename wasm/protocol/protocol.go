@@ -221,11 +221,16 @@ type Event struct {
 	Export   *Export   `json:"export,omitempty"`
 	Message  string    `json:"message,omitempty"` // warning, error, server-runs (why there is no list)
 	Presets  []string  `json:"presets,omitempty"` // ready: the built-in presets
-	View     *View     `json:"view,omitempty"`    // view, scrub
-	Scrub    *Scrub    `json:"scrub,omitempty"`
-	Synced   *Synced   `json:"synced,omitempty"`
-	Data     *Data     `json:"data,omitempty"`
-	Compare  *Compare  `json:"compare,omitempty"`
+	// StorageOff (ready): why checkpoints are off, "" when they are kept.
+	// The browser refused the worker its storage (a cross-site iframe with
+	// third-party storage blocked, some private modes): the run trains in
+	// memory and is gone with the tab.
+	StorageOff string   `json:"storageOff,omitempty"`
+	View       *View    `json:"view,omitempty"` // view, scrub
+	Scrub      *Scrub   `json:"scrub,omitempty"`
+	Synced     *Synced  `json:"synced,omitempty"`
+	Data       *Data    `json:"data,omitempty"`
+	Compare    *Compare `json:"compare,omitempty"`
 	// ServerRuns: the server's runs (server-runs).
 	ServerRuns []ServerRun `json:"serverRuns,omitempty"`
 }
