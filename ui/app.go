@@ -95,6 +95,8 @@ type App struct {
 	LastSync         *protocol.Synced // the last push, pull or auto-push finished
 	syncAt           time.Time
 	SyncErr          string // the last push or pull failed: why (until the next sync)
+	Unreachable      bool   // the server stopped answering (EvReach)
+	retrying         bool   // meanwhile, auto-push tries again
 	syncOp, syncRun  string // the push or pull in flight
 	syncSeq          int64
 	listSeq          int64 // the last CmdServerRuns
@@ -200,6 +202,8 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		a.synced(ev)
 	case protocol.EvServerRuns:
 		a.serverRuns(ev)
+	case protocol.EvReach:
+		a.reach(ev.Reach)
 	case protocol.EvError:
 		a.syncFailed(ev)
 		a.warn("error", ev.Message)

@@ -25,13 +25,7 @@ func TestStorageOff(t *testing.T) {
 	if line := a.StatusLine(); !strings.Contains(line, "checkpoints off") || strings.Contains(line, "saved") {
 		t.Fatalf("status line %q", line)
 	}
-	n := 0
-	for _, l := range a.Log {
-		if strings.Contains(l.Text, "Checkpoints are off: indexedDB refused") {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := countLog(a, "Checkpoints are off: indexedDB refused"); n != 1 {
 		t.Fatalf("%d log lines say checkpoints are off, want 1: %+v", n, a.Log)
 	}
 }
