@@ -23,6 +23,9 @@
 // The sync settings (auto-push, the server's token) are the UI's, kept in
 // localStorage, and go with open.
 //
+// Offline: the service worker registered below (sw.js) keeps the page's
+// files, so a reload works while the server is away.
+//
 // URL options (README, "URL options"): ?preset=NAME, ?autostart=1,
 // ?pauseAt=N, ?autosave=MS, ?autosaveSteps=N, ?keep=K, and a whole spec as
 // readable parameters (?dataset=spiral&layers=8:tanh,1:sigmoid&lr=0.03…;
@@ -363,3 +366,18 @@ function startUI() {
     });
 }
 setTimeout(startUI, 3000); // the worker may never become ready: show the page anyway
+
+// The service worker (sw.js) keeps this build of the page, so a reload
+// opens it and resumes the run with the server away. Registered once the
+// page has loaded, so its downloads (from the HTTP cache, mostly) never
+// compete with the first step. Where the browser refuses it (a cross-site
+// iframe with storage blocked, a page not served over HTTPS or from
+// localhost) the page simply needs its server to load.
+addEventListener('load', () => {
+  if (!navigator.serviceWorker) return;
+  try {
+    navigator.serviceWorker.register('sw.js').catch(() => {});
+  } catch {
+    // refused: no offline copy
+  }
+});

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 
 	"playground/persist"
@@ -77,6 +78,27 @@ func readAll(ctx context.Context, r io.Reader) ([]byte, error) {
 	}
 }
 
+// enter checks ids and ctx, then locks s: the caller unlocks it.
+func (s *Store) enter(ctx context.Context, ids ...string) error {
+	if err := persist.CheckIDs(ids...); err != nil {
+		return fmt.Errorf("mem: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mem: %w", err)
+	}
+	s.mu.Lock()
+	return nil
+}
+
+// object is the bytes of run/id (s.mu held).
+func (s *Store) object(run, id string) ([]byte, error) {
+	b, ok := s.runs[run][id]
+	if !ok {
+		return nil, fmt.Errorf("mem: %s/%s: %w", run, id, persist.ErrNotExist)
+	}
+	return b, nil
+}
+
 // checkHead is Put's precondition (s.mu held).
 func (s *Store) checkHead(run string, opt persist.PutOptions) error {
 	if h := s.heads[run]; opt.CheckHead && h != opt.IfHead {
@@ -90,13 +112,12 @@ func (s *Store) MoveHead(ctx context.Context, run, id string, opt persist.PutOpt
 	if err := persist.CheckPut(run, id, opt); err != nil {
 		return fmt.Errorf("mem: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("mem: %w", err)
+	if err := s.enter(ctx); err != nil {
+		return err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.runs[run][id]; !ok {
-		return fmt.Errorf("mem: %s/%s: %w", run, id, persist.ErrNotExist)
+	if _, err := s.object(run, id); err != nil {
+		return err
 	}
 	if err := s.checkHead(run, opt); err != nil {
 		return err
@@ -107,17 +128,13 @@ func (s *Store) MoveHead(ctx context.Context, run, id string, opt persist.PutOpt
 
 // Get returns a reader of the checkpoint's bytes.
 func (s *Store) Get(ctx context.Context, run, id string) (io.ReadCloser, error) {
-	if err := persist.CheckIDs(run, id); err != nil {
-		return nil, fmt.Errorf("mem: %w", err)
+	if err := s.enter(ctx, run, id); err != nil {
+		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("mem: %w", err)
-	}
-	s.mu.Lock()
-	b, ok := s.runs[run][id]
+	b, err := s.object(run, id)
 	s.mu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("mem: %s/%s: %w", run, id, persist.ErrNotExist)
+	if err != nil {
+		return nil, err
 	}
 	// Stored bytes are never written again (Put replaces the slice).
 	return io.NopCloser(bytes.NewReader(b)), nil
@@ -125,42 +142,26 @@ func (s *Store) Get(ctx context.Context, run, id string) (io.ReadCloser, error) 
 
 // List returns the run's checkpoints sorted by id.
 func (s *Store) List(ctx context.Context, run string) ([]persist.Object, error) {
-	if err := persist.CheckIDs(run); err != nil {
-		return nil, fmt.Errorf("mem: %w", err)
+	if err := s.enter(ctx, run); err != nil {
+		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("mem: %w", err)
-	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]persist.Object, 0, len(s.runs[run]))
 	for id, b := range s.runs[run] {
 		out = append(out, persist.Object{ID: id, Size: int64(len(b))})
 	}
-	slices.SortFunc(out, func(a, b persist.Object) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b persist.Object) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
 // Delete removes a checkpoint; deleting the head leaves the run without one.
 func (s *Store) Delete(ctx context.Context, run, id string) error {
-	if err := persist.CheckIDs(run, id); err != nil {
-		return fmt.Errorf("mem: %w", err)
+	if err := s.enter(ctx, run, id); err != nil {
+		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("mem: %w", err)
-	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.runs[run][id]; !ok {
-		return fmt.Errorf("mem: %s/%s: %w", run, id, persist.ErrNotExist)
+	if _, err := s.object(run, id); err != nil {
+		return err
 	}
 	delete(s.runs[run], id)
 	if len(s.runs[run]) == 0 {
@@ -174,10 +175,9 @@ func (s *Store) Delete(ctx context.Context, run, id string) error {
 
 // Runs lists the runs that hold a checkpoint, sorted.
 func (s *Store) Runs(ctx context.Context) ([]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("mem: %w", err)
+	if err := s.enter(ctx); err != nil {
+		return nil, err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]string, 0, len(s.runs))
 	for run := range s.runs {
@@ -189,13 +189,9 @@ func (s *Store) Runs(ctx context.Context) ([]string, error) {
 
 // Head returns the run's head; ErrNotExist if it has none.
 func (s *Store) Head(ctx context.Context, run string) (string, error) {
-	if err := persist.CheckIDs(run); err != nil {
-		return "", fmt.Errorf("mem: %w", err)
+	if err := s.enter(ctx, run); err != nil {
+		return "", err
 	}
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("mem: %w", err)
-	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	h, ok := s.heads[run]
 	if !ok {
