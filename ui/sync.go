@@ -194,7 +194,7 @@ func (a *App) reach(r *protocol.Reach) {
 	case r.Reachable:
 		a.log("", "The server answers again.")
 	case r.Retry:
-		a.warn("warn", fmt.Sprintf("Server unreachable, retrying: auto-push keeps the newest checkpoint and tries again (1 s, doubling to 60 s) (%s).", r.Error))
+		a.warn("warn", fmt.Sprintf("Server unreachable (%s), retrying: auto-push keeps the newest checkpoint and tries again after 1 s, doubling to 60 s.", r.Error))
 	default:
 		a.warn("warn", fmt.Sprintf("Server unreachable (%s).", r.Error))
 	}

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -80,6 +81,20 @@ func TestBackoffDelay(t *testing.T) {
 		}
 		if got := b.delay(1000); got != tt.max {
 			t.Errorf("first %v max %v: delay(1000) = %v", tt.first, tt.max, got)
+		}
+	}
+}
+
+// The page hears why a request got no answer, without the request.
+func TestUnansweredCause(t *testing.T) {
+	tests := []struct{ err, want string }{
+		{`remote: put r/1: PUT http://h/api/x: server unreachable (JavaScript error: Failed to fetch)`, "Failed to fetch"},
+		{`remote: head r: GET http://h/api/y: server unreachable (Get "http://h/api/y": dial tcp: connection refused)`, `Get "http://h/api/y": dial tcp: connection refused`},
+		{`something else`, "something else"},
+	}
+	for _, tt := range tests {
+		if got := unansweredCause(errors.New(tt.err)); got != tt.want {
+			t.Errorf("unansweredCause(%q) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
 }

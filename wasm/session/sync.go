@@ -254,7 +254,8 @@ func unansweredCause(err error) string {
 	e := err.Error()
 	marker := remote.ErrUnreachable.Error() + " ("
 	if i := strings.LastIndex(e, marker); i >= 0 {
-		return strings.TrimSuffix(e[i+len(marker):], ")")
+		cause := strings.TrimSuffix(e[i+len(marker):], ")")
+		return strings.TrimPrefix(cause, "JavaScript error: ") // fetch's TypeError, through syscall/js
 	}
 	return e
 }
