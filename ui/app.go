@@ -95,8 +95,7 @@ type App struct {
 	LastSync         *protocol.Synced // the last push, pull or auto-push finished
 	syncAt           time.Time
 	SyncErr          string // the last push or pull failed: why (until the next sync)
-	Unreachable      bool   // the server stopped answering (EvReach)
-	retrying         bool   // meanwhile, auto-push tries again
+	Unreachable      bool   // the server stopped answering (EvReach); auto-push, if on, retries
 	syncOp, syncRun  string // the push or pull in flight
 	syncSeq          int64
 	listSeq          int64 // the last CmdServerRuns

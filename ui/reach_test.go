@@ -30,6 +30,11 @@ func TestReach(t *testing.T) {
 	if n := countLog(a, "unreachable"); n != 1 {
 		t.Fatalf("%d log lines say unreachable, want 1: %+v", n, a.Log)
 	}
+	a.SetAutoPush(false)
+	if got := a.SyncLine(); got != "Server unreachable." {
+		t.Fatalf("sync line while unreachable, auto-push off: %q", got)
+	}
+	a.SetAutoPush(true)
 
 	a.Apply(protocol.Event{Type: protocol.EvSynced, Synced: &protocol.Synced{
 		Op: protocol.SyncAutoPush, Run: "circle-sgd-1", Head: "000000002400-dddddddd", Step: 2400, Sent: 1}}, nil)

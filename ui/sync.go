@@ -187,7 +187,7 @@ func (a *App) reach(r *protocol.Reach) {
 	if r == nil || r.Reachable == !a.Unreachable {
 		return
 	}
-	a.Unreachable, a.retrying = !r.Reachable, r.Retry
+	a.Unreachable = !r.Reachable
 	switch {
 	case r.Reachable && a.AutoPush:
 		a.log("", "The server answers again: auto-push resumed.")
@@ -220,7 +220,7 @@ func (a *App) SyncLine() string {
 		return fmt.Sprintf("Pushing run %s…", a.syncRun)
 	case a.syncOp == protocol.SyncPull:
 		return fmt.Sprintf("Pulling run %s…", a.syncRun)
-	case a.Unreachable && a.retrying:
+	case a.Unreachable && a.AutoPush:
 		return "Server unreachable, retrying: auto-push waits for it."
 	case a.Unreachable:
 		return "Server unreachable."

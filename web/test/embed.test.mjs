@@ -4,9 +4,21 @@
 // fails, Web Locks and service workers are denied. The page must still
 // train (in memory) and say that checkpoints are off.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { test } from 'node:test';
-import { browse, collectErrors, screenshot, servePlayground } from './harness.mjs';
+import { collectErrors, launch, screenshot, servePlayground, tempDir } from './harness.mjs';
+
+// blockingProfile is a fresh profile whose settings block third-party
+// cookies and site data (chrome://settings/cookies), as many users' do and
+// as Chromium does by default where third-party cookies are phased out.
+function blockingProfile() {
+  const dir = tempDir('pg-profile-');
+  fs.mkdirSync(path.join(dir, 'Default'));
+  fs.writeFileSync(path.join(dir, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 1, block_third_party_cookies: true } }));
+  return dir;
+}
 
 // embedder serves, on localhost, a page that embeds src in an iframe.
 async function embedder(src) {
@@ -20,7 +32,12 @@ async function embedder(src) {
 }
 
 test('in a cross-site iframe with storage blocked, the page trains in memory and says checkpoints are off', async (t) => {
-  const { srv, ctx } = await browse(t, servePlayground());
+  const srv = await servePlayground();
+  const { ctx } = await launch(blockingProfile());
+  t.after(async () => {
+    await ctx.close();
+    await srv.close();
+  });
   assert.match(srv.url, /^http:\/\/127\.0\.0\.1:/);
   const outer = await embedder(`${srv.url}/?preset=circle-sgd&autostart=1`);
   t.after(outer.close);
