@@ -34,7 +34,7 @@ test-deps:
 
 vet:
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./engine/... ./wasm/... ./ui/... ./persist/idb/... ./persist/mem/... ./persist/r2/... ./persist/remote/... ./internal/... ./server/workers
+	GOOS=js GOARCH=wasm $(GO) vet ./engine/... ./wasm/... ./ui/... ./persist/idb/... ./persist/r2/... ./persist/remote/... ./internal/... ./server/workers
 	@bad=$$(gofmt -l .); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 
 unit:

@@ -12,11 +12,14 @@ type backoff struct {
 	next       time.Time // no attempt before this while fails > 0
 }
 
-// newBackoff returns the schedule of the page's sync (NewOptions): 1 s,
+// newBackoff returns the schedule of opt; without one, NewOptions': 1 s,
 // doubling to 60 s.
-func newBackoff() backoff {
-	def := NewOptions()
-	return backoff{first: def.RetryFirst, max: def.RetryMax}
+func newBackoff(opt Options) backoff {
+	if opt.RetryFirst <= 0 || opt.RetryMax <= 0 {
+		def := NewOptions()
+		opt.RetryFirst, opt.RetryMax = def.RetryFirst, def.RetryMax
+	}
+	return backoff{first: opt.RetryFirst, max: opt.RetryMax}
 }
 
 // delay is the wait after the n-th attempt in a row that got no answer

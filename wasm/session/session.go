@@ -147,16 +147,13 @@ func New(env Env, opt Options, inbox *Inbox) *Session {
 	if opt.SaveShare <= 0 {
 		opt.SaveShare = def.SaveShare
 	}
-	if opt.RetryFirst <= 0 || opt.RetryMax <= 0 {
-		opt.RetryFirst, opt.RetryMax = def.RetryFirst, def.RetryMax
-	}
 	if opt.Autosave.Keep <= 0 {
 		opt.Autosave.Keep = def.Autosave.Keep
 	}
 	l := newLoop(env, opt, inbox)
 	w, y := newWriter(env, inbox), newSyncer(env, inbox)
 	l.writes, l.syncs, l.wakes = w.ops, y.ops, w.wakes
-	y.retry = backoff{first: opt.RetryFirst, max: opt.RetryMax}
+	y.retry = newBackoff(opt)
 	return &Session{l: l, w: w, y: y}
 }
 

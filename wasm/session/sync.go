@@ -110,7 +110,7 @@ func newSyncer(env Env, out *Inbox) *syncer {
 		local: env.Store, server: env.Server, ops: newQueue[syncOp](), out: out,
 		emit: func(ev protocol.Event) { env.Emit(ev, nil) }, now: env.Now,
 		heads: map[string]string{}, stopped: map[string]bool{}, autos: map[string]*persist.Autosaves{},
-		retry: newBackoff(), held: map[string]autoPushOp{},
+		retry: newBackoff(Options{}), held: map[string]autoPushOp{},
 	}
 }
 
