@@ -265,7 +265,7 @@ func unansweredCause(err error) string {
 func (y *syncer) unanswered(op syncOp, err error) {
 	switch op := op.(type) {
 	case serverRunsOp:
-		y.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: op.seq, Message: fmt.Sprintf("Cannot list the server's runs: %v", err)})
+		y.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: op.seq, Message: fmt.Sprintf("Cannot list the server's runs: it does not answer (%s).", unansweredCause(err))})
 	case pushOp:
 		y.fail(op.seq, "push %s: %v", op.run, err)
 	case pullOp:
