@@ -52,6 +52,7 @@ func TestAssets(t *testing.T) {
 		"worker.js":                {Data: app},
 		"style.css":                {Data: css},
 		"sub/index.html":           {Data: index},
+		"sw.js":                    {Data: app},
 	}
 	srv := httptest.NewServer(New(nil, Options{Assets: fsys, Token: "secret"}))
 	defer srv.Close()
@@ -92,6 +93,9 @@ func TestAssets(t *testing.T) {
 		{"/main.wasm", "gzip", 200, wasm, "application/wasm", "", "no-cache", true},
 		{"/worker.js", "", 200, app, "text/javascript; charset=utf-8", "", "no-cache", false},
 		{"/style.css", "", 200, css, "text/css; charset=utf-8", "", "no-cache", false},
+		// The service worker: a script at the root (its scope is the whole
+		// page), revalidated so that a deploy replaces it.
+		{"/sw.js", "", 200, app, "text/javascript; charset=utf-8", "", "no-cache", false},
 		{"/missing.js", "", 404, nil, "", "", "", false},
 		{"/../../etc/passwd", "", 404, nil, "", "", "", false},
 	}

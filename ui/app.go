@@ -79,6 +79,9 @@ type App struct {
 	warnAt   time.Time
 	Log      []LogLine
 	Damaged  map[string]bool // checkpoints a resume found damaged
+	// StorageOff says why checkpoints are off ("" when they are kept): the
+	// browser refused the worker its storage, the run trains in memory.
+	StorageOff string
 
 	// The sync with the server (sync.go).
 	AutoPush bool   // every checkpoint of the active run goes to the server (the worker's status)
@@ -92,6 +95,7 @@ type App struct {
 	LastSync         *protocol.Synced // the last push, pull or auto-push finished
 	syncAt           time.Time
 	SyncErr          string // the last push or pull failed: why (until the next sync)
+	Unreachable      bool   // the server stopped answering (EvReach); auto-push, if on, retries
 	syncOp, syncRun  string // the push or pull in flight
 	syncSeq          int64
 	listSeq          int64 // the last CmdServerRuns
@@ -165,6 +169,10 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 	switch ev.Type {
 	case protocol.EvReady:
 		a.Presets = ev.Presets
+		if ev.StorageOff != "" && a.StorageOff == "" {
+			a.log("warn", "Checkpoints are off: %s.", ev.StorageOff)
+		}
+		a.StorageOff = ev.StorageOff
 	case protocol.EvStatus:
 		a.status(ev)
 	case protocol.EvProgress:
@@ -193,6 +201,8 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		a.synced(ev)
 	case protocol.EvServerRuns:
 		a.serverRuns(ev)
+	case protocol.EvReach:
+		a.reach(ev.Reach)
 	case protocol.EvError:
 		a.syncFailed(ev)
 		a.warn("error", ev.Message)
@@ -398,7 +408,9 @@ func (a *App) StatusLine() string {
 				parts = append(parts, fmt.Sprintf("resumed at step %s", Commas(r.Step)))
 			}
 		}
-		if a.LastSave != nil {
+		if a.StorageOff != "" {
+			parts = append(parts, "checkpoints off: this tab only")
+		} else if a.LastSave != nil {
 			parts = append(parts, fmt.Sprintf("saved %s ago at step %s", Ago(now.Sub(a.saveTime)), Commas(a.LastSave.Step)))
 		} else if a.Phase == protocol.PhaseRunning && len(parts) == 0 {
 			parts = append(parts, "training…")

@@ -168,6 +168,9 @@ func (a *App) serverRuns(ev protocol.Event) {
 	}
 	if ev.Message != "" {
 		a.ServerErr = ev.Message
+		if quiet && a.Unreachable {
+			return // the log said so once
+		}
 		if quiet {
 			a.log("warn", "%s", ev.Message)
 		} else {
@@ -176,6 +179,25 @@ func (a *App) serverRuns(ev protocol.Event) {
 		return
 	}
 	a.ServerRuns, a.ServerRunsLoaded, a.ServerErr = ev.ServerRuns, true, ""
+}
+
+// reach takes the server's going away or coming back (one event per
+// change): one line in the log each, and the panel says so meanwhile.
+func (a *App) reach(r *protocol.Reach) {
+	if r == nil || r.Reachable == !a.Unreachable {
+		return
+	}
+	a.Unreachable = !r.Reachable
+	switch {
+	case r.Reachable && a.AutoPush:
+		a.log("", "The server answers again: auto-push resumed.")
+	case r.Reachable:
+		a.log("", "The server answers again.")
+	case r.Retry:
+		a.warn("warn", fmt.Sprintf("Server unreachable (%s), retrying: auto-push keeps the newest checkpoint and tries again after 1 s, doubling to 60 s.", r.Error))
+	default:
+		a.warn("warn", fmt.Sprintf("Server unreachable (%s).", r.Error))
+	}
 }
 
 // syncFailed takes an error that may answer the push or pull in flight.
@@ -198,6 +220,10 @@ func (a *App) SyncLine() string {
 		return fmt.Sprintf("Pushing run %s…", a.syncRun)
 	case a.syncOp == protocol.SyncPull:
 		return fmt.Sprintf("Pulling run %s…", a.syncRun)
+	case a.Unreachable && a.AutoPush:
+		return "Server unreachable, retrying: auto-push waits for it."
+	case a.Unreachable:
+		return "Server unreachable."
 	case a.SyncErr != "":
 		return a.SyncErr
 	case a.LastSync != nil:

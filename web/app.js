@@ -23,6 +23,9 @@
 // The sync settings (auto-push, the server's token) are the UI's, kept in
 // localStorage, and go with open.
 //
+// Offline: the service worker registered below (sw.js) keeps the page's
+// files, so a reload works while the server is away.
+//
 // URL options (README, "URL options"): ?preset=NAME, ?autostart=1,
 // ?pauseAt=N, ?autosave=MS, ?autosaveSteps=N, ?keep=K, and a whole spec as
 // readable parameters (?dataset=spiral&layers=8:tanh,1:sigmoid&lr=0.03…;
@@ -147,8 +150,9 @@ function stored(key) {
 
 // track follows the session for the marks and the timing hooks.
 const track = {
-  ready() {
+  ready(ev) {
     if (debug) debug.times.ready = performance.now();
+    storageOff = Boolean(ev.storageOff);
     open();
   },
   status(ev) {
@@ -183,7 +187,7 @@ const track = {
     const s = ev.saved;
     if (s.run !== state.run) return;
     if (debug) debug.saves.push({ step: s.step, kind: s.kind, millis: s.millis, pauseMillis: s.pauseMillis, size: s.size, at: performance.now() });
-    if (!persistAsked && navigator.storage && navigator.storage.persist) {
+    if (!persistAsked && !storageOff && navigator.storage && navigator.storage.persist) {
       persistAsked = true;
       navigator.storage
         .persist()
@@ -215,6 +219,7 @@ const track = {
   },
 };
 let persistAsked = false;
+let storageOff = false; // the worker trains in memory: the browser refused it storage
 
 // --- The UI ------------------------------------------------------------
 
@@ -264,11 +269,15 @@ const page = (window.pgPage = {
   copy(text) {
     if (navigator.clipboard) navigator.clipboard.writeText(text).catch(() => {});
   },
+  load: stored,
+  // trySet keeps value under key ('' removes it); a full or refused
+  // storage loses it.
   trySet(key, value) {
     try {
-      localStorage.setItem(key, value);
+      if (value === '') localStorage.removeItem(key);
+      else localStorage.setItem(key, value);
     } catch {
-      // Full: the chart's history is the only loss.
+      // Full: the chart's history is the only loss; refused: nothing is kept.
     }
   },
 });
@@ -357,3 +366,18 @@ function startUI() {
     });
 }
 setTimeout(startUI, 3000); // the worker may never become ready: show the page anyway
+
+// The service worker (sw.js) keeps this build of the page, so a reload
+// opens it and resumes the run with the server away. Registered once the
+// page has loaded, so its downloads (from the HTTP cache, mostly) never
+// compete with the first step. Where the browser refuses it (a cross-site
+// iframe with storage blocked, a page not served over HTTPS or from
+// localhost) the page simply needs its server to load.
+addEventListener('load', () => {
+  if (!navigator.serviceWorker) return;
+  try {
+    navigator.serviceWorker.register('sw.js').catch(() => {});
+  } catch {
+    // refused: no offline copy
+  }
+});

@@ -8,15 +8,35 @@
 self.pgWasm = {
   url: 'playground.wasm',
 
+  // The cache the service worker (sw.js) serves the binary from when the
+  // server is away. The binary is its largest file: rather than have the
+  // service worker download it a second time, whoever downloads it keeps a
+  // copy there.
+  cache: 'playground-wasm',
+
   // compile fetches and compiles the binary: streamed where the server
   // says application/wasm, else from the whole download.
   compile() {
+    const get = () => fetch(this.url).then((r) => this.keep(r));
     const whole = () =>
-      fetch(this.url)
+      get()
         .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`${this.url}: HTTP ${r.status}`))))
         .then((b) => WebAssembly.compile(b));
     if (!WebAssembly.compileStreaming) return whole();
-    return WebAssembly.compileStreaming(fetch(this.url)).catch((err) => (err instanceof TypeError ? whole() : Promise.reject(err)));
+    return WebAssembly.compileStreaming(get()).catch((err) => (err instanceof TypeError ? whole() : Promise.reject(err)));
+  },
+
+  // keep puts a copy of the binary's response r into the cache, unless it
+  // is there already (or the browser refuses a cache), and returns r.
+  keep(r) {
+    if (!r.ok || !self.caches) return r;
+    const copy = r.clone();
+    const url = this.url;
+    caches
+      .open(this.cache)
+      .then((c) => c.match(url).then((hit) => (hit ? copy.body?.cancel() : c.put(url, copy))))
+      .catch(() => copy.body?.cancel().catch(() => {}));
+    return r;
   },
 
   // run starts module as role; its promise settles when Go exits or fails

@@ -135,6 +135,16 @@ var statusText = map[int]string{
 	502: "Bad Gateway", 503: "Service Unavailable", 507: "Insufficient Storage",
 }
 
+// ErrUnreachable is a request that got no answer at all: the server (or
+// the network to it) is away, as opposed to one that answered with an
+// error. Trying again later may work.
+var ErrUnreachable = errors.New("server unreachable")
+
+// unreachable is req's error when it got no answer (err says why).
+func unreachable(req request, err error) error {
+	return fmt.Errorf("%s %s: %w (%w)", req.method, req.url, ErrUnreachable, err)
+}
+
 // request is one API call; roundTrip (transport_*.go) sends it.
 type request struct {
 	method, url string

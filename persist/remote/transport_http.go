@@ -39,7 +39,10 @@ func (s *Store) roundTrip(ctx context.Context, req request) (int, io.ReadCloser,
 	}
 	resp, err := s.opt.Client.Do(r)
 	if err != nil {
-		return 0, nil, err
+		if ctx.Err() != nil {
+			return 0, nil, err
+		}
+		return 0, nil, unreachable(req, err)
 	}
 	return resp.StatusCode, resp.Body, nil
 }

@@ -66,7 +66,8 @@ func (s *Store) roundTrip(ctx context.Context, req request) (int, io.ReadCloser,
 		if ctx.Err() != nil {
 			return 0, nil, ctx.Err()
 		}
-		return 0, nil, fmt.Errorf("%s %s: %w", req.method, req.url, err)
+		// fetch rejects only when no answer came: the network or the server is away.
+		return 0, nil, unreachable(req, err)
 	}
 	body := &streamBody{ctx: ctx, stop: stop}
 	if b := resp.Get("body"); b.Truthy() {

@@ -458,6 +458,15 @@ func TestAssets(t *testing.T) {
 	if cc := resp.Header.Get("Cache-Control"); resp.StatusCode != http.StatusOK || !strings.Contains(cc, "immutable") {
 		t.Errorf("GET %s: %d, Cache-Control %q; want 200, immutable", name, resp.StatusCode, cc)
 	}
+	// The service worker: a script at the root, revalidated.
+	resp, err = client.Get(base + "/sw.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ct, cc := resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"); resp.StatusCode != http.StatusOK || !strings.Contains(ct, "javascript") || !strings.Contains(cc, "no-cache") {
+		t.Errorf("GET /sw.js: %d, Content-Type %q, Cache-Control %q; want 200, JavaScript, no-cache", resp.StatusCode, ct, cc)
+	}
 }
 
 // The test routes and X-Go-Memory are compiled only with the

@@ -196,6 +196,9 @@ const (
 	EvServerRuns = "server-runs"
 	// EvData answers CmdData: Data, with the points in the message's bytes.
 	EvData = "data"
+	// EvReach says the server stopped answering or answers again: Reach.
+	// It comes once per change, never per attempt.
+	EvReach = "reach"
 )
 
 // Session phases in Status.Phase.
@@ -221,11 +224,17 @@ type Event struct {
 	Export   *Export   `json:"export,omitempty"`
 	Message  string    `json:"message,omitempty"` // warning, error, server-runs (why there is no list)
 	Presets  []string  `json:"presets,omitempty"` // ready: the built-in presets
-	View     *View     `json:"view,omitempty"`    // view, scrub
-	Scrub    *Scrub    `json:"scrub,omitempty"`
-	Synced   *Synced   `json:"synced,omitempty"`
-	Data     *Data     `json:"data,omitempty"`
-	Compare  *Compare  `json:"compare,omitempty"`
+	// StorageOff (ready): why checkpoints are off, "" when they are kept.
+	// The browser refused the worker its storage (a cross-site iframe with
+	// third-party storage blocked, some private modes): the run trains in
+	// memory and is gone with the tab.
+	StorageOff string   `json:"storageOff,omitempty"`
+	View       *View    `json:"view,omitempty"` // view, scrub
+	Scrub      *Scrub   `json:"scrub,omitempty"`
+	Synced     *Synced  `json:"synced,omitempty"`
+	Reach      *Reach   `json:"reach,omitempty"`
+	Data       *Data    `json:"data,omitempty"`
+	Compare    *Compare `json:"compare,omitempty"`
 	// ServerRuns: the server's runs (server-runs).
 	ServerRuns []ServerRun `json:"serverRuns,omitempty"`
 }
@@ -410,6 +419,15 @@ type Synced struct {
 	URL       string  `json:"url"`                 // the run's URL on the server (for playground train --resume)
 	Kept      bool    `json:"kept,omitempty"`      // pull: the local copy was ahead and was kept
 	LocalStep uint64  `json:"localStep,omitempty"` // pull: where the local run continues
+}
+
+// Reach is whether the server answers (EvReach).
+type Reach struct {
+	Reachable bool `json:"reachable"`
+	// Retry (unreachable): auto-push holds the newest checkpoint of each
+	// run and tries again, 1 s after the first failure, doubling to 60 s.
+	Retry bool   `json:"retry,omitempty"`
+	Error string `json:"error,omitempty"` // unreachable: what the request got
 }
 
 // ServerRun is one run stored on the server.

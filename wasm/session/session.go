@@ -86,6 +86,9 @@ type Options struct {
 	Slice         time.Duration // training time between yields to the event loop
 	ProgressEvery time.Duration // how often progress is posted while training
 	EvalShare     float64       // largest share of time spent evaluating the test split
+	// RetryFirst and RetryMax are the sync's back-off while the server does
+	// not answer: the first wait, doubling up to the longest.
+	RetryFirst, RetryMax time.Duration
 }
 
 // NewOptions returns the defaults. Autosave after 0.5 s of training, or
@@ -101,6 +104,8 @@ func NewOptions() Options {
 		Slice:         10 * time.Millisecond,
 		ProgressEvery: 250 * time.Millisecond,
 		EvalShare:     0.02,
+		RetryFirst:    time.Second,
+		RetryMax:      time.Minute,
 	}
 }
 
@@ -139,6 +144,7 @@ func New(env Env, opt Options, inbox *Inbox) *Session {
 	l := newLoop(env, opt, inbox)
 	w, y := newWriter(env, inbox), newSyncer(env, inbox)
 	l.writes, l.syncs, l.wakes = w.ops, y.ops, w.wakes
+	y.retry = newBackoff(opt)
 	return &Session{l: l, w: w, y: y}
 }
 

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"playground/engine"
@@ -97,6 +99,10 @@ type syncer struct {
 	heads    map[string]string             // the server's head of each run, as this session last saw it
 	stopped  map[string]bool               // auto-push stopped: another writer moved the server's head
 	autos    map[string]*persist.Autosaves // autosaves auto-pushed per run (the local retention, mirrored)
+	// While the server does not answer, each run's newest auto-push waits
+	// in held and goes again on the back-off schedule.
+	retry backoff
+	held  map[string]autoPushOp
 }
 
 func newSyncer(env Env, out *Inbox) *syncer {
@@ -104,6 +110,7 @@ func newSyncer(env Env, out *Inbox) *syncer {
 		local: env.Store, server: env.Server, ops: newQueue[syncOp](), out: out,
 		emit: func(ev protocol.Event) { env.Emit(ev, nil) }, now: env.Now,
 		heads: map[string]string{}, stopped: map[string]bool{}, autos: map[string]*persist.Autosaves{},
+		retry: newBackoff(Options{}), held: map[string]autoPushOp{},
 	}
 }
 
@@ -132,10 +139,32 @@ func (y *syncer) loop(ctx context.Context) {
 			}
 			y.do(ctx, op)
 		}
+		var due <-chan time.Time
+		if len(y.held) > 0 {
+			due = time.After(y.retry.wait(y.now()))
+		}
 		select {
 		case <-y.ops.notify:
+		case <-due:
+			y.retryHeld(ctx)
 		case <-ctx.Done():
 			return
+		}
+	}
+}
+
+// retryHeld sends the auto-pushes that waited for the server again, in
+// the order of their runs. The first that gets no answer holds the others
+// back until the next try.
+func (y *syncer) retryHeld(ctx context.Context) {
+	runs := make([]string, 0, len(y.held))
+	for run := range y.held {
+		runs = append(runs, run)
+	}
+	slices.Sort(runs)
+	for _, run := range runs {
+		if op, ok := y.held[run]; ok {
+			y.do(ctx, op)
 		}
 	}
 }
@@ -158,12 +187,20 @@ func (y *syncer) do(ctx context.Context, op syncOp) {
 		if op.autoPush != nil {
 			y.autoPush = *op.autoPush
 		}
+		if !y.autoPush {
+			clear(y.held)
+		}
 		return
 	case pulledOp:
 		y.heads[op.run], y.stopped[op.run] = op.head, false
 		return
 	case autoPushOp:
+		delete(y.held, op.run) // op is newer, or it is the held one
 		if y.stopped[op.run] || !y.autoPush {
+			return
+		}
+		if y.retry.wait(y.now()) > 0 {
+			y.held[op.run] = op // the server is away: it goes on the next try
 			return
 		}
 	}
@@ -174,13 +211,65 @@ func (y *syncer) do(ctx context.Context, op syncOp) {
 	}
 	switch op := op.(type) {
 	case serverRunsOp:
-		y.list(ctx, rs, op.seq)
+		err = y.list(ctx, rs, op.seq)
 	case pushOp:
-		y.push(ctx, rs, op, false, 0)
+		err = y.push(ctx, rs, op, false, 0)
 	case autoPushOp:
-		y.autoPushOne(ctx, rs, op)
+		err = y.autoPushOne(ctx, rs, op)
 	case pullOp:
-		y.pull(ctx, rs, op)
+		err = y.pull(ctx, rs, op)
+	}
+	y.reached(op, err)
+}
+
+// gone says err is a request that got no answer: the server is away.
+func gone(err error) bool { return errors.Is(err, remote.ErrUnreachable) }
+
+// reached takes what op's requests got: no answer (gone), an answer (err
+// nil or the server's error) or a failure here. The page hears once when
+// the server goes away and once when it is back, never per attempt; an
+// auto-push that got no answer waits in held for the back-off's next try,
+// and an op the page asked for is reported failed.
+func (y *syncer) reached(op syncOp, err error) {
+	var answer *remote.Error
+	switch {
+	case gone(err):
+		if a, ok := op.(autoPushOp); ok {
+			y.held[a.run] = a
+		}
+		if _, first := y.retry.failed(y.now()); first {
+			y.emit(protocol.Event{Type: protocol.EvReach, Reach: &protocol.Reach{Retry: y.autoPush, Error: unansweredCause(err)}})
+		}
+		y.unanswered(op, err)
+	case err == nil || errors.As(err, &answer):
+		if y.retry.answered() {
+			y.emit(protocol.Event{Type: protocol.EvReach, Reach: &protocol.Reach{Reachable: true}})
+		}
+	}
+}
+
+// unansweredCause is why a request got no answer, as the network said
+// (what remote wraps after ErrUnreachable), without the request.
+func unansweredCause(err error) string {
+	e := err.Error()
+	marker := remote.ErrUnreachable.Error() + " ("
+	if i := strings.LastIndex(e, marker); i >= 0 {
+		cause := strings.TrimSuffix(e[i+len(marker):], ")")
+		return strings.TrimPrefix(cause, "JavaScript error: ") // fetch's TypeError, through syscall/js
+	}
+	return e
+}
+
+// unanswered reports op, which the page asked for, failed for want of an
+// answer (auto-push says nothing: it waits for the next try).
+func (y *syncer) unanswered(op syncOp, err error) {
+	switch op := op.(type) {
+	case serverRunsOp:
+		y.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: op.seq, Message: fmt.Sprintf("Cannot list the server's runs: it does not answer (%s).", unansweredCause(err))})
+	case pushOp:
+		y.fail(op.seq, "push %s: %v", op.run, err)
+	case pullOp:
+		y.fail(op.seq, "pull %s: %v", op.run, err)
 	}
 }
 
@@ -198,8 +287,11 @@ func (y *syncer) noServer(op syncOp, err error) {
 	}
 }
 
-func (y *syncer) list(ctx context.Context, rs *remote.Store, seq int64) {
+func (y *syncer) list(ctx context.Context, rs *remote.Store, seq int64) error {
 	infos, err := rs.RunInfos(ctx)
+	if gone(err) {
+		return err
+	}
 	if err != nil {
 		// Said in the answer, not as an error: the page asks on load, and
 		// a page served without the API is no fault.
@@ -208,7 +300,7 @@ func (y *syncer) list(ctx context.Context, rs *remote.Store, seq int64) {
 			msg = fmt.Sprintf("This page's server (%s) has no checkpoint API: push and pull need playground serve, or its Workers build.", rs.URL())
 		}
 		y.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: seq, Message: msg})
-		return
+		return err
 	}
 	out := make([]protocol.ServerRun, 0, len(infos))
 	for _, r := range infos {
@@ -219,12 +311,13 @@ func (y *syncer) list(ctx context.Context, rs *remote.Store, seq int64) {
 		out = append(out, sr)
 	}
 	y.emit(protocol.Event{Type: protocol.EvServerRuns, Seq: seq, ServerRuns: out})
+	return nil
 }
 
 // push uploads what the server lacks of the run (remote.Push); auto is
 // the first auto-push of a run, whose autosaves beyond keep the server's
 // retention deletes again.
-func (y *syncer) push(ctx context.Context, rs *remote.Store, op pushOp, auto bool, keep int) {
+func (y *syncer) push(ctx context.Context, rs *remote.Store, op pushOp, auto bool, keep int) error {
 	warn := func(id string, err error) {
 		step, _ := persist.StepOfID(id)
 		y.warn(op.seq, "push: skipped the damaged checkpoint at step %s: %s", commas(step), shortError(err.Error()))
@@ -236,6 +329,9 @@ func (y *syncer) push(ctx context.Context, rs *remote.Store, op pushOp, auto boo
 		}
 	}
 	r, err := remote.Push(ctx, rs, y.local, op.run, warn, sent)
+	if gone(err) {
+		return err
+	}
 	if err != nil {
 		if _, moved := remote.IsHeadMoved(err); moved {
 			y.stop(op.run)
@@ -245,7 +341,7 @@ func (y *syncer) push(ctx context.Context, rs *remote.Store, op pushOp, auto boo
 		} else {
 			y.fail(op.seq, "push %s: %v", op.run, err)
 		}
-		return
+		return err
 	}
 	y.heads[op.run], y.stopped[op.run] = r.Head, false
 	name := protocol.SyncPush
@@ -257,6 +353,7 @@ func (y *syncer) push(ctx context.Context, rs *remote.Store, op pushOp, auto boo
 		Op: name, Run: op.run, Head: r.Head, Step: r.HeadStep, Sent: r.Pushed, Had: r.Had,
 		Bytes: r.Bytes, Millis: ms(y.now().Sub(op.t0)), URL: rs.RunURL(op.run),
 	}})
+	return nil
 }
 
 func (y *syncer) stop(run string) {
@@ -269,21 +366,22 @@ func (y *syncer) stop(run string) {
 // is a whole push (what the server lacks of the run's history). Auto-pushed
 // autosaves beyond the retention's keep are deleted from the server again,
 // as they are here.
-func (y *syncer) autoPushOne(ctx context.Context, rs *remote.Store, op autoPushOp) {
+func (y *syncer) autoPushOne(ctx context.Context, rs *remote.Store, op autoPushOp) error {
 	head, known := y.heads[op.run]
 	if !known || op.file == nil {
-		y.push(ctx, rs, pushOp{run: op.run, t0: op.t0}, true, op.keep)
-		return
+		return y.push(ctx, rs, pushOp{run: op.run, t0: op.t0}, true, op.keep)
 	}
 	err := rs.Put(ctx, op.run, op.id, bytes.NewReader(op.file), persist.PutOptions{SetHead: true, CheckHead: true, IfHead: head})
 	if h, moved := remote.IsHeadMoved(err); moved {
 		y.stop(op.run)
 		y.warn(0, "auto-push of run %s stopped: the server's head moved to %q, so another writer continues this run there. Pull it to continue from there, or fork.", op.run, h)
-		return
+		return err
 	}
 	if err != nil {
-		y.warn(0, "auto-push of step %s failed (the next save tries again): %v", commas(op.step), err)
-		return
+		if !gone(err) {
+			y.warn(0, "auto-push of step %s failed (the next save tries again): %v", commas(op.step), err)
+		}
+		return err
 	}
 	y.heads[op.run] = op.id
 	if op.kind == persist.KindAutosave {
@@ -293,6 +391,7 @@ func (y *syncer) autoPushOne(ctx context.Context, rs *remote.Store, op autoPushO
 		Op: protocol.SyncAutoPush, Run: op.run, Head: op.id, Step: op.step, Sent: 1,
 		Bytes: int64(len(op.file)), Millis: ms(y.now().Sub(op.t0)), URL: rs.RunURL(op.run),
 	}})
+	return nil
 }
 
 // retain records autosaves auto-pushed to run (oldest first) and deletes
@@ -318,15 +417,20 @@ func (y *syncer) retain(ctx context.Context, rs *remote.Store, run, head string,
 // pull downloads and verifies the server's head of the run (or, if it does
 // not restore here, the newest checkpoint before it that does), then hands
 // it to the loop, which stores it and resumes the run there.
-func (y *syncer) pull(ctx context.Context, rs *remote.Store, op pullOp) {
+func (y *syncer) pull(ctx context.Context, rs *remote.Store, op pullOp) error {
+	failed := func(err error) error {
+		if !gone(err) { // reached reports it
+			y.fail(op.seq, "pull %s: %v", op.run, err)
+		}
+		return err
+	}
 	head, err := rs.Head(ctx, op.run)
 	if errors.Is(err, persist.ErrNotExist) {
 		y.fail(op.seq, "pull: run %s has no head on the server (push it first)", op.run)
-		return
+		return err
 	}
 	if err != nil {
-		y.fail(op.seq, "pull %s: %v", op.run, err)
-		return
+		return failed(err)
 	}
 	usable := func(ck *persist.Checkpoint) error {
 		if ck.RunID != op.run {
@@ -337,8 +441,7 @@ func (y *syncer) pull(ctx context.Context, rs *remote.Store, op pullOp) {
 	}
 	b, err := persist.ReadAll(ctx, rs, op.run, head)
 	if err != nil {
-		y.fail(op.seq, "pull %s: %v", op.run, err)
-		return
+		return failed(err)
 	}
 	ck, err := persist.Decode(b)
 	if err == nil {
@@ -350,11 +453,11 @@ func (y *syncer) pull(ctx context.Context, rs *remote.Store, op pullOp) {
 		// for the next push's precondition.
 		y.warn(op.seq, "pull: the server's head of run %s (%s) is not usable here (%v); continuing from the newest valid checkpoint before it", op.run, head, err)
 		if ck, b, err = y.newestUsable(ctx, rs, op, head, usable); err != nil {
-			y.fail(op.seq, "pull %s: %v", op.run, err)
-			return
+			return failed(err)
 		}
 	}
 	y.out.q.push(Input{res: pulled{op: op, ck: ck, b: b, head: head, url: rs.RunURL(op.run)}})
+	return nil
 }
 
 // newestUsable is the newest checkpoint of the server's run at or before

@@ -182,23 +182,13 @@ func (host) Link(q string) string {
 	return loc.Get("origin").String() + loc.Get("pathname").String() + "?" + q
 }
 
-func (host) Load(k string) string {
-	v := js.Global().Get("localStorage").Call("getItem", k)
-	if v.IsNull() || v.IsUndefined() {
-		return ""
-	}
-	return v.String()
-}
+// Load and Save go through app.js, which catches what localStorage
+// throws: a page refused storage (a cross-site iframe with third-party
+// storage blocked) throws on any use, a full one on a write (which only
+// costs the chart its history).
+func (host) Load(k string) string { return page.Call("load", k).String() }
 
-func (host) Save(k, v string) {
-	ls := js.Global().Get("localStorage")
-	if v == "" {
-		ls.Call("removeItem", k)
-		return
-	}
-	// A full storage only costs the chart its history.
-	page.Call("trySet", k, v)
-}
+func (host) Save(k, v string) { page.Call("trySet", k, v) }
 
 func (host) Copy(text string) { page.Call("copy", text) }
 

@@ -25,6 +25,7 @@ import (
 	"playground/engine/workload"
 	"playground/internal/jspromise"
 	"playground/persist/idb"
+	"playground/persist/mem"
 	"playground/spec"
 	"playground/wasm/protocol"
 	"playground/wasm/session"
@@ -71,27 +72,35 @@ func Engine() {
 
 	benchHook()
 
-	store, err := idb.Open(ctx, idb.NewOptions())
-	if err != nil {
-		post(protocol.Event{Type: protocol.EvError, Message: fmt.Sprintf("cannot open browser storage: %v", err)}, nil)
-		return
-	}
 	env := session.Env{
-		Store: offloadStore{store},
-		Emit:  post,
-		Sum:   webSum,
-		Locks: webLocks{},
+		Emit: post,
+		Sum:  webSum,
 		Yield: func() {
 			bridge.Call("yield")
 			<-resumed
 		},
 		IsQuota: func(err error) bool { return errors.Is(err, idb.ErrQuota) },
 		Server:  serverURL(),
-		Memo:    webMemo{},
 	}
+	off := storage(ctx, &env)
 	s := session.New(env, session.NewOptions(), inbox)
-	post(protocol.Event{Type: protocol.EvReady, Presets: spec.PresetNames()}, nil)
+	post(protocol.Event{Type: protocol.EvReady, Presets: spec.PresetNames(), StorageOff: off}, nil)
 	s.Run(ctx)
+}
+
+// storage gives env its store, locks and memo: IndexedDB, Web Locks and
+// the worker's memo database, or, where the browser refuses storage (a
+// cross-site iframe with third-party storage blocked, some private modes),
+// a store in memory and no locks (the run lives in this tab only). It
+// returns why checkpoints are off, "" when they are kept.
+func storage(ctx context.Context, env *session.Env) string {
+	store, err := idb.Open(ctx, idb.NewOptions())
+	if err != nil {
+		env.Store = mem.New()
+		return fmt.Sprintf("this page cannot use the browser's storage here (%v), so the run trains in memory and is lost when the tab closes", err)
+	}
+	env.Store, env.Locks, env.Memo = offloadStore{store}, webLocks{}, webMemo{}
+	return ""
 }
 
 // serverURL is the sync server's base URL: the origin the page came from

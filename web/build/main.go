@@ -2,9 +2,10 @@
 // components' Go code (go generate ./ui), compiles the page's one wasm
 // binary (wasm/playground: the UI, the engine worker and the writer),
 // copies Go's wasm_exec.js and the static files of web/, names every file
-// but index.html by a hash of its content (so a server can cache them
-// forever), rewrites the references between them, and writes .br and .gz
-// siblings of each.
+// but index.html and the service worker (sw.js) by a hash of its content
+// (so a server can cache them forever), rewrites the references between
+// them (sw.js lists them all, so it changes with every build), and writes
+// .br and .gz siblings of each.
 //
 //	go run ./web/build [-src web] [-out web/dist]
 package main
@@ -30,7 +31,7 @@ import (
 var keep = map[string]bool{"README.md": true}
 
 func main() {
-	src := flag.String("src", "web", "folder of index.html, loader.js, app.js, worker.js, style.css")
+	src := flag.String("src", "web", "folder of index.html, loader.js, app.js, worker.js, style.css, sw.js")
 	out := flag.String("out", "web/dist", "output folder (its previous build output is removed)")
 	flag.Parse()
 	if err := build(*src, *out); err != nil {
@@ -92,8 +93,12 @@ func build(src, out string) error {
 			return err
 		}
 	}
-	if err := add("index.html", filepath.Join(src, "index.html"), false); err != nil {
-		return err
+	// index.html and the service worker keep their names: the browser
+	// finds them there, and revalidates them.
+	for _, n := range []string{"index.html", "sw.js"} {
+		if err := add(n, filepath.Join(src, n), false); err != nil {
+			return err
+		}
 	}
 	if err := link(files); err != nil {
 		return err
@@ -134,6 +139,10 @@ func link(files map[string]*asset) error {
 		{"app.js", "worker.js"},
 		{"index.html", "playground.wasm"}, {"index.html", "wasm_exec.js"}, {"index.html", "simd.js"}, {"index.html", "loader.js"},
 		{"index.html", "app.js"}, {"index.html", "style.css"},
+		// The service worker caches every file of the build by its hashed
+		// name, so it changes with each deploy.
+		{"sw.js", "playground.wasm"}, {"sw.js", "wasm_exec.js"}, {"sw.js", "simd.js"}, {"sw.js", "loader.js"},
+		{"sw.js", "worker.js"}, {"sw.js", "app.js"}, {"sw.js", "style.css"},
 	}
 	for _, o := range order {
 		from, to := files[o[0]], files[o[1]]

@@ -77,8 +77,13 @@ export async function serve(dir = DIST) {
 // servePlayground starts the real server (`playground serve`: the embedded
 // page and the checkpoint API) on a free port over a fresh store.
 export async function servePlayground(...extra) {
-  const data = tempDir('pg-server-');
-  const proc = spawn(BIN, ['serve', '--addr', '127.0.0.1:0', '--data', data, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return servePlaygroundAt('127.0.0.1:0', tempDir('pg-server-'), ...extra);
+}
+
+// servePlaygroundAt starts the real server on addr over the store in data
+// (a server stopped and started again: the same port, the same store).
+export async function servePlaygroundAt(addr, data, ...extra) {
+  const proc = spawn(BIN, ['serve', '--addr', addr, '--data', data, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stderr.on('data', (d) => (log += d));
   const url = await new Promise((resolve, reject) => {

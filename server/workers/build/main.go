@@ -90,7 +90,7 @@ func stageAssets(src, dst string) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
 	}
-	var headers strings.Builder
+	var headers, sw strings.Builder
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) && path == src {
 			return fs.SkipAll // the page is not built: the worker shows a placeholder
@@ -110,12 +110,18 @@ func stageAssets(src, dst string) error {
 			// Content-hashed names, cached as the server caches them.
 			fmt.Fprintf(&headers, "/%s\n  Cache-Control: %s\n", name, cc)
 		}
+		if name == "sw.js" {
+			// The service worker, revalidated as the server does, so a
+			// deploy replaces it (after the hashed names: the test reads
+			// the first line as one).
+			fmt.Fprintf(&sw, "/%s\n  Cache-Control: no-cache\n", name)
+		}
 		return copyFile(path, filepath.Join(dst, rel))
 	})
 	if err != nil {
 		return fmt.Errorf("staging %s: %w", src, err)
 	}
-	return os.WriteFile(filepath.Join(dst, "_headers"), []byte(headers.String()), 0o644)
+	return os.WriteFile(filepath.Join(dst, "_headers"), []byte(headers.String()+sw.String()), 0o644)
 }
 
 func copyFile(src, dst string) error {
