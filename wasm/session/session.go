@@ -85,6 +85,10 @@ type Options struct {
 	Slice         time.Duration // training time between yields to the event loop
 	ProgressEvery time.Duration // how often progress is posted while training
 	EvalShare     float64       // largest share of time spent evaluating the test split
+	// WatchPace paces the 2-D datasets by default (protocol.DefaultPace)
+	// so that people can watch them learn; off, every run trains at full
+	// speed unless a command sets a pace.
+	WatchPace bool
 }
 
 // NewOptions returns the defaults. Autosave after 0.5 s of training, or
@@ -100,6 +104,7 @@ func NewOptions() Options {
 		Slice:         10 * time.Millisecond,
 		ProgressEvery: 250 * time.Millisecond,
 		EvalShare:     0.02,
+		WatchPace:     true,
 	}
 }
 
