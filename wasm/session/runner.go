@@ -185,13 +185,12 @@ func (l *loop) slice(ctx context.Context) time.Duration {
 	l.auto.trained(d)
 	now := l.env.Now()
 	if diverged {
-		l.diverge(ctx, now)
+		l.diverge(ctx)
 		return 0
 	}
 	if l.atStop(tr.Step) {
 		compared := l.cmp.target(l.run) == tr.Step
 		l.stopAt = 0
-		l.progress(now)
 		l.pause(0)
 		if compared {
 			l.compareNext(ctx)
@@ -225,7 +224,7 @@ func (l *loop) paced(want uint64) (uint64, time.Duration) {
 
 // diverge pauses at the step whose training loss was NaN or infinite and
 // says what happened; a compared child that diverges is done.
-func (l *loop) diverge(ctx context.Context, now time.Time) {
+func (l *loop) diverge(ctx context.Context) {
 	tr := l.rn.tr
 	l.diverged = tr.Step
 	what := "infinite"
@@ -234,7 +233,6 @@ func (l *loop) diverge(ctx context.Context, now time.Time) {
 	}
 	compared := l.cmp.target(l.run) != 0
 	l.stopAt = 0
-	l.progress(now)
 	l.warn(0, "Training diverged at step %s: the training loss became %s. The learning rate (%g) is too high for this setup: lower it (try %g) and press Reset to start again, or restore a checkpoint from before step %s.",
 		commas(tr.Step), what, tr.Spec.Optimizer.LR, tr.Spec.Optimizer.LR/10, commas(tr.Step))
 	l.pause(0)
@@ -256,10 +254,15 @@ func (l *loop) progress(now time.Time) {
 	l.postView()
 }
 
-// pause stops training and checkpoints the exact state.
+// pause stops training and checkpoints the exact state; the progress it
+// reports evaluates the test split at the paused step.
 func (l *loop) pause(seq int64) {
 	l.running = false
 	l.stopAt = 0
+	if l.rn.evalStep != l.rn.tr.Step || l.rn.testLoss == nil {
+		l.rn.nextEval = time.Time{}
+	}
+	l.progress(l.env.Now())
 	if l.unsaved() {
 		l.snapshot(seq, persist.KindAutosave, true, afterSave{})
 	}
