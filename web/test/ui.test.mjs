@@ -89,7 +89,7 @@ function nativeSpecFingerprint(spec, steps) {
 }
 
 test('pick a dataset, change layers and learning rate, train: the loss falls and the boundary forms', async (t) => {
-  const { page, errors } = await open(t, '/?preset=circle-sgd');
+  const { page, errors } = await open(t, '/?preset=circle-sgd&speed=max');
   await waitPhase(page, 'paused');
   await page.getByTestId('dataset').selectOption('spiral');
   await page.getByTestId('layer-add').click();
@@ -148,7 +148,7 @@ test('digits: sample images with predicted labels', async (t) => {
 
 test('pin survives retention; fork continues a checkpoint with a new learning rate', async (t) => {
   // Autosave every 150 ms of training, keeping two.
-  const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&autosave=150&keep=2');
+  const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&autosave=150&keep=2&speed=max');
   await waitPhase(page, 'running');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ckpt-row][data-kind=autosave]').length >= 2);
   const parentRun = (await text(page, 'run')).split(' · ')[1];
@@ -204,7 +204,7 @@ test('pin survives retention; fork continues a checkpoint with a new learning ra
 test('time travel to a step between two checkpoints gives the native fingerprint', async (t) => {
   // Checkpoints at every 1,000 steps; the run trains on to 20,000 while
   // the page shows step 2,345.
-  const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&autosave=600000&autosaveSteps=1000&keep=100&pauseAt=20000');
+  const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&autosave=600000&autosaveSteps=1000&keep=100&pauseAt=20000&speed=max');
   await waitPhase(page, 'running');
   await waitStep(page, 3000);
   await page.waitForSelector('[data-testid=ckpt-row][data-step="3000"]');
@@ -237,7 +237,7 @@ test('time travel to a step between two checkpoints gives the native fingerprint
 // startCompare trains circle-sgd to step 2,000 in a fresh profile, then
 // compares three learning rates from there, steps each.
 async function startCompare(t, steps) {
-  const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&pauseAt=2000');
+  const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&pauseAt=2000&speed=max');
   await waitPausedAt(page, 2000);
   await page.waitForSelector('[data-testid=ckpt-row][data-step="2000"]');
   const parentRun = (await text(page, 'run')).split(' · ')[1];
@@ -313,7 +313,7 @@ test('a reload in the middle of a 3-way comparison finishes it, with three curve
 });
 
 test('a link copied from the URL reproduces the run in a fresh profile', async (t) => {
-  const a = await open(t, '/?preset=xor-momentum');
+  const a = await open(t, '/?preset=xor-momentum&speed=max');
   await waitPhase(a.page, 'paused');
   await a.page.getByTestId('dataset').selectOption('gauss');
   await commit(a.page, 'noise', '0.2'); // a range: set by keyboard-free fill
@@ -326,7 +326,7 @@ test('a link copied from the URL reproduces the run in a fresh profile', async (
   const spec = await text(a.page, 'spec-json');
   assert.equal(JSON.parse(spec).seed, 7);
 
-  const b = await open(t, new URL(link).pathname + new URL(link).search + '&autostart=1&pauseAt=1500');
+  const b = await open(t, new URL(link).pathname + new URL(link).search + '&autostart=1&pauseAt=1500&speed=max');
   const fp = await waitPausedAt(b.page, 1500);
   assert.equal(await text(b.page, 'spec-json'), spec, 'the fresh profile has the same setup');
   assert.equal(fp, nativeSpecFingerprint(spec, 1500));
