@@ -262,7 +262,7 @@ func (f frame) ticks() (xs, ys []Tick) {
 	}
 	for i := 0; i <= 2; i++ {
 		v := f.y1 / 1.08 * float64(i) / 2
-		ys = append(ys, Tick{f.Y(v), Fixed(v, 3), "end"})
+		ys = append(ys, Tick{f.Y(v), tickLabel(v), "end"})
 	}
 	return xs, ys
 }

@@ -236,7 +236,7 @@ func (a *App) DivergedText() string {
 	if a.Spec != nil {
 		lr = fmt.Sprintf("The learning rate (%s)", Num(a.Spec.Optimizer.LR))
 	}
-	return fmt.Sprintf("Training diverged at step %s: the loss is no longer a number. %s is too high for this setup: lower it and press Reset to start again.", Commas(a.Diverged), lr)
+	return fmt.Sprintf("Training diverged at step %s: the training loss is no longer finite. %s is too high for this setup: lower it and press Reset to start again.", Commas(a.Diverged), lr)
 }
 
 // FullLink is the page's setup without the lesson's options, for

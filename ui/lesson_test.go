@@ -170,3 +170,11 @@ func TestDivergedAndElsewhere(t *testing.T) {
 		t.Error("no word on the map that another tab trains the run")
 	}
 }
+
+func TestTickLabels(t *testing.T) {
+	for v, want := range map[float64]string{0: "0.000", 0.6931: "0.693", 999.5: "999.500", 5.97e33: "5.97e+33", 12345: "1.23e+04"} {
+		if got := tickLabel(v); got != want {
+			t.Errorf("tickLabel(%g) = %q, want %q", v, got, want)
+		}
+	}
+}

@@ -15,9 +15,14 @@ import (
 
 func intp(v int) *int { return &v }
 
-// trainSpec trains s for steps from a fresh start and returns the trainer.
-func trainSpec(t *testing.T, s spec.Spec, steps uint64) *engine.Trainer {
+// trainPreset trains preset name for steps from a fresh start and
+// returns the trainer.
+func trainPreset(t *testing.T, name string, steps uint64) *engine.Trainer {
 	t.Helper()
+	s, err := spec.Preset(name)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tr, err := engine.NewTrainer(s)
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +170,7 @@ func TestContinueForksAtStep(t *testing.T) {
 	if saved.Saved.ParentRun != old || !strings.HasPrefix(saved.Saved.Parent, "000000000300-") {
 		t.Fatalf("fork's lineage: parent %s/%s", saved.Saved.ParentRun, saved.Saved.Parent)
 	}
-	tr := trainSpec(t, mustPreset(t, "circle-sgd"), 300)
+	tr := trainPreset(t, "circle-sgd", 300)
 	st := tr.State()
 	st.Spec, _ = sp.Normalize()
 	tr, err := engine.Restore(st)
@@ -188,21 +193,12 @@ func TestContinueForksAtStep(t *testing.T) {
 	}
 }
 
-func mustPreset(t *testing.T, name string) spec.Spec {
-	t.Helper()
-	s, err := spec.Preset(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // Step with Epoch trains to the end of the current epoch.
 func TestStepOneEpoch(t *testing.T) {
 	h := newHost(t, opts{})
 	h.send(protocol.Command{Type: protocol.CmdOpen, Preset: "circle-sgd", Autostart: true, PauseAt: u64(30)})
 	h.wait(0, "pause at 30", pausedAt(30))
-	bpe := uint64(trainSpec(t, mustPreset(t, "circle-sgd"), 0).BatchesPerEpoch())
+	bpe := uint64(trainPreset(t, "circle-sgd", 0).BatchesPerEpoch())
 	n := h.count()
 	h.send(protocol.Command{Type: protocol.CmdStep, Epoch: true})
 	ev, _ := h.wait(n, "paused at the epoch's end", pausedAt(bpe))

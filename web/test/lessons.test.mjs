@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { BIN, collectErrors, launch, nativeFingerprint, screenshot, serve, sleep, tempDir, text, waitPausedAt, waitPhase } from './harness.mjs';
+import { BIN, commit, nativeFingerprint, openPage, screenshot, serve, sleep, tempDir, text, waitPausedAt, waitPhase } from './harness.mjs';
 
 let srv;
 test.before(async () => {
@@ -17,21 +17,7 @@ test.before(async () => {
 });
 test.after(() => srv.close());
 
-async function open(t, query, viewport) {
-  const { ctx } = await launch();
-  t.after(() => ctx.close());
-  const page = await ctx.newPage();
-  if (viewport) await page.setViewportSize(viewport);
-  const errors = collectErrors(page);
-  await page.goto(srv.url + query);
-  return { page, errors };
-}
-
-async function commit(page, testid, value) {
-  const el = page.getByTestId(testid);
-  await el.fill(String(value));
-  await el.press('Enter');
-}
+const open = (t, query, viewport) => openPage(t, srv, query, viewport);
 
 // exactly travels to step n of the paused run and returns the metrics the
 // page recomputes there on the whole splits: {loss, testLoss, accuracy}.
@@ -164,6 +150,23 @@ test('Play after changing the learning rate continues as a fork; Reset starts ov
   await sleep(300);
   assert.match(await text(page, 'spec-json'), /"lr": 0.05\b/, 'the new run has the settings shown');
   assert.equal(await page.getByTestId('edited').count(), 0, 'the settings shown are the run\'s');
+  assert.deepEqual(errors, []);
+});
+
+test('Compare keeps the page on the run it started from, with the children listed and overlaid', async (t) => {
+  const { page, errors } = await open(t, '/?preset=circle-sgd&stopAt=500&speed=max&autostart=1');
+  await waitPausedAt(page, 500);
+  await page.waitForSelector('[data-testid=ckpt-row][data-step="500"]');
+  const parent = (await text(page, 'run')).split(' · ')[1];
+  await commit(page, 'compare-values', '0.01, 0.3');
+  await commit(page, 'compare-steps', '200');
+  await page.getByTestId('compare-start').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=compare-row]')].filter((r) => /loss/.test(r.textContent)).length === 2, null, { timeout: 60000 });
+  await page.waitForFunction((p) => document.querySelector('[data-testid=run]')?.textContent.includes(p) && document.querySelector('[data-testid=phase]')?.textContent === 'paused', parent, { timeout: 30000 });
+  assert.equal(await text(page, 'step'), '500', 'back on the parent at its step');
+  const curves = await page.$$eval('[data-testid=compare-curve]', (ls) => ls.map((l) => l.getAttribute('points').split(' ').length));
+  assert.equal(curves.length, 2);
+  for (const n of curves) assert.ok(n >= 5, `a compared curve of ${n} points`);
   assert.deepEqual(errors, []);
 });
 

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import {
   checkpointsInDB,
-  collectErrors,
+  commit,
   fingerprintOf,
-  launch,
   nativeFingerprint,
+  openPage,
   playground,
   screenshot,
   serve,
@@ -30,22 +30,7 @@ test.before(async () => {
 test.after(() => srv.close());
 
 // open starts a fresh profile on a page of the playground.
-async function open(t, query, viewport) {
-  const { ctx } = await launch();
-  t.after(() => ctx.close());
-  const page = await ctx.newPage();
-  if (viewport) await page.setViewportSize(viewport);
-  const errors = collectErrors(page);
-  await page.goto(srv.url + query);
-  return { ctx, page, errors };
-}
-
-// commit types into a field and commits it as a person does (Enter).
-async function commit(page, testid, value) {
-  const el = page.getByTestId(testid);
-  await el.fill(String(value));
-  await el.press('Enter');
-}
+const open = (t, query, viewport) => openPage(t, srv, query, viewport);
 
 async function waitStep(page, n, timeout = 60000) {
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid=step]')?.textContent) >= n, n, { timeout });
@@ -313,7 +298,7 @@ test('a reload in the middle of a 3-way comparison finishes it, with three curve
 });
 
 test('a link copied from the URL reproduces the run in a fresh profile', async (t) => {
-  const a = await open(t, '/?preset=xor-momentum&speed=max');
+  const a = await open(t, '/?preset=xor-momentum');
   await waitPhase(a.page, 'paused');
   await a.page.getByTestId('dataset').selectOption('gauss');
   await commit(a.page, 'noise', '0.2'); // a range: set by keyboard-free fill
