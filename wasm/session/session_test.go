@@ -13,10 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"playground/engine"
 	"playground/persist"
 	"playground/persist/disk"
-	"playground/spec"
 	"playground/wasm/protocol"
 )
 
@@ -182,18 +180,7 @@ func storedSteps(t *testing.T, st persist.Store, run string) []uint64 {
 // nativeFingerprint trains preset to step in one go.
 func nativeFingerprint(t *testing.T, preset string, step uint64) string {
 	t.Helper()
-	spec, err := spec.Preset(preset)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := engine.NewTrainer(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for tr.Step < step {
-		tr.TrainStep()
-	}
-	return persist.Fingerprint(tr.State())
+	return persist.Fingerprint(trainPreset(t, preset, step).State())
 }
 
 func TestPauseAtFingerprint(t *testing.T) {
