@@ -115,6 +115,28 @@ test('?hide= leaves panels out, ?lock= disables a control, ?stopAt= pauses with 
   assert.deepEqual(errors, []);
 });
 
+test('the Share dialog makes a lesson link that hides and locks what the teacher chose', async (t) => {
+  const a = await open(t, '/?preset=circle-sgd');
+  await waitPhase(a.page, 'paused');
+  await a.page.getByTestId('share-open').click();
+  await a.page.getByTestId('share-checkpoints').selectOption('hide');
+  await a.page.getByTestId('share-log').selectOption('hide');
+  await a.page.getByTestId('share-lr').selectOption('lock');
+  await commit(a.page, 'share-stopat', '300');
+  const link = await a.page.getByTestId('share-url').inputValue();
+  t.diagnostic(link);
+  const q = new URL(link).searchParams;
+  assert.equal(q.get('hide'), 'checkpoints,log');
+  assert.equal(q.get('lock'), 'lr');
+  assert.equal(q.get('stopAt'), '300');
+  const b = await open(t, new URL(link).pathname + new URL(link).search + '&autostart=1&speed=max');
+  await waitPausedAt(b.page, 300);
+  assert.equal(await b.page.locator('.timeline').count(), 0);
+  assert.equal(await b.page.locator('.logpanel').count(), 0);
+  assert.equal(await b.page.getByTestId('lr').isDisabled(), true);
+  assert.deepEqual([...a.errors, ...b.errors], []);
+});
+
 // watchSteps records every value the step counter shows from now on.
 async function watchSteps(page) {
   await page.evaluate(() => {
