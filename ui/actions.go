@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"playground/wasm/protocol"
 
@@ -11,32 +12,54 @@ import (
 // The controls' actions: each sends commands to the worker; the page
 // changes when the worker's events say what happened.
 
-// Play trains: the draft as a new run when it differs from the active
-// run's spec (or there is none), else the active run.
+// Play trains: the active run; with edited settings that keep the
+// model's shape, the current state goes on with them as a fork at the
+// current step; other edits (or no run) train the draft as a new run.
 func (a *App) Play() {
 	if a.DraftErr != "" {
 		return
 	}
-	if a.playStartsNew() {
+	switch {
+	case a.playContinues():
+		a.edited = false
+		a.send(protocol.Command{Type: protocol.CmdContinue, Spec: json.RawMessage(a.Draft.JSON()), Autostart: true})
+	case a.playStartsNew():
 		a.StartNew()
-		return
+	default:
+		a.send(protocol.Command{Type: protocol.CmdResume})
 	}
-	a.send(protocol.Command{Type: protocol.CmdResume})
 }
 
-// playStartsNew says whether Play trains the draft as a new run: there is
-// no active run, or the draft differs from its spec (Edited is also true
-// when the run's spec is not known).
-func (a *App) playStartsNew() bool { return a.Run == "" || a.Edited() }
+// playStartsNew says whether Play trains the draft as a new run from step
+// 0: there is no active run, or the draft differs from its spec in a way
+// the current state cannot continue (Edited is also true when the run's
+// spec is not known).
+func (a *App) playStartsNew() bool { return a.Run == "" || (a.Edited() && !a.playContinues()) }
+
+// playContinues says whether Play continues the current state with the
+// edited settings (a fork at the current step).
+func (a *App) playContinues() bool {
+	return a.Run != "" && a.Mine() && a.Edited() && a.Forkable()
+}
 
 // Pause pauses training.
 func (a *App) Pause() { a.send(protocol.Command{Type: protocol.CmdPause}) }
 
-// StepOnce trains one step.
-func (a *App) StepOnce() { a.send(protocol.Command{Type: protocol.CmdStep, Steps: 1}) }
+// StepOnce trains one epoch (to the end of the current one), or one
+// batch when StepBatch.
+func (a *App) StepOnce() {
+	a.send(protocol.Command{Type: protocol.CmdStep, Steps: 1, Epoch: !a.StepBatch})
+}
 
-// Reset starts the active run's spec again from step 0 as a new run.
-func (a *App) Reset() { a.send(protocol.Command{Type: protocol.CmdReset}) }
+// Reset starts again from step 0 as a new run, with the settings shown.
+func (a *App) Reset() {
+	c := protocol.Command{Type: protocol.CmdReset}
+	if a.DraftErr == "" && a.Edited() {
+		c.Spec = json.RawMessage(a.Draft.JSON())
+		a.edited = false
+	}
+	a.send(c)
+}
 
 // SaveNow checkpoints the current state; pinned keeps it from retention.
 func (a *App) SaveNow(pinned bool) {
@@ -126,4 +149,32 @@ func (a *App) StartNew() {
 	}
 	a.edited = false
 	a.send(protocol.Command{Type: protocol.CmdStart, Spec: json.RawMessage(a.Draft.JSON())})
+}
+
+// EditNote says what Play does with the edited settings: continue the
+// current state with them, or start a new run, and why.
+func (a *App) EditNote() string {
+	if a.playContinues() {
+		return fmt.Sprintf("Settings changed. Play continues from step %s with them, as a fork of this run; Reset starts over with them at step 0.", Commas(a.Step))
+	}
+	return "Settings changed: " + a.whyNew() + ", so Play starts a new run at step 0 (fork continues a checkpoint only with the same network)."
+}
+
+// whyNew says why the draft cannot continue the active run's state.
+func (a *App) whyNew() string {
+	if a.Spec == nil {
+		return "the run's settings are not known yet"
+	}
+	d, s := a.Draft, *a.Spec
+	switch {
+	case d.Optimizer.Kind != s.Optimizer.Kind:
+		return "the optimizer changed (its state differs)"
+	case !sameLayout(d, s):
+		return "the network's shape changed"
+	case d.Dataset.Kind != s.Dataset.Kind || d.Dataset.Samples != s.Dataset.Samples || d.Dataset.TestRatio != s.Dataset.TestRatio:
+		return "the data changed"
+	case d.BatchSize != s.BatchSize:
+		return "the batch size changed (it decides what a step is)"
+	}
+	return "this run is not trained in this tab"
 }

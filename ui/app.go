@@ -32,6 +32,8 @@ type Host interface {
 	Import(input js.Value)
 	// SetQuery replaces the spec part of the page's URL (no navigation).
 	SetQuery(query string)
+	// SetOption sets one option of the page's URL ("" removes it).
+	SetOption(key, value string)
 	// Load and Save keep small strings across reloads (localStorage).
 	Load(key string) string
 	Save(key, value string)
@@ -59,6 +61,9 @@ type App struct {
 	Epoch       int
 	Fingerprint string
 	PauseAt     uint64
+	Pace        int    // the speed as set (protocol.PaceDefault: the dataset's)
+	PaceNow     int    // the speed in force (0: full speed)
+	Diverged    uint64 // the step whose loss was not finite (training paused there)
 	Autosave    protocol.Autosave
 	Spec        *spec.Spec // the active run's
 
@@ -108,6 +113,9 @@ type App struct {
 	edited   bool // the user changed Draft since it last followed the run
 
 	SharedLink string            // the link last copied
+	Lesson     Lesson            // what the page's link hides and locks
+	Share      ShareState        // the share dialog
+	StepBatch  bool              // Step trains one batch, not one epoch
 	typing     map[string]string // text being typed into fields
 
 	// What the model makes of its inputs.
@@ -137,7 +145,8 @@ type LogLine struct {
 func NewApp(h Host) *App {
 	a := &App{
 		Host: h, Now: time.Now, Phase: "loading", Damaged: map[string]bool{},
-		curves: map[string]*Curves{},
+		curves: map[string]*Curves{}, Pace: protocol.PaceDefault,
+		Lesson: Lesson{Hide: map[string]bool{}, Lock: map[string]bool{}},
 	}
 	spec, _ := spec.Preset("circle-sgd")
 	a.Draft = spec
@@ -241,6 +250,7 @@ func (a *App) status(ev protocol.Event) {
 		a.Name = s.Name
 	}
 	a.PauseAt, a.Autosave = s.PauseAt, s.Autosave
+	a.Pace, a.PaceNow, a.Diverged = s.Pace, s.PaceNow, s.Diverged
 	a.syncStatus(s)
 	a.Fingerprint = ""
 	if s.Phase == protocol.PhasePaused {

@@ -241,9 +241,16 @@ func newFrame(lo, hi uint64, ss ...Series) frame {
 	return f
 }
 
+// ticks labels the axes: five steps (fewer over a short span, each
+// label once) and three losses.
 func (f frame) ticks() (xs, ys []Tick) {
+	last := ^uint64(0)
 	for i := 0; i <= 4; i++ {
 		s := f.x0 + uint64(float64(f.x1-f.x0)*float64(i)/4)
+		if s == last {
+			continue
+		}
+		last = s
 		anchor := "middle"
 		switch i {
 		case 0:
@@ -255,7 +262,7 @@ func (f frame) ticks() (xs, ys []Tick) {
 	}
 	for i := 0; i <= 2; i++ {
 		v := f.y1 / 1.08 * float64(i) / 2
-		ys = append(ys, Tick{f.Y(v), Fixed(v, 3), "end"})
+		ys = append(ys, Tick{f.Y(v), tickLabel(v), "end"})
 	}
 	return xs, ys
 }
@@ -287,14 +294,16 @@ func (a *App) LossChart() Chart {
 	}
 	f := newFrame(lo, max(a.Step, lo), c.Train, c.Test, parent)
 	ch := Chart{X0: f.x0, Cursor: -1}
-	ch.Empty = len(c.Train.Pts)+len(c.Test.Pts) == 0
+	ch.Empty = len(c.Train.Pts)+len(c.Test.Pts)+len(parent.Pts) == 0
 	if len(parent.Pts) > 0 {
 		ch.Lines = append(ch.Lines, Line{Points: f.polyline(parent), Color: "#a0aec0", Label: "parent run", Dash: true})
 	}
 	ch.Lines = append(ch.Lines,
 		Line{Points: f.polyline(c.Train), Color: "#f28c28", Label: "train", Run: a.Run},
 		Line{Points: f.polyline(c.Test), Color: "#2b6cb0", Label: "test", Run: a.Run})
-	ch.XTicks, ch.YTicks = f.ticks()
+	if !ch.Empty {
+		ch.XTicks, ch.YTicks = f.ticks()
+	}
 	for _, ck := range cks {
 		if ck.Error != "" {
 			continue
@@ -337,7 +346,9 @@ func (a *App) CompareChart() Chart {
 		ch.Lines = append(ch.Lines, Line{Points: f.polyline(s), Color: CompareColors[i%len(CompareColors)], Label: a.Compare.Param + " = " + k.Value, Run: k.Run})
 	}
 	ch.Empty = len(ch.Lines) == 0
-	ch.XTicks, ch.YTicks = f.ticks()
+	if !ch.Empty {
+		ch.XTicks, ch.YTicks = f.ticks()
+	}
 	return ch
 }
 

@@ -24,6 +24,16 @@ func Fixed(v float64, d int) string {
 	return strconv.FormatFloat(v, 'f', d, 64)
 }
 
+// tickLabel formats a loss on the chart's axis in at most about 7
+// characters: 3 decimals, or 3 significant digits with an exponent for
+// the huge losses of a diverging run.
+func tickLabel(v float64) string {
+	if math.Abs(v) >= 1000 {
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+	return Fixed(v, 3)
+}
+
 // Opt formats an optional value with d decimals.
 func Opt(v *float64, d int) string {
 	if v == nil {

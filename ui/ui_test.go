@@ -25,6 +25,7 @@ type fakeHost struct {
 	store   map[string]string
 	painted map[string][3]int // canvas → w, h, bytes
 	copied  string
+	options map[string]string // the URL's options (SetOption)
 }
 
 func newFakeHost() *fakeHost {
@@ -34,10 +35,16 @@ func newFakeHost() *fakeHost {
 func (h *fakeHost) Send(c protocol.Command) { h.sent = append(h.sent, c) }
 func (h *fakeHost) Import(js.Value)         {}
 func (h *fakeHost) SetQuery(q string)       { h.query = q }
-func (h *fakeHost) Load(k string) string    { return h.store[k] }
-func (h *fakeHost) Save(k, v string)        { h.store[k] = v }
-func (h *fakeHost) Link(q string) string    { return "http://x/?" + q }
-func (h *fakeHost) Copy(text string)        { h.copied = text }
+func (h *fakeHost) SetOption(k, v string) {
+	if h.options == nil {
+		h.options = map[string]string{}
+	}
+	h.options[k] = v
+}
+func (h *fakeHost) Load(k string) string { return h.store[k] }
+func (h *fakeHost) Save(k, v string)     { h.store[k] = v }
+func (h *fakeHost) Link(q string) string { return "http://x/?" + q }
+func (h *fakeHost) Copy(text string)     { h.copied = text }
 func (h *fakeHost) Paint(id string, w, hh int, rgba []byte) {
 	h.painted[id] = [3]int{w, hh, len(rgba)}
 }

@@ -27,7 +27,8 @@
 // files, so a reload works while the server is away.
 //
 // URL options (README, "URL options"): ?preset=NAME, ?autostart=1,
-// ?pauseAt=N, ?autosave=MS, ?autosaveSteps=N, ?keep=K, and a whole spec as
+// ?stopAt=N (or its older name ?pauseAt=N), ?speed=max|default|frame|N,
+// ?autosave=MS, ?autosaveSteps=N, ?keep=K, and a whole spec as
 // readable parameters (?dataset=spiral&layers=8:tanh,1:sigmoid&lr=0.03…;
 // see wasm/protocol/specquery.go), which the worker decodes. ?debug=1 adds
 // the hooks the benchmarks read: window.__pgTimes (ms since navigation
@@ -132,10 +133,24 @@ async function open() {
   const cmd = { type: 'open', marks: await readMarks(), autosave: autosaveParams() };
   if (params.get('preset')) cmd.preset = params.get('preset');
   if (params.get('autostart') === '1') cmd.autostart = true;
-  if (params.has('pauseAt')) cmd.pauseAt = Number(params.get('pauseAt'));
+  const stopAt = params.get('stopAt') ?? params.get('pauseAt');
+  if (stopAt !== null) cmd.pauseAt = Number(stopAt);
+  const pace = paceParam(params.get('speed'));
+  if (pace !== undefined) cmd.pace = pace;
   if (params.has('dataset')) cmd.query = location.search;
   cmd.sync = { autoPush: stored('pg-autopush') === '1', token: stored('pg-token') };
   post(cmd);
+}
+
+// paceParam reads ?speed= as the worker's pace in steps per second: max
+// (full speed, 0), default (-1), frame (one step per frame, 60) or a
+// number; undefined when absent or not one of those.
+function paceParam(v) {
+  if (v === null) return undefined;
+  const named = { max: 0, full: 0, default: -1, frame: 60 };
+  if (Object.hasOwn(named, v)) return named[v];
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 && n <= 1e6 ? n : undefined;
 }
 
 // stored reads the UI's settings kept in localStorage ('' when unset or

@@ -35,10 +35,17 @@ const (
 	CmdPause = "pause"
 	// CmdResume continues training.
 	CmdResume = "resume"
-	// CmdStep trains Steps steps (default 1), then pauses.
+	// CmdStep trains Steps steps (default 1), or with Epoch to the end of
+	// the current epoch, then pauses.
 	CmdStep = "step"
-	// CmdReset starts a new run of the current spec from step 0.
+	// CmdReset starts a new run from step 0: of Spec when given (the
+	// settings the page shows), else of the current spec.
 	CmdReset = "reset"
+	// CmdContinue continues the active run's current state with Spec as a
+	// new run forked at the current step (the lineage names the active
+	// run and its checkpoint at that step); Spec must hold the same
+	// tensors and the same batch size. With Autostart it trains at once.
+	CmdContinue = "continue"
 	// CmdSave checkpoints the current state now; Kind "pinned" pins it.
 	CmdSave = "save"
 	// CmdHidden says the page became hidden: checkpoint now.
@@ -63,7 +70,7 @@ const (
 	// CmdTakeover takes the run's writer lock from another tab and resumes
 	// it (with the page's current Marks).
 	CmdTakeover = "takeover"
-	// CmdSettings changes Autosave and PauseAt.
+	// CmdSettings changes Autosave, PauseAt and Pace.
 	CmdSettings = "settings"
 	// CmdScrub asks for the state at step At of run Run (default: the
 	// active one) — time travel. The worker recomputes it by deterministic
@@ -100,7 +107,7 @@ const (
 
 var commandTypes = []string{
 	CmdOpen, CmdStart, CmdPause, CmdResume, CmdStep, CmdReset, CmdSave, CmdHidden,
-	CmdRestore, CmdFork, CmdList, CmdExport, CmdImport, CmdPin, CmdDelete,
+	CmdContinue, CmdRestore, CmdFork, CmdList, CmdExport, CmdImport, CmdPin, CmdDelete,
 	CmdTakeover, CmdSettings, CmdScrub, CmdPush, CmdPull, CmdServerRuns, CmdData, CmdCompare,
 }
 
@@ -113,8 +120,10 @@ type Command struct {
 	Run       string          `json:"run,omitempty"`       // open, restore, fork, export, pin, delete
 	ID        string          `json:"id,omitempty"`        // checkpoint id
 	Steps     uint64          `json:"steps,omitempty"`     // step: how many (default 1)
+	Epoch     bool            `json:"epoch,omitempty"`     // step: to the end of the current epoch
 	PauseAt   *uint64         `json:"pauseAt,omitempty"`   // open, settings: pause exactly at this step (0 clears)
-	Autostart bool            `json:"autostart,omitempty"` // open: train right away
+	Pace      *int            `json:"pace,omitempty"`      // open, settings: steps per second at most (0 full speed, PaceDefault the dataset's default)
+	Autostart bool            `json:"autostart,omitempty"` // open, continue: train right away
 	Kind      string          `json:"kind,omitempty"`      // save: autosave (default) or pinned
 	Marks     []Mark          `json:"marks,omitempty"`     // open, takeover
 	Autosave  *Autosave       `json:"autosave,omitempty"`  // open, settings
@@ -250,6 +259,9 @@ type Status struct {
 	Owner       bool            `json:"owner"`                 // this tab holds the run's writer lock
 	Fingerprint string          `json:"fingerprint,omitempty"` // when paused: as `playground ckpt inspect` prints it
 	PauseAt     uint64          `json:"pauseAt,omitempty"`
+	Pace        int             `json:"pace"`               // as set: steps per second at most, 0 full speed, PaceDefault the dataset's default
+	PaceNow     int             `json:"paceNow"`            // the pace in force (0: full speed)
+	Diverged    uint64          `json:"diverged,omitempty"` // the step whose training loss was NaN or infinite (training paused there)
 	Autosave    Autosave        `json:"autosave"`
 	AutoPush    bool            `json:"autoPush"`         // every checkpoint goes to the server as it is saved
 	Server      string          `json:"server,omitempty"` // the server's base URL
@@ -479,6 +491,10 @@ func (c Command) Validate() error {
 		if (c.Preset == "") == (len(c.Spec) == 0) {
 			return bad("needs exactly one of preset and spec")
 		}
+	case CmdContinue:
+		if len(c.Spec) == 0 {
+			return bad("needs a spec")
+		}
 	case CmdData:
 		if len(c.Spec) == 0 {
 			return bad("needs a spec")
@@ -495,7 +511,28 @@ func (c Command) Validate() error {
 	if a := c.Autosave; a != nil && (a.EveryMillis < 0 || a.Keep < 0 || a.MilestoneMs < 0) {
 		return bad("negative autosave setting")
 	}
+	if p := c.Pace; p != nil && (*p < PaceDefault || *p > MaxPace) {
+		return bad("pace %d (want %d for the default, 0 for full speed, or 1 to %d steps per second)", *p, PaceDefault, MaxPace)
+	}
 	return nil
+}
+
+// Paces: Command.Pace and Status.Pace are steps per second at most.
+const (
+	PaceDefault = -1        // the dataset's default (DefaultPace)
+	PaceFull    = 0         // as fast as the engine goes
+	PaceWatch   = 150       // the default of the 2-D datasets: the circle preset converges in about 6 s
+	MaxPace     = 1_000_000 // above it, "full speed"
+)
+
+// DefaultPace is the pace a run of dataset kind trains at unless told
+// otherwise: slow enough to watch a 2-D dataset's boundary form, full
+// speed for digits.
+func DefaultPace(kind string) int {
+	if kind == "digits" {
+		return PaceFull
+	}
+	return PaceWatch
 }
 
 // maxCompare bounds the children of one comparison.

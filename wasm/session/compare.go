@@ -96,7 +96,9 @@ func (l *loop) compareNext(ctx context.Context) {
 		if k == nil {
 			l.cmp.plan.Done = true
 			l.compareChanged(ctx)
+			base, seq := l.cmp.plan.Base.Run, l.cmp.seq
 			l.cmp = comparing{}
+			l.backTo(ctx, seq, base)
 			return
 		}
 		if k.Run == "" || k.Run != l.run || !l.owner || l.rn.tr == nil {
@@ -147,6 +149,20 @@ func (l *loop) compareSwitch(ctx context.Context, k *protocol.CompareChild) {
 	}
 	l.cmp.follow = false
 	l.compareChanged(ctx)
+}
+
+// backTo makes run, the one a comparison started from, the active run
+// again (paused at its newest checkpoint): the page stays on it, with the
+// children listed and overlaid.
+func (l *loop) backTo(ctx context.Context, seq int64, run string) {
+	if run == l.run {
+		return
+	}
+	if ok, err := l.acquire(ctx, run, false); err != nil || !ok {
+		l.warn(seq, "compare: run %s is trained in another tab; staying on the last child", run)
+		return
+	}
+	l.resumeRun(ctx, seq, run, 0, false, true, l.env.Now())
 }
 
 func (l *loop) compareFailed(ctx context.Context, msg string) {

@@ -180,3 +180,21 @@ func TestCompareAfterReload(t *testing.T) {
 		})
 	}
 }
+
+// A finished comparison leaves the session on the run it started from,
+// paused where it was.
+func TestCompareReturnsToBase(t *testing.T) {
+	h := newHost(t, opts{})
+	base := openBase(h)
+	h.send(protocol.Command{Type: protocol.CmdCompare, Compare: comparePlan(t, base, 100, 0.01, 0.1)})
+	_, i := h.wait(0, "comparison done", compareDone)
+	ev, _ := h.wait(i, "back on the base run", func(ev protocol.Event) bool {
+		return ev.Type == protocol.EvStatus && ev.Status.Run == base.Run && ev.Status.Phase == protocol.PhasePaused
+	})
+	if ev.Status.Step != base.Step || !ev.Status.Owner {
+		t.Fatalf("back on %s at step %d (owner %v), want step %d", ev.Status.Run, ev.Status.Step, ev.Status.Owner, base.Step)
+	}
+	if want := nativeFingerprint(t, "circle-sgd", base.Step); ev.Status.Fingerprint != want {
+		t.Fatalf("fingerprint %s, want %s", ev.Status.Fingerprint, want)
+	}
+}

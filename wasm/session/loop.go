@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"playground/persist"
 	"playground/spec"
@@ -28,6 +29,8 @@ type loop struct {
 	running  bool
 	pauseAt  uint64
 	stopAt   uint64 // one-shot stop of CmdStep
+	diverged uint64 // the step whose loss was not finite (0: none)
+	pace     pacer  // steps per second
 	autoPush bool
 	head     head // the newest checkpoint of the active state
 
@@ -49,7 +52,7 @@ type head struct {
 func newLoop(env Env, opt Options, inbox *Inbox) *loop {
 	return &loop{
 		env: env, opt: opt, inbox: inbox,
-		phase: protocol.PhaseIdle, rn: runner{perSlice: 1},
+		phase: protocol.PhaseIdle, rn: runner{perSlice: 1}, pace: pacer{set: protocol.PaceDefault},
 		auto:  newAutosave(opt.Autosave, opt.SaveShare),
 		scrub: scrubber{store: env.Store, emit: env.Emit, now: env.Now, slice: opt.Slice, every: opt.ProgressEvery},
 	}
@@ -65,8 +68,20 @@ func (l *loop) serve(ctx context.Context) {
 			return
 		}
 		trained := l.training()
+		var wait time.Duration
 		if trained {
-			l.slice(ctx)
+			wait = l.slice(ctx)
+		}
+		if wait > 0 && !l.scrub.busy() {
+			// Paced: nothing to do until the next step is due.
+			t := time.NewTimer(wait)
+			select {
+			case <-l.inbox.q.notify:
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			t.Stop()
+			continue
 		}
 		if l.scrub.busy() {
 			// Time travel shares the thread, slice for slice.
@@ -119,6 +134,9 @@ func (l *loop) handle(ctx context.Context, in Input) {
 	if c.PauseAt != nil {
 		l.pauseAt = *c.PauseAt
 	}
+	if c.Pace != nil {
+		l.pace.set = *c.Pace
+	}
 	if c.Sync != nil && l.setSync(*c.Sync) && c.Type != protocol.CmdOpen && l.run != "" && l.owner {
 		// Auto-push just turned on: the active run goes now, after the
 		// writes queued.
@@ -133,6 +151,7 @@ var commands = map[string]func(l *loop, ctx context.Context, c protocol.Command,
 	protocol.CmdTakeover: func(l *loop, ctx context.Context, c protocol.Command, _ []byte) { l.open(ctx, c, true) },
 	protocol.CmdStart:    (*loop).cmdStart,
 	protocol.CmdReset:    (*loop).cmdReset,
+	protocol.CmdContinue: (*loop).cmdContinue,
 	protocol.CmdPause:    (*loop).cmdPause,
 	protocol.CmdResume:   (*loop).cmdResume,
 	protocol.CmdStep:     (*loop).cmdStep,
@@ -170,7 +189,15 @@ func (l *loop) cmdReset(ctx context.Context, c protocol.Command, _ []byte) {
 		l.fail(c.Seq, "reset: no run")
 		return
 	}
-	l.startNew(ctx, c.Seq, l.rn.tr.Spec, l.running)
+	sp := l.rn.tr.Spec
+	if len(c.Spec) > 0 {
+		var err error
+		if sp, err = spec.ParseSpec(c.Spec); err != nil {
+			l.fail(c.Seq, "reset: %v", err)
+			return
+		}
+	}
+	l.startNew(ctx, c.Seq, sp, l.running)
 }
 
 func (l *loop) cmdPause(ctx context.Context, c protocol.Command, _ []byte) {
@@ -186,9 +213,15 @@ func (l *loop) cmdResume(_ context.Context, c protocol.Command, _ []byte) {
 }
 
 func (l *loop) cmdStep(_ context.Context, c protocol.Command, _ []byte) {
-	if l.needOwner(c) {
-		l.train(c.Seq, l.rn.tr.Step+max(c.Steps, 1))
+	if !l.needOwner(c) {
+		return
 	}
+	tr := l.rn.tr
+	to := tr.Step + max(c.Steps, 1)
+	if c.Epoch {
+		to = tr.Step + uint64(tr.BatchesPerEpoch()-tr.Batch)
+	}
+	l.train(c.Seq, to)
 }
 
 // train trains on, up to stopAt when not 0.
@@ -292,7 +325,7 @@ func (l *loop) fail(seq int64, format string, a ...any) {
 // baseStatus is the session's status without the trainer's part.
 func (l *loop) baseStatus() *protocol.Status {
 	return &protocol.Status{Phase: l.phase, Run: l.run, Owner: l.owner, PauseAt: l.pauseAt, Autosave: l.auto.cfg,
-		AutoPush: l.autoPush, Server: l.env.Server}
+		AutoPush: l.autoPush, Server: l.env.Server, Pace: l.pace.set, Diverged: l.diverged}
 }
 
 // status posts the session's state; when paused it carries the state's
@@ -303,6 +336,7 @@ func (l *loop) status(seq int64) {
 		st.Name = tr.Spec.Name
 		st.Spec = json.RawMessage(tr.Spec.JSON())
 		st.Step, st.Epoch = tr.Step, tr.Epoch
+		st.PaceNow = l.paceOf(tr)
 		if l.phase == protocol.PhasePaused {
 			st.Fingerprint = l.rn.fingerprint()
 		}

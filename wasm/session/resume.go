@@ -279,7 +279,7 @@ func (l *loop) adopt(tr *engine.Trainer, c *persist.Checkpoint) {
 	l.rn.adopt(tr)
 	l.head = head{id: c.ID, step: c.State.Step, has: true}
 	l.auto.restart()
-	l.stopAt = 0
+	l.stopAt, l.diverged = 0, 0
 }
 
 // finishResume reports the resumed run once the replay reached its target
@@ -367,6 +367,47 @@ func (l *loop) fork(ctx context.Context, c protocol.Command) {
 	if err := l.forkTo(ctx, c.Seq, c.Run, c.ID, c.Spec, "", false); err != nil && err != errReported {
 		l.fail(c.Seq, "fork: %v", err)
 	}
+}
+
+// cmdContinue continues the active state with c.Spec as a new run forked
+// at the current step: the state is checkpointed first (when no
+// checkpoint holds it yet), so the new run's lineage names it.
+func (l *loop) cmdContinue(ctx context.Context, c protocol.Command, _ []byte) {
+	if !l.needOwner(c) {
+		return
+	}
+	sp, err := spec.ParseSpec(c.Spec)
+	if err == nil {
+		err = continuable(l.rn.tr.Spec, sp)
+	}
+	var tr *engine.Trainer
+	if err == nil {
+		st := l.rn.tr.State()
+		st.Spec = sp
+		tr, err = engine.Restore(st)
+	}
+	if err != nil {
+		l.fail(c.Seq, "continue: these settings cannot continue step %s (start a new run): %v", commas(l.rn.tr.Step), err)
+		return
+	}
+	if l.unsaved() {
+		l.snapshot(c.Seq, persist.KindAutosave, true, afterSave{})
+	}
+	l.becomeNew(ctx, c.Seq, tr, persist.NewRunID(tr.Spec.Name), l.run, l.head.id, c.Autostart)
+}
+
+// continuable says why a state of spec old cannot continue under new
+// besides its tensors (engine.Restore checks those): the data and the
+// batch size (which maps steps to epochs) must stay.
+func continuable(old, new spec.Spec) error {
+	o, n := old.Dataset, new.Dataset
+	switch {
+	case o.Kind != n.Kind || o.Samples != n.Samples || o.TestRatio != n.TestRatio:
+		return errors.New("the dataset, its size or its test share changed")
+	case old.BatchSize != new.BatchSize:
+		return errors.New("the batch size changed")
+	}
+	return nil
 }
 
 // errReported is an error already posted to the page.

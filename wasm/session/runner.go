@@ -46,24 +46,33 @@ func (r *runner) adopt(tr *engine.Trainer) {
 	r.testLoss, r.accuracy = nil, nil
 }
 
+// want is how many steps the next slice trains up to limit: at most
+// perSlice.
+func (r *runner) want(limit uint64) uint64 {
+	return min(uint64(r.perSlice), limit-r.tr.Step)
+}
+
 // train runs up to limit (at most perSlice steps, recording their losses
-// with record) and returns the time it took.
-func (r *runner) train(limit uint64, record bool, now func() time.Time, slice time.Duration) time.Duration {
+// with record) and returns the time it took; when record, it stops after
+// a step whose loss is not finite (diverged).
+func (r *runner) train(limit uint64, record bool, now func() time.Time, slice time.Duration) (d time.Duration, diverged bool) {
 	tr := r.tr
-	n := uint64(r.perSlice)
-	if limit-tr.Step < n {
-		n = limit - tr.Step
-	}
+	n := r.want(limit)
 	t0 := now()
-	for range n {
+	done := n
+	for i := range n {
 		loss := tr.TrainStep()
 		if record {
 			r.curve = append(r.curve, loss)
+			if l := float64(loss); math.IsNaN(l) || math.IsInf(l, 0) {
+				done, diverged = i+1, true
+				break
+			}
 		}
 	}
-	d := now().Sub(t0)
-	r.perSlice = adaptSlice(r.perSlice, int(n), d, slice)
-	return d
+	d = now().Sub(t0)
+	r.perSlice = adaptSlice(r.perSlice, int(done), d, slice)
+	return d, diverged
 }
 
 // adaptSlice is the steps per slice after a slice of n steps (per asked
@@ -143,9 +152,11 @@ func (r *runner) takeCurve(step uint64) (curve [][2]float64, total float64, n in
 	return out, total, n
 }
 
-// slice trains for about opt.Slice, stopping exactly at the replay target,
-// pauseAt, a CmdStep's end and a compared child's target.
-func (l *loop) slice(ctx context.Context) {
+// slice trains for about opt.Slice (fewer steps at a pace: then it
+// returns how long until the next step is due), stopping exactly at the
+// replay target, pauseAt, a CmdStep's end, a compared child's target and
+// a step whose loss is not finite.
+func (l *loop) slice(ctx context.Context) time.Duration {
 	tr := l.rn.tr
 	replaying := l.phase == protocol.PhaseReplaying
 	limit := ^uint64(0)
@@ -158,31 +169,76 @@ func (l *loop) slice(ctx context.Context) {
 			}
 		}
 		limit = l.auto.limit(tr.Step, limit)
+		n, wait := l.paced(l.rn.want(limit))
+		if n == 0 {
+			return wait
+		}
+		limit = tr.Step + n
 	}
-	d := l.rn.train(limit, !replaying, l.env.Now, l.opt.Slice)
+	d, diverged := l.rn.train(limit, !replaying, l.env.Now, l.opt.Slice)
 	if replaying {
 		if tr.Step >= l.rn.resumed.Step {
 			l.finishResume(ctx)
 		}
-		return
+		return 0
 	}
 	l.auto.trained(d)
 	now := l.env.Now()
+	if diverged {
+		l.diverge(ctx)
+		return 0
+	}
 	if l.atStop(tr.Step) {
 		compared := l.cmp.target(l.run) == tr.Step
 		l.stopAt = 0
-		l.progress(now)
 		l.pause(0)
 		if compared {
 			l.compareNext(ctx)
 		}
-		return
+		return 0
 	}
 	if kind, ok := l.auto.due(tr.Step, l.unsaved()); ok {
 		l.snapshot(0, kind, false, afterSave{})
 	}
 	if now.Sub(l.rn.lastProgress) >= l.opt.ProgressEvery {
 		l.progress(now)
+	}
+	return 0
+}
+
+// paceOf is the pace tr trains at (0: full speed).
+func (l *loop) paceOf(tr *engine.Trainer) int {
+	return l.pace.effective(tr.Spec.Dataset.Kind, l.opt.WatchPace)
+}
+
+// paced is how many of want steps the pace lets train now, and when none,
+// how long until one may. Pacing starts afresh when the pace changed or
+// training had stopped (a gap of more than a quarter second).
+func (l *loop) paced(want uint64) (uint64, time.Duration) {
+	now := l.env.Now()
+	if rate := l.paceOf(l.rn.tr); rate != l.pace.rate || now.Sub(l.pace.last) > time.Second/4 {
+		l.pace.restart(rate, now)
+	}
+	return l.pace.take(want, now)
+}
+
+// diverge pauses at the step whose training loss was NaN or infinite and
+// says what happened; a compared child that diverges is done.
+func (l *loop) diverge(ctx context.Context) {
+	tr := l.rn.tr
+	l.diverged = tr.Step
+	what := "infinite"
+	if n := len(l.rn.curve); n > 0 && math.IsNaN(float64(l.rn.curve[n-1])) {
+		what = "NaN (not a number)"
+	}
+	compared := l.cmp.target(l.run) != 0
+	l.stopAt = 0
+	l.warn(0, "Training diverged at step %s: the training loss became %s. The learning rate (%g) is too high for this setup: lower it (try %g) and press Reset to start again, or restore a checkpoint from before step %s.",
+		commas(tr.Step), what, tr.Spec.Optimizer.LR, tr.Spec.Optimizer.LR/10, commas(tr.Step))
+	l.pause(0)
+	if compared {
+		l.cmp.current().Done = true
+		l.compareNext(ctx)
 	}
 }
 
@@ -198,10 +254,15 @@ func (l *loop) progress(now time.Time) {
 	l.postView()
 }
 
-// pause stops training and checkpoints the exact state.
+// pause stops training and checkpoints the exact state; the progress it
+// reports evaluates the test split at the paused step.
 func (l *loop) pause(seq int64) {
 	l.running = false
 	l.stopAt = 0
+	if l.rn.evalStep != l.rn.tr.Step || l.rn.testLoss == nil {
+		l.rn.nextEval = time.Time{}
+	}
+	l.progress(l.env.Now())
 	if l.unsaved() {
 		l.snapshot(seq, persist.KindAutosave, true, afterSave{})
 	}

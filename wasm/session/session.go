@@ -89,6 +89,10 @@ type Options struct {
 	// RetryFirst and RetryMax are the sync's back-off while the server does
 	// not answer: the first wait, doubling up to the longest.
 	RetryFirst, RetryMax time.Duration
+	// WatchPace paces the 2-D datasets by default (protocol.DefaultPace)
+	// so that people can watch them learn; off, every run trains at full
+	// speed unless a command sets a pace.
+	WatchPace bool
 }
 
 // NewOptions returns the defaults. Autosave after 0.5 s of training, or
@@ -106,6 +110,7 @@ func NewOptions() Options {
 		EvalShare:     0.02,
 		RetryFirst:    time.Second,
 		RetryMax:      time.Minute,
+		WatchPace:     true,
 	}
 }
 

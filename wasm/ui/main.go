@@ -50,6 +50,7 @@ func Run() {
 	}
 	ee := renderer.EventEnv()
 	app := ui.NewApp(host{})
+	lessonOptions(app)
 	go applyEvents(app, ee, receive())
 	// The status line says "saved 3 s ago": it changes with the clock.
 	go func() {
@@ -59,6 +60,22 @@ func Run() {
 		}
 	}()
 	renderLoop(renderer, env, app)
+}
+
+// lessonOptions applies the lesson options of the page's URL (hide,
+// lock, embed, stepBy); a name it does not know goes to the log.
+func lessonOptions(app *ui.App) {
+	search := js.Global().Get("location").Get("search").String()
+	l, err := ui.ParseLesson(search)
+	app.Lesson = l
+	if err != nil {
+		app.Apply(protocol.Event{Type: ui.EvPageLog, Message: err.Error()}, nil)
+	}
+	q, _ := url.ParseQuery(strings.TrimPrefix(search, "?"))
+	app.StepBatch = q.Get("stepBy") == "batch"
+	if l.Embed {
+		js.Global().Get("document").Get("documentElement").Get("classList").Call("add", "embed")
+	}
 }
 
 // receive takes the worker's events from app.js (those it queued before
@@ -175,6 +192,17 @@ func (host) SetQuery(q string) {
 		q += "&" + rest
 	}
 	js.Global().Get("history").Call("replaceState", nil, "", loc.Get("pathname").String()+"?"+q)
+}
+
+func (host) SetOption(k, v string) {
+	loc := js.Global().Get("location")
+	q, _ := url.ParseQuery(strings.TrimPrefix(loc.Get("search").String(), "?"))
+	if v == "" {
+		q.Del(k)
+	} else {
+		q.Set(k, v)
+	}
+	js.Global().Get("history").Call("replaceState", nil, "", loc.Get("pathname").String()+"?"+q.Encode())
 }
 
 func (host) Link(q string) string {

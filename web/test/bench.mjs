@@ -42,7 +42,7 @@ const firstOnly = process.argv.includes('--first-visit');
 async function fresh(preset, extra = '') {
   const { ctx } = await launch();
   const page = await ctx.newPage();
-  await page.goto(`${srv.url}/?preset=${preset}&autostart=1&debug=1${extra}`);
+  await page.goto(`${srv.url}/?preset=${preset}&autostart=1&debug=1&speed=max${extra}`);
   await waitPhase(page, 'running', 60000);
   return { ctx, page };
 }
@@ -100,7 +100,7 @@ async function firstVisit() {
     ctx.on('requestfinished', (r) => sizes.push(transferred(r)));
     const page = await ctx.newPage();
     await page.addInitScript(painted);
-    await page.goto(`${api.url}/?preset=spiral-adam&autostart=1`);
+    await page.goto(`${api.url}/?preset=spiral-adam&autostart=1&speed=max`);
     await page.waitForFunction(() => window.__pgPainted, null, { timeout: 60000 });
     first.push(await page.evaluate(() => window.__pgPainted));
     await waitPhase(page, 'running', 60000);

@@ -10,7 +10,7 @@ const PRESET = 'xor-momentum';
 test('damaged newest checkpoint: warn and resume from the previous one', async (t) => {
   const { srv, ctx } = await browse(t);
   const page = await ctx.newPage();
-  const url = `${srv.url}/?preset=${PRESET}`;
+  const url = `${srv.url}/?preset=${PRESET}&speed=max`;
   await page.goto(`${url}&autostart=1`);
   await waitPhase(page, 'running');
   await page.waitForFunction(() => Number(document.querySelector('[data-testid=saves]').textContent) >= 3);

@@ -15,7 +15,7 @@ test('download passes ckpt verify; a native upload resumes with its fingerprint'
   const { srv, ctx } = await browse(t);
 
   const page = await ctx.newPage();
-  await page.goto(`${srv.url}/?preset=${PRESET}&autostart=1&pauseAt=1500`);
+  await page.goto(`${srv.url}/?preset=${PRESET}&autostart=1&pauseAt=1500&speed=max`);
   const fp = await waitPausedAt(page, 1500);
   await page.waitForFunction(() => document.querySelector('[data-testid=last-save]').textContent === '1500');
   await screenshot(page, 'desktop-paused');
@@ -34,7 +34,7 @@ test('download passes ckpt verify; a native upload resumes with its fingerprint'
   t.after(() => fresh.close());
   const p2 = await fresh.newPage();
   await p2.setViewportSize({ width: 390, height: 844 });
-  await p2.goto(`${srv.url}/?pauseAt=4000`);
+  await p2.goto(`${srv.url}/?pauseAt=4000&speed=max`);
   await waitPhase(p2, 'idle');
   await screenshot(p2, 'phone-idle');
   await p2.getByTestId('upload').setInputFiles(native);

@@ -322,6 +322,25 @@ export async function screenshot(page, name, locator) {
   return locator ? locator.screenshot({ path: file }) : page.screenshot({ path: file, fullPage: true });
 }
 
+// openPage opens query on srv in a fresh profile (closed after test t),
+// at viewport if given, recording the page's errors.
+export async function openPage(t, srv, query, viewport) {
+  const { ctx } = await launch();
+  t.after(() => ctx.close());
+  const page = await ctx.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  const errors = collectErrors(page);
+  await page.goto(srv.url + query);
+  return { ctx, page, errors };
+}
+
+// commit types into a field and commits it as a person does (Enter).
+export async function commit(page, testid, value) {
+  const el = page.getByTestId(testid);
+  await el.fill(String(value));
+  await el.press('Enter');
+}
+
 // collectErrors records page errors and console errors, for asserting none.
 export function collectErrors(page) {
   const errors = [];

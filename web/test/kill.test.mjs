@@ -10,7 +10,7 @@ const PRESET = 'spiral-adam';
 test('SIGKILL of the browser at 5 random moments', async (t) => {
   const srv = await serve();
   t.after(() => srv.close());
-  const url = `${srv.url}/?preset=${PRESET}&autostart=1`;
+  const url = `${srv.url}/?preset=${PRESET}&autostart=1&speed=max`;
   let { ctx, dir } = await launch();
   let page = await ctx.newPage();
   await page.goto(url);

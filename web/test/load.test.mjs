@@ -23,7 +23,7 @@ async function open(srv, init) {
   const errors = collectErrors(page);
   await page.addInitScript(bootSteps);
   if (init) await page.addInitScript(init);
-  await page.goto(`${srv.url}/?preset=spiral-adam&autostart=1`);
+  await page.goto(`${srv.url}/?preset=spiral-adam&autostart=1&speed=max`);
   await waitPhase(page, 'running', 60000);
   await page.waitForFunction(() => document.querySelector('[data-testid=last-save]')?.textContent.match(/\d/), null, { timeout: 30000 });
   return { ctx, page, wasm, errors };

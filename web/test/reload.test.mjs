@@ -10,7 +10,7 @@ test('reload at 10 random moments loses no step', async (t) => {
   const { srv, ctx } = await browse(t);
   const page = await ctx.newPage();
   const errors = collectErrors(page);
-  const url = `${srv.url}/?preset=${PRESET}&autostart=1`;
+  const url = `${srv.url}/?preset=${PRESET}&autostart=1&speed=max`;
   await page.goto(url);
   await waitPhase(page, 'running');
   const run = await text(page, 'run');

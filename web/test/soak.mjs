@@ -99,7 +99,7 @@ test(`soak: ${CYCLES} cycles of reload, browser kill, server kill and corruption
     await ctx.close().catch(() => {});
     await srv.close();
   });
-  const url = `${srv.url}/?preset=${PRESET}&autostart=1`;
+  const url = `${srv.url}/?preset=${PRESET}&autostart=1&speed=max`;
   const open = async () => {
     const page = await ctx.newPage();
     await page.goto(url);

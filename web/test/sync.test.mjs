@@ -34,7 +34,7 @@ async function waitHead(srv, run, step, timeout = 30000) {
 test('page → server → native → server → page, bit for bit', async (t) => {
   const { srv, ctx } = await browse(t, servePlayground());
   const page = await ctx.newPage();
-  await page.goto(`${srv.url}/?preset=${PRESET}&autostart=1&pauseAt=1000`);
+  await page.goto(`${srv.url}/?preset=${PRESET}&autostart=1&pauseAt=1000&speed=max`);
   await waitPausedAt(page, 1000);
 
   await page.getByTestId('push').click();
@@ -83,7 +83,7 @@ test('page → server → native → server → page, bit for bit', async (t) =>
 test('a server with a token: refused without it, pushed with it', async (t) => {
   const { srv, ctx } = await browse(t, servePlayground('--token', 's3cret-token'));
   const page = await ctx.newPage();
-  await page.goto(`${srv.url}/?preset=xor-momentum&autostart=1&pauseAt=300`);
+  await page.goto(`${srv.url}/?preset=xor-momentum&autostart=1&pauseAt=300&speed=max`);
   await waitPausedAt(page, 300);
   await page.getByTestId('push').click();
   await page.waitForFunction(() => /401/.test(document.querySelector('[data-testid=log]')?.textContent ?? ''));
@@ -102,7 +102,7 @@ test('a server without a token: the page works as localhost, a foreign Host is r
   const { srv, ctx } = await browse(t, servePlayground());
   const local = srv.url.replace('127.0.0.1', 'localhost');
   const page = await ctx.newPage();
-  await page.goto(`${local}/?preset=xor-momentum&autostart=1&pauseAt=200`);
+  await page.goto(`${local}/?preset=xor-momentum&autostart=1&pauseAt=200&speed=max`);
   await waitPausedAt(page, 200);
   await page.getByTestId('push').click();
   await page.waitForFunction(() => /Pushed/.test(document.querySelector('[data-testid=sync-status]')?.textContent ?? ''));

@@ -6,7 +6,7 @@ import { browse, screenshot, sleep, step, text, waitPhase } from './harness.mjs'
 
 test('two tabs: one writer, and take over', async (t) => {
   const { srv, ctx } = await browse(t);
-  const url = `${srv.url}/?preset=gauss-nesterov&autostart=1`;
+  const url = `${srv.url}/?preset=gauss-nesterov&autostart=1&speed=max`;
   const a = await ctx.newPage();
   await a.goto(url);
   await waitPhase(a, 'running');

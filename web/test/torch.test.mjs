@@ -41,7 +41,7 @@ test('a state trained in PyTorch resumes on the page with its fingerprint', asyn
 
   const { srv, ctx } = await browse(t);
   const page = await ctx.newPage();
-  await page.goto(`${srv.url}/?pauseAt=400`);
+  await page.goto(`${srv.url}/?pauseAt=400&speed=max`);
   await waitPhase(page, 'idle');
   await page.getByTestId('upload').setInputFiles(torchState);
   assert.equal(await waitPausedAt(page, 300), fingerprintOf(torchState), 'the uploaded state resumes bit for bit');

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import {
   checkpointsInDB,
-  collectErrors,
+  commit,
   fingerprintOf,
-  launch,
   nativeFingerprint,
+  openPage,
   playground,
   screenshot,
   serve,
@@ -30,22 +30,7 @@ test.before(async () => {
 test.after(() => srv.close());
 
 // open starts a fresh profile on a page of the playground.
-async function open(t, query, viewport) {
-  const { ctx } = await launch();
-  t.after(() => ctx.close());
-  const page = await ctx.newPage();
-  if (viewport) await page.setViewportSize(viewport);
-  const errors = collectErrors(page);
-  await page.goto(srv.url + query);
-  return { ctx, page, errors };
-}
-
-// commit types into a field and commits it as a person does (Enter).
-async function commit(page, testid, value) {
-  const el = page.getByTestId(testid);
-  await el.fill(String(value));
-  await el.press('Enter');
-}
+const open = (t, query, viewport) => openPage(t, srv, query, viewport);
 
 async function waitStep(page, n, timeout = 60000) {
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid=step]')?.textContent) >= n, n, { timeout });
@@ -89,7 +74,7 @@ function nativeSpecFingerprint(spec, steps) {
 }
 
 test('pick a dataset, change layers and learning rate, train: the loss falls and the boundary forms', async (t) => {
-  const { page, errors } = await open(t, '/?preset=circle-sgd');
+  const { page, errors } = await open(t, '/?preset=circle-sgd&speed=max');
   await waitPhase(page, 'paused');
   await page.getByTestId('dataset').selectOption('spiral');
   await page.getByTestId('layer-add').click();
@@ -148,7 +133,7 @@ test('digits: sample images with predicted labels', async (t) => {
 
 test('pin survives retention; fork continues a checkpoint with a new learning rate', async (t) => {
   // Autosave every 150 ms of training, keeping two.
-  const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&autosave=150&keep=2');
+  const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&autosave=150&keep=2&speed=max');
   await waitPhase(page, 'running');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ckpt-row][data-kind=autosave]').length >= 2);
   const parentRun = (await text(page, 'run')).split(' · ')[1];
@@ -204,7 +189,7 @@ test('pin survives retention; fork continues a checkpoint with a new learning ra
 test('time travel to a step between two checkpoints gives the native fingerprint', async (t) => {
   // Checkpoints at every 1,000 steps; the run trains on to 20,000 while
   // the page shows step 2,345.
-  const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&autosave=600000&autosaveSteps=1000&keep=100&pauseAt=20000');
+  const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&autosave=600000&autosaveSteps=1000&keep=100&pauseAt=20000&speed=max');
   await waitPhase(page, 'running');
   await waitStep(page, 3000);
   await page.waitForSelector('[data-testid=ckpt-row][data-step="3000"]');
@@ -237,7 +222,7 @@ test('time travel to a step between two checkpoints gives the native fingerprint
 // startCompare trains circle-sgd to step 2,000 in a fresh profile, then
 // compares three learning rates from there, steps each.
 async function startCompare(t, steps) {
-  const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&pauseAt=2000');
+  const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&pauseAt=2000&speed=max');
   await waitPausedAt(page, 2000);
   await page.waitForSelector('[data-testid=ckpt-row][data-step="2000"]');
   const parentRun = (await text(page, 'run')).split(' · ')[1];
@@ -326,7 +311,7 @@ test('a link copied from the URL reproduces the run in a fresh profile', async (
   const spec = await text(a.page, 'spec-json');
   assert.equal(JSON.parse(spec).seed, 7);
 
-  const b = await open(t, new URL(link).pathname + new URL(link).search + '&autostart=1&pauseAt=1500');
+  const b = await open(t, new URL(link).pathname + new URL(link).search + '&autostart=1&pauseAt=1500&speed=max');
   const fp = await waitPausedAt(b.page, 1500);
   assert.equal(await text(b.page, 'spec-json'), spec, 'the fresh profile has the same setup');
   assert.equal(fp, nativeSpecFingerprint(spec, 1500));

@@ -1,0 +1,180 @@
+package ui
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"playground/wasm/protocol"
+)
+
+func TestParseLesson(t *testing.T) {
+	l, err := ParseLesson("?preset=circle-sgd&hide=checkpoints,server,compare,log&lock=lr,dataset&embed=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !l.Embed || !l.Hide["server"] || !l.Hide["log"] || !l.Lock["lr"] || !l.Lock["dataset"] || l.Hide["lr"] {
+		t.Fatalf("lesson %+v", l)
+	}
+	if q := l.Query(); q != "embed=1&hide=checkpoints%2Cserver%2Ccompare%2Clog&lock=dataset%2Clr" {
+		t.Errorf("query %s", q)
+	}
+	l, err = ParseLesson("hide=lr,bogus&lock=chart&embed=yes")
+	if err == nil || !strings.Contains(err.Error(), `hide: unknown name "bogus"`) || !strings.Contains(err.Error(), `lock: unknown name "chart"`) ||
+		!strings.Contains(err.Error(), `embed: "yes"`) {
+		t.Fatalf("error %v", err)
+	}
+	if !l.Hide["lr"] || l.Lock["chart"] {
+		t.Errorf("the known names still apply: %+v", l)
+	}
+}
+
+// FuzzParseLesson: any query parses without panicking, and what it keeps
+// survives Query and ParseLesson again.
+func FuzzParseLesson(f *testing.F) {
+	f.Add("hide=checkpoints,server&lock=lr&embed=1")
+	f.Add("hide=%zz&lock=,,,&embed=0")
+	f.Add("lock=" + strings.Repeat("x", 100))
+	f.Fuzz(func(t *testing.T, q string) {
+		l, _ := ParseLesson(q)
+		again, err := ParseLesson(l.Query())
+		if err != nil {
+			t.Fatalf("%q: its own query %q: %v", q, l.Query(), err)
+		}
+		if again.Query() != l.Query() {
+			t.Fatalf("%q: %q then %q", q, l.Query(), again.Query())
+		}
+	})
+}
+
+// A lesson hides panels (not rendered) and locks controls (disabled).
+func TestLessonHidesAndLocks(t *testing.T) {
+	a, _ := running(t)
+	a.Lesson, _ = ParseLesson("hide=checkpoints,server,compare,log,chart&lock=lr")
+	html := render(t, &Page{App: a})
+	for _, gone := range []string{`class="panel timeline"`, `class="panel sync"`, `class="panel compare"`, `class="panel logpanel"`, `data-testid="loss-chart"`} {
+		if strings.Contains(html, gone) {
+			t.Errorf("hidden %s is rendered", gone)
+		}
+	}
+	i := strings.Index(html, `data-testid="lr"`)
+	fs := strings.LastIndex(html[:i], "<fieldset")
+	if i < 0 || fs < 0 || !strings.Contains(html[fs:i], "disabled") {
+		t.Errorf("the learning rate is not in a disabled fieldset")
+	}
+	if !strings.Contains(html, `data-testid="dataset"`) || !strings.Contains(html, `data-testid="heatmap"`) {
+		t.Error("the rest of the page is missing")
+	}
+}
+
+// Play after a change that keeps the model's shape continues the state
+// as a fork; a shape change starts a new run and says why; Reset sends
+// the settings shown.
+func TestPlayContinuesOrStartsNew(t *testing.T) {
+	a, h := running(t)
+	a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{
+		Phase: "paused", Run: "circle-sgd-1", Name: "circle-sgd", Spec: a.Spec.JSON(), Step: 1200, Owner: true,
+	}}, nil)
+	a.SetField("lr", "0.1")
+	if n := a.EditNote(); !strings.Contains(n, "Play continues from step 1,200") {
+		t.Errorf("note %q", n)
+	}
+	a.Play()
+	if c := h.last(); c.Type != protocol.CmdContinue || !c.Autostart || !strings.Contains(string(c.Spec), `"lr":0.1`) {
+		t.Fatalf("Play sent %+v", c)
+	}
+	a.AddLayer()
+	if n := a.EditNote(); !strings.Contains(n, "the network's shape changed, so Play starts a new run at step 0") {
+		t.Errorf("note %q", n)
+	}
+	a.Play()
+	if c := h.last(); c.Type != protocol.CmdStart {
+		t.Fatalf("Play after a shape change sent %+v", c)
+	}
+	a.SetField("lr", "0.2")
+	a.Reset()
+	if c := h.last(); c.Type != protocol.CmdReset || !strings.Contains(string(c.Spec), `"lr":0.2`) {
+		t.Fatalf("Reset sent %+v", c)
+	}
+	a.Revert()
+	a.Reset()
+	if c := h.last(); c.Type != protocol.CmdReset || len(c.Spec) != 0 {
+		t.Fatalf("Reset without edits sent %+v", c)
+	}
+	a.StepOnce()
+	if c := h.last(); c.Type != protocol.CmdStep || !c.Epoch {
+		t.Fatalf("Step sent %+v", c)
+	}
+	a.SetStepBy("batch")
+	a.StepOnce()
+	if c := h.last(); c.Epoch || h.options["stepBy"] != "batch" {
+		t.Fatalf("Step by batch sent %+v, URL %v", c, h.options)
+	}
+}
+
+// The speed control sends the pace and keeps it in the URL; the share
+// dialog's link carries the spec, the lesson and the pace.
+func TestPaceAndShare(t *testing.T) {
+	a, h := running(t)
+	a.SetPace("0")
+	if c := h.last(); c.Type != protocol.CmdSettings || c.Pace == nil || *c.Pace != 0 || h.options["speed"] != "max" {
+		t.Fatalf("sent %+v, URL %v", c, h.options)
+	}
+	a.OpenShare()
+	a.SetSeen("checkpoints", Hidden)
+	a.SetSeen("lr", Locked)
+	a.SetShareOption("embed", "true")
+	a.SetShareOption("stopAt", "500")
+	a.SetShareOption("autostart", "true")
+	u, err := url.Parse(a.Share.Link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if q.Get("hide") != "checkpoints" || q.Get("lock") != "lr" || q.Get("embed") != "1" || q.Get("stopAt") != "500" ||
+		q.Get("autostart") != "1" || q.Get("speed") != "max" || q.Get("dataset") != "circle" {
+		t.Fatalf("link %s", a.Share.Link)
+	}
+	html := render(t, &Page{App: a})
+	if !strings.Contains(html, `data-testid="share-dialog"`) || !strings.Contains(html, `data-testid="share-lr"`) {
+		t.Error("the share dialog is not rendered")
+	}
+	a.CopyShare()
+	if h.copied != a.Share.Link {
+		t.Errorf("copied %q", h.copied)
+	}
+}
+
+// A run that diverged says so where it paused; a second tab shows no
+// epoch and says where the run's picture is.
+func TestDivergedAndElsewhere(t *testing.T) {
+	a, _ := running(t)
+	a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{
+		Phase: "paused", Run: "circle-sgd-1", Name: "circle-sgd", Spec: a.Spec.JSON(), Step: 1300, Owner: true, Diverged: 1300,
+	}}, nil)
+	html := render(t, &Page{App: a})
+	if got := testid(t, html, "diverged"); !strings.Contains(got, "diverged at step 1,300") || !strings.Contains(got, "learning rate (0.03) is too high") {
+		t.Errorf("diverged says %q", got)
+	}
+	a.Apply(protocol.Event{Type: protocol.EvStatus, Status: &protocol.Status{
+		Phase: "locked", Run: "circle-sgd-1", Name: "circle-sgd", Step: 84377,
+	}}, nil)
+	html = render(t, &Page{App: a})
+	if got := testid(t, html, "epoch"); got != "–" {
+		t.Errorf("epoch in another tab's run %q", got)
+	}
+	if got := testid(t, html, "step-shown"); got != "84,377" {
+		t.Errorf("step shown %q", got)
+	}
+	if !strings.Contains(html, `data-testid="heat-elsewhere"`) {
+		t.Error("no word on the map that another tab trains the run")
+	}
+}
+
+func TestTickLabels(t *testing.T) {
+	for v, want := range map[float64]string{0: "0.000", 0.6931: "0.693", 999.5: "999.500", 5.97e33: "5.97e+33", 12345: "1.23e+04"} {
+		if got := tickLabel(v); got != want {
+			t.Errorf("tickLabel(%g) = %q, want %q", v, got, want)
+		}
+	}
+}
