@@ -293,6 +293,58 @@ type View struct {
 	Side      int     `json:"side,omitempty"`
 	Labels    []int   `json:"labels,omitempty"`
 	Predicted []int   `json:"predicted,omitempty"`
+	// Net is the network's units as the page draws them.
+	Net *NetView `json:"net,omitempty"`
+}
+
+// NetView is the network of a View: Layers[0] the inputs, then the hidden
+// layers, the last the output layer. Of each layer the first Drawn units
+// are drawn, each with a map of MapW×MapH float32 values (little-endian,
+// row by row from the top; none when MapW is 0) in Maps, layer by layer,
+// unit by unit. On a grid view a
+// unit's map is its activation at every grid point (an input's: the
+// feature's value); the first hidden layer of a wide input (digits) maps
+// each unit's incoming weights as an image instead.
+type NetView struct {
+	Layers []NetLayer `json:"layers"`
+	Maps   []byte     `json:"maps,omitempty"`
+}
+
+// NetLayer is one layer of a NetView.
+type NetLayer struct {
+	Units int `json:"units"` // in the layer
+	Drawn int `json:"drawn"` // the first Drawn are drawn
+	MapW  int `json:"mapW,omitempty"`
+	MapH  int `json:"mapH,omitempty"`
+	// Weights[i*prev.Drawn+j] is the weight to drawn unit i from drawn
+	// unit j of the previous layer; Bias[i] unit i's bias (none for the
+	// inputs).
+	Weights []float32 `json:"weights,omitempty"`
+	Bias    []float32 `json:"bias,omitempty"`
+}
+
+// MapBytes is the size Maps must have, or -1 when the layers do not fit
+// together (a malformed NetView).
+func (n *NetView) MapBytes() int {
+	total, prev := 0, 0
+	for i, l := range n.Layers {
+		if l.Units < 0 || l.Drawn < 0 || l.Drawn > l.Units || l.MapW < 0 || l.MapH < 0 || l.MapW > 1<<12 || l.MapH > 1<<12 || l.Units > 1<<20 {
+			return -1
+		}
+		if (l.MapW == 0) != (l.MapH == 0) {
+			return -1
+		}
+		wantW, wantB := l.Drawn*prev, l.Drawn
+		if i == 0 {
+			wantW, wantB = 0, 0
+		}
+		if len(l.Weights) != wantW || len(l.Bias) != wantB {
+			return -1
+		}
+		total += 4 * l.Drawn * l.MapW * l.MapH
+		prev = l.Drawn
+	}
+	return total
 }
 
 // Data counts the points of a 2-D dataset that travel in the message's
