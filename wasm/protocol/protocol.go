@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"playground/spec"
 )
@@ -345,6 +346,45 @@ func (n *NetView) MapBytes() int {
 		prev = l.Drawn
 	}
 	return total
+}
+
+// Map returns the map of drawn unit unit of layer layer from Maps: its
+// values and width and height (false when it has none, or Maps does not
+// fit the layers).
+func (n *NetView) Map(layer, unit int) ([]float32, int, int, bool) {
+	if n.MapBytes() != len(n.Maps) || layer < 0 || layer >= len(n.Layers) {
+		return nil, 0, 0, false
+	}
+	l := n.Layers[layer]
+	if unit < 0 || unit >= l.Drawn || l.MapW == 0 {
+		return nil, 0, 0, false
+	}
+	off := 0
+	for _, pl := range n.Layers[:layer] {
+		off += 4 * pl.Drawn * pl.MapW * pl.MapH
+	}
+	off += 4 * unit * l.MapW * l.MapH
+	vals := make([]float32, l.MapW*l.MapH)
+	for i := range vals {
+		vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(n.Maps[off+4*i:]))
+	}
+	return vals, l.MapW, l.MapH, true
+}
+
+// FormatMap formats a map w values wide as `playground eval --grid`
+// prints it: a line per row, each value the shortest decimal that reads
+// back as the same float32.
+func FormatMap(vals []float32, w int) string {
+	var b []byte
+	for i, v := range vals {
+		b = strconv.AppendFloat(b, float64(v), 'g', -1, 32)
+		if (i+1)%w == 0 {
+			b = append(b, '\n')
+		} else {
+			b = append(b, ' ')
+		}
+	}
+	return string(b)
 }
 
 // Data counts the points of a 2-D dataset that travel in the message's

@@ -129,16 +129,8 @@ func UnitMap(tr *engine.Trainer, layer, unit int) ([]float32, int, int, error) {
 	if unit >= l.Drawn || l.MapW == 0 {
 		return nil, 0, 0, fmt.Errorf("unit %d of layer %d has no map (the page maps %d of its %d units)", unit, layer, mapped(l), l.Units)
 	}
-	off := 0
-	for _, pl := range net.Layers[:layer] {
-		off += 4 * pl.Drawn * pl.MapW * pl.MapH
-	}
-	off += 4 * unit * l.MapW * l.MapH
-	vals := make([]float32, l.MapW*l.MapH)
-	for i := range vals {
-		vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(net.Maps[off+4*i:]))
-	}
-	return vals, l.MapW, l.MapH, nil
+	vals, w, h, _ := net.Map(layer, unit)
+	return vals, w, h, nil
 }
 
 // mapped is how many of l's units have a map.
