@@ -97,12 +97,17 @@ const (
 	// EvCompare events as each child starts and ends; refused with EvError
 	// while another comparison runs.
 	CmdCompare = "compare"
+	// CmdEdit sets one weight or bias of the active run, paused, to
+	// Edit.Value: as a fork, a new run whose first checkpoint is the
+	// edited state (its parent the run's current one, the edit recorded
+	// in its metadata), paused.
+	CmdEdit = "edit"
 )
 
 var commandTypes = []string{
 	CmdOpen, CmdStart, CmdPause, CmdResume, CmdStep, CmdReset, CmdSave, CmdHidden,
 	CmdRestore, CmdFork, CmdList, CmdExport, CmdImport, CmdPin, CmdDelete,
-	CmdTakeover, CmdSettings, CmdScrub, CmdPush, CmdPull, CmdServerRuns, CmdData, CmdCompare,
+	CmdTakeover, CmdSettings, CmdScrub, CmdPush, CmdPull, CmdServerRuns, CmdData, CmdCompare, CmdEdit,
 }
 
 // Command is one request from the page.
@@ -123,6 +128,17 @@ type Command struct {
 	At        uint64          `json:"at,omitempty"`        // scrub: the step to show
 	Sync      *SyncSettings   `json:"sync,omitempty"`      // open, settings
 	Compare   *Compare        `json:"compare,omitempty"`   // compare: the plan (Children's Run, From, Target and Done unset)
+	Edit      *Edit           `json:"edit,omitempty"`      // edit: the parameter and its new value
+}
+
+// Edit is one parameter of a model and a value for it: the weight to
+// unit Unit of layer Layer (1 the first hidden layer, as in a NetView)
+// from unit From of the layer before, or with From -1 the unit's bias.
+type Edit struct {
+	Layer int     `json:"layer"`
+	Unit  int     `json:"unit"`
+	From  int     `json:"from"`
+	Value float32 `json:"value"`
 }
 
 // Compare is a comparison of runs forked from one checkpoint with one
@@ -564,6 +580,10 @@ func (c Command) Validate() error {
 	case CmdCompare:
 		if err := c.Compare.Validate(); err != nil {
 			return bad("%v", err)
+		}
+	case CmdEdit:
+		if e := c.Edit; e == nil || e.Layer < 1 || e.Unit < 0 || e.From < -1 {
+			return bad("needs an edit of a layer from 1, a unit from 0 and from -1 (the bias) or a unit from 0")
 		}
 	}
 	if a := c.Autosave; a != nil && (a.EveryMillis < 0 || a.Keep < 0 || a.MilestoneMs < 0) {

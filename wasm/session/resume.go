@@ -312,12 +312,12 @@ func (l *loop) startNew(ctx context.Context, seq int64, spec spec.Spec, running 
 		l.fail(seq, "start: %v", err)
 		return
 	}
-	l.becomeNew(ctx, seq, tr, persist.NewRunID(tr.Spec.Name), "", "", running)
+	l.becomeNew(ctx, seq, tr, persist.NewRunID(tr.Spec.Name), "", "", "", running)
 }
 
 // becomeNew makes tr the active trainer of the new run, whose first
 // checkpoint (kept as a milestone) descends from parentRun/parent.
-func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run, parentRun, parent string, running bool) bool {
+func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run, parentRun, parent, edit string, running bool) bool {
 	if ok, err := l.acquire(ctx, run, false); err != nil || !ok {
 		l.fail(seq, "lock for new run %s: %v", run, err)
 		return false
@@ -325,7 +325,7 @@ func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run
 	l.run, l.owner = run, true
 	l.adopt(tr, &persist.Checkpoint{Meta: persist.Meta{ID: parent}})
 	l.head.has = false
-	l.head.parentRun = parentRun
+	l.head.parentRun, l.head.edit = parentRun, edit
 	l.snapshot(seq, persist.KindMilestone, true, afterSave{})
 	l.running = running
 	// The first progress goes out after the first slice: a new run shows
@@ -396,7 +396,7 @@ func (l *loop) forkTo(ctx context.Context, seq int64, run, id string, specJSON j
 	if newRun == "" {
 		newRun = persist.NewRunID(tr.Spec.Name)
 	}
-	if !l.becomeNew(ctx, seq, tr, newRun, run, id, running) {
+	if !l.becomeNew(ctx, seq, tr, newRun, run, id, "", running) {
 		return errReported
 	}
 	return nil
