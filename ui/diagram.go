@@ -2,17 +2,40 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"strings"
+
+	"playground/wasm/protocol"
 )
 
-// The network diagram's view box.
-const netW, netH = 260, 110
+// The network panel: a column of units per layer, each unit a small map
+// (what it computes over the input plane, painted into its canvas from the
+// worker's view), links between units colored by the sign of their weight
+// and as wide as it is large, a bias square by each unit. Until a view of
+// the draft's network arrives the units are plain squares.
 
-// Node is one unit drawn in the network diagram.
+// The network diagram's view box: netW wide, as high as its tallest
+// column needs.
+const (
+	netW     = 300
+	unitSide = 26.0 // a unit's square
+	unitGap  = 8.0  // between the squares of a column
+	netFoot  = 18.0 // the layer labels below
+)
+
+// Node is one unit drawn in the network diagram, centred on X, Y.
 type Node struct {
-	X, Y  float64
-	Class string // input, hidden or output
+	X, Y        float64
+	Class       string // input, hidden or output
+	Layer, Unit int
+	Map         bool // the view has its map: a canvas shows it
 }
+
+// ID is the node's test id: unit-L-I.
+func (n Node) ID() string { return fmt.Sprintf("unit-%d-%d", n.Layer, n.Unit) }
+
+// MapID is the id of the canvas of the node's map.
+func (n Node) MapID() string { return fmt.Sprintf("unitmap-%d-%d", n.Layer, n.Unit) }
 
 // Label is a text in the network diagram.
 type Label struct {
@@ -20,30 +43,84 @@ type Label struct {
 	Text string
 }
 
-// Diagram is the draft network drawn as columns of units; all the
-// connections are one path, so the diagram stays a few dozen nodes.
-type Diagram struct {
-	Nodes  []Node
-	Edges  string // an SVG path
-	Labels []Label
+// Link is a weight drawn from unit From of layer Layer-1 to unit To of
+// layer Layer.
+type Link struct {
+	X1, Y1, X2, Y2   float64
+	Layer, To, From  int
+	W                float32
+	Stroke           string
+	Width            float64
 }
 
-// maxDrawn is the most units drawn per layer; more are summarized.
+// Bias is a unit's bias square, its top left at X, Y.
+type Bias struct {
+	X, Y        float64
+	Layer, Unit int
+	B           float32
+	Fill        string
+}
+
+// Diagram is the network drawn as columns of units. Without a view of
+// the draft's network, all the connections are one path (Edges).
+type Diagram struct {
+	H       float64
+	Nodes   []Node
+	Edges   string // an SVG path
+	Links   []Link
+	Biases  []Bias
+	Labels  []Label
+	Net     *protocol.NetView // the view drawn, nil without one
+	MapW    []int             // per layer: its maps' size
+	MapH    []int
+}
+
+// maxDrawn is the most units drawn per layer; more are summarized. The
+// worker draws as many (session.DrawnUnits).
 const maxDrawn = 8
 
-// NetDiagram lays out the draft network.
+// netView is the network of the view shown if it is the draft's network.
+func (a *App) netView() *protocol.NetView {
+	v := a.ScrubView()
+	if v == nil || v.Net == nil {
+		return nil
+	}
+	d := a.Draft
+	net := v.Net
+	if len(net.Layers) != len(d.Model.Layers)+1 || net.Layers[0].Units != d.Inputs() {
+		return nil
+	}
+	for i, l := range d.Model.Layers {
+		if net.Layers[i+1].Units != l.Units {
+			return nil
+		}
+	}
+	return net
+}
+
+// NetDiagram lays out the draft network, with the weights and maps of the
+// view shown when it is of that network.
 func (a *App) NetDiagram() Diagram {
 	d := a.Draft
 	widths := []int{d.Inputs()}
 	for _, l := range d.Model.Layers {
 		widths = append(widths, l.Units)
 	}
-	var dg Diagram
-	var cols [][]Node
-	gap := float64(netW-30) / float64(max(len(widths)-1, 1))
+	dg := Diagram{Net: a.netView()}
+	drawn := make([]int, len(widths))
+	rows := 1
 	for i, w := range widths {
-		x := 15 + gap*float64(i)
-		n := min(w, maxDrawn)
+		drawn[i] = min(w, maxDrawn)
+		if dg.Net != nil {
+			drawn[i] = dg.Net.Layers[i].Drawn
+		}
+		rows = max(rows, drawn[i])
+	}
+	dg.H = float64(rows)*(unitSide+unitGap) + netFoot
+	var cols [][]Node
+	gap := (netW - unitSide - 8) / float64(max(len(widths)-1, 1))
+	for i, w := range widths {
+		x := 4 + unitSide/2 + gap*float64(i)
 		class := "hidden"
 		switch i {
 		case 0:
@@ -52,26 +129,76 @@ func (a *App) NetDiagram() Diagram {
 			class = "output"
 		}
 		var col []Node
-		for k := 0; k < n; k++ {
-			y := float64(netH-18)/2 + (float64(k)-float64(n-1)/2)*11
-			col = append(col, Node{X: x, Y: y + 2, Class: class})
+		for k := 0; k < drawn[i]; k++ {
+			y := (dg.H-netFoot)/2 + (float64(k)-float64(drawn[i]-1)/2)*(unitSide+unitGap)
+			col = append(col, Node{X: x, Y: y, Class: class, Layer: i, Unit: k, Map: dg.Net != nil && dg.Net.Layers[i].MapW > 0})
 		}
 		cols = append(cols, col)
 		dg.Nodes = append(dg.Nodes, col...)
-		text := fmt.Sprint(w)
-		if w > maxDrawn {
-			text = fmt.Sprintf("%d…", w)
-		}
-		dg.Labels = append(dg.Labels, Label{X: x, Y: netH - 3, Text: text})
+		dg.Labels = append(dg.Labels, Label{X: x, Y: dg.H - 5, Text: layerText(w, drawn[i])})
+	}
+	if dg.Net != nil {
+		dg.weights(cols)
+		return dg
 	}
 	var b strings.Builder
 	for i := 0; i+1 < len(cols); i++ {
 		for _, p := range cols[i] {
 			for _, q := range cols[i+1] {
-				fmt.Fprintf(&b, "M%.0f %.0fL%.0f %.0f", p.X, p.Y, q.X, q.Y)
+				fmt.Fprintf(&b, "M%.0f %.0fL%.0f %.0f", p.X+unitSide/2, p.Y, q.X-unitSide/2, q.Y)
 			}
 		}
 	}
 	dg.Edges = b.String()
 	return dg
+}
+
+// layerText labels a layer of w units of which drawn are drawn.
+func layerText(w, drawn int) string {
+	if w > drawn {
+		return fmt.Sprintf("%d (+%d more)", w, w-drawn)
+	}
+	return fmt.Sprint(w)
+}
+
+// weights adds the view's links and biases between the columns.
+func (dg *Diagram) weights(cols [][]Node) {
+	for li := 1; li < len(cols); li++ {
+		l := dg.Net.Layers[li]
+		prev := cols[li-1]
+		for i, q := range cols[li] {
+			for j, p := range prev {
+				w := l.Weights[i*len(prev)+j]
+				dg.Links = append(dg.Links, Link{
+					X1: p.X + unitSide/2, Y1: p.Y, X2: q.X - unitSide/2, Y2: q.Y,
+					Layer: li, To: i, From: j, W: w,
+					Stroke: rgb(color(signed(float64(w)), 0)),
+					Width:  0.6 + min(math.Abs(float64(w)), 4)*0.9,
+				})
+			}
+			b := l.Bias[i]
+			dg.Biases = append(dg.Biases, Bias{
+				X: q.X - unitSide/2 - 7, Y: q.Y + unitSide/2 - 6, Layer: li, Unit: i, B: b,
+				Fill: rgb(color(signed(float64(b)), 0)),
+			})
+		}
+	}
+}
+
+// signed maps a weight to the palette: its sign, darker the larger it is
+// (full at 1).
+func signed(w float64) float64 {
+	if math.IsNaN(w) {
+		return 0
+	}
+	return min(max(w, -1), 1)
+}
+
+func rgb(r, g, b byte) string { return fmt.Sprintf("#%02x%02x%02x", r, g, b) }
+
+// Style places an element over the diagram's square at x, y (centre) of
+// side s, in percent of the diagram, so it scales with it.
+func (dg Diagram) Style(x, y, s float64) string {
+	return fmt.Sprintf("left:%.3f%%;top:%.3f%%;width:%.3f%%;height:%.3f%%",
+		(x-s/2)/netW*100, (y-s/2)/dg.H*100, s/netW*100, s/dg.H*100)
 }

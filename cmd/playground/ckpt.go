@@ -252,6 +252,9 @@ func ckptInspect(path string, stdout io.Writer) error {
 	fmt.Fprintf(w, "checkpoint:\t%s\n", c.ID)
 	fmt.Fprintf(w, "parent:\t%s\n", parentName(c.Meta))
 	fmt.Fprintf(w, "kind:\t%s\n", c.Kind)
+	if c.Edit != "" {
+		fmt.Fprintf(w, "edit:\t%s\n", c.Edit)
+	}
 	fmt.Fprintf(w, "created:\t%s\n", c.Created.Format(time.RFC3339Nano))
 	fmt.Fprintf(w, "engine:\t%s\n", c.EngineVersion)
 	fmt.Fprintf(w, "step:\t%d (epoch %d, batch %d)\n", c.State.Step, c.State.Epoch, c.State.Batch)
