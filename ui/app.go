@@ -111,11 +111,15 @@ type App struct {
 	Scrub   ScrubState
 	Compare CompareState
 
-	painted   *ViewImage
-	seq       int64
-	gone      []string // run/id of checkpoints deleted lately
-	loggedRun string   // the run the log last introduced
-	points    pointsCache
+	Net NetState // the network panel's focus and editor
+
+	painted      *ViewImage
+	paintedFocus string     // the unit the heat map shows ("" the output)
+	unitsPainted *ViewImage // the view whose unit maps are painted
+	seq          int64
+	gone         []string // run/id of checkpoints deleted lately
+	loggedRun    string   // the run the log last introduced
+	points       pointsCache
 }
 
 // EvPageLog is an event of the page itself (not the worker): a line for

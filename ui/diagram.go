@@ -44,13 +44,13 @@ type Label struct {
 }
 
 // Link is a weight drawn from unit From of layer Layer-1 to unit To of
-// layer Layer.
+// layer Layer: a band (D, an SVG path) as wide as the weight is large, so
+// that a level link has an area to hover too.
 type Link struct {
-	X1, Y1, X2, Y2   float64
-	Layer, To, From  int
-	W                float32
-	Stroke           string
-	Width            float64
+	D               string
+	Layer, To, From int
+	W               float32
+	Fill            string
 }
 
 // Bias is a unit's bias square, its top left at X, Y.
@@ -64,15 +64,15 @@ type Bias struct {
 // Diagram is the network drawn as columns of units. Without a view of
 // the draft's network, all the connections are one path (Edges).
 type Diagram struct {
-	H       float64
-	Nodes   []Node
-	Edges   string // an SVG path
-	Links   []Link
-	Biases  []Bias
-	Labels  []Label
-	Net     *protocol.NetView // the view drawn, nil without one
-	MapW    []int             // per layer: its maps' size
-	MapH    []int
+	H      float64
+	Nodes  []Node
+	Edges  string // an SVG path
+	Links  []Link
+	Biases []Bias
+	Labels []Label
+	Net    *protocol.NetView // the view drawn, nil without one
+	MapW   []int             // per layer: its maps' size
+	MapH   []int
 }
 
 // maxDrawn is the most units drawn per layer; more are summarized. The
@@ -169,11 +169,15 @@ func (dg *Diagram) weights(cols [][]Node) {
 		for i, q := range cols[li] {
 			for j, p := range prev {
 				w := l.Weights[i*len(prev)+j]
+				h := (0.6 + min(math.Abs(float64(w)), 4)*0.9) / 2
+				if math.IsNaN(h) {
+					h = 0.3
+				}
+				x1, y1, x2, y2 := p.X+unitSide/2, p.Y, q.X-unitSide/2, q.Y
 				dg.Links = append(dg.Links, Link{
-					X1: p.X + unitSide/2, Y1: p.Y, X2: q.X - unitSide/2, Y2: q.Y,
+					D:     fmt.Sprintf("M%.2f %.2fL%.2f %.2fL%.2f %.2fL%.2f %.2fZ", x1, y1-h, x2, y2-h, x2, y2+h, x1, y1+h),
 					Layer: li, To: i, From: j, W: w,
-					Stroke: rgb(color(signed(float64(w)), 0)),
-					Width:  0.6 + min(math.Abs(float64(w)), 4)*0.9,
+					Fill: rgb(color(signed(float64(w)), 0)),
 				})
 			}
 			b := l.Bias[i]
