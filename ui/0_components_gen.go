@@ -1241,7 +1241,7 @@ func (c *NetworkPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgparent.AppendChild(vgn)
 					vgn.AddAttrInterface("height", c.mapH(n))
 					vgn.AddAttrInterface("id", n.MapID())
-					vgn.AddAttrInterface("style", c.diagram().Style(n.X, n.Y, unitSide))
+					vgn.AddAttrInterface("style", c.diagram().Style(n.X, n.Y, c.diagram().Side))
 					vgn.AddAttrInterface("width", c.mapW(n))
 				}
 			}
@@ -1327,10 +1327,10 @@ func (c *NetworkPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgn.AddAttrInterface("aria-label", c.App.UnitLabel(n))
 					vgn.AddAttrInterface("class", c.cls("node "+n.Class, NetTarget{Kind: "unit", Layer: n.Layer, Unit: n.Unit})+c.mapped(n))
 					vgn.AddAttrInterface("data-testid", n.ID())
-					vgn.AddAttrInterface("height", unitSide)
-					vgn.AddAttrInterface("width", unitSide)
-					vgn.AddAttrInterface("x", n.X-unitSide/2)
-					vgn.AddAttrInterface("y", n.Y-unitSide/2)
+					vgn.AddAttrInterface("height", c.diagram().Side)
+					vgn.AddAttrInterface("width", c.diagram().Side)
+					vgn.AddAttrInterface("x", n.X-c.diagram().Side/2)
+					vgn.AddAttrInterface("y", n.Y-c.diagram().Side/2)
 					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
 						EventType: "mouseenter",
 						Func:      func(event vugu.DOMEvent) { c.App.FocusNet(NetTarget{Kind: "unit", Layer: n.Layer, Unit: n.Unit}) },
@@ -1364,12 +1364,14 @@ func (c *NetworkPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					_ = vgiterkey
 					b := b
 					_ = b
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "rect", Attr: []vugu.VGAttribute{{Namespace: "", Key: "width", Val: "6"}, vugu.VGAttribute{Namespace: "", Key: "height", Val: "6"}, vugu.VGAttribute{Namespace: "", Key: "tabindex", Val: "0"}}}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "rect", Attr: []vugu.VGAttribute{{Namespace: "", Key: "tabindex", Val: "0"}}}
 					vgparent.AppendChild(vgn)
 					vgn.AddAttrInterface("aria-label", c.App.BiasLabel(b))
 					vgn.AddAttrInterface("class", c.cls("bias", NetTarget{Kind: "bias", Layer: b.Layer, Unit: b.Unit}))
 					vgn.AddAttrInterface("data-testid", fmt.Sprintf("bias-%d-%d", b.Layer, b.Unit))
 					vgn.AddAttrInterface("fill", b.Fill)
+					vgn.AddAttrInterface("height", c.diagram().BiasSide())
+					vgn.AddAttrInterface("width", c.diagram().BiasSide())
 					vgn.AddAttrInterface("x", b.X)
 					vgn.AddAttrInterface("y", b.Y)
 					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{

@@ -17,10 +17,9 @@ import (
 // The network diagram's view box: netW wide, as high as its tallest
 // column needs.
 const (
-	netW     = 300
-	unitSide = 26.0 // a unit's square
-	unitGap  = 8.0  // between the squares of a column
-	netFoot  = 18.0 // the layer labels below
+	netW    = 300
+	maxSide = 40.0 // the largest square of a unit; fewer layers, larger squares
+	netFoot = 18.0 // the layer labels below
 )
 
 // Node is one unit drawn in the network diagram, centred on X, Y.
@@ -64,15 +63,13 @@ type Bias struct {
 // Diagram is the network drawn as columns of units. Without a view of
 // the draft's network, all the connections are one path (Edges).
 type Diagram struct {
-	H      float64
-	Nodes  []Node
-	Edges  string // an SVG path
-	Links  []Link
-	Biases []Bias
-	Labels []Label
-	Net    *protocol.NetView // the view drawn, nil without one
-	MapW   []int             // per layer: its maps' size
-	MapH   []int
+	H, Side float64 // the view box's height, a unit's square's side
+	Nodes   []Node
+	Edges   string // an SVG path
+	Links   []Link
+	Biases  []Bias
+	Labels  []Label
+	Net     *protocol.NetView // the view drawn, nil without one
 }
 
 // maxDrawn is the most units drawn per layer; more are summarized. The
@@ -116,11 +113,16 @@ func (a *App) NetDiagram() Diagram {
 		}
 		rows = max(rows, drawn[i])
 	}
-	dg.H = float64(rows)*(unitSide+unitGap) + netFoot
+	// Columns 1.8 squares apart: links at least 0.8 of a square long.
+	n := float64(len(widths))
+	side := min(maxSide, (netW-8)/(1.8*n-0.8))
+	dg.Side = side
+	pitch := side * 1.3 // between the centres of a column's squares
+	dg.H = float64(rows)*pitch + netFoot
 	var cols [][]Node
-	gap := (netW - unitSide - 8) / float64(max(len(widths)-1, 1))
+	gap := (netW - side - 8) / max(n-1, 1)
 	for i, w := range widths {
-		x := 4 + unitSide/2 + gap*float64(i)
+		x := 4 + side/2 + gap*float64(i)
 		class := "hidden"
 		switch i {
 		case 0:
@@ -130,7 +132,7 @@ func (a *App) NetDiagram() Diagram {
 		}
 		var col []Node
 		for k := 0; k < drawn[i]; k++ {
-			y := (dg.H-netFoot)/2 + (float64(k)-float64(drawn[i]-1)/2)*(unitSide+unitGap)
+			y := (dg.H-netFoot)/2 + (float64(k)-float64(drawn[i]-1)/2)*pitch
 			col = append(col, Node{X: x, Y: y, Class: class, Layer: i, Unit: k, Map: dg.Net != nil && dg.Net.Layers[i].MapW > 0})
 		}
 		cols = append(cols, col)
@@ -145,7 +147,7 @@ func (a *App) NetDiagram() Diagram {
 	for i := 0; i+1 < len(cols); i++ {
 		for _, p := range cols[i] {
 			for _, q := range cols[i+1] {
-				fmt.Fprintf(&b, "M%.0f %.0fL%.0f %.0f", p.X+unitSide/2, p.Y, q.X-unitSide/2, q.Y)
+				fmt.Fprintf(&b, "M%.0f %.0fL%.0f %.0f", p.X+side/2, p.Y, q.X-side/2, q.Y)
 			}
 		}
 	}
@@ -173,7 +175,7 @@ func (dg *Diagram) weights(cols [][]Node) {
 				if math.IsNaN(h) {
 					h = 0.3
 				}
-				x1, y1, x2, y2 := p.X+unitSide/2, p.Y, q.X-unitSide/2, q.Y
+				x1, y1, x2, y2 := p.X+dg.Side/2, p.Y, q.X-dg.Side/2, q.Y
 				dg.Links = append(dg.Links, Link{
 					D:     fmt.Sprintf("M%.2f %.2fL%.2f %.2fL%.2f %.2fL%.2f %.2fZ", x1, y1-h, x2, y2-h, x2, y2+h, x1, y1+h),
 					Layer: li, To: i, From: j, W: w,
@@ -182,7 +184,7 @@ func (dg *Diagram) weights(cols [][]Node) {
 			}
 			b := l.Bias[i]
 			dg.Biases = append(dg.Biases, Bias{
-				X: q.X - unitSide/2 - 7, Y: q.Y + unitSide/2 - 6, Layer: li, Unit: i, B: b,
+				X: q.X - dg.Side/2 - dg.BiasSide() - 1, Y: q.Y + dg.Side/2 - dg.BiasSide(), Layer: li, Unit: i, B: b,
 				Fill: rgb(color(signed(float64(b)), 0)),
 			})
 		}
@@ -199,6 +201,9 @@ func signed(w float64) float64 {
 }
 
 func rgb(r, g, b byte) string { return fmt.Sprintf("#%02x%02x%02x", r, g, b) }
+
+// BiasSide is the side of a bias square.
+func (dg Diagram) BiasSide() float64 { return max(dg.Side/4, 4) }
 
 // Style places an element over the diagram's square at x, y (centre) of
 // side s, in percent of the diagram, so it scales with it.
