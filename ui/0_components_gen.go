@@ -1166,8 +1166,11 @@ func (c *NetworkPanel) cls(base string, t NetTarget) string {
 }
 
 func (c *NetworkPanel) mapped(n Node) string {
-	if n.Map {
+	switch {
+	case n.Map:
 		return " mapped"
+	case c.diagram().Net != nil:
+		return " nomap" // a unit of the live network without a picture (digits' deeper layers)
 	}
 	return ""
 }

@@ -157,7 +157,10 @@ func (a *App) NetDiagram() Diagram {
 
 // layerText labels a layer of w units of which drawn are drawn.
 func layerText(w, drawn int) string {
-	if w > drawn {
+	switch {
+	case drawn == 0:
+		return fmt.Sprintf("%d inputs", w)
+	case w > drawn:
 		return fmt.Sprintf("%d (+%d more)", w, w-drawn)
 	}
 	return fmt.Sprint(w)

@@ -130,6 +130,20 @@ test('the neuron lesson: a map per unit, hover shows it, its values are the nati
   assert.equal(Math.fround(Number(linkText.split(': ')[1])), tensorValue(file, 'layers.0.weight', 2 * 2 + 0), 'the link shows the weight');
   t.diagnostic(`unit 1:2 map: ${native.length} bytes of text, ${linkText}`);
 
+  // Time travel shows the maps of the step travelled to: those the native
+  // trainer computes from the run's first checkpoint.
+  const start = await checkpointFile(page, run, 0);
+  const out = tempDir('pg-units-travel-');
+  const lines = playground('train', '--resume', start, '--steps', '120', '--every', '0', '--out', out).trim().split('\n');
+  const scrub = page.getByTestId('scrub-step');
+  await scrub.fill('120');
+  await scrub.press('Enter');
+  const travelled = await unitMap(page, 1, 2, 120);
+  assert.equal(travelled.text, playground('eval', '--ckpt', lines[lines.length - 1], '--grid', '1:2'), 'the map at step 120 is the native one');
+  assert.notEqual(travelled.text, maps[2].text);
+  await page.getByTestId('scrub-live').click();
+  await unitMap(page, 1, 2, 300);
+
   await page.mouse.move(0, 0);
   await page.waitForFunction(() => document.querySelector('[data-testid=heat-unit]').textContent !== 'layer 1, unit 2');
   await screenshot(page, 'units-neuron-1280');
@@ -180,5 +194,25 @@ test('editing a weight while paused forks the run; the native trainer continues 
   const lines = playground('train', '--resume', file, '--steps', '800', '--every', '0', '--out', out).trim().split('\n');
   assert.equal(fingerprintOf(lines[lines.length - 1]), fp, 'native 300–800 of the fork = the page');
   t.diagnostic(`fork ${child} at 800: ${fp}`);
+  assert.deepEqual(errors, []);
+});
+
+test('digits: the first hidden layer shows its weights as 28×28 images, wide layers say how many more', async (t) => {
+  const { page, errors } = await open(t, '/?preset=digits&debug=1&autostart=1&pauseAt=30', { width: 1280, height: 800 });
+  await waitPausedAt(page, 30, 120000);
+  const run = await page.getByTestId('run').getAttribute('title');
+  const m = await unitMap(page, 1, 5, 30);
+  assert.equal(m.text.split('\n').length, 29, 'a 28×28 weight image');
+  assert.equal(await page.locator('canvas.unitmap').count(), 8, 'the first 8 units of hidden layer 1 have maps');
+  assert.deepEqual(await page.evaluate(() => [document.getElementById('unitmap-1-7').width, document.getElementById('unitmap-1-7').height]), [28, 28]);
+  assert.equal(await page.locator('[data-testid^=unit-0-]').count(), 0, '784 inputs are not drawn one by one');
+  assert.equal(await page.locator('[data-testid^=unit-3-]').count(), 8);
+  const labels = await page.locator('.netlabel').allTextContents();
+  assert.deepEqual(labels, ['784 inputs', '64 (+56 more)', '32 (+24 more)', '10 (+2 more)']);
+  const file = await checkpointFile(page, run, 30);
+  assert.equal(m.text, playground('eval', '--ckpt', file, '--grid', '1:5'));
+  await page.getByTestId('link-2-3-4').focus();
+  assert.match(await text(page, 'net-value'), /^weight from layer 1, unit 4 to layer 2, unit 3: -?\d/);
+  await screenshot(page, 'units-digits-panel', page.locator('section.network'));
   assert.deepEqual(errors, []);
 });
