@@ -1178,11 +1178,13 @@ func (c *NetworkPanel) mapped(n Node) string {
 func (c *NetworkPanel) mapW(n Node) int { return c.diagram().Net.Layers[n.Layer].MapW }
 func (c *NetworkPanel) mapH(n Node) int { return c.diagram().Net.Layers[n.Layer].MapH }
 
-// key opens a link's or a bias's editor with Enter or Space.
-func (c *NetworkPanel) key(event vugu.DOMEvent, t NetTarget) {
+// key opens the editor of the focused link or bias with Enter or Space.
+func (c *NetworkPanel) key(event vugu.DOMEvent) {
 	if k := event.PropString("key"); k == "Enter" || k == " " {
-		event.PreventDefault()
-		c.App.ClickNet(t)
+		if _, ok := ParseNetID(event.PropString("target", "id")); ok {
+			event.PreventDefault()
+			c.App.ClickNetID(event.PropString("target", "id"))
+		}
 	}
 }
 
@@ -1253,6 +1255,36 @@ func (c *NetworkPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "svg", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "netdiagram"}}}
 			vgparent.AppendChild(vgn)
 			vgn.AddAttrInterface("viewBox", fmt.Sprintf("0 0 %d %.0f", netW, c.diagram().H))
+			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+				EventType: "mouseover",
+				Func:      func(event vugu.DOMEvent) { c.App.FocusNetID(event.PropString("target", "id")) },
+				// TODO: implement capture, etc. mostly need to decide syntax
+			})
+			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+				EventType: "focusin",
+				Func:      func(event vugu.DOMEvent) { c.App.FocusNetID(event.PropString("target", "id")) },
+				// TODO: implement capture, etc. mostly need to decide syntax
+			})
+			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+				EventType: "mouseout",
+				Func:      func(event vugu.DOMEvent) { c.App.BlurNetID(event.PropString("target", "id")) },
+				// TODO: implement capture, etc. mostly need to decide syntax
+			})
+			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+				EventType: "focusout",
+				Func:      func(event vugu.DOMEvent) { c.App.BlurNetID(event.PropString("target", "id")) },
+				// TODO: implement capture, etc. mostly need to decide syntax
+			})
+			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+				EventType: "click",
+				Func:      func(event vugu.DOMEvent) { c.App.ClickNetID(event.PropString("target", "id")) },
+				// TODO: implement capture, etc. mostly need to decide syntax
+			})
+			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+				EventType: "keydown",
+				Func:      func(event vugu.DOMEvent) { c.key(event) },
+				// TODO: implement capture, etc. mostly need to decide syntax
+			})
 			{
 				vgparent := vgn
 				_ = vgparent
@@ -1271,52 +1303,11 @@ func (c *NetworkPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "path", Attr: []vugu.VGAttribute{{Namespace: "", Key: "tabindex", Val: "0"}}}
 					vgparent.AppendChild(vgn)
 					vgn.AddAttrInterface("aria-label", c.App.LinkLabel(k))
-					vgn.AddAttrInterface("class", c.cls("link", NetTarget{Kind: "link", Layer: k.Layer, Unit: k.To, From: k.From}))
+					vgn.AddAttrInterface("class", c.cls("link", k.Target()))
 					vgn.AddAttrInterface("d", k.D)
-					vgn.AddAttrInterface("data-testid", fmt.Sprintf("link-%d-%d-%d", k.Layer, k.To, k.From))
+					vgn.AddAttrInterface("data-testid", k.Target().ID())
 					vgn.AddAttrInterface("fill", k.Fill)
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "mouseenter",
-						Func: func(event vugu.DOMEvent) {
-							c.App.FocusNet(NetTarget{Kind: "link", Layer: k.Layer, Unit: k.To, From: k.From})
-						},
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "focus",
-						Func: func(event vugu.DOMEvent) {
-							c.App.FocusNet(NetTarget{Kind: "link", Layer: k.Layer, Unit: k.To, From: k.From})
-						},
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "mouseleave",
-						Func: func(event vugu.DOMEvent) {
-							c.App.BlurNet(NetTarget{Kind: "link", Layer: k.Layer, Unit: k.To, From: k.From})
-						},
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "blur",
-						Func: func(event vugu.DOMEvent) {
-							c.App.BlurNet(NetTarget{Kind: "link", Layer: k.Layer, Unit: k.To, From: k.From})
-						},
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "click",
-						Func: func(event vugu.DOMEvent) {
-							c.App.ClickNet(NetTarget{Kind: "link", Layer: k.Layer, Unit: k.To, From: k.From})
-						},
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "keydown",
-						Func: func(event vugu.DOMEvent) {
-							c.key(event, NetTarget{Kind: "link", Layer: k.Layer, Unit: k.To, From: k.From})
-						},
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
+					vgn.AddAttrInterface("id", k.Target().DOMID())
 				}
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 				vgparent.AppendChild(vgn)
@@ -1328,37 +1319,13 @@ func (c *NetworkPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "rect", Attr: []vugu.VGAttribute{{Namespace: "", Key: "rx", Val: "2"}, vugu.VGAttribute{Namespace: "", Key: "tabindex", Val: "0"}}}
 					vgparent.AppendChild(vgn)
 					vgn.AddAttrInterface("aria-label", c.App.UnitLabel(n))
-					vgn.AddAttrInterface("class", c.cls("node "+n.Class, NetTarget{Kind: "unit", Layer: n.Layer, Unit: n.Unit})+c.mapped(n))
+					vgn.AddAttrInterface("class", c.cls("node "+n.Class, n.Target())+c.mapped(n))
 					vgn.AddAttrInterface("data-testid", n.ID())
 					vgn.AddAttrInterface("height", c.diagram().Side)
+					vgn.AddAttrInterface("id", n.Target().DOMID())
 					vgn.AddAttrInterface("width", c.diagram().Side)
 					vgn.AddAttrInterface("x", n.X-c.diagram().Side/2)
 					vgn.AddAttrInterface("y", n.Y-c.diagram().Side/2)
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "mouseenter",
-						Func:      func(event vugu.DOMEvent) { c.App.FocusNet(NetTarget{Kind: "unit", Layer: n.Layer, Unit: n.Unit}) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "focus",
-						Func:      func(event vugu.DOMEvent) { c.App.FocusNet(NetTarget{Kind: "unit", Layer: n.Layer, Unit: n.Unit}) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "mouseleave",
-						Func:      func(event vugu.DOMEvent) { c.App.BlurNet(NetTarget{Kind: "unit", Layer: n.Layer, Unit: n.Unit}) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "blur",
-						Func:      func(event vugu.DOMEvent) { c.App.BlurNet(NetTarget{Kind: "unit", Layer: n.Layer, Unit: n.Unit}) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "click",
-						Func:      func(event vugu.DOMEvent) { c.App.ClickNet(NetTarget{Kind: "unit", Layer: n.Layer, Unit: n.Unit}) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
 				}
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 				vgparent.AppendChild(vgn)
@@ -1370,43 +1337,14 @@ func (c *NetworkPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "rect", Attr: []vugu.VGAttribute{{Namespace: "", Key: "tabindex", Val: "0"}}}
 					vgparent.AppendChild(vgn)
 					vgn.AddAttrInterface("aria-label", c.App.BiasLabel(b))
-					vgn.AddAttrInterface("class", c.cls("bias", NetTarget{Kind: "bias", Layer: b.Layer, Unit: b.Unit}))
-					vgn.AddAttrInterface("data-testid", fmt.Sprintf("bias-%d-%d", b.Layer, b.Unit))
+					vgn.AddAttrInterface("class", c.cls("bias", b.Target()))
+					vgn.AddAttrInterface("data-testid", b.Target().ID())
 					vgn.AddAttrInterface("fill", b.Fill)
 					vgn.AddAttrInterface("height", c.diagram().BiasSide())
+					vgn.AddAttrInterface("id", b.Target().DOMID())
 					vgn.AddAttrInterface("width", c.diagram().BiasSide())
 					vgn.AddAttrInterface("x", b.X)
 					vgn.AddAttrInterface("y", b.Y)
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "mouseenter",
-						Func:      func(event vugu.DOMEvent) { c.App.FocusNet(NetTarget{Kind: "bias", Layer: b.Layer, Unit: b.Unit}) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "focus",
-						Func:      func(event vugu.DOMEvent) { c.App.FocusNet(NetTarget{Kind: "bias", Layer: b.Layer, Unit: b.Unit}) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "mouseleave",
-						Func:      func(event vugu.DOMEvent) { c.App.BlurNet(NetTarget{Kind: "bias", Layer: b.Layer, Unit: b.Unit}) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "blur",
-						Func:      func(event vugu.DOMEvent) { c.App.BlurNet(NetTarget{Kind: "bias", Layer: b.Layer, Unit: b.Unit}) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "click",
-						Func:      func(event vugu.DOMEvent) { c.App.ClickNet(NetTarget{Kind: "bias", Layer: b.Layer, Unit: b.Unit}) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "keydown",
-						Func:      func(event vugu.DOMEvent) { c.key(event, NetTarget{Kind: "bias", Layer: b.Layer, Unit: b.Unit}) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
 				}
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 				vgparent.AppendChild(vgn)

@@ -33,6 +33,9 @@ type Node struct {
 // ID is the node's test id: unit-L-I.
 func (n Node) ID() string { return fmt.Sprintf("unit-%d-%d", n.Layer, n.Unit) }
 
+// Target is the node as a NetTarget.
+func (n Node) Target() NetTarget { return NetTarget{Kind: "unit", Layer: n.Layer, Unit: n.Unit} }
+
 // MapID is the id of the canvas of the node's map.
 func (n Node) MapID() string { return fmt.Sprintf("unitmap-%d-%d", n.Layer, n.Unit) }
 
@@ -52,6 +55,11 @@ type Link struct {
 	Fill            string
 }
 
+// Target is the link as a NetTarget.
+func (k Link) Target() NetTarget {
+	return NetTarget{Kind: "link", Layer: k.Layer, Unit: k.To, From: k.From}
+}
+
 // Bias is a unit's bias square, its top left at X, Y.
 type Bias struct {
 	X, Y        float64
@@ -59,6 +67,9 @@ type Bias struct {
 	B           float32
 	Fill        string
 }
+
+// Target is the bias as a NetTarget.
+func (b Bias) Target() NetTarget { return NetTarget{Kind: "bias", Layer: b.Layer, Unit: b.Unit} }
 
 // Diagram is the network drawn as columns of units. Without a view of
 // the draft's network, all the connections are one path (Edges).

@@ -28,6 +28,58 @@ func (t NetTarget) ID() string {
 	return fmt.Sprintf("%s-%d-%d", t.Kind, t.Layer, t.Unit)
 }
 
+// DOMID is the element id of the target's shape: net-, then its test id.
+// The diagram's events are handled once, on the diagram, by the target's
+// id (ParseNetID).
+func (t NetTarget) DOMID() string { return "net-" + t.ID() }
+
+// ParseNetID reads an element id DOMID made (false for any other).
+func ParseNetID(id string) (NetTarget, bool) {
+	parts := strings.Split(id, "-")
+	if len(parts) < 4 || parts[0] != "net" {
+		return NetTarget{}, false
+	}
+	t := NetTarget{Kind: parts[1]}
+	want := 4
+	if t.Kind == "link" {
+		want = 5
+	} else if t.Kind != "unit" && t.Kind != "bias" {
+		return NetTarget{}, false
+	}
+	if len(parts) != want {
+		return NetTarget{}, false
+	}
+	nums := []*int{&t.Layer, &t.Unit, &t.From}
+	for i, p := range parts[2:] {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || strconv.Itoa(n) != p {
+			return NetTarget{}, false
+		}
+		*nums[i] = n
+	}
+	return t, true
+}
+
+// FocusNetID, BlurNetID and ClickNetID are FocusNet, BlurNet and ClickNet
+// of the target of an element id; any other id is ignored.
+func (a *App) FocusNetID(id string) {
+	if t, ok := ParseNetID(id); ok {
+		a.FocusNet(t)
+	}
+}
+
+func (a *App) BlurNetID(id string) {
+	if t, ok := ParseNetID(id); ok {
+		a.BlurNet(t)
+	}
+}
+
+func (a *App) ClickNetID(id string) {
+	if t, ok := ParseNetID(id); ok {
+		a.ClickNet(t)
+	}
+}
+
 // NetState is the network panel's: what is hovered or focused, and the
 // parameter being edited.
 type NetState struct {

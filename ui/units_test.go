@@ -155,3 +155,29 @@ func FuzzNetView(f *testing.F) {
 		}
 	})
 }
+
+// The diagram's element ids name their targets and read back; no other id
+// is taken for one.
+func TestParseNetID(t *testing.T) {
+	for _, want := range []NetTarget{{Kind: "unit", Layer: 0, Unit: 1}, {Kind: "link", Layer: 2, Unit: 7, From: 3}, {Kind: "bias", Layer: 12, Unit: 0}} {
+		if got, ok := ParseNetID(want.DOMID()); !ok || got != want {
+			t.Errorf("ParseNetID(%q) = %+v, %v", want.DOMID(), got, ok)
+		}
+	}
+	for _, id := range []string{"", "heatmap", "net-unit-1", "net-unit-1-2-3", "net-link-1-2", "net-node-1-2", "net-unit-01-2", "net-unit--1-2", "unit-1-2", "net-bias-1-+2"} {
+		if got, ok := ParseNetID(id); ok {
+			t.Errorf("ParseNetID(%q) = %+v", id, got)
+		}
+	}
+}
+
+func FuzzParseNetID(f *testing.F) {
+	for _, s := range []string{"net-unit-1-2", "net-link-1-2-3", "net-bias-0-0", "net-x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		if got, ok := ParseNetID(id); ok && got.DOMID() != id {
+			t.Errorf("ParseNetID(%q) = %+v, which is %q", id, got, got.DOMID())
+		}
+	})
+}

@@ -15,14 +15,10 @@ import (
 // checkpoint of the state edited, the edit in its metadata. Training,
 // resume and time travel then continue it like any fork.
 func (l *loop) cmdEdit(ctx context.Context, c protocol.Command, _ []byte) {
-	switch {
-	case l.rn.tr == nil:
-		l.fail(c.Seq, "edit: no run")
+	if !l.ownsRun(c.Seq, "edit") {
 		return
-	case !l.owner:
-		l.fail(c.Seq, "edit: run %s is trained in another tab", l.run)
-		return
-	case l.running || l.phase != protocol.PhasePaused:
+	}
+	if l.running || l.phase != protocol.PhasePaused {
 		l.fail(c.Seq, "edit: pause first (an edit forks the paused state)")
 		return
 	}

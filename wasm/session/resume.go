@@ -435,17 +435,26 @@ func (l *loop) importFile(ctx context.Context, c protocol.Command, b []byte) {
 	l.setPhase(c.Seq, protocol.PhasePaused)
 }
 
+// ownsRun says whether there is an active run this tab trains, else
+// fails command seq (what) saying why not.
+func (l *loop) ownsRun(seq int64, what string) bool {
+	switch {
+	case l.rn.tr == nil:
+		l.fail(seq, "%s: no run", what)
+		return false
+	case !l.owner:
+		l.fail(seq, "%s: run %s is trained in another tab", what, l.run)
+		return false
+	}
+	return true
+}
+
 // export sends checkpoint c.Run/c.ID, or the current state (saved first
 // unless a checkpoint of it exists).
 func (l *loop) export(ctx context.Context, c protocol.Command) {
 	run, id := c.Run, c.ID
 	if id == "" {
-		switch {
-		case l.rn.tr == nil:
-			l.fail(c.Seq, "export: no run")
-			return
-		case !l.owner:
-			l.fail(c.Seq, "export: run %s is trained in another tab", l.run)
+		if !l.ownsRun(c.Seq, "export") {
 			return
 		}
 		run = l.run

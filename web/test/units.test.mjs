@@ -123,6 +123,14 @@ test('the neuron lesson: a map per unit, hover shows it, its values are the nati
   await page.getByTestId('bias-1-3').hover();
   await page.waitForFunction(() => /^bias of layer 1, unit 3: -?\d/.test(document.querySelector('[data-testid=net-value]').textContent));
 
+  // The keyboard opens a link's editor (paused) and Escape closes it.
+  await page.getByTestId('link-1-0-1').focus();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('net-edit-value').waitFor();
+  assert.match(await page.getByTestId('net-edit').textContent(), /Weight from input y to layer 1, unit 0/);
+  await page.getByTestId('net-edit-value').press('Escape');
+  await page.getByTestId('net-edit').waitFor({ state: 'detached' });
+
   // The values behind unit 2's map are the native ones, bit for bit.
   const file = await checkpointFile(page, run, 300);
   const native = playground('eval', '--ckpt', file, '--grid', '1:2');
