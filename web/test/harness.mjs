@@ -139,6 +139,18 @@ export async function browse(t, server = serve()) {
   return { srv, ctx };
 }
 
+// openFresh opens url in a fresh profile (closed after test t), at
+// viewport if given, and collects the page's errors.
+export async function openFresh(t, url, viewport) {
+  const { ctx } = await launch();
+  t.after(() => ctx.close());
+  const page = await ctx.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  const errors = collectErrors(page);
+  await page.goto(url);
+  return { ctx, page, errors };
+}
+
 // killBrowser SIGKILLs every process of the Chromium running on profile
 // dir, the browser process first: a crash, not a shutdown.
 export function killBrowser(dir) {

@@ -8,10 +8,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import {
   checkpointsInDB,
-  collectErrors,
   fingerprintOf,
-  launch,
   nativeFingerprint,
+  openFresh,
   playground,
   screenshot,
   serve,
@@ -31,13 +30,7 @@ test.after(() => srv.close());
 
 // open starts a fresh profile on a page of the playground.
 async function open(t, query, viewport) {
-  const { ctx } = await launch();
-  t.after(() => ctx.close());
-  const page = await ctx.newPage();
-  if (viewport) await page.setViewportSize(viewport);
-  const errors = collectErrors(page);
-  await page.goto(srv.url + query);
-  return { ctx, page, errors };
+  return openFresh(t, srv.url + query, viewport);
 }
 
 // commit types into a field and commits it as a person does (Enter).

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { checkpointsInDB, collectErrors, fingerprintOf, launch, playground, screenshot, serve, tempDir, text, waitPausedAt } from './harness.mjs';
+import { checkpointsInDB, fingerprintOf, openFresh, playground, screenshot, serve, tempDir, text, waitPausedAt } from './harness.mjs';
 
 let srv;
 test.before(async () => {
@@ -21,13 +21,7 @@ test.after(() => srv.close());
 const LESSON = '/?dataset=circle&features=x,y&layers=4:tanh,1:sigmoid&optimizer=sgd&lr=0.1&debug=1&autostart=1';
 
 async function open(t, query, viewport) {
-  const { ctx } = await launch();
-  t.after(() => ctx.close());
-  const page = await ctx.newPage();
-  if (viewport) await page.setViewportSize(viewport);
-  const errors = collectErrors(page);
-  await page.goto(srv.url + query);
-  return { page, errors };
+  return openFresh(t, srv.url + query, viewport);
 }
 
 // unitMap is the page's map of unit i of layer l once it shows step n.
