@@ -1165,16 +1165,6 @@ func (c *NetworkPanel) cls(base string, t NetTarget) string {
 	return base
 }
 
-func (c *NetworkPanel) mapped(n Node) string {
-	switch {
-	case n.Map:
-		return " mapped"
-	case c.diagram().Net != nil:
-		return " nomap" // a unit of the live network without a picture (digits' deeper layers)
-	}
-	return ""
-}
-
 func (c *NetworkPanel) mapW(n Node) int { return c.diagram().Net.Layers[n.Layer].MapW }
 func (c *NetworkPanel) mapH(n Node) int { return c.diagram().Net.Layers[n.Layer].MapH }
 
@@ -1295,56 +1285,19 @@ func (c *NetworkPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				vgn.AddAttrInterface("d", c.diagram().Edges)
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 				vgparent.AppendChild(vgn)
-				for vgiterkeyt, k := range c.diagram().Links {
+				for vgiterkeyt, sh := range c.diagram().Shapes() {
 					var vgiterkey interface{} = vgiterkeyt
 					_ = vgiterkey
-					k := k
-					_ = k
+					sh := sh
+					_ = sh
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "path", Attr: []vugu.VGAttribute{{Namespace: "", Key: "tabindex", Val: "0"}}}
 					vgparent.AppendChild(vgn)
-					vgn.AddAttrInterface("aria-label", c.App.LinkLabel(k))
-					vgn.AddAttrInterface("class", c.cls("link", k.Target()))
-					vgn.AddAttrInterface("d", k.D)
-					vgn.AddAttrInterface("data-testid", k.Target().ID())
-					vgn.AddAttrInterface("fill", k.Fill)
-					vgn.AddAttrInterface("id", k.Target().DOMID())
-				}
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-				vgparent.AppendChild(vgn)
-				for vgiterkeyt, n := range c.diagram().Nodes {
-					var vgiterkey interface{} = vgiterkeyt
-					_ = vgiterkey
-					n := n
-					_ = n
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "rect", Attr: []vugu.VGAttribute{{Namespace: "", Key: "rx", Val: "2"}, vugu.VGAttribute{Namespace: "", Key: "tabindex", Val: "0"}}}
-					vgparent.AppendChild(vgn)
-					vgn.AddAttrInterface("aria-label", c.App.UnitLabel(n))
-					vgn.AddAttrInterface("class", c.cls("node "+n.Class, n.Target())+c.mapped(n))
-					vgn.AddAttrInterface("data-testid", n.ID())
-					vgn.AddAttrInterface("height", c.diagram().Side)
-					vgn.AddAttrInterface("id", n.Target().DOMID())
-					vgn.AddAttrInterface("width", c.diagram().Side)
-					vgn.AddAttrInterface("x", n.X-c.diagram().Side/2)
-					vgn.AddAttrInterface("y", n.Y-c.diagram().Side/2)
-				}
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-				vgparent.AppendChild(vgn)
-				for vgiterkeyt, b := range c.diagram().Biases {
-					var vgiterkey interface{} = vgiterkeyt
-					_ = vgiterkey
-					b := b
-					_ = b
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "rect", Attr: []vugu.VGAttribute{{Namespace: "", Key: "tabindex", Val: "0"}}}
-					vgparent.AppendChild(vgn)
-					vgn.AddAttrInterface("aria-label", c.App.BiasLabel(b))
-					vgn.AddAttrInterface("class", c.cls("bias", b.Target()))
-					vgn.AddAttrInterface("data-testid", b.Target().ID())
-					vgn.AddAttrInterface("fill", b.Fill)
-					vgn.AddAttrInterface("height", c.diagram().BiasSide())
-					vgn.AddAttrInterface("id", b.Target().DOMID())
-					vgn.AddAttrInterface("width", c.diagram().BiasSide())
-					vgn.AddAttrInterface("x", b.X)
-					vgn.AddAttrInterface("y", b.Y)
+					vgn.AddAttrInterface("aria-label", c.App.NetLabel(sh.Target))
+					vgn.AddAttrInterface("class", c.cls(sh.Class, sh.Target))
+					vgn.AddAttrInterface("d", sh.D)
+					vgn.AddAttrInterface("data-testid", sh.Target.ID())
+					vgn.AddAttrInterface("fill", sh.Fill)
+					vgn.AddAttrInterface("id", sh.Target.DOMID())
 				}
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 				vgparent.AppendChild(vgn)

@@ -210,6 +210,9 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		}
 	case protocol.EvScrub:
 		a.scrubbed(ev, data)
+	case protocol.EvUnits: // the maps of a view, a pure function of its run and step
+		a.Live = a.Live.withMaps(ev.Units, data)
+		a.Scrub.View = a.Scrub.View.withMaps(ev.Units, data)
 	case protocol.EvData:
 		a.dataPoints(ev, data)
 	case protocol.EvCompare:

@@ -216,6 +216,37 @@ func signed(w float64) float64 {
 
 func rgb(r, g, b byte) string { return fmt.Sprintf("#%02x%02x%02x", r, g, b) }
 
+// Shape is one focusable shape of the diagram, as an SVG path: a link, a
+// unit or a bias.
+type Shape struct {
+	D, Class, Fill string // Fill "" leaves the color to the class
+	Target         NetTarget
+}
+
+// Shapes lists the diagram's links, then its units, then the biases (so a
+// unit and its bias are above the links).
+func (dg Diagram) Shapes() []Shape {
+	square := func(x, y, s float64) string { return fmt.Sprintf("M%.2f %.2fh%.2fv%.2fh%.2fZ", x, y, s, s, -s) }
+	out := make([]Shape, 0, len(dg.Links)+len(dg.Nodes)+len(dg.Biases))
+	for _, k := range dg.Links {
+		out = append(out, Shape{D: k.D, Class: "link", Fill: k.Fill, Target: k.Target()})
+	}
+	for _, n := range dg.Nodes {
+		class := "node " + n.Class
+		switch {
+		case n.Map:
+			class += " mapped"
+		case dg.Net != nil:
+			class += " nomap" // a unit of the live network without a picture (digits' deeper layers)
+		}
+		out = append(out, Shape{D: square(n.X-dg.Side/2, n.Y-dg.Side/2, dg.Side), Class: class, Target: n.Target()})
+	}
+	for _, b := range dg.Biases {
+		out = append(out, Shape{D: square(b.X, b.Y, dg.BiasSide()), Class: "bias", Fill: b.Fill, Target: b.Target()})
+	}
+	return out
+}
+
 // BiasSide is the side of a bias square.
 func (dg Diagram) BiasSide() float64 { return max(dg.Side/4, 4) }
 

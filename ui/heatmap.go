@@ -39,10 +39,23 @@ func NewViewImage(v *protocol.View, data []byte) *ViewImage {
 		return nil
 	}
 	vi := &ViewImage{View: *v, Data: data}
-	if n := v.Net; n != nil && (n.MapBytes() != len(n.Maps) || len(n.Layers) == 0) {
+	if n := v.Net; n != nil && (n.MapBytes() < 0 || len(n.Layers) == 0 || len(n.Maps) != 0 && len(n.Maps) != n.MapBytes()) {
 		vi.Net = nil // a malformed network: the output alone
 	}
 	return vi
+}
+
+// withMaps is v with the unit maps of an EvUnits, if they are v's (its
+// run and step, the size its network needs); else v itself.
+func (v *ViewImage) withMaps(u *protocol.Units, maps []byte) *ViewImage {
+	if v == nil || u == nil || v.Net == nil || v.Run != u.Run || v.Step != u.Step || v.Net.MapBytes() != len(maps) {
+		return v
+	}
+	net := *v.Net
+	net.Maps = maps
+	nv := *v
+	nv.Net = &net
+	return &nv
 }
 
 // TensorFlow Playground's colors: orange for negative (class 0), blue for

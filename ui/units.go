@@ -174,10 +174,17 @@ func (a *App) NetValueText() string {
 	if t == nil {
 		return "Hover a unit to see it in the output map, a link or a bias for its value."
 	}
-	v, ok := a.paramOf(*t)
-	switch {
-	case t.Kind == "unit":
+	if t.Kind == "unit" {
 		return a.unitName(t.Layer, t.Unit) + " (in the output map)"
+	}
+	return a.paramText(*t)
+}
+
+// paramText names a link's weight or a bias with its value ("" without
+// one).
+func (a *App) paramText(t NetTarget) string {
+	v, ok := a.paramOf(t)
+	switch {
 	case !ok:
 		return ""
 	case t.Kind == "bias":
@@ -289,13 +296,11 @@ func (v *ViewImage) UnitMapText(l, u int) string {
 	return protocol.FormatMap(vals, w)
 }
 
-// UnitLabel, LinkLabel and BiasLabel are the diagram's accessible names.
-func (a *App) UnitLabel(n Node) string { return a.unitName(n.Layer, n.Unit) }
-
-func (a *App) LinkLabel(k Link) string {
-	return fmt.Sprintf("weight from %s to %s: %s", a.unitName(k.Layer-1, k.From), a.unitName(k.Layer, k.To), f32Text(k.W))
-}
-
-func (a *App) BiasLabel(b Bias) string {
-	return fmt.Sprintf("bias of %s: %s", a.unitName(b.Layer, b.Unit), f32Text(b.B))
+// NetLabel is a diagram shape's accessible name: a unit's name, a link's
+// or a bias's with its value.
+func (a *App) NetLabel(t NetTarget) string {
+	if t.Kind == "unit" {
+		return a.unitName(t.Layer, t.Unit)
+	}
+	return a.paramText(t)
 }

@@ -43,7 +43,23 @@ func netEvent(run string, step uint64) (protocol.Event, []byte) {
 func TestNetworkPanelUnits(t *testing.T) {
 	a, h := running(t)
 	ev, data := netEvent("circle-sgd-1", 1000)
+	maps := ev.View.Net.Maps
+	ev.View.Net.Maps = nil // they follow, as the worker sends them
 	a.Apply(ev, data)
+	if _, _, _, ok := a.Live.Net.Map(1, 0); ok {
+		t.Fatal("a map before its EvUnits")
+	}
+	units := protocol.Event{Type: protocol.EvUnits, Units: &protocol.Units{Run: "circle-sgd-1", Step: 999}}
+	a.Apply(units, maps) // another step's: not these
+	if a.Live.Net.Maps != nil {
+		t.Fatal("maps of another step taken")
+	}
+	units.Units.Step = 1000
+	a.Apply(units, maps[1:])
+	if a.Live.Net.Maps != nil {
+		t.Fatal("maps of the wrong size taken")
+	}
+	a.Apply(units, maps)
 	dg := a.NetDiagram()
 	if dg.Net == nil || len(dg.Nodes) != 2+8+8+1 || len(dg.Links) != 2*8+8*8+8 || len(dg.Biases) != 8+8+1 || dg.Edges != "" {
 		t.Fatalf("diagram: net %v, %d nodes, %d links, %d biases", dg.Net != nil, len(dg.Nodes), len(dg.Links), len(dg.Biases))
@@ -120,7 +136,7 @@ func TestNetworkPanelUnits(t *testing.T) {
 func TestNetworkPanelMismatch(t *testing.T) {
 	a, _ := running(t)
 	ev, data := netEvent("circle-sgd-1", 1000)
-	ev.View.Net.Maps = ev.View.Net.Maps[1:]
+	ev.View.Net.Layers[1].Bias = nil
 	a.Apply(ev, data)
 	if a.Live == nil || a.Live.Net != nil || a.NetDiagram().Net != nil {
 		t.Error("a malformed network was drawn")
@@ -133,18 +149,20 @@ func TestNetworkPanelMismatch(t *testing.T) {
 	}
 }
 
-// Whatever a view's network says, the page neither panics nor reads
-// outside the maps.
+// Whatever a view's network and its maps say, the page neither panics nor
+// reads outside the maps.
 func FuzzNetView(f *testing.F) {
 	ev, _ := netEvent("r", 1)
-	f.Add(protocol.Encode(ev))
-	f.Add([]byte(`{"type":"view","view":{"run":"r","kind":"grid","w":1,"h":1,"net":{"layers":[{"units":1,"drawn":1,"mapW":1,"mapH":1}],"maps":"AAAAAA=="}}}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
+	maps := ev.View.Net.Maps
+	f.Add(protocol.Encode(ev), maps)
+	f.Add([]byte(`{"type":"view","view":{"run":"r","step":0,"kind":"grid","w":1,"h":1,"lo":0,"hi":1,"net":{"layers":[{"units":1,"drawn":1,"mapW":1,"mapH":1}]}}}`), []byte{0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b, maps []byte) {
 		ev, err := protocol.DecodeEvent(b)
 		if err != nil || ev.View == nil {
 			return
 		}
 		v := NewViewImage(ev.View, make([]byte, max(ev.View.W, 0)*max(ev.View.H, 0)))
+		v = v.withMaps(&protocol.Units{Run: ev.View.Run, Step: ev.View.Step}, maps)
 		if v == nil || v.Net == nil {
 			return
 		}

@@ -213,6 +213,11 @@ const (
 	EvServerRuns = "server-runs"
 	// EvData answers CmdData: Data, with the points in the message's bytes.
 	EvData = "data"
+	// EvUnits follows every view (and scrub view) that has a NetView:
+	// Units names the view's run and step, the message's bytes are its
+	// NetView.Maps (binary: as JSON they would cost the page's thread
+	// tens of milliseconds a view).
+	EvUnits = "units"
 )
 
 // Session phases in Status.Phase.
@@ -243,6 +248,7 @@ type Event struct {
 	Synced   *Synced   `json:"synced,omitempty"`
 	Data     *Data     `json:"data,omitempty"`
 	Compare  *Compare  `json:"compare,omitempty"`
+	Units    *Units    `json:"units,omitempty"`
 	// ServerRuns: the server's runs (server-runs).
 	ServerRuns []ServerRun `json:"serverRuns,omitempty"`
 }
@@ -318,13 +324,19 @@ type View struct {
 // layers, the last the output layer. Of each layer the first Drawn units
 // are drawn, each with a map of MapW×MapH float32 values (little-endian,
 // row by row from the top; none when MapW is 0) in Maps, layer by layer,
-// unit by unit. On a grid view a
+// unit by unit (sent apart from the view: EvUnits). On a grid view a
 // unit's map is its activation at every grid point (an input's: the
 // feature's value); the first hidden layer of a wide input (digits) maps
 // each unit's incoming weights as an image instead.
 type NetView struct {
 	Layers []NetLayer `json:"layers"`
-	Maps   []byte     `json:"maps,omitempty"`
+	Maps   []byte     `json:"-"` // in the bytes of the EvUnits that follows the view
+}
+
+// Units names the view whose unit maps an EvUnits carries.
+type Units struct {
+	Run  string `json:"run"`
+	Step uint64 `json:"step"`
 }
 
 // NetLayer is one layer of a NetView.

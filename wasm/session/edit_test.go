@@ -49,8 +49,16 @@ func TestEditForks(t *testing.T) {
 	}
 	// The view follows the edit.
 	v, _ := h.wait(n, "the fork's view", func(ev protocol.Event) bool { return ev.Type == protocol.EvView && ev.View.Run == child })
-	if got := v.View.Net.Layers[1].Weights[2*2+1]; got != 0.75 {
-		t.Errorf("the fork's view shows weight %v", got)
+	if got := v.View.Net.Layers[1].Weights[2*2+1]; got != 0.75 || v.View.Net.Maps != nil {
+		t.Errorf("the fork's view shows weight %v (maps in the view: %v)", got, v.View.Net.Maps != nil)
+	}
+	// Its unit maps follow, binary.
+	u, i := h.wait(n, "the fork's unit maps", func(ev protocol.Event) bool { return ev.Type == protocol.EvUnits && ev.Units.Run == child })
+	h.mu.Lock()
+	maps := h.files[i]
+	h.mu.Unlock()
+	if u.Units.Step != 200 || len(maps) != v.View.Net.MapBytes() || len(maps) != 4*7*GridSide*GridSide {
+		t.Errorf("units %+v with %d bytes, the view needs %d", u.Units, len(maps), v.View.Net.MapBytes())
 	}
 
 	n = h.count()

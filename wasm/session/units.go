@@ -140,3 +140,16 @@ func mapped(l protocol.NetLayer) int {
 	}
 	return l.Drawn
 }
+
+// emitView posts a view event, then its unit maps as EvUnits (binary, in
+// the message's bytes).
+func emitView(emit func(protocol.Event, []byte), ev protocol.Event, data []byte) {
+	var maps []byte
+	if v := ev.View; v != nil && v.Net != nil {
+		maps, v.Net.Maps = v.Net.Maps, nil
+	}
+	emit(ev, data)
+	if len(maps) > 0 {
+		emit(protocol.Event{Type: protocol.EvUnits, Units: &protocol.Units{Run: ev.View.Run, Step: ev.View.Step}}, maps)
+	}
+}

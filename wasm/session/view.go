@@ -42,7 +42,7 @@ func (v *viewer) post(tr *engine.Trainer, run string, emit func(protocol.Event, 
 	}
 	view, data := v.of(tr, run)
 	v.run, v.step, v.posted = run, tr.Step, true
-	emit(protocol.Event{Type: protocol.EvView, View: view}, data)
+	emitView(emit, protocol.Event{Type: protocol.EvView, View: view}, data)
 }
 
 // dataset computes what views need of d alone.

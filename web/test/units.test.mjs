@@ -24,9 +24,17 @@ async function open(t, query, viewport) {
   return openFresh(t, srv.url + query, viewport);
 }
 
-// unitMap is the page's map of unit i of layer l once it shows step n.
+// unitMap is the page's map of unit i of layer l once it shows step n
+// (its values follow the view in their own event).
 async function unitMap(page, l, i, n) {
-  await page.waitForFunction(([l, i, n]) => window.__pgUnitMap?.(l, i)?.step === n, [l, i, n], { timeout: 30000 });
+  await page.waitForFunction(
+    ([l, i, n]) => {
+      const m = window.__pgUnitMap?.(l, i);
+      return m?.step === n && m.text !== '';
+    },
+    [l, i, n],
+    { timeout: 30000 },
+  );
   return page.evaluate(([l, i]) => window.__pgUnitMap(l, i), [l, i]);
 }
 
