@@ -149,6 +149,14 @@ func (m *Model) Forward(x []float32, n int) []float32 {
 	return m.acts[len(m.Layers)][:n*m.Layers[len(m.Layers)-1].Out]
 }
 
+// Activations returns the output of layer i (n × its units, after the
+// activation) of the last Forward over n samples, valid until the next
+// call. It only reads what Forward kept: the pictures of the page's
+// network panel come from it.
+func (m *Model) Activations(i, n int) []float32 {
+	return m.acts[i+1][:n*m.Layers[i].Out]
+}
+
 // Backward takes dOut, the loss gradient w.r.t. the last layer's
 // pre-activation (n × outputs; the loss fuses the output activation), and
 // writes the parameter gradients into Grads. Forward must have run on the

@@ -31,6 +31,9 @@ type Meta struct {
 	Created       time.Time
 	EngineVersion string
 	Kind          string
+	// Edit says how this checkpoint's state was edited by hand from its
+	// parent's (the page's weight edit, a fork), "" if it was not.
+	Edit string
 }
 
 // Checkpoint is one saved training state with its metadata.

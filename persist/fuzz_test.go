@@ -31,8 +31,11 @@ func seeds(tb testing.TB) map[string][]byte {
 	good := encode(tb, c)
 	hdr := 8 + int(binary.LittleEndian.Uint64(good))
 	nesterov := spectest.Preset(tb, "gauss-nesterov")
+	edited := *c
+	edited.Edit = "layers.0.bias[1] = 0.5 (was 0)"
 	return map[string][]byte{
 		"valid-tiny":        good,
+		"valid-edited":      encode(tb, &edited),
 		"valid-nesterov":    encode(tb, trained(tb, nesterov, 1)),
 		"version-2":         reencode(tb, c, func(m map[string]string) { m[keyFormatVersion] = "2" }),
 		"plain-safetensors": rawFile(`{"weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, make([]byte, 4)),

@@ -22,6 +22,7 @@ const (
 	keyCheckpointID  = "checkpoint_id"
 	keyChecksum      = "checksum"
 	keyCreated       = "created"
+	keyEdit          = "edit" // optional: absent unless set
 	keyEngineVersion = "engine_version"
 	keyEpoch         = "epoch"
 	keyFormat        = "format"
@@ -77,7 +78,7 @@ func metadataOf(c *Checkpoint) (map[string]string, spec.Spec, error) {
 	if s.Epoch < 0 || s.Batch < 0 {
 		return nil, spec.Spec{}, fmt.Errorf("negative position epoch %d batch %d", s.Epoch, s.Batch)
 	}
-	for _, kv := range [][2]string{{"engine version", c.EngineVersion}, {"kind", c.Kind}} {
+	for _, kv := range [][2]string{{"engine version", c.EngineVersion}, {"kind", c.Kind}, {"edit", c.Edit}} {
 		if !utf8.ValidString(kv[1]) {
 			return nil, spec.Spec{}, fmt.Errorf("%s %s is not valid UTF-8", kv[0], quote(kv[1]))
 		}
@@ -97,6 +98,9 @@ func metadataOf(c *Checkpoint) (map[string]string, spec.Spec, error) {
 		keyRunID:         c.RunID,
 		keySpec:          string(js),
 		keyStep:          strconv.FormatUint(s.Step, 10),
+	}
+	if c.Edit != "" {
+		meta[keyEdit] = c.Edit
 	}
 	// The same checks Decode applies, so whatever Encode writes decodes.
 	meta[keyChecksum] = placeholderSum
@@ -250,7 +254,12 @@ func parseFields(m map[string]string) (*fields, error) {
 	}
 	f.Created = f.Created.UTC()
 	f.EngineVersion, f.Kind = m[keyEngineVersion], m[keyKind]
-	for _, kv := range [][2]string{{keyEngineVersion, f.EngineVersion}, {keyKind, f.Kind}} {
+	edit, hasEdit := m[keyEdit]
+	if hasEdit && edit == "" {
+		return nil, errors.New("edit is empty (an unedited checkpoint has no edit)")
+	}
+	f.Edit = edit
+	for _, kv := range [][2]string{{keyEngineVersion, f.EngineVersion}, {keyKind, f.Kind}, {keyEdit, f.Edit}} {
 		if len(kv[1]) > MaxMetaString {
 			return nil, fmt.Errorf("%s %s has %d bytes (at most %d)", kv[0], quote(kv[1]), len(kv[1]), MaxMetaString)
 		}

@@ -1372,8 +1372,35 @@ func (c *NetworkPanel) outputText() string {
 	return ""
 }
 
-func (c *NetworkPanel) viewBox() string {
-	return fmt.Sprintf("0 0 %d %d", netW, netH)
+// cls is an element's class, with "on" when it is the diagram's focus.
+func (c *NetworkPanel) cls(base string, t NetTarget) string {
+	if f := c.App.Net.Focus; f != nil && *f == t {
+		return base + " on"
+	}
+	return base
+}
+
+func (c *NetworkPanel) mapW(n Node) int { return c.diagram().Net.Layers[n.Layer].MapW }
+func (c *NetworkPanel) mapH(n Node) int { return c.diagram().Net.Layers[n.Layer].MapH }
+
+// key opens the editor of the focused link or bias with Enter or Space.
+func (c *NetworkPanel) key(event vugu.DOMEvent) {
+	if k := event.PropString("key"); k == "Enter" || k == " " {
+		if _, ok := ParseNetID(event.PropString("target", "id")); ok {
+			event.PreventDefault()
+			c.App.ClickNetID(event.PropString("target", "id"))
+		}
+	}
+}
+
+// editKey applies the edit with Enter, cancels it with Escape.
+func (c *NetworkPanel) editKey(event vugu.DOMEvent) {
+	switch event.PropString("key") {
+	case "Enter":
+		c.App.ApplyEdit(event.PropString("target", "value"))
+	case "Escape":
+		c.App.CancelEdit()
+	}
 }
 
 func (c *NetworkPanel) diagram() Diagram {
@@ -1405,18 +1432,13 @@ func (c *NetworkPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		vgn.SetInnerHTML(vugu.HTML("Network"))
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 		vgparent.AppendChild(vgn)
-		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "svg", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "netdiagram"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "net-diagram"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "img"}}}
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "netbox"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "net-diagram"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "group"}}}
 		vgparent.AppendChild(vgn)
 		vgn.AddAttrInterface("aria-label", c.summary())
-		vgn.AddAttrInterface("viewBox", c.viewBox())
+		vgn.AddAttrInterface("style", fmt.Sprintf("aspect-ratio:%d/%.0f", netW, c.diagram().H))
 		{
 			vgparent := vgn
 			_ = vgparent
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
-			vgparent.AppendChild(vgn)
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "path", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "edges"}}}
-			vgparent.AppendChild(vgn)
-			vgn.AddAttrInterface("d", c.diagram().Edges)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
 			for vgiterkeyt, n := range c.diagram().Nodes {
@@ -1424,27 +1446,187 @@ func (c *NetworkPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				_ = vgiterkey
 				n := n
 				_ = n
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "circle", Attr: []vugu.VGAttribute{{Namespace: "", Key: "r", Val: "5"}}}
-				vgparent.AppendChild(vgn)
-				vgn.AddAttrInterface("class", "node "+n.Class)
-				vgn.AddAttrInterface("cx", n.X)
-				vgn.AddAttrInterface("cy", n.Y)
+				if n.Map {
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "canvas", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "unitmap"}}}
+					vgparent.AppendChild(vgn)
+					vgn.AddAttrInterface("height", c.mapH(n))
+					vgn.AddAttrInterface("id", n.MapID())
+					vgn.AddAttrInterface("style", c.diagram().Style(n.X, n.Y, c.diagram().Side))
+					vgn.AddAttrInterface("width", c.mapW(n))
+				}
 			}
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
-			for vgiterkeyt, n := range c.diagram().Labels {
-				var vgiterkey interface{} = vgiterkeyt
-				_ = vgiterkey
-				n := n
-				_ = n
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "text", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "netlabel"}, vugu.VGAttribute{Namespace: "", Key: "text-anchor", Val: "middle"}}}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "svg", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "netdiagram"}}}
+			vgparent.AppendChild(vgn)
+			vgn.AddAttrInterface("viewBox", fmt.Sprintf("0 0 %d %.0f", netW, c.diagram().H))
+			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+				EventType: "mouseover",
+				Func:      func(event vugu.DOMEvent) { c.App.FocusNetID(event.PropString("target", "id")) },
+				// TODO: implement capture, etc. mostly need to decide syntax
+			})
+			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+				EventType: "focusin",
+				Func:      func(event vugu.DOMEvent) { c.App.FocusNetID(event.PropString("target", "id")) },
+				// TODO: implement capture, etc. mostly need to decide syntax
+			})
+			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+				EventType: "mouseout",
+				Func:      func(event vugu.DOMEvent) { c.App.BlurNetID(event.PropString("target", "id")) },
+				// TODO: implement capture, etc. mostly need to decide syntax
+			})
+			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+				EventType: "focusout",
+				Func:      func(event vugu.DOMEvent) { c.App.BlurNetID(event.PropString("target", "id")) },
+				// TODO: implement capture, etc. mostly need to decide syntax
+			})
+			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+				EventType: "click",
+				Func:      func(event vugu.DOMEvent) { c.App.ClickNetID(event.PropString("target", "id")) },
+				// TODO: implement capture, etc. mostly need to decide syntax
+			})
+			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+				EventType: "keydown",
+				Func:      func(event vugu.DOMEvent) { c.key(event) },
+				// TODO: implement capture, etc. mostly need to decide syntax
+			})
+			{
+				vgparent := vgn
+				_ = vgparent
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 				vgparent.AppendChild(vgn)
-				vgn.AddAttrInterface("x", n.X)
-				vgn.AddAttrInterface("y", n.Y)
-				vgn.SetInnerHTML(n.Text)
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "path", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "edges"}}}
+				vgparent.AppendChild(vgn)
+				vgn.AddAttrInterface("d", c.diagram().Edges)
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+				vgparent.AppendChild(vgn)
+				for vgiterkeyt, sh := range c.diagram().Shapes() {
+					var vgiterkey interface{} = vgiterkeyt
+					_ = vgiterkey
+					sh := sh
+					_ = sh
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "path", Attr: []vugu.VGAttribute{{Namespace: "", Key: "tabindex", Val: "0"}}}
+					vgparent.AppendChild(vgn)
+					vgn.AddAttrInterface("aria-label", c.App.NetLabel(sh.Target))
+					vgn.AddAttrInterface("class", c.cls(sh.Class, sh.Target))
+					vgn.AddAttrInterface("d", sh.D)
+					vgn.AddAttrInterface("data-testid", sh.Target.ID())
+					vgn.AddAttrInterface("fill", sh.Fill)
+					vgn.AddAttrInterface("id", sh.Target.DOMID())
+				}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+				vgparent.AppendChild(vgn)
+				for vgiterkeyt, n := range c.diagram().Labels {
+					var vgiterkey interface{} = vgiterkeyt
+					_ = vgiterkey
+					n := n
+					_ = n
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "text", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "netlabel"}, vugu.VGAttribute{Namespace: "", Key: "text-anchor", Val: "middle"}}}
+					vgparent.AppendChild(vgn)
+					vgn.AddAttrInterface("x", n.X)
+					vgn.AddAttrInterface("y", n.Y)
+					vgn.SetInnerHTML(n.Text)
+				}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+				vgparent.AppendChild(vgn)
 			}
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 			vgparent.AppendChild(vgn)
+		}
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
+		vgparent.AppendChild(vgn)
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "netvalue"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "net-value"}, vugu.VGAttribute{Namespace: "", Key: "aria-live", Val: "polite"}}}
+		vgparent.AppendChild(vgn)
+		vgn.SetInnerHTML(c.App.NetValueText())
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
+		vgparent.AppendChild(vgn)
+		if c.App.Net.Edit != nil {
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "netedit"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "net-edit"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "group"}, vugu.VGAttribute{Namespace: "", Key: "aria-labelledby", Val: "net-edit-h"}}}
+			vgparent.AppendChild(vgn)
+			{
+				vgparent := vgn
+				_ = vgparent
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+				vgparent.AppendChild(vgn)
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "label", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "net-edit-h"}, vugu.VGAttribute{Namespace: "", Key: "for", Val: "net-edit-value"}}}
+				vgparent.AppendChild(vgn)
+				vgn.SetInnerHTML(c.App.EditTitle())
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+				vgparent.AppendChild(vgn)
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "inline"}}}
+				vgparent.AppendChild(vgn)
+				{
+					vgparent := vgn
+					_ = vgparent
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "text"}, vugu.VGAttribute{Namespace: "", Key: "inputmode", Val: "decimal"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "net-edit-value"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "net-edit-value"}}}
+					vgparent.AppendChild(vgn)
+					{
+						b, err := vjson.Marshal(c.App.Net.EditText)
+						if err != nil {
+							panic(err)
+						}
+						vgn.Prop = append(vgn.Prop, vugu.VGProperty{Key: "value", JSONVal: vjson.RawMessage(b)})
+					}
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "input",
+						Func:      func(event vugu.DOMEvent) { c.App.Net.EditText = event.PropString("target", "value") },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "keydown",
+						Func:      func(event vugu.DOMEvent) { c.editKey(event) },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "net-edit-apply"}}}
+					vgparent.AppendChild(vgn)
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "click",
+						Func:      func(event vugu.DOMEvent) { c.App.ApplyEdit(c.App.Net.EditText) },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Fork with this value"}
+						vgparent.AppendChild(vgn)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "net-edit-cancel"}}}
+					vgparent.AppendChild(vgn)
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "click",
+						Func:      func(event vugu.DOMEvent) { c.App.CancelEdit() },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Cancel"}
+						vgparent.AppendChild(vgn)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+					vgparent.AppendChild(vgn)
+				}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+				vgparent.AppendChild(vgn)
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "hint"}}}
+				vgparent.AppendChild(vgn)
+				vgn.SetInnerHTML(vugu.HTML("The run goes on unchanged; the edit starts a new run from this step."))
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+				vgparent.AppendChild(vgn)
+				if c.App.Net.EditErr != "" {
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "error"}}}
+					vgparent.AppendChild(vgn)
+					vgn.SetInnerHTML(c.App.Net.EditErr)
+				}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
+				vgparent.AppendChild(vgn)
+			}
 		}
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 		vgparent.AppendChild(vgn)
@@ -1956,6 +2138,11 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "axis br"}}}
 				vgparent.AppendChild(vgn)
 				vgn.SetInnerHTML(vugu.HTML("6"))
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+				vgparent.AppendChild(vgn)
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "heatunit"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "heat-unit"}, vugu.VGAttribute{Namespace: "", Key: "aria-live", Val: "polite"}}}
+				vgparent.AppendChild(vgn)
+				vgn.SetInnerHTML(c.App.HeatUnitText())
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 				vgparent.AppendChild(vgn)
 			}

@@ -123,11 +123,15 @@ type App struct {
 	Scrub   ScrubState
 	Compare CompareState
 
-	painted   *ViewImage
-	seq       int64
-	gone      []string // run/id of checkpoints deleted lately
-	loggedRun string   // the run the log last introduced
-	points    pointsCache
+	Net NetState // the network panel's focus and editor
+
+	painted      *ViewImage
+	paintedFocus string     // the unit the heat map shows ("" the output)
+	unitsPainted *ViewImage // the view whose unit maps are painted
+	seq          int64
+	gone         []string // run/id of checkpoints deleted lately
+	loggedRun    string   // the run the log last introduced
+	points       pointsCache
 }
 
 // EvPageLog is an event of the page itself (not the worker): a line for
@@ -225,6 +229,9 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		}
 	case protocol.EvScrub:
 		a.scrubbed(ev, data)
+	case protocol.EvUnits: // the maps of a view, a pure function of its run and step
+		a.Live = a.Live.withMaps(ev.Units, data)
+		a.Scrub.View = a.Scrub.View.withMaps(ev.Units, data)
 	case protocol.EvData:
 		a.dataPoints(ev, data)
 	case protocol.EvCompare:

@@ -38,7 +38,24 @@ func NewViewImage(v *protocol.View, data []byte) *ViewImage {
 	default:
 		return nil
 	}
-	return &ViewImage{View: *v, Data: data}
+	vi := &ViewImage{View: *v, Data: data}
+	if n := v.Net; n != nil && (n.MapBytes() < 0 || len(n.Layers) == 0 || len(n.Maps) != 0 && len(n.Maps) != n.MapBytes()) {
+		vi.Net = nil // a malformed network: the output alone
+	}
+	return vi
+}
+
+// withMaps is v with the unit maps of an EvUnits, if they are v's (its
+// run and step, the size its network needs); else v itself.
+func (v *ViewImage) withMaps(u *protocol.Units, maps []byte) *ViewImage {
+	if v == nil || u == nil || v.Net == nil || v.Run != u.Run || v.Step != u.Step || v.Net.MapBytes() != len(maps) {
+		return v
+	}
+	net := *v.Net
+	net.Maps = maps
+	nv := *v
+	nv.Net = &net
+	return &nv
 }
 
 // TensorFlow Playground's colors: orange for negative (class 0), blue for
@@ -73,24 +90,34 @@ const HeatSize = 200
 
 // GridRGBA colors a grid view at HeatSize×HeatSize pixels.
 func (v *ViewImage) GridRGBA() []byte {
+	return enlarge(v.W, v.H, func(i int) float64 { return float64(v.Data[i]) }, func(q float64) float64 { return q/127.5 - 1 })
+}
+
+// enlarge colors a w×h grid at HeatSize×HeatSize pixels, interpolating
+// its values (at) bilinearly, tone mapping them to the palette's [-1, 1].
+func enlarge(w, h int, at func(i int) float64, tone func(float64) float64) []byte {
 	const n = HeatSize
 	rgba := make([]byte, 4*n*n)
-	at := func(x, y int) float64 {
-		x, y = min(max(x, 0), v.W-1), min(max(y, 0), v.H-1)
-		return float64(v.Data[y*v.W+x])
+	px := func(x, y int) float64 {
+		x, y = min(max(x, 0), w-1), min(max(y, 0), h-1)
+		return at(y*w + x)
 	}
-	sx, sy := float64(v.W)/n, float64(v.H)/n
+	sx, sy := float64(w)/n, float64(h)/n
 	for py := 0; py < n; py++ {
 		fy := (float64(py)+0.5)*sy - 0.5
 		y0 := int(math.Floor(fy))
 		ty := fy - float64(y0)
-		for px := 0; px < n; px++ {
-			fx := (float64(px)+0.5)*sx - 0.5
+		for pxl := 0; pxl < n; pxl++ {
+			fx := (float64(pxl)+0.5)*sx - 0.5
 			x0 := int(math.Floor(fx))
 			tx := fx - float64(x0)
-			q := (at(x0, y0)*(1-tx)+at(x0+1, y0)*tx)*(1-ty) + (at(x0, y0+1)*(1-tx)+at(x0+1, y0+1)*tx)*ty
-			r, g, b := color(q/127.5-1, 0.4)
-			i := 4 * (py*n + px)
+			q := (px(x0, y0)*(1-tx)+px(x0+1, y0)*tx)*(1-ty) + (px(x0, y0+1)*(1-tx)+px(x0+1, y0+1)*tx)*ty
+			t := tone(q)
+			if math.IsNaN(t) {
+				t = 0
+			}
+			r, g, b := color(t, 0.4)
+			i := 4 * (py*n + pxl)
 			rgba[i], rgba[i+1], rgba[i+2], rgba[i+3] = r, g, b, 255
 		}
 	}
@@ -235,14 +262,22 @@ func (a *App) Paint() {
 		a.Host.Paint("points", PointsSize, PointsSize, rgba)
 		a.points.painted = key
 	}
+	a.paintUnits()
 	v := a.ScrubView()
-	if v == a.painted {
+	vals, w, tone, focused := a.FocusedMap()
+	focus := ""
+	if focused {
+		focus = a.Net.Focus.ID()
+	}
+	if v == a.painted && focus == a.paintedFocus {
 		return
 	}
-	a.painted = v
+	a.painted, a.paintedFocus = v, focus
 	switch {
 	case v == nil:
 		a.Host.Paint("heatmap", HeatSize, HeatSize, make([]byte, 4*HeatSize*HeatSize))
+	case focused:
+		a.Host.Paint("heatmap", HeatSize, HeatSize, enlarge(w, len(vals)/w, func(i int) float64 { return float64(vals[i]) }, tone))
 	case v.Kind == protocol.ViewGrid:
 		a.Host.Paint("heatmap", HeatSize, HeatSize, v.GridRGBA())
 	case v.Kind == protocol.ViewDigits:

@@ -120,46 +120,6 @@ func parentName(m persist.Meta) string {
 	return m.Parent
 }
 
-func cmdEval(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("eval", stderr)
-	file := fs.String("ckpt", "", "checkpoint file")
-	if err := parse(fs, args, 0); err != nil {
-		return err
-	}
-	if *file == "" {
-		return exitError{code: 2, msg: "eval: --ckpt FILE is required"}
-	}
-	c, err := loadCheckpoint(*file)
-	if err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
-	var locals []*disk.Store
-	if fs := fileStore(*file); fs != nil {
-		locals = append(locals, fs)
-	}
-	tab, err := findData(context.Background(), c.State.Spec, locals, nil)
-	if err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
-	tr, err := engine.RestoreWith(c.State, tab)
-	if err != nil {
-		return fmt.Errorf("eval: %w", err)
-	}
-	fmt.Fprintf(stdout, "step %d (epoch %d, batch %d)\n", tr.Step, tr.Epoch, tr.Batch)
-	for _, s := range []struct {
-		name string
-		sp   *engine.Split
-	}{{"train", &tr.Data.Train}, {"test", &tr.Data.Test}} {
-		m := tr.Evaluate(s.sp)
-		acc := "n/a"
-		if !math.IsNaN(float64(m.Accuracy)) {
-			acc = strconv.FormatFloat(float64(m.Accuracy), 'f', 4, 32)
-		}
-		fmt.Fprintf(stdout, "%-5s loss %s accuracy %s (%d samples)\n", s.name, fmtLoss(m.Loss), acc, s.sp.N)
-	}
-	return nil
-}
-
 func cmdData(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("data", stderr)
 	preset := fs.String("preset", "", "preset whose dataset to print")
@@ -295,6 +255,9 @@ func ckptInspect(path string, stdout io.Writer) error {
 	fmt.Fprintf(w, "checkpoint:\t%s\n", c.ID)
 	fmt.Fprintf(w, "parent:\t%s\n", parentName(c.Meta))
 	fmt.Fprintf(w, "kind:\t%s\n", c.Kind)
+	if c.Edit != "" {
+		fmt.Fprintf(w, "edit:\t%s\n", c.Edit)
+	}
 	fmt.Fprintf(w, "created:\t%s\n", c.Created.Format(time.RFC3339Nano))
 	fmt.Fprintf(w, "engine:\t%s\n", c.EngineVersion)
 	fmt.Fprintf(w, "step:\t%d (epoch %d, batch %d)\n", c.State.Step, c.State.Epoch, c.State.Batch)

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"playground/spec"
 )
@@ -103,12 +104,17 @@ const (
 	// EvCompare events as each child starts and ends; refused with EvError
 	// while another comparison runs.
 	CmdCompare = "compare"
+	// CmdEdit sets one weight or bias of the active run, paused, to
+	// Edit.Value: as a fork, a new run whose first checkpoint is the
+	// edited state (its parent the run's current one, the edit recorded
+	// in its metadata), paused.
+	CmdEdit = "edit"
 )
 
 var commandTypes = []string{
 	CmdOpen, CmdStart, CmdPause, CmdResume, CmdStep, CmdReset, CmdSave, CmdHidden,
 	CmdContinue, CmdRestore, CmdFork, CmdList, CmdExport, CmdImport, CmdPin, CmdDelete,
-	CmdTakeover, CmdSettings, CmdScrub, CmdPush, CmdPull, CmdServerRuns, CmdData, CmdCompare,
+	CmdTakeover, CmdSettings, CmdScrub, CmdPush, CmdPull, CmdServerRuns, CmdData, CmdCompare, CmdEdit,
 }
 
 // Command is one request from the page.
@@ -131,6 +137,17 @@ type Command struct {
 	At        uint64          `json:"at,omitempty"`        // scrub: the step to show
 	Sync      *SyncSettings   `json:"sync,omitempty"`      // open, settings
 	Compare   *Compare        `json:"compare,omitempty"`   // compare: the plan (Children's Run, From, Target and Done unset)
+	Edit      *Edit           `json:"edit,omitempty"`      // edit: the parameter and its new value
+}
+
+// Edit is one parameter of a model and a value for it: the weight to
+// unit Unit of layer Layer (1 the first hidden layer, as in a NetView)
+// from unit From of the layer before, or with From -1 the unit's bias.
+type Edit struct {
+	Layer int     `json:"layer"`
+	Unit  int     `json:"unit"`
+	From  int     `json:"from"`
+	Value float32 `json:"value"`
 }
 
 // Compare is a comparison of runs forked from one checkpoint with one
@@ -208,6 +225,11 @@ const (
 	// EvReach says the server stopped answering or answers again: Reach.
 	// It comes once per change, never per attempt.
 	EvReach = "reach"
+	// EvUnits follows every view (and scrub view) that has a NetView:
+	// Units names the view's run and step, the message's bytes are its
+	// NetView.Maps (binary: as JSON they would cost the page's thread
+	// tens of milliseconds a view).
+	EvUnits = "units"
 )
 
 // Session phases in Status.Phase.
@@ -244,6 +266,7 @@ type Event struct {
 	Reach      *Reach   `json:"reach,omitempty"`
 	Data       *Data    `json:"data,omitempty"`
 	Compare    *Compare `json:"compare,omitempty"`
+	Units      *Units   `json:"units,omitempty"`
 	// ServerRuns: the server's runs (server-runs).
 	ServerRuns []ServerRun `json:"serverRuns,omitempty"`
 }
@@ -314,6 +337,103 @@ type View struct {
 	Side      int     `json:"side,omitempty"`
 	Labels    []int   `json:"labels,omitempty"`
 	Predicted []int   `json:"predicted,omitempty"`
+	// Net is the network's units as the page draws them.
+	Net *NetView `json:"net,omitempty"`
+}
+
+// NetView is the network of a View: Layers[0] the inputs, then the hidden
+// layers, the last the output layer. Of each layer the first Drawn units
+// are drawn, each with a map of MapW×MapH float32 values (little-endian,
+// row by row from the top; none when MapW is 0) in Maps, layer by layer,
+// unit by unit (sent apart from the view: EvUnits). On a grid view a
+// unit's map is its activation at every grid point (an input's: the
+// feature's value); the first hidden layer of a wide input (digits) maps
+// each unit's incoming weights as an image instead.
+type NetView struct {
+	Layers []NetLayer `json:"layers"`
+	Maps   []byte     `json:"-"` // in the bytes of the EvUnits that follows the view
+}
+
+// Units names the view whose unit maps an EvUnits carries.
+type Units struct {
+	Run  string `json:"run"`
+	Step uint64 `json:"step"`
+}
+
+// NetLayer is one layer of a NetView.
+type NetLayer struct {
+	Units int `json:"units"` // in the layer
+	Drawn int `json:"drawn"` // the first Drawn are drawn
+	MapW  int `json:"mapW,omitempty"`
+	MapH  int `json:"mapH,omitempty"`
+	// Weights[i*prev.Drawn+j] is the weight to drawn unit i from drawn
+	// unit j of the previous layer; Bias[i] unit i's bias (none for the
+	// inputs).
+	Weights []float32 `json:"weights,omitempty"`
+	Bias    []float32 `json:"bias,omitempty"`
+}
+
+// MapBytes is the size Maps must have, or -1 when the layers do not fit
+// together (a malformed NetView).
+func (n *NetView) MapBytes() int {
+	total, prev := 0, 0
+	for i, l := range n.Layers {
+		if l.Units < 0 || l.Drawn < 0 || l.Drawn > l.Units || l.MapW < 0 || l.MapH < 0 || l.MapW > 1<<12 || l.MapH > 1<<12 || l.Units > 1<<20 {
+			return -1
+		}
+		if (l.MapW == 0) != (l.MapH == 0) {
+			return -1
+		}
+		wantW, wantB := l.Drawn*prev, l.Drawn
+		if i == 0 {
+			wantW, wantB = 0, 0
+		}
+		if len(l.Weights) != wantW || len(l.Bias) != wantB {
+			return -1
+		}
+		total += 4 * l.Drawn * l.MapW * l.MapH
+		prev = l.Drawn
+	}
+	return total
+}
+
+// Map returns the map of drawn unit unit of layer layer from Maps: its
+// values and width and height (false when it has none, or Maps does not
+// fit the layers).
+func (n *NetView) Map(layer, unit int) ([]float32, int, int, bool) {
+	if n.MapBytes() != len(n.Maps) || layer < 0 || layer >= len(n.Layers) {
+		return nil, 0, 0, false
+	}
+	l := n.Layers[layer]
+	if unit < 0 || unit >= l.Drawn || l.MapW == 0 {
+		return nil, 0, 0, false
+	}
+	off := 0
+	for _, pl := range n.Layers[:layer] {
+		off += 4 * pl.Drawn * pl.MapW * pl.MapH
+	}
+	off += 4 * unit * l.MapW * l.MapH
+	vals := make([]float32, l.MapW*l.MapH)
+	for i := range vals {
+		vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(n.Maps[off+4*i:]))
+	}
+	return vals, l.MapW, l.MapH, true
+}
+
+// FormatMap formats a map w values wide as `playground eval --grid`
+// prints it: a line per row, each value the shortest decimal that reads
+// back as the same float32.
+func FormatMap(vals []float32, w int) string {
+	var b []byte
+	for i, v := range vals {
+		b = strconv.AppendFloat(b, float64(v), 'g', -1, 32)
+		if (i+1)%w == 0 {
+			b = append(b, '\n')
+		} else {
+			b = append(b, ' ')
+		}
+	}
+	return string(b)
 }
 
 // Data counts the points of a 2-D dataset that travel in the message's
@@ -506,6 +626,10 @@ func (c Command) Validate() error {
 	case CmdCompare:
 		if err := c.Compare.Validate(); err != nil {
 			return bad("%v", err)
+		}
+	case CmdEdit:
+		if e := c.Edit; e == nil || e.Layer < 1 || e.Unit < 0 || e.From < -1 {
+			return bad("needs an edit of a layer from 1, a unit from 0 and from -1 (the bias) or a unit from 0")
 		}
 	}
 	if a := c.Autosave; a != nil && (a.EveryMillis < 0 || a.Keep < 0 || a.MilestoneMs < 0) {

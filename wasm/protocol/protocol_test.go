@@ -75,6 +75,7 @@ func FuzzDecodeCommand(f *testing.F) {
 		`{"type":"pull","run":"r"}`,
 		`{"type":"fork","run":"r","id":"000000000001-aaaaaaaa","spec":{}}`,
 		`{"type":"scrub","at":18446744073709551615}`,
+		`{"type":"edit","edit":{"layer":1,"unit":2,"from":-1,"value":0.75}}`,
 		`{"type":"compare","compare":{"base":{"run":"r","id":"000000000001-aaaaaaaa","step":1,"epoch":0,"kind":"","size":0},"param":"lr","steps":5,"children":[{"value":"0.1","spec":{}}],"done":false}}`,
 	} {
 		f.Add([]byte(s))
@@ -92,4 +93,23 @@ func FuzzDecodeCommand(f *testing.F) {
 			t.Fatalf("%s does not round-trip: %v", b, err)
 		}
 	})
+}
+
+// An edit names a layer from 1, a unit from 0 and from -1 (the bias) or a
+// unit from 0; anything else is refused before the worker sees it.
+func TestEditCommand(t *testing.T) {
+	if _, err := DecodeCommand([]byte(`{"type":"edit","edit":{"layer":2,"unit":0,"from":3,"value":-1.5}}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{
+		`{"type":"edit"}`,
+		`{"type":"edit","edit":{"layer":0,"unit":0,"from":0,"value":1}}`,
+		`{"type":"edit","edit":{"layer":1,"unit":-1,"from":0,"value":1}}`,
+		`{"type":"edit","edit":{"layer":1,"unit":0,"from":-2,"value":1}}`,
+		`{"type":"edit","edit":{"layer":1,"unit":0,"from":0,"value":1e39}}`,
+	} {
+		if _, err := DecodeCommand([]byte(bad)); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
 }

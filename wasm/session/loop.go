@@ -45,6 +45,7 @@ type loop struct {
 type head struct {
 	id        string // the next checkpoint's parent
 	parentRun string // run of id, for a new run's first checkpoint only
+	edit      string // how that checkpoint was edited from id's state ("" if not)
 	step      uint64 // step of the newest checkpoint written or restored
 	has       bool   // false: no checkpoint of this run's state yet
 }
@@ -173,6 +174,7 @@ var commands = map[string]func(l *loop, ctx context.Context, c protocol.Command,
 	protocol.CmdServerRuns: func(l *loop, _ context.Context, c protocol.Command, _ []byte) { l.syncs.push(serverRunsOp{seq: c.Seq}) },
 	protocol.CmdCompare:    (*loop).cmdCompare,
 	protocol.CmdData:       (*loop).cmdData,
+	protocol.CmdEdit:       (*loop).cmdEdit,
 }
 
 func (l *loop) cmdStart(ctx context.Context, c protocol.Command, _ []byte) {

@@ -312,12 +312,12 @@ func (l *loop) startNew(ctx context.Context, seq int64, spec spec.Spec, running 
 		l.fail(seq, "start: %v", err)
 		return
 	}
-	l.becomeNew(ctx, seq, tr, persist.NewRunID(tr.Spec.Name), "", "", running)
+	l.becomeNew(ctx, seq, tr, persist.NewRunID(tr.Spec.Name), "", "", "", running)
 }
 
 // becomeNew makes tr the active trainer of the new run, whose first
 // checkpoint (kept as a milestone) descends from parentRun/parent.
-func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run, parentRun, parent string, running bool) bool {
+func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run, parentRun, parent, edit string, running bool) bool {
 	if ok, err := l.acquire(ctx, run, false); err != nil || !ok {
 		l.fail(seq, "lock for new run %s: %v", run, err)
 		return false
@@ -325,7 +325,7 @@ func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run
 	l.run, l.owner = run, true
 	l.adopt(tr, &persist.Checkpoint{Meta: persist.Meta{ID: parent}})
 	l.head.has = false
-	l.head.parentRun = parentRun
+	l.head.parentRun, l.head.edit = parentRun, edit
 	l.snapshot(seq, persist.KindMilestone, true, afterSave{})
 	l.running = running
 	// The first progress goes out after the first slice: a new run shows
@@ -393,7 +393,7 @@ func (l *loop) cmdContinue(ctx context.Context, c protocol.Command, _ []byte) {
 	if l.unsaved() {
 		l.snapshot(c.Seq, persist.KindAutosave, true, afterSave{})
 	}
-	l.becomeNew(ctx, c.Seq, tr, persist.NewRunID(tr.Spec.Name), l.run, l.head.id, c.Autostart)
+	l.becomeNew(ctx, c.Seq, tr, persist.NewRunID(tr.Spec.Name), l.run, l.head.id, "", c.Autostart)
 }
 
 // continuable says why a state of spec old cannot continue under new
@@ -437,7 +437,7 @@ func (l *loop) forkTo(ctx context.Context, seq int64, run, id string, specJSON j
 	if newRun == "" {
 		newRun = persist.NewRunID(tr.Spec.Name)
 	}
-	if !l.becomeNew(ctx, seq, tr, newRun, run, id, running) {
+	if !l.becomeNew(ctx, seq, tr, newRun, run, id, "", running) {
 		return errReported
 	}
 	return nil
@@ -476,17 +476,26 @@ func (l *loop) importFile(ctx context.Context, c protocol.Command, b []byte) {
 	l.setPhase(c.Seq, protocol.PhasePaused)
 }
 
+// ownsRun says whether there is an active run this tab trains, else
+// fails command seq (what) saying why not.
+func (l *loop) ownsRun(seq int64, what string) bool {
+	switch {
+	case l.rn.tr == nil:
+		l.fail(seq, "%s: no run", what)
+		return false
+	case !l.owner:
+		l.fail(seq, "%s: run %s is trained in another tab", what, l.run)
+		return false
+	}
+	return true
+}
+
 // export sends checkpoint c.Run/c.ID, or the current state (saved first
 // unless a checkpoint of it exists).
 func (l *loop) export(ctx context.Context, c protocol.Command) {
 	run, id := c.Run, c.ID
 	if id == "" {
-		switch {
-		case l.rn.tr == nil:
-			l.fail(c.Seq, "export: no run")
-			return
-		case !l.owner:
-			l.fail(c.Seq, "export: run %s is trained in another tab", l.run)
+		if !l.ownsRun(c.Seq, "export") {
 			return
 		}
 		run = l.run

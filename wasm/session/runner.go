@@ -279,7 +279,7 @@ func (l *loop) snapshot(seq int64, kind string, forced bool, then afterSave) {
 	c := &persist.Checkpoint{
 		Meta: persist.Meta{
 			RunID: l.run, ID: persist.NewID(st.Step), Parent: l.head.id, ParentRun: l.head.parentRun,
-			Created: l.env.Now().UTC(), EngineVersion: engine.Version, Kind: kind,
+			Created: l.env.Now().UTC(), EngineVersion: engine.Version, Kind: kind, Edit: l.head.edit,
 		},
 		State: st,
 	}

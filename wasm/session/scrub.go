@@ -110,7 +110,7 @@ func (sc *scrubber) finish(j *scrubJob, v *viewer) {
 	}
 	view, data := v.of(tr, j.run)
 	r.Millis = ms(sc.now().Sub(j.t0))
-	sc.emit(protocol.Event{Type: protocol.EvScrub, Seq: j.seq, Scrub: r, View: view}, data)
+	emitView(sc.emit, protocol.Event{Type: protocol.EvScrub, Seq: j.seq, Scrub: r, View: view}, data)
 	sc.cur, sc.side = nil, j
 }
 

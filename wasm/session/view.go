@@ -42,7 +42,7 @@ func (v *viewer) post(tr *engine.Trainer, run string, emit func(protocol.Event, 
 	}
 	view, data := v.of(tr, run)
 	v.run, v.step, v.posted = run, tr.Step, true
-	emit(protocol.Event{Type: protocol.EvView, View: view}, data)
+	emitView(emit, protocol.Event{Type: protocol.EvView, View: view}, data)
 }
 
 // dataset computes what views need of d alone.
@@ -80,7 +80,7 @@ func (v *viewer) dataset(d *engine.Dataset) {
 // view computes what the model of tr makes of its input space. It only
 // reads the parameters: training goes on exactly as without it.
 func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
-	v := &protocol.View{Run: run, Step: tr.Step}
+	v := &protocol.View{Run: run, Step: tr.Step, Net: netOf(tr)}
 	d := tr.Data
 	if vw.data != d {
 		vw.dataset(d)
@@ -101,6 +101,7 @@ func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
 			v.Labels = append(v.Labels, int(d.Test.Label[i]))
 			v.Predicted = append(v.Predicted, best)
 		}
+		v.Net.Maps = newUnitMaps(v.Net, tr.Model, nil).bytes()
 		return v, data
 	}
 	v.Kind, v.W, v.H, v.Domain = protocol.ViewGrid, GridSide, GridSide, spec.Domain
@@ -108,12 +109,15 @@ func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
 	const n = GridSide * GridSide
 	data := make([]byte, n)
 	scale := 255 / max(v.Hi-v.Lo, 1e-9)
+	maps := newUnitMaps(v.Net, tr.Model, vw.grid)
 	const chunk = 250 // the batch size the trainer's buffers already fit
 	for lo := 0; lo < n; lo += chunk {
 		out := tr.Model.Forward(vw.grid[lo*d.Inputs:], chunk)
 		for i, p := range out[:chunk] {
 			data[lo+i] = byte(min(max((float64(p)-v.Lo)*scale, 0), 255) + 0.5)
 		}
+		maps.take(tr.Model, lo, chunk)
 	}
+	v.Net.Maps = maps.bytes()
 	return v, data
 }

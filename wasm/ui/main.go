@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall/js"
 	"time"
 
@@ -51,6 +52,9 @@ func Run() {
 	ee := renderer.EventEnv()
 	app := ui.NewApp(host{})
 	lessonOptions(app)
+	if js.Global().Get("__pgTimes").Truthy() { // ?debug=1
+		js.Global().Set("__pgUnitMap", js.FuncOf(unitMapHook))
+	}
 	go applyEvents(app, ee, receive())
 	// The status line says "saved 3 s ago": it changes with the clock.
 	go func() {
@@ -144,9 +148,24 @@ func renderLoop(renderer *domrender.JSRenderer, env *vugu.BuildEnv, app *ui.App)
 		}
 		ee.RLock()
 		app.Paint()
+		shown.Store(app.ScrubView())
 		ee.RUnlock()
 		rendered(t0, t1, t2)
 	}
+}
+
+// shown is the view the page showed at its last render.
+var shown atomic.Pointer[ui.ViewImage]
+
+// unitMapHook is window.__pgUnitMap(L, I) (?debug=1): {run, step, text}
+// of the map of unit I of layer L the page shows, text as `playground
+// eval --grid L:I` prints it ("" without one); null before any view.
+func unitMapHook(_ js.Value, args []js.Value) any {
+	v := shown.Load()
+	if v == nil || len(args) < 2 {
+		return nil
+	}
+	return map[string]any{"run": v.Run, "step": float64(v.Step), "text": v.UnitMapText(args[0].Int(), args[1].Int())}
 }
 
 // rendered hands a render's build (t0 to t1), DOM sync (to t2) and paint

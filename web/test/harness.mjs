@@ -144,6 +144,18 @@ export async function browse(t, server = serve()) {
   return { srv, ctx };
 }
 
+// openFresh opens url in a fresh profile (closed after test t), at
+// viewport if given, and collects the page's errors.
+export async function openFresh(t, url, viewport) {
+  const { ctx } = await launch();
+  t.after(() => ctx.close());
+  const page = await ctx.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  const errors = collectErrors(page);
+  await page.goto(url);
+  return { ctx, page, errors };
+}
+
 // killBrowser SIGKILLs every process of the Chromium running on profile
 // dir, the browser process first: a crash, not a shutdown.
 export function killBrowser(dir) {
@@ -324,14 +336,8 @@ export async function screenshot(page, name, locator) {
 
 // openPage opens query on srv in a fresh profile (closed after test t),
 // at viewport if given, recording the page's errors.
-export async function openPage(t, srv, query, viewport) {
-  const { ctx } = await launch();
-  t.after(() => ctx.close());
-  const page = await ctx.newPage();
-  if (viewport) await page.setViewportSize(viewport);
-  const errors = collectErrors(page);
-  await page.goto(srv.url + query);
-  return { ctx, page, errors };
+export function openPage(t, srv, query, viewport) {
+  return openFresh(t, srv.url + query, viewport);
 }
 
 // commit types into a field and commits it as a person does (Enter).

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"playground/engine"
+	"playground/persist/disk"
+	"playground/wasm/protocol"
+	"playground/wasm/session"
+)
+
+// evalFlags are playground eval's flags: a checkpoint, and what to
+// compute of it (by default its losses and accuracy).
+type evalFlags struct {
+	ckpt string
+	grid string // L:I, the map of unit I of layer L
+}
+
+func cmdEval(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("eval", stderr)
+	var f evalFlags
+	fs.StringVar(&f.ckpt, "ckpt", "", "checkpoint file")
+	fs.StringVar(&f.grid, "grid", "", "print the map the page draws for unit I of layer L (L:I; layer 0 the inputs, 1 the first hidden layer, the last the output layer)")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	if f.ckpt == "" {
+		return exitError{code: 2, msg: "eval: --ckpt FILE is required"}
+	}
+	var layer, unit int
+	if f.grid != "" {
+		var err error
+		if layer, unit, err = parseUnit(f.grid); err != nil {
+			return exitError{code: 2, msg: fmt.Sprintf("eval: --grid %q: %v", f.grid, err)}
+		}
+	}
+	c, err := loadCheckpoint(f.ckpt)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	var locals []*disk.Store
+	if fs := fileStore(f.ckpt); fs != nil {
+		locals = append(locals, fs)
+	}
+	tab, err := findData(context.Background(), c.State.Spec, locals, nil)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	tr, err := engine.RestoreWith(c.State, tab)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	if f.grid != "" {
+		return printUnitMap(stdout, tr, layer, unit)
+	}
+	printEval(stdout, tr)
+	return nil
+}
+
+// printEval prints the train and test loss and accuracy of tr.
+func printEval(stdout io.Writer, tr *engine.Trainer) {
+	fmt.Fprintf(stdout, "step %d (epoch %d, batch %d)\n", tr.Step, tr.Epoch, tr.Batch)
+	for _, s := range []struct {
+		name string
+		sp   *engine.Split
+	}{{"train", &tr.Data.Train}, {"test", &tr.Data.Test}} {
+		m := tr.Evaluate(s.sp)
+		acc := "n/a"
+		if !math.IsNaN(float64(m.Accuracy)) {
+			acc = strconv.FormatFloat(float64(m.Accuracy), 'f', 4, 32)
+		}
+		fmt.Fprintf(stdout, "%-5s loss %s accuracy %s (%d samples)\n", s.name, fmtLoss(m.Loss), acc, s.sp.N)
+	}
+}
+
+// parseUnit parses L:I, two decimal numbers in their plain form.
+func parseUnit(s string) (layer, unit int, err error) {
+	ls, is, ok := strings.Cut(s, ":")
+	if !ok {
+		return 0, 0, errors.New("want L:I, a layer and a unit")
+	}
+	for _, v := range []struct {
+		what string
+		text string
+		dst  *int
+	}{{"layer", ls, &layer}, {"unit", is, &unit}} {
+		n, err := strconv.ParseUint(v.text, 10, 31)
+		if err != nil || strconv.FormatUint(n, 10) != v.text {
+			return 0, 0, fmt.Errorf("%s %q is not a number from 0", v.what, v.text)
+		}
+		*v.dst = int(n)
+	}
+	return layer, unit, nil
+}
+
+// printUnitMap prints the map of a unit as the page draws it: a row of
+// values per line, from the top, each the shortest decimal that reads
+// back as the same float32.
+func printUnitMap(stdout io.Writer, tr *engine.Trainer, layer, unit int) error {
+	vals, w, _, err := session.UnitMap(tr, layer, unit)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	out := bufio.NewWriter(stdout)
+	out.WriteString(protocol.FormatMap(vals, w))
+	return out.Flush()
+}
