@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"playground/curve"
 	"playground/engine"
 	"playground/spec"
 )
@@ -22,6 +23,7 @@ const (
 	keyCheckpointID  = "checkpoint_id"
 	keyChecksum      = "checksum"
 	keyCreated       = "created"
+	keyCurve         = "curve" // optional: absent for an empty history
 	keyEngineVersion = "engine_version"
 	keyEpoch         = "epoch"
 	keyFormat        = "format"
@@ -97,6 +99,9 @@ func metadataOf(c *Checkpoint) (map[string]string, spec.Spec, error) {
 		keyRunID:         c.RunID,
 		keySpec:          string(js),
 		keyStep:          strconv.FormatUint(s.Step, 10),
+	}
+	if enc := curve.Encode(c.Curve); enc != "" {
+		meta[keyCurve] = enc
 	}
 	// The same checks Decode applies, so whatever Encode writes decodes.
 	meta[keyChecksum] = placeholderSum
@@ -199,6 +204,7 @@ type fields struct {
 	rng          []byte
 	spec         spec.Spec
 	checksum     string
+	curve        curve.History
 }
 
 // parseFields decodes and checks every metadata value; each must be in
@@ -253,6 +259,14 @@ func parseFields(m map[string]string) (*fields, error) {
 	for _, kv := range [][2]string{{keyEngineVersion, f.EngineVersion}, {keyKind, f.Kind}} {
 		if len(kv[1]) > MaxMetaString {
 			return nil, fmt.Errorf("%s %s has %d bytes (at most %d)", kv[0], quote(kv[1]), len(kv[1]), MaxMetaString)
+		}
+	}
+	if c, ok := m[keyCurve]; ok {
+		if c == "" {
+			return nil, errors.New("curve is empty (an empty history is left out)")
+		}
+		if f.curve, err = curve.Decode(c, f.step); err != nil {
+			return nil, err
 		}
 	}
 	f.checksum = m[keyChecksum]
