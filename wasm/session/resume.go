@@ -276,7 +276,7 @@ func newestValid(ctx context.Context, st persist.Store, run string, limit uint64
 
 // adopt makes tr, restored from c, the active trainer.
 func (l *loop) adopt(tr *engine.Trainer, c *persist.Checkpoint) {
-	l.rn.adopt(tr)
+	l.rn.adopt(tr, c.Curve)
 	l.head = head{id: c.ID, step: c.State.Step, has: true}
 	l.auto.restart()
 	l.stopAt = 0
@@ -312,18 +312,19 @@ func (l *loop) startNew(ctx context.Context, seq int64, spec spec.Spec, running 
 		l.fail(seq, "start: %v", err)
 		return
 	}
-	l.becomeNew(ctx, seq, tr, persist.NewRunID(tr.Spec.Name), "", "", running)
+	l.becomeNew(ctx, seq, tr, persist.NewRunID(tr.Spec.Name), "", &persist.Checkpoint{}, running)
 }
 
 // becomeNew makes tr the active trainer of the new run, whose first
-// checkpoint (kept as a milestone) descends from parentRun/parent.
-func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run, parentRun, parent string, running bool) bool {
+// checkpoint (kept as a milestone) descends from parentRun/parent.ID and
+// continues its history.
+func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run, parentRun string, parent *persist.Checkpoint, running bool) bool {
 	if ok, err := l.acquire(ctx, run, false); err != nil || !ok {
 		l.fail(seq, "lock for new run %s: %v", run, err)
 		return false
 	}
 	l.run, l.owner = run, true
-	l.adopt(tr, &persist.Checkpoint{Meta: persist.Meta{ID: parent}})
+	l.adopt(tr, &persist.Checkpoint{Meta: persist.Meta{ID: parent.ID}, Curve: parent.Curve})
 	l.head.has = false
 	l.head.parentRun = parentRun
 	l.snapshot(seq, persist.KindMilestone, true, afterSave{})
@@ -396,7 +397,7 @@ func (l *loop) forkTo(ctx context.Context, seq int64, run, id string, specJSON j
 	if newRun == "" {
 		newRun = persist.NewRunID(tr.Spec.Name)
 	}
-	if !l.becomeNew(ctx, seq, tr, newRun, run, id, running) {
+	if !l.becomeNew(ctx, seq, tr, newRun, run, &persist.Checkpoint{Meta: persist.Meta{ID: id}, Curve: ck.Curve}, running) {
 		return errReported
 	}
 	return nil

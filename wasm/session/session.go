@@ -84,7 +84,6 @@ type Options struct {
 	SaveShare     float64       // largest share of training time spent on time-based autosaves
 	Slice         time.Duration // training time between yields to the event loop
 	ProgressEvery time.Duration // how often progress is posted while training
-	EvalShare     float64       // largest share of time spent evaluating the test split
 }
 
 // NewOptions returns the defaults. Autosave after 0.5 s of training, or
@@ -99,7 +98,6 @@ func NewOptions() Options {
 		SaveShare:     0.01,
 		Slice:         10 * time.Millisecond,
 		ProgressEvery: 250 * time.Millisecond,
-		EvalShare:     0.02,
 	}
 }
 
@@ -135,9 +133,6 @@ func New(env Env, opt Options, inbox *Inbox) *Session {
 	}
 	if opt.ProgressEvery <= 0 {
 		opt.ProgressEvery = def.ProgressEvery
-	}
-	if opt.EvalShare <= 0 {
-		opt.EvalShare = def.EvalShare
 	}
 	if opt.SaveShare <= 0 {
 		opt.SaveShare = def.SaveShare
