@@ -387,27 +387,6 @@ func (c *Controls) playTitle() string {
 	return "Train"
 }
 
-func (c *Controls) epoch() string {
-	if c.App.Run == "" {
-		return "–"
-	}
-	return Commas(uint64(c.App.Epoch))
-}
-
-func (c *Controls) speed() string {
-	if c.App.StepsPerSec <= 0 || !c.App.Running() {
-		return "–"
-	}
-	return Commas(uint64(c.App.StepsPerSec + 0.5))
-}
-
-func (c *Controls) statusClass() string {
-	if c.App.StatusWarn() {
-		return "status warn"
-	}
-	return "status"
-}
-
 func (c *Controls) takeoverLabel() string {
 	if c.App.Phase == "lost" {
 		return "Take it back"
@@ -556,7 +535,7 @@ func (c *Controls) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "output", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "step"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "step"}, vugu.VGAttribute{Namespace: "", Key: "aria-live", Val: "off"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(c.App.Step)
+			vgn.SetInnerHTML(c.App.StepText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 			vgparent.AppendChild(vgn)
 		}
@@ -574,7 +553,7 @@ func (c *Controls) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn.SetInnerHTML(vugu.HTML("epoch"))
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dd", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "epoch"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(c.epoch())
+			vgn.SetInnerHTML(c.App.EpochText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dt", Attr: []vugu.VGAttribute(nil)}
@@ -582,7 +561,7 @@ func (c *Controls) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn.SetInnerHTML(vugu.HTML("steps/s"))
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dd", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "speed"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(c.speed())
+			vgn.SetInnerHTML(c.App.SpeedText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 			vgparent.AppendChild(vgn)
 		}
@@ -590,7 +569,7 @@ func (c *Controls) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		vgparent.AppendChild(vgn)
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "status"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "status"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "status"}, vugu.VGAttribute{Namespace: "", Key: "aria-live", Val: "polite"}}}
 		vgparent.AppendChild(vgn)
-		vgn.AddAttrInterface("class", c.statusClass())
+		vgn.AddAttrInterface("class", c.App.StatusClass())
 		vgn.SetInnerHTML(c.App.StatusLine())
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 		vgparent.AppendChild(vgn)
@@ -1532,41 +1511,10 @@ var _ log.Logger
 
 // OutputPanel shows what the model does: the decision boundary behind the
 // data (or predictions on sample digits), the losses, the loss chart with
-// the checkpoint timeline, and time travel to any past step.
+// the checkpoint timeline (painted at the source: ChartSVG), and time
+// travel to any past step.
 type OutputPanel struct {
 	App *App
-	ch  *Chart
-}
-
-// BeforeBuild drops the chart of the previous render.
-func (c *OutputPanel) BeforeBuild() { c.ch = nil }
-
-func (c *OutputPanel) chart() Chart {
-	if c.ch == nil {
-		ch := c.App.LossChart()
-		c.ch = &ch
-	}
-	return *c.ch
-}
-
-func (c *OutputPanel) lineClass(l Line) string {
-	if l.Dash {
-		return "curve dash"
-	}
-	return "curve"
-}
-
-func (c *OutputPanel) markClass(m Mark) string {
-	s := "mark " + m.Kind
-	if m.Selected {
-		s += " selected"
-	}
-	return s
-}
-
-func (c *OutputPanel) pickMark(m Mark) {
-	c.App.Select(m.ID)
-	c.App.ScrubTo(m.Step)
 }
 
 func (c *OutputPanel) scrubValue() uint64 {
@@ -1623,16 +1571,6 @@ func (c *OutputPanel) digitLabels() []int {
 	return nil
 }
 
-func (c *OutputPanel) pred(i int) string {
-	return fmt.Sprint(c.App.ScrubView().Predicted[i])
-}
-
-func (c *OutputPanel) predClass(i int) string {
-	if c.App.ScrubView().Correct(i) {
-		return "ok"
-	}
-	return "bad"
-}
 func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 
 	vgout = &vugu.BuildOut{}
@@ -1724,9 +1662,9 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 						_ = l
 						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "li", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "digit-pred"}}}
 						vgparent.AppendChild(vgn)
-						vgn.AddAttrInterface("class", c.predClass(i))
+						vgn.AddAttrInterface("class", c.App.PredClass(i))
 						vgn.AddAttrInterface("title", fmt.Sprintf("true label %d", l))
-						vgn.SetInnerHTML(c.pred(i))
+						vgn.SetInnerHTML(c.App.Pred(i))
 					}
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 					vgparent.AppendChild(vgn)
@@ -1785,7 +1723,7 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn.SetInnerHTML(vugu.HTML("train loss"))
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dd", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "loss"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(Opt(c.App.Loss, 4))
+			vgn.SetInnerHTML(c.App.LossText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dt", Attr: []vugu.VGAttribute(nil)}
@@ -1793,7 +1731,7 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn.SetInnerHTML(vugu.HTML("test loss"))
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dd", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "test-loss"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(Opt(c.App.TestLoss, 4))
+			vgn.SetInnerHTML(c.App.TestLossText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dt", Attr: []vugu.VGAttribute(nil)}
@@ -1801,7 +1739,7 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn.SetInnerHTML(vugu.HTML("test accuracy"))
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dd", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "accuracy"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(Percent(c.App.Accuracy))
+			vgn.SetInnerHTML(c.App.AccuracyText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dt", Attr: []vugu.VGAttribute(nil)}
@@ -1816,114 +1754,62 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		}
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 		vgparent.AppendChild(vgn)
-		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "chart"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "chart"}}}
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "chart"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "chart"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "chart"}}}
+		vgparent.AppendChild(vgn)
+		vgn.SetInnerHTML(vugu.HTML(""))
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
+		vgparent.AppendChild(vgn)
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "chartopts"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "group"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Loss chart"}}}
 		vgparent.AppendChild(vgn)
 		{
 			vgparent := vgn
 			_ = vgparent
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "svg", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "losschart"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "loss-chart"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "img"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "training (orange) and test (blue) loss by step; checkpoints marked below"}}}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "label", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "check"}}}
 			vgparent.AppendChild(vgn)
-			vgn.AddAttrInterface("viewBox", fmt.Sprintf("0 0 %v %v", ChartW, ChartH))
 			{
 				vgparent := vgn
 				_ = vgparent
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "checkbox"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "log-loss"}}}
 				vgparent.AppendChild(vgn)
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "line", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "axisline"}, vugu.VGAttribute{Namespace: "", Key: "x1", Val: "44"}, vugu.VGAttribute{Namespace: "", Key: "y1", Val: "10"}, vugu.VGAttribute{Namespace: "", Key: "x2", Val: "44"}, vugu.VGAttribute{Namespace: "", Key: "y2", Val: "180"}}}
-				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(vugu.HTML(""))
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-				vgparent.AppendChild(vgn)
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "line", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "axisline"}, vugu.VGAttribute{Namespace: "", Key: "x1", Val: "44"}, vugu.VGAttribute{Namespace: "", Key: "y1", Val: "180"}, vugu.VGAttribute{Namespace: "", Key: "x2", Val: "590"}, vugu.VGAttribute{Namespace: "", Key: "y2", Val: "180"}}}
-				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(vugu.HTML(""))
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-				vgparent.AppendChild(vgn)
-				for vgiterkeyt, t := range c.chart().YTicks {
-					var vgiterkey interface{} = vgiterkeyt
-					_ = vgiterkey
-					t := t
-					_ = t
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "text", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "axis"}, vugu.VGAttribute{Namespace: "", Key: "x", Val: "40"}, vugu.VGAttribute{Namespace: "", Key: "text-anchor", Val: "end"}}}
-					vgparent.AppendChild(vgn)
-					vgn.AddAttrInterface("y", t.Pos+4)
-					vgn.SetInnerHTML(t.Label)
-				}
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-				vgparent.AppendChild(vgn)
-				for vgiterkeyt, t := range c.chart().XTicks {
-					var vgiterkey interface{} = vgiterkeyt
-					_ = vgiterkey
-					t := t
-					_ = t
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "text", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "axis"}, vugu.VGAttribute{Namespace: "", Key: "y", Val: "206"}}}
-					vgparent.AppendChild(vgn)
-					vgn.AddAttrInterface("text-anchor", t.Anchor)
-					vgn.AddAttrInterface("x", t.Pos)
-					vgn.SetInnerHTML(t.Label)
-				}
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-				vgparent.AppendChild(vgn)
-				for vgiterkeyt, l := range c.chart().Lines {
-					var vgiterkey interface{} = vgiterkeyt
-					_ = vgiterkey
-					l := l
-					_ = l
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "polyline", Attr: []vugu.VGAttribute(nil)}
-					vgparent.AppendChild(vgn)
-					vgn.AddAttrInterface("class", c.lineClass(l))
-					vgn.AddAttrInterface("data-testid", "curve-"+l.Label)
-					vgn.AddAttrInterface("points", l.Points)
-					vgn.AddAttrInterface("stroke", l.Color)
-				}
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-				vgparent.AppendChild(vgn)
-				if c.chart().Cursor >= 0 {
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "line", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "cursor"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "scrub-cursor"}, vugu.VGAttribute{Namespace: "", Key: "y1", Val: "10"}, vugu.VGAttribute{Namespace: "", Key: "y2", Val: "180"}}}
-					vgparent.AppendChild(vgn)
-					vgn.AddAttrInterface("x1", c.chart().Cursor)
-					vgn.AddAttrInterface("x2", c.chart().Cursor)
-				}
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-				vgparent.AppendChild(vgn)
-				for vgiterkeyt, m := range c.chart().Marks {
-					var vgiterkey interface{} = vgiterkeyt
-					_ = vgiterkey
-					m := m
-					_ = m
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "path", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "ckpt-mark"}}}
-					vgparent.AppendChild(vgn)
-					vgn.AddAttrInterface("class", c.markClass(m))
-					vgn.AddAttrInterface("d", fmt.Sprintf("M%.1f 181l5 8h-10z", m.X))
-					vgn.AddAttrInterface("data-step", m.Step)
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "click",
-						Func:      func(event vugu.DOMEvent) { c.pickMark(m) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					{
-						vgparent := vgn
-						_ = vgparent
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "title", Attr: []vugu.VGAttribute(nil)}
-						vgparent.AppendChild(vgn)
-						vgn.SetInnerHTML(m.Title)
+				{
+					b, err := vjson.Marshal(c.App.Chart.LogLoss)
+					if err != nil {
+						panic(err)
 					}
+					vgn.Prop = append(vgn.Prop, vugu.VGProperty{Key: "checked", JSONVal: vjson.RawMessage(b)})
 				}
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
+				vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+					EventType: "change",
+					Func:      func(event vugu.DOMEvent) { c.App.SetChart("logLoss", event.PropBool("target", "checked")) },
+					// TODO: implement capture, etc. mostly need to decide syntax
+				})
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " log loss"}
 				vgparent.AppendChild(vgn)
-				if c.chart().Empty {
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "text", Attr: []vugu.VGAttribute{{Namespace: "", Key: "x", Val: "300"}, vugu.VGAttribute{Namespace: "", Key: "y", Val: "100"}, vugu.VGAttribute{Namespace: "", Key: "text-anchor", Val: "middle"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "axis"}}}
-					vgparent.AppendChild(vgn)
-					{
-						vgparent := vgn
-						_ = vgparent
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "the loss appears here while training"}
-						vgparent.AppendChild(vgn)
+			}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+			vgparent.AppendChild(vgn)
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "label", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "check"}}}
+			vgparent.AppendChild(vgn)
+			{
+				vgparent := vgn
+				_ = vgparent
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "checkbox"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "log-steps"}}}
+				vgparent.AppendChild(vgn)
+				{
+					b, err := vjson.Marshal(c.App.Chart.LogSteps)
+					if err != nil {
+						panic(err)
 					}
+					vgn.Prop = append(vgn.Prop, vugu.VGProperty{Key: "checked", JSONVal: vjson.RawMessage(b)})
 				}
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+				vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+					EventType: "change",
+					Func:      func(event vugu.DOMEvent) { c.App.SetChart("logSteps", event.PropBool("target", "checked")) },
+					// TODO: implement capture, etc. mostly need to decide syntax
+				})
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " log steps"}
 				vgparent.AppendChild(vgn)
 			}
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
@@ -1942,7 +1828,7 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgparent.AppendChild(vgn)
 			vgn.AddAttrInterface("disabled", c.App.Run == "")
 			vgn.AddAttrInterface("max", c.App.Step)
-			vgn.AddAttrInterface("min", c.chart().X0)
+			vgn.AddAttrInterface("min", c.App.ChartX0())
 			{
 				b, err := vjson.Marshal(fmt.Sprint(c.scrubValue()))
 				if err != nil {

@@ -66,6 +66,7 @@ type App struct {
 	Loss, TestLoss, Accuracy *float64
 	StepsPerSec              float64
 	curves                   map[string]*Curves
+	Chart                    ChartOpts // the loss chart's toggles
 
 	// Persistence.
 	Runs     []protocol.RunInfo
@@ -281,6 +282,7 @@ func (a *App) progress(p *protocol.Progress) {
 		a.StepsPerSec = p.StepsPerSec
 	}
 	c := a.CurvesOf(p.Run)
+	c.addPoints(p.Points, p.History)
 	if len(p.Curve) > 0 {
 		for _, pt := range p.Curve {
 			c.Train.Add(uint64(pt[0]), pt[1])

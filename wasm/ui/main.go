@@ -50,15 +50,18 @@ func Run() {
 	}
 	ee := renderer.EventEnv()
 	app := ui.NewApp(host{})
-	go applyEvents(app, ee, receive())
-	// The status line says "saved 3 s ago": it changes with the clock.
+	live := newPainter(app, ee)
+	go applyEvents(app, ee, live, receive())
+	// The status line says "saved 3 s ago": it changes with the clock,
+	// painted at the source.
 	go func() {
 		for range time.Tick(time.Second) {
-			ee.Lock()
-			ee.UnlockRender()
+			ee.RLock()
+			live.texts()
+			ee.RUnlock()
 		}
 	}()
-	renderLoop(renderer, env, app)
+	renderLoop(renderer, env, app, live)
 }
 
 // receive takes the worker's events from app.js (those it queued before
@@ -86,11 +89,12 @@ func receive() chan message {
 	return inbox
 }
 
-// applyEvents applies the events in one batch per render, so a burst of
-// events costs one render, and at most one render per renderEvery for the
-// worker's events (a few a second each): a render costs the main thread
-// milliseconds. Clicks and keys render at once (vugu's own path).
-func applyEvents(app *ui.App, ee vugu.EventEnv, inbox chan message) {
+// applyEvents applies the events in one batch at most every renderEvery,
+// so a burst of events costs one update. A batch of training reports only
+// (progress, pictures) is painted at the source (painter); any other
+// event renders the page (a render costs the main thread milliseconds).
+// Clicks and keys render at once (vugu's own path).
+func applyEvents(app *ui.App, ee vugu.EventEnv, live *painter, inbox chan message) {
 	const renderEvery = 200 * time.Millisecond
 	var last time.Time
 	for m := range inbox {
@@ -98,18 +102,24 @@ func applyEvents(app *ui.App, ee vugu.EventEnv, inbox chan message) {
 			time.Sleep(wait)
 		}
 		ee.Lock()
-		apply(app, m)
+		render := apply(app, m)
 		for len(inbox) > 0 {
-			apply(app, <-inbox)
+			render = apply(app, <-inbox) || render
 		}
-		ee.UnlockRender()
+		if render {
+			ee.UnlockRender()
+		} else {
+			live.paint()
+			ee.UnlockOnly()
+		}
 		last = time.Now()
 	}
 }
 
-// renderLoop renders whenever the UI changed and puts the canvases'
-// pictures back.
-func renderLoop(renderer *domrender.JSRenderer, env *vugu.BuildEnv, app *ui.App) {
+// renderLoop renders whenever the UI changed, then paints what is painted
+// at the source (the canvases' pictures, which setting their size
+// cleared, and the chart).
+func renderLoop(renderer *domrender.JSRenderer, env *vugu.BuildEnv, app *ui.App, live *painter) {
 	root := &ui.Page{App: app}
 	ee := renderer.EventEnv()
 	for ok := true; ok; ok = renderer.EventWait() {
@@ -126,7 +136,7 @@ func renderLoop(renderer *domrender.JSRenderer, env *vugu.BuildEnv, app *ui.App)
 			draw(id)
 		}
 		ee.RLock()
-		app.Paint()
+		live.paint()
 		ee.RUnlock()
 		rendered(t0, t1, t2)
 	}
@@ -143,12 +153,15 @@ func rendered(t0, t1, t2 time.Time) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func apply(app *ui.App, m message) {
+// apply applies one event and says whether the page must render for it
+// (anything but a training report).
+func apply(app *ui.App, m message) bool {
 	ev, err := protocol.DecodeEvent([]byte(m.json))
 	if err != nil {
-		return
+		return false
 	}
 	app.Apply(ev, m.data)
+	return ev.Type != protocol.EvProgress && ev.Type != protocol.EvView
 }
 
 // host is ui.Host in the browser.
