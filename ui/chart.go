@@ -195,7 +195,7 @@ type Tick struct {
 type Chart struct {
 	Lines          []Line
 	XTicks, YTicks []Tick
-	X0             uint64  // the first step shown
+	X0             uint64 // the first step shown
 	Empty          bool
 }
 

@@ -33,10 +33,10 @@ type ChartOpts struct {
 
 // axes map steps and losses to the chart's view box.
 type axes struct {
-	x0, x1   uint64
-	y0, y1   float64 // loss range (log10 of it with logY)
-	logX     bool
-	logY     bool
+	x0, x1 uint64
+	y0, y1 float64 // loss range (log10 of it with logY)
+	logX   bool
+	logY   bool
 }
 
 func (f axes) xv(step uint64) float64 {
