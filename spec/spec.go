@@ -39,13 +39,23 @@ type Spec struct {
 
 // DatasetSpec describes a dataset generated from the run's seed.
 type DatasetSpec struct {
-	Kind      string   `json:"kind"`               // spiral, circle, xor, gauss, regression, digits
+	Kind      string   `json:"kind"`               // spiral, circle, xor, gauss, regression, plane, multi-gaussian, digits
+	Seed      *uint64  `json:"seed,omitempty"`     // the data's own seed (absent: the run's seed)
 	Samples   int      `json:"samples"`            // train + test
 	Noise     float64  `json:"noise"`              // 0..1, meaning depends on the kind
 	TestRatio float64  `json:"test_ratio"`         // fraction held out for testing
 	Features  []string `json:"features,omitempty"` // 2-D sets: x, y, x2, y2, xy, sinx, siny (nil: x, y)
 
 	given given // samples
+}
+
+// DataSeed is the seed the dataset is generated from: its own when the
+// spec gives one, else the run's (which also seeds the weights).
+func (s Spec) DataSeed() uint64 {
+	if s.Dataset.Seed != nil {
+		return *s.Dataset.Seed
+	}
+	return s.Seed
 }
 
 // ModelSpec is a multilayer perceptron: dense layers in order.
