@@ -113,6 +113,9 @@ type App struct {
 	Compare CompareState
 
 	painted   *ViewImage
+	// The output's toggles: test points drawn, the heat map discretized.
+	ShowTest, Discretize bool
+	paintedDiscrete      bool
 	seq       int64
 	gone      []string // run/id of checkpoints deleted lately
 	loggedRun string   // the run the log last introduced
@@ -134,7 +137,7 @@ type LogLine struct {
 func NewApp(h Host) *App {
 	a := &App{
 		Host: h, Now: time.Now, Phase: "loading", Damaged: map[string]bool{},
-		curves: map[string]*Curves{},
+		curves: map[string]*Curves{}, ShowTest: true,
 	}
 	spec, _ := spec.Preset("circle-sgd")
 	a.Draft = spec

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 
@@ -72,7 +73,13 @@ func color(t, light float64) (r, g, b byte) {
 const HeatSize = 200
 
 // GridRGBA colors a grid view at HeatSize×HeatSize pixels.
-func (v *ViewImage) GridRGBA() []byte {
+func (v *ViewImage) GridRGBA() []byte { return v.gridRGBA(false) }
+
+// DiscreteRGBA is GridRGBA with each pixel colored by the side of the
+// middle it is on (TensorFlow Playground's "discretize output").
+func (v *ViewImage) DiscreteRGBA() []byte { return v.gridRGBA(true) }
+
+func (v *ViewImage) gridRGBA(discrete bool) []byte {
 	const n = HeatSize
 	rgba := make([]byte, 4*n*n)
 	at := func(x, y int) float64 {
@@ -89,7 +96,11 @@ func (v *ViewImage) GridRGBA() []byte {
 			x0 := int(math.Floor(fx))
 			tx := fx - float64(x0)
 			q := (at(x0, y0)*(1-tx)+at(x0+1, y0)*tx)*(1-ty) + (at(x0, y0+1)*(1-tx)+at(x0+1, y0+1)*tx)*ty
-			r, g, b := color(q/127.5-1, 0.4)
+			t := q/127.5 - 1
+			if discrete {
+				t = math.Copysign(1, t)
+			}
+			r, g, b := color(t, 0.4)
 			i := 4 * (py*n + px)
 			rgba[i], rgba[i+1], rgba[i+2], rgba[i+3] = r, g, b, 255
 		}
@@ -133,7 +144,11 @@ const PointsSize = 400
 type pointsCache struct {
 	asked   string // the data key last asked for
 	seq     int64  // its CmdData
-	key     string // the data key rgba shows
+	key     string // the data key data holds
+	data    []byte // the worker's answer: train points, then test points
+	train   int
+	classes int
+	drawn   string // the data key and options rgba shows
 	rgba    []byte
 	painted string
 }
@@ -158,7 +173,11 @@ func (a *App) PointsRGBA() (key string, rgba []byte) {
 	pc := &a.points
 	key = dataKey(s)
 	if pc.key == key {
-		return key, pc.rgba
+		drawn := fmt.Sprint(key, a.ShowTest)
+		if pc.drawn != drawn {
+			pc.rgba, pc.drawn = drawPoints(pc.data, pc.train, pc.classes, a.ShowTest), drawn
+		}
+		return drawn, pc.rgba
 	}
 	if pc.asked != key {
 		pc.asked = key
@@ -177,9 +196,16 @@ func (a *App) dataPoints(ev protocol.Event, data []byte) {
 	if d == nil || ev.Seq != pc.seq || d.Train < 0 || d.Test < 0 || len(data) != (d.Train+d.Test)*protocol.PointBytes {
 		return
 	}
-	n := d.Train + d.Test
+	pc.key, pc.data, pc.train, pc.classes = pc.asked, data, d.Train, d.Classes
+}
+
+// drawPoints draws the worker's points (train first): each a disc in its
+// class color, training points outlined white, test points (with
+// showTest) dark.
+func drawPoints(data []byte, train, classes int, showTest bool) []byte {
+	n := len(data) / protocol.PointBytes
 	lo, hi := float32(0), float32(1)
-	if d.Classes == 0 { // regression: color by the range of the targets
+	if classes == 0 { // regression: color by the range of the targets
 		lo, hi = float32(math.Inf(1)), float32(math.Inf(-1))
 		for i := range n {
 			_, _, v := protocol.Point(data, i)
@@ -189,7 +215,10 @@ func (a *App) dataPoints(ev protocol.Event, data []byte) {
 	rgba := make([]byte, 4*PointsSize*PointsSize)
 	for i := range n {
 		outline := [3]float64{255, 255, 255} // training points
-		if i >= d.Train {
+		if i >= train {
+			if !showTest {
+				break
+			}
 			outline = [3]float64{30, 35, 48}
 		}
 		x, y, label := protocol.Point(data, i)
@@ -200,7 +229,7 @@ func (a *App) dataPoints(ev protocol.Event, data []byte) {
 		disc(rgba, cx, cy, 5, outline)
 		disc(rgba, cx, cy, 3.8, [3]float64{float64(r), float64(g), float64(b)})
 	}
-	pc.key, pc.rgba = pc.asked, rgba
+	return rgba
 }
 
 // disc composites an antialiased disc of radius rad over the image.
@@ -236,15 +265,19 @@ func (a *App) Paint() {
 		a.points.painted = key
 	}
 	v := a.ScrubView()
-	if v == a.painted {
+	if v == a.painted && a.Discretize == a.paintedDiscrete {
 		return
 	}
-	a.painted = v
+	a.painted, a.paintedDiscrete = v, a.Discretize
 	switch {
 	case v == nil:
 		a.Host.Paint("heatmap", HeatSize, HeatSize, make([]byte, 4*HeatSize*HeatSize))
 	case v.Kind == protocol.ViewGrid:
-		a.Host.Paint("heatmap", HeatSize, HeatSize, v.GridRGBA())
+		rgba := v.GridRGBA
+		if a.Discretize {
+			rgba = v.DiscreteRGBA
+		}
+		a.Host.Paint("heatmap", HeatSize, HeatSize, rgba())
 	case v.Kind == protocol.ViewDigits:
 		a.Host.Paint("digits", DigitsW, DigitSide, v.DigitsRGBA())
 	}

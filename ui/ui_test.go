@@ -24,6 +24,7 @@ type fakeHost struct {
 	query   string
 	store   map[string]string
 	painted map[string][3]int // canvas → w, h, bytes
+	paints  int               // calls of Paint
 	copied  string
 }
 
@@ -40,6 +41,7 @@ func (h *fakeHost) Link(q string) string    { return "http://x/?" + q }
 func (h *fakeHost) Copy(text string)        { h.copied = text }
 func (h *fakeHost) Paint(id string, w, hh int, rgba []byte) {
 	h.painted[id] = [3]int{w, hh, len(rgba)}
+	h.paints++
 }
 
 func (h *fakeHost) last() protocol.Command { return h.sent[len(h.sent)-1] }

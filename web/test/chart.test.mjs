@@ -133,3 +133,55 @@ test('a test loss far above the training loss is drawn inside the axis', async (
   await screenshot(page, 'chart-overfit', page.getByTestId('chart'));
   assert.deepEqual(errors, []);
 });
+
+// opaquePixels counts the painted pixels of a canvas, and distinctColors
+// its colors.
+async function canvasStats(page, testid) {
+  return page.evaluate((id) => {
+    const cv = document.querySelector(`[data-testid=${id}]`);
+    const px = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+    let opaque = 0;
+    const colors = new Set();
+    for (let i = 0; i < px.length; i += 4) {
+      if (px[i + 3]) opaque++;
+      colors.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
+    }
+    return { opaque, colors: colors.size };
+  }, testid);
+}
+
+test("TensorFlow Playground's regression sets, problem type, show test data, discretize, regenerate", async (t) => {
+  const { page, errors } = await open(t, '/?preset=multi-gaussian-adam&autostart=1&pauseAt=2000');
+  await waitPausedAt(page, 2000, 90000);
+  assert.equal(await text(page, 'problem-type'), 'regression');
+  const kinds = await page.$$eval('[data-testid=dataset] option', (os) => os.map((o) => o.value));
+  assert.ok(kinds.includes('plane') && kinds.includes('multi-gaussian'), `datasets ${kinds}`);
+  assert.equal(await text(page, 'data-seed'), '11');
+  await page.waitForFunction(() => document.querySelector('[data-testid=heatmap]').getContext('2d').getImageData(0, 0, 1, 1).data[3] > 0);
+  const shown = await canvasStats(page, 'points');
+  await page.getByTestId('show-test').uncheck();
+  await page.waitForFunction((n) => {
+    const cv = document.querySelector('[data-testid=points]');
+    const px = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+    let k = 0;
+    for (let i = 3; i < px.length; i += 4) if (px[i]) k++;
+    return k < n * 0.8;
+  }, shown.opaque);
+  const smooth = await canvasStats(page, 'heatmap');
+  await page.getByTestId('discretize').check();
+  await page.waitForFunction(() => {
+    const px = document.querySelector('[data-testid=heatmap]').getContext('2d').getImageData(0, 0, 200, 200).data;
+    const c = new Set();
+    for (let i = 0; i < px.length; i += 4) c.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
+    return c.size <= 2;
+  });
+  t.diagnostic(`points: ${shown.opaque} px with test data; heat map: ${smooth.colors} colors, discretized 2`);
+  assert.ok(smooth.colors > 10);
+  await screenshot(page, 'regression-discretized', page.getByTestId('heatmap-box'));
+  // New data, the same weights' seed: the link carries the data seed.
+  await page.getByTestId('regenerate').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=data-seed]')?.textContent !== '11');
+  assert.match(await page.evaluate(() => location.search), /[?&]dataSeed=\d+/);
+  assert.match(await page.evaluate(() => location.search), /[?&]seed=9(&|$)/);
+  assert.deepEqual(errors, []);
+});
