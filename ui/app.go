@@ -112,14 +112,14 @@ type App struct {
 	Scrub   ScrubState
 	Compare CompareState
 
-	painted   *ViewImage
+	painted *ViewImage
 	// The output's toggles: test points drawn, the heat map discretized.
 	ShowTest, Discretize bool
 	paintedDiscrete      bool
-	seq       int64
-	gone      []string // run/id of checkpoints deleted lately
-	loggedRun string   // the run the log last introduced
-	points    pointsCache
+	seq                  int64
+	gone                 []string // run/id of checkpoints deleted lately
+	loggedRun            string   // the run the log last introduced
+	points               pointsCache
 }
 
 // EvPageLog is an event of the page itself (not the worker): a line for
