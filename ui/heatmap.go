@@ -65,12 +65,11 @@ func color(t, light float64) (r, g, b byte) {
 	return byte(c[0] + 0.5), byte(c[1] + 0.5), byte(c[2] + 0.5)
 }
 
-// HeatSize is the side of the heat map's canvas: GridRGBA enlarges the
-// worker's grid to it bilinearly, so the browser's own scaling has little
-// left to do and every browser shows the same smooth boundary. Canvas
-// sizes are fixed in the templates: vugu resets attributes it did not
-// render, and resizing a canvas clears it.
-const HeatSize = 200
+// HeatSize is the side of the heat map's canvas, the worker's grid at
+// its finest (100×100, TensorFlow Playground's): a coarser grid is
+// enlarged bilinearly, and the browser scales the canvas smoothly. Canvas
+// sizes are fixed in the templates: resizing a canvas clears it.
+const HeatSize = 100
 
 // GridRGBA colors a grid view at HeatSize×HeatSize pixels.
 func (v *ViewImage) GridRGBA() []byte { return v.gridRGBA(false) }
@@ -79,8 +78,23 @@ func (v *ViewImage) GridRGBA() []byte { return v.gridRGBA(false) }
 // middle it is on (TensorFlow Playground's "discretize output").
 func (v *ViewImage) DiscreteRGBA() []byte { return v.gridRGBA(true) }
 
+// heatColors are the heat map's colors of the grid's 256 levels, smooth
+// and discrete.
+var heatColors = func() (c [2][256][3]byte) {
+	for k := range 256 {
+		t := float64(k)/127.5 - 1
+		c[0][k][0], c[0][k][1], c[0][k][2] = color(t, 0.4)
+		c[1][k][0], c[1][k][1], c[1][k][2] = color(math.Copysign(1, t), 0.4)
+	}
+	return c
+}()
+
 func (v *ViewImage) gridRGBA(discrete bool) []byte {
 	const n = HeatSize
+	lut := &heatColors[0]
+	if discrete {
+		lut = &heatColors[1]
+	}
 	rgba := make([]byte, 4*n*n)
 	at := func(x, y int) float64 {
 		x, y = min(max(x, 0), v.W-1), min(max(y, 0), v.H-1)
@@ -96,13 +110,9 @@ func (v *ViewImage) gridRGBA(discrete bool) []byte {
 			x0 := int(math.Floor(fx))
 			tx := fx - float64(x0)
 			q := (at(x0, y0)*(1-tx)+at(x0+1, y0)*tx)*(1-ty) + (at(x0, y0+1)*(1-tx)+at(x0+1, y0+1)*tx)*ty
-			t := q/127.5 - 1
-			if discrete {
-				t = math.Copysign(1, t)
-			}
-			r, g, b := color(t, 0.4)
+			c := lut[min(max(int(q+0.5), 0), 255)]
 			i := 4 * (py*n + px)
-			rgba[i], rgba[i+1], rgba[i+2], rgba[i+3] = r, g, b, 255
+			rgba[i], rgba[i+1], rgba[i+2], rgba[i+3] = c[0], c[1], c[2], 255
 		}
 	}
 	return rgba

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"strconv"
 	"strings"
 
 	"playground/wasm/protocol"
@@ -149,14 +150,14 @@ func curveSVG(b *strings.Builder, f axes, pts []protocol.CurvePoint, label, colo
 	var steps []string
 	for _, seg := range segs {
 		n += len(seg)
-		var s strings.Builder
+		st := make([]byte, 0, 8*len(seg))
 		for i, p := range seg {
 			if i > 0 {
-				s.WriteByte(',')
+				st = append(st, ',')
 			}
-			fmt.Fprint(&s, p.Step)
+			st = strconv.AppendUint(st, p.Step, 10)
 		}
-		steps = append(steps, s.String())
+		steps = append(steps, string(st))
 	}
 	if len(segs) == 0 {
 		segs = [][]protocol.CurvePoint{nil}
@@ -167,15 +168,28 @@ func curveSVG(b *strings.Builder, f axes, pts []protocol.CurvePoint, label, colo
 			id = "curve-" + label
 			extra = fmt.Sprintf(` data-points="%d" data-segments="%d" data-steps="%s"`, n, len(steps), strings.Join(steps, "|"))
 		}
-		var pp strings.Builder
+		pp := make([]byte, 0, 12*len(seg))
 		for j, p := range seg {
 			if j > 0 {
-				pp.WriteByte(' ')
+				pp = append(pp, ' ')
 			}
-			fmt.Fprintf(&pp, "%.1f,%.1f", f.X(p.Step), f.Y(*val(p)))
+			pp = appendTenths(pp, f.X(p.Step))
+			pp = append(pp, ',')
+			pp = appendTenths(pp, f.Y(*val(p)))
 		}
-		fmt.Fprintf(b, `<polyline class="curve" data-testid="%s" points="%s" stroke="%s"%s></polyline>`, id, pp.String(), color, extra)
+		fmt.Fprintf(b, `<polyline class="curve" data-testid="%s" points="%s" stroke="%s"%s></polyline>`, id, pp, color, extra)
 	}
+}
+
+// appendTenths appends v with one decimal, as "%.1f" would (v is a
+// coordinate of the view box: small and not negative in practice).
+func appendTenths(b []byte, v float64) []byte {
+	n := int64(math.Round(v * 10))
+	if n < 0 {
+		b, n = append(b, '-'), -n
+	}
+	b = strconv.AppendInt(b, n/10, 10)
+	return append(b, '.', byte('0'+n%10))
 }
 
 func trainOf(p protocol.CurvePoint) *float64 { return p.Train }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -105,5 +106,13 @@ func TestCurvesAddPoints(t *testing.T) {
 	c.addPoints([]protocol.CurvePoint{pt(8)}, true)
 	if len(c.Hist) != 1 || c.Hist[0].Step != 8 {
 		t.Errorf("%+v", c.Hist)
+	}
+}
+
+func TestAppendTenths(t *testing.T) {
+	for _, v := range []float64{0, 0.04, 0.05, 1.25, 44, 589.96, -3.14} {
+		if got, want := string(appendTenths(nil, v)), strconv.FormatFloat(math.Round(v*10)/10, 'f', 1, 64); got != want {
+			t.Errorf("%v: %s, want %s", v, got, want)
+		}
 	}
 }

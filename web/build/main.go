@@ -87,6 +87,11 @@ func build(src, out string) error {
 	if err := add("simd.js", filepath.Join("engine", "wasmsimd", "simd.js"), true); err != nil {
 		return err
 	}
+	vr, err := vuguRender()
+	if err != nil {
+		return err
+	}
+	files["vugu-render.js"] = &asset{name: "vugu-render.js", data: vr, hash: true}
 	for _, n := range []string{"loader.js", "worker.js", "app.js", "style.css"} {
 		if err := add(n, filepath.Join(src, n), true); err != nil {
 			return err
@@ -133,7 +138,7 @@ func link(files map[string]*asset) error {
 		{"worker.js", "wasm_exec.js"}, {"worker.js", "simd.js"}, {"worker.js", "loader.js"},
 		{"app.js", "worker.js"},
 		{"index.html", "playground.wasm"}, {"index.html", "wasm_exec.js"}, {"index.html", "simd.js"}, {"index.html", "loader.js"},
-		{"index.html", "app.js"}, {"index.html", "style.css"},
+		{"index.html", "app.js"}, {"index.html", "style.css"}, {"index.html", "vugu-render.js"},
 	}
 	for _, o := range order {
 		from, to := files[o[0]], files[o[1]]

@@ -4,7 +4,7 @@
 // evaluated), and the axis holds every point drawn.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { collectErrors, launch, screenshot, serve, sleep, step, text, waitPausedAt, waitPhase } from './harness.mjs';
+import { collectErrors, fingerprintOf, launch, nativeTrain, playground, screenshot, serve, sleep, step, text, waitPausedAt, waitPhase } from './harness.mjs';
 
 let srv;
 test.before(async () => {
@@ -84,6 +84,12 @@ test('two fresh profiles paused at the same step show the same test loss, accura
   assert.deepEqual(seen[1].test, seen[0].test);
   assert.deepEqual(seen[1].train, seen[0].train);
   assert.match(seen[0].testLoss, /^\d+\.\d{4}$/);
+  // The native trainer at the same step: the same state, the same test loss.
+  const file = nativeTrain('spiral-adam', 6000);
+  assert.equal(fingerprintOf(file), seen[0].fp);
+  const m = playground('eval', '--ckpt', file).match(/^test\s+loss (\S+) accuracy (\S+)/m);
+  assert.equal(Number(m[1]).toFixed(4), seen[0].testLoss);
+  assert.equal((100 * Number(m[2])).toFixed(1) + '%', seen[0].accuracy);
 });
 
 test('a reload mid-run brings back the whole curve, with no line across the gap', async (t) => {
@@ -170,7 +176,7 @@ test("TensorFlow Playground's regression sets, problem type, show test data, dis
   const smooth = await canvasStats(page, 'heatmap');
   await page.getByTestId('discretize').check();
   await page.waitForFunction(() => {
-    const px = document.querySelector('[data-testid=heatmap]').getContext('2d').getImageData(0, 0, 200, 200).data;
+    const px = document.querySelector('[data-testid=heatmap]').getContext('2d').getImageData(0, 0, document.querySelector('[data-testid=heatmap]').width, document.querySelector('[data-testid=heatmap]').height).data;
     const c = new Set();
     for (let i = 0; i < px.length; i += 4) c.add((px[i] << 16) | (px[i + 1] << 8) | px[i + 2]);
     return c.size <= 2;
