@@ -191,3 +191,18 @@ test("TensorFlow Playground's regression sets, problem type, show test data, dis
   assert.match(await page.evaluate(() => location.search), /[?&]seed=9(&|$)/);
   assert.deepEqual(errors, []);
 });
+
+test('a run that diverges is marked where it did', async (t) => {
+  const q = '/?dataset=plane&samples=200&noise=0&test=0.5&features=x,y&layers=8:relu,1:linear&loss=mse&optimizer=sgd&lr=5&seed=1&autostart=1&pauseAt=300';
+  const { page, errors } = await open(t, q);
+  await waitPausedAt(page, 300, 90000);
+  const mark = page.locator('#chart [data-testid=diverged]');
+  await mark.waitFor();
+  const at = Number(await mark.getAttribute('data-step'));
+  const c = await curve(page, 'train');
+  t.diagnostic(`diverged at step ${at}; ${c.points} finite training points before it`);
+  assert.ok(at >= 1 && at < 300);
+  assert.ok(c.steps.flat().every((s) => s <= at), 'no finite point after the divergence');
+  assert.match(await mark.textContent(), /diverged at step/);
+  assert.deepEqual(errors, []);
+});
