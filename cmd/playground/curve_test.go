@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"playground/curve"
@@ -35,5 +37,9 @@ func TestTrainKeepsHistory(t *testing.T) {
 	}
 	if curve.Encode(ha) != curve.Encode(hb) {
 		t.Error("the resumed run's history differs")
+	}
+	in := ok(t, playground(t, "ckpt", "inspect", a.lastLine()), "inspect")
+	if !strings.Contains(in.stdout, fmt.Sprintf("history:      %d points, the newest at step 2944: train loss ", len(ha.Points))) {
+		t.Errorf("inspect says:\n%s", in.stdout)
 	}
 }
