@@ -19,19 +19,28 @@ import (
 // and evaluates the test split there.
 func nativeHistory(t *testing.T, preset string, step uint64) (curve.History, engine.Metrics) {
 	t.Helper()
-	s, err := spec.Preset(preset)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := spec.Preset(preset)
 	tr, err := engine.NewTrainer(s)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", preset, err)
 	}
 	var h curve.History
 	for tr.Step < step {
 		h.Observe(tr, tr.TrainStep())
 	}
 	return h, tr.Evaluate(&tr.Data.Test)
+}
+
+// pausedRun trains preset in a fresh session over a disk store (in dir)
+// to step, where it pauses, and waits for its checkpoint there.
+func pausedRun(t *testing.T, preset string, step uint64) (dir string, st persist.Store, h *host, run string) {
+	dir = t.TempDir()
+	st, _ = disk.New(dir, disk.NewOptions())
+	h = newHost(t, opts{store: st})
+	h.send(protocol.Command{Type: protocol.CmdOpen, Preset: preset, Autostart: true, PauseAt: u64(step)})
+	ev, _ := h.wait(0, "pause", pausedAt(step))
+	h.wait(0, "saved", func(ev protocol.Event) bool { return ev.Type == protocol.EvSaved && ev.Saved.Step == step })
+	return dir, st, h, ev.Status.Run
 }
 
 // pageHistory is the history the page has after h's progress events.
@@ -59,13 +68,7 @@ func protocolPoints(h curve.History) []protocol.CurvePoint {
 // replays) gets it back whole, and a pause reports the test loss at its
 // own step.
 func TestHistoryFollowsTheRun(t *testing.T) {
-	dir := t.TempDir()
-	st, _ := disk.New(dir, disk.NewOptions())
-	a := newHost(t, opts{store: st})
-	a.send(protocol.Command{Type: protocol.CmdOpen, Preset: "circle-sgd", Autostart: true, PauseAt: u64(2600)})
-	ev, _ := a.wait(0, "pause", pausedAt(2600))
-	run := ev.Status.Run
-	a.wait(0, "saved", func(ev protocol.Event) bool { return ev.Type == protocol.EvSaved && ev.Saved.Step == 2600 })
+	dir, st, a, run := pausedRun(t, "circle-sgd", 2600)
 	want, m := nativeHistory(t, "circle-sgd", 2600)
 	if got := pageHistory(a); !reflect.DeepEqual(got, protocolPoints(want)) || len(got) < 150 {
 		t.Fatalf("the page's history (%d points) differs from the native one (%d)", len(got), len(want.Points))
