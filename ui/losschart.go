@@ -261,12 +261,31 @@ func (a *App) ChartSVG() string {
 	return b.String()
 }
 
-// SetChart sets a toggle of the loss chart ("logLoss", "logSteps").
-func (a *App) SetChart(what string, on bool) {
-	switch what {
-	case "logLoss":
+// Toggle is a checkbox of the output: its test id, label and state.
+type Toggle struct {
+	ID, Label string
+	On        bool
+}
+
+// Toggles are the checkboxes of the loss chart ("chart") or of the output
+// map ("output").
+func (a *App) Toggles(group string) []Toggle {
+	if group == "chart" {
+		return []Toggle{{"log-loss", "log loss", a.Chart.LogLoss}, {"log-steps", "log steps", a.Chart.LogSteps}}
+	}
+	return []Toggle{{"show-test", "Show test data", a.ShowTest}, {"discretize", "Discretize output", a.Discretize}}
+}
+
+// Toggle sets the checkbox with test id id.
+func (a *App) Toggle(id string, on bool) {
+	switch id {
+	case "log-loss":
 		a.Chart.LogLoss = on
-	case "logSteps":
+	case "log-steps":
 		a.Chart.LogSteps = on
+	case "show-test":
+		a.ShowTest = on
+	case "discretize":
+		a.Discretize = on
 	}
 }
