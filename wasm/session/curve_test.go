@@ -94,4 +94,13 @@ func TestHistoryFollowsTheRun(t *testing.T) {
 	if got := pageHistory(c); !reflect.DeepEqual(got, protocolPoints(want)) {
 		t.Fatalf("after a reload the page's history (%d points) differs from the native one (%d)", len(got), len(want.Points))
 	}
+	c.stop()
+
+	// A paused run reopened shows its history at once.
+	d := newHost(t, opts{store: st})
+	d.send(protocol.Command{Type: protocol.CmdOpen, Preset: "circle-sgd"})
+	d.wait(0, "paused at 4000", pausedAt(4000))
+	if got := pageHistory(d); !reflect.DeepEqual(got, protocolPoints(want)) {
+		t.Fatalf("a paused run reopened shows %d points, want %d", len(got), len(want.Points))
+	}
 }

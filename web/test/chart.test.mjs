@@ -206,3 +206,20 @@ test('a run that diverges is marked where it did', async (t) => {
   assert.match(await mark.textContent(), /diverged at step/);
   assert.deepEqual(errors, []);
 });
+
+test("a native trainer's checkpoint brings its history: the page shows the curve it evaluated", async (t) => {
+  const native = nativeTrain('spiral-adam', 3000);
+  const { page, errors } = await open(t, '/?pauseAt=4000');
+  await waitPhase(page, 'idle', 60000);
+  await page.getByTestId('upload').setInputFiles(native);
+  await waitPausedAt(page, 3000);
+  const c = await curve(page, 'test');
+  t.diagnostic(`${c.points} points from the native run, steps ${c.steps[0][0]} to ${c.steps[0].at(-1)}`);
+  assert.equal(c.segments, 1);
+  assert.equal(c.steps[0][0], 1);
+  assert.equal(c.steps[0].at(-1), 2944);
+  assertSpacing(c, 'native');
+  const m = playground('ckpt', 'inspect', native).match(/^history:\s+(\d+) points/m);
+  assert.equal(c.points, Number(m[1]));
+  assert.deepEqual(errors, []);
+});
