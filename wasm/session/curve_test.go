@@ -100,6 +100,7 @@ func TestHistoryFollowsTheRun(t *testing.T) {
 	d := newHost(t, opts{store: st})
 	d.send(protocol.Command{Type: protocol.CmdOpen, Preset: "circle-sgd"})
 	d.wait(0, "paused at 4000", pausedAt(4000))
+	d.wait(0, "the history", func(ev protocol.Event) bool { return ev.Type == protocol.EvProgress && ev.Progress.History })
 	if got := pageHistory(d); !reflect.DeepEqual(got, protocolPoints(want)) {
 		t.Fatalf("a paused run reopened shows %d points, want %d", len(got), len(want.Points))
 	}

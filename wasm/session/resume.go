@@ -293,14 +293,14 @@ func (l *loop) finishResume(ctx context.Context) {
 		l.snapshot(0, persist.KindAutosave, true, afterSave{})
 	}
 	l.running = l.rn.thenRun && !(l.pauseAt != 0 && l.rn.tr.Step == l.pauseAt)
-	l.progress(l.env.Now(), !l.running) // the run's history, whole
-	l.rn.lastProgress = l.env.Now()
-	l.rn.progressStep = l.rn.tr.Step
 	if l.running {
 		l.setPhase(0, protocol.PhaseRunning)
 	} else {
 		l.setPhase(0, protocol.PhasePaused)
 	}
+	l.progress(l.env.Now(), !l.running) // the run's history, whole
+	l.rn.lastProgress = l.env.Now()
+	l.rn.progressStep = l.rn.tr.Step
 	if l.cmp.follow {
 		l.compareNext(ctx)
 	}
@@ -330,15 +330,15 @@ func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run
 	l.head.parentRun = parentRun
 	l.snapshot(seq, persist.KindMilestone, true, afterSave{})
 	l.running = running
-	l.progress(l.env.Now(), !running) // the history it continues
-	// The first progress goes out after the first slice: a new run shows
-	// its first steps at once, not ProgressEvery later.
-	l.rn.lastProgress, l.rn.progressStep = time.Time{}, tr.Step
 	if running {
 		l.setPhase(seq, protocol.PhaseRunning)
 	} else {
 		l.setPhase(seq, protocol.PhasePaused)
 	}
+	l.progress(l.env.Now(), !running) // the history it continues
+	// The next progress goes out after the first slice: a new run shows
+	// its first steps at once, not ProgressEvery later.
+	l.rn.lastProgress, l.rn.progressStep = time.Time{}, tr.Step
 	return true
 }
 
@@ -432,11 +432,11 @@ func (l *loop) importFile(ctx context.Context, c protocol.Command, b []byte) {
 	}
 	l.adopt(tr, ck)
 	l.running = false
-	l.progress(l.env.Now(), true) // the file's history
 	l.emit(protocol.Event{Type: protocol.EvResumed, Seq: c.Seq, Resumed: &protocol.Resumed{
 		Run: ck.RunID, Step: ck.State.Step, From: ck.State.Step, FromID: ck.ID,
 	}})
 	l.setPhase(c.Seq, protocol.PhasePaused)
+	l.progress(l.env.Now(), true) // the file's history
 }
 
 // export sends checkpoint c.Run/c.ID, or the current state (saved first
