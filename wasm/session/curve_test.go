@@ -94,6 +94,7 @@ func TestHistoryFollowsTheRun(t *testing.T) {
 	if got := pageHistory(c); !reflect.DeepEqual(got, protocolPoints(want)) {
 		t.Fatalf("after a reload the page's history (%d points) differs from the native one (%d)", len(got), len(want.Points))
 	}
+	c.wait(0, "saved at 4000", func(ev protocol.Event) bool { return ev.Type == protocol.EvSaved && ev.Saved.Step == 4000 })
 	c.stop()
 
 	// A paused run reopened shows its history at once.
