@@ -117,8 +117,7 @@ func applyEvents(app *ui.App, ee vugu.EventEnv, live *painter, inbox chan messag
 }
 
 // renderLoop renders whenever the UI changed, then paints what is painted
-// at the source (the canvases' pictures, which setting their size
-// cleared, and the chart).
+// at the source (the pictures of canvases vugu made anew, and the rest).
 func renderLoop(renderer *domrender.JSRenderer, env *vugu.BuildEnv, app *ui.App, live *painter) {
 	root := &ui.Page{App: app}
 	ee := renderer.EventEnv()
@@ -215,22 +214,30 @@ func (host) Save(k, v string) {
 
 func (host) Copy(text string) { page.Call("copy", text) }
 
-// images holds the last picture painted into each canvas. vugu sets every
-// attribute it renders on every render, and setting a canvas's size, even
-// to the same value, clears it: after each render the pictures go back in
-// (one putImageData each, no copying).
-var images = map[string]js.Value{}
+// images holds the last picture painted into each canvas and the canvas
+// it went into. The page's renderer leaves a canvas's size alone when it
+// does not change (which would clear it), so after a render a picture goes
+// back in only where vugu made a new canvas (one putImageData, no
+// copying).
+var images = map[string]*image{}
+
+type image struct {
+	data js.Value // ImageData
+	in   js.Value // the canvas it is in
+}
 
 func (host) Paint(id string, w, h int, rgba []byte) {
 	px := clamped.New(len(rgba))
 	js.CopyBytesToJS(px, rgba)
-	images[id] = js.Global().Get("ImageData").New(px, w, h)
+	images[id] = &image{data: js.Global().Get("ImageData").New(px, w, h)}
 	draw(id)
 }
 
+// draw puts canvas id's picture in if the canvas does not have it yet.
 func draw(id string) {
 	cv := js.Global().Get("document").Call("getElementById", id)
-	if img := images[id]; cv.Truthy() {
-		cv.Call("getContext", "2d").Call("putImageData", img, 0, 0)
+	if img := images[id]; cv.Truthy() && !cv.Equal(img.in) {
+		cv.Call("getContext", "2d").Call("putImageData", img.data, 0, 0)
+		img.in = cv
 	}
 }
