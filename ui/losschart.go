@@ -5,7 +5,6 @@ import (
 	"html"
 	"math"
 	"strconv"
-	"strings"
 
 	"playground/wasm/protocol"
 )
@@ -119,66 +118,70 @@ func (f axes) ticks() (xs, ys []Tick) {
 }
 
 // segments splits the points with a value (by val) into runs drawn
-// joined: a missing value or a gap in the schedule breaks the curve.
-func segments(pts []protocol.CurvePoint, val func(protocol.CurvePoint) *float64) [][]protocol.CurvePoint {
-	var out [][]protocol.CurvePoint
-	var cur []protocol.CurvePoint
-	for _, p := range pts {
-		if val(p) == nil {
-			if len(cur) > 0 {
-				out, cur = append(out, cur), nil
-			}
-			continue
+// joined, as [start, end) index ranges of pts: a missing value or a gap in
+// the schedule breaks the curve.
+func segments(pts []protocol.CurvePoint, val func(protocol.CurvePoint) *float64) [][2]int {
+	var out [][2]int
+	start := -1
+	for i, p := range pts {
+		if start >= 0 && (val(p) == nil || !Joined(pts[i-1].Step, p.Step)) {
+			out, start = append(out, [2]int{start, i}), -1
 		}
-		if len(cur) > 0 && !Joined(cur[len(cur)-1].Step, p.Step) {
-			out, cur = append(out, cur), nil
+		if start < 0 && val(p) != nil {
+			start = i
 		}
-		cur = append(cur, p)
 	}
-	if len(cur) > 0 {
-		out = append(out, cur)
+	if start >= 0 {
+		out = append(out, [2]int{start, len(pts)})
 	}
 	return out
 }
 
-// curveSVG draws one curve as a polyline per segment; the newest carries
-// the test id, the number of points drawn in all and their steps
-// (segments separated by "|").
-func curveSVG(b *strings.Builder, f axes, pts []protocol.CurvePoint, label, color string, val func(protocol.CurvePoint) *float64) {
+// appendCurve draws one curve as a polyline per segment; the newest
+// carries the test id, the number of points drawn in all, the segments
+// and their steps (segments separated by "|").
+func appendCurve(b []byte, f axes, pts []protocol.CurvePoint, label, color string, val func(protocol.CurvePoint) *float64) []byte {
 	segs := segments(pts, val)
-	n := 0
-	var steps []string
-	for _, seg := range segs {
-		n += len(seg)
-		st := make([]byte, 0, 8*len(seg))
-		for i, p := range seg {
-			if i > 0 {
-				st = append(st, ',')
-			}
-			st = strconv.AppendUint(st, p.Step, 10)
-		}
-		steps = append(steps, string(st))
+	n, drawn := 0, len(segs)
+	for _, sg := range segs {
+		n += sg[1] - sg[0]
 	}
-	if len(segs) == 0 {
-		segs = [][]protocol.CurvePoint{nil}
+	if drawn == 0 {
+		segs = [][2]int{{0, 0}} // an empty polyline still carries the test id
 	}
-	for i, seg := range segs {
-		id, extra := "curve-"+label+"-part", ""
-		if i == len(segs)-1 {
-			id = "curve-" + label
-			extra = fmt.Sprintf(` data-points="%d" data-segments="%d" data-steps="%s"`, n, len(steps), strings.Join(steps, "|"))
+	for i, sg := range segs {
+		b = append(b, `<polyline class="curve" data-testid="curve-`...)
+		b = append(b, label...)
+		if i < len(segs)-1 {
+			b = append(b, "-part"...)
 		}
-		pp := make([]byte, 0, 12*len(seg))
-		for j, p := range seg {
+		b = append(b, `" points="`...)
+		for j, p := range pts[sg[0]:sg[1]] {
 			if j > 0 {
-				pp = append(pp, ' ')
+				b = append(b, ' ')
 			}
-			pp = appendTenths(pp, f.X(p.Step))
-			pp = append(pp, ',')
-			pp = appendTenths(pp, f.Y(*val(p)))
+			b = append(appendTenths(b, f.X(p.Step)), ',')
+			b = appendTenths(b, f.Y(*val(p)))
 		}
-		fmt.Fprintf(b, `<polyline class="curve" data-testid="%s" points="%s" stroke="%s"%s></polyline>`, id, pp, color, extra)
+		b = append(append(append(b, `" stroke="`...), color...), '"')
+		if i == len(segs)-1 {
+			b = fmt.Appendf(b, ` data-points="%d" data-segments="%d" data-steps="`, n, drawn)
+			for k, sg := range segs {
+				if k > 0 {
+					b = append(b, '|')
+				}
+				for j, p := range pts[sg[0]:sg[1]] {
+					if j > 0 {
+						b = append(b, ',')
+					}
+					b = strconv.AppendUint(b, p.Step, 10)
+				}
+			}
+			b = append(b, '"')
+		}
+		b = append(b, "></polyline>"...)
 	}
+	return b
 }
 
 // appendTenths appends v with one decimal, as "%.1f" would (v is a
@@ -207,42 +210,53 @@ func (a *App) ChartX0() uint64 {
 	return lo
 }
 
-// ChartSVG is the active run's loss chart: the train and test curves of
-// its history, with gaps where it was never evaluated, an axis that holds
-// every point drawn, a legend, where the run diverged, the checkpoints as
-// marks and the time-travel cursor.
-func (a *App) ChartSVG() string {
+// ChartSVG is the active run's loss chart (AppendChart).
+func (a *App) ChartSVG() string { return string(a.AppendChart(nil)) }
+
+// AppendChart appends the active run's loss chart, an SVG, to b: the train
+// and test curves of its history, with gaps where it was never evaluated,
+// an axis that holds every point drawn, a legend, where the run diverged,
+// the checkpoints as marks and the time-travel cursor.
+func (a *App) AppendChart(b []byte) []byte {
 	var pts []protocol.CurvePoint
 	if c := a.curves[a.Run]; c != nil {
 		pts = c.Hist
 	}
 	f := chartAxes(a.ChartX0(), a.Step, pts, a.Chart)
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="losschart" data-testid="loss-chart" viewBox="0 0 %v %v" role="img" aria-label="training (orange) and test (blue) loss by step; checkpoints marked below">`, ChartW, ChartH)
-	fmt.Fprintf(&b, `<line class="axisline" x1="%v" y1="%v" x2="%v" y2="%v"></line><line class="axisline" x1="%v" y1="%v" x2="%v" y2="%v"></line>`,
+	b = fmt.Appendf(b, `<svg class="losschart" data-testid="loss-chart" viewBox="0 0 %v %v" role="img" aria-label="training (orange) and test (blue) loss by step; checkpoints marked below">`, ChartW, ChartH)
+	b = fmt.Appendf(b, `<line class="axisline" x1="%v" y1="%v" x2="%v" y2="%v"></line><line class="axisline" x1="%v" y1="%v" x2="%v" y2="%v"></line>`,
 		padL, padT, padL, ChartH-padB, padL, ChartH-padB, ChartW-padR, ChartH-padB)
 	xs, ys := f.ticks()
 	for _, t := range ys {
-		fmt.Fprintf(&b, `<text class="axis" x="40" y="%.1f" text-anchor="end">%s</text>`, t.Pos+4, t.Label)
+		b = fmt.Appendf(b, `<text class="axis" x="40" y="%.1f" text-anchor="end">%s</text>`, t.Pos+4, t.Label)
 	}
 	for _, t := range xs {
-		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="206" text-anchor="%s">%s</text>`, t.Pos, t.Anchor, t.Label)
+		b = fmt.Appendf(b, `<text class="axis" x="%.1f" y="206" text-anchor="%s">%s</text>`, t.Pos, t.Anchor, t.Label)
 	}
-	curveSVG(&b, f, pts, "train", "#f28c28", trainOf)
-	curveSVG(&b, f, pts, "test", "#2b6cb0", testOf)
+	b = appendCurve(b, f, pts, "train", "#f28c28", trainOf)
+	b = appendCurve(b, f, pts, "test", "#2b6cb0", testOf)
 	for _, p := range pts {
 		if p.Diverged {
 			x := f.X(p.Step)
-			fmt.Fprintf(&b, `<g class="diverged" data-testid="diverged" data-step="%d"><line x1="%.1f" y1="%v" x2="%.1f" y2="%v"></line><text x="%.1f" y="%v" text-anchor="end">diverged at step %s</text></g>`,
+			b = fmt.Appendf(b, `<g class="diverged" data-testid="diverged" data-step="%d"><line x1="%.1f" y1="%v" x2="%.1f" y2="%v"></line><text x="%.1f" y="%v" text-anchor="end">diverged at step %s</text></g>`,
 				p.Step, x, padT, x, ChartH-padB, x-3, padT+22, Commas(p.Step))
 			break
 		}
 	}
-	b.WriteString(`<g class="legend" data-testid="chart-legend"><rect x="414" y="8" width="170" height="16" fill="#fff" fill-opacity="0.85"></rect><line x1="420" y1="16" x2="436" y2="16" stroke="#f28c28"></line><text x="440" y="20">train loss</text><line x1="505" y1="16" x2="521" y2="16" stroke="#2b6cb0"></line><text x="525" y="20">test loss</text></g>`)
+	b = append(b, `<g class="legend" data-testid="chart-legend"><rect x="414" y="8" width="170" height="16" fill="#fff" fill-opacity="0.85"></rect><line x1="420" y1="16" x2="436" y2="16" stroke="#f28c28"></line><text x="440" y="20">train loss</text><line x1="505" y1="16" x2="521" y2="16" stroke="#2b6cb0"></line><text x="525" y="20">test loss</text></g>`...)
 	if a.Scrub.On {
 		x := f.X(a.Scrub.Target)
-		fmt.Fprintf(&b, `<line class="cursor" data-testid="scrub-cursor" x1="%.1f" y1="%v" x2="%.1f" y2="%v"></line>`, x, padT, x, ChartH-padB)
+		b = fmt.Appendf(b, `<line class="cursor" data-testid="scrub-cursor" x1="%.1f" y1="%v" x2="%.1f" y2="%v"></line>`, x, padT, x, ChartH-padB)
 	}
+	b = a.appendMarks(b, f)
+	if len(pts) == 0 {
+		b = append(b, `<text x="300" y="100" text-anchor="middle" class="axis">the loss appears here while training</text>`...)
+	}
+	return append(b, `</svg>`...)
+}
+
+// appendMarks appends the checkpoints' marks under the step axis.
+func (a *App) appendMarks(b []byte, f axes) []byte {
 	for _, ck := range a.Checkpoints() {
 		if ck.Error != "" {
 			continue
@@ -251,14 +265,10 @@ func (a *App) ChartSVG() string {
 		if ck.ID == a.Selected {
 			class += " selected"
 		}
-		fmt.Fprintf(&b, `<path class="%s" data-testid="ckpt-mark" data-step="%d" data-id="%s" d="M%.1f 181l5 8h-10z"><title>%s checkpoint at step %s</title></path>`,
+		b = fmt.Appendf(b, `<path class="%s" data-testid="ckpt-mark" data-step="%d" data-id="%s" d="M%.1f 181l5 8h-10z"><title>%s checkpoint at step %s</title></path>`,
 			html.EscapeString(class), ck.Step, html.EscapeString(ck.ID), f.X(ck.Step), html.EscapeString(ck.Kind), Commas(ck.Step))
 	}
-	if len(pts) == 0 {
-		b.WriteString(`<text x="300" y="100" text-anchor="middle" class="axis">the loss appears here while training</text>`)
-	}
-	b.WriteString(`</svg>`)
-	return b.String()
+	return b
 }
 
 // Toggle is a checkbox of the output: its test id, label and state.

@@ -3,6 +3,7 @@
 package ui
 
 import (
+	"bytes"
 	"syscall/js"
 
 	"playground/ui"
@@ -16,10 +17,10 @@ import (
 // box, which the templates leave empty). Each write happens only when its
 // value changed. The caller holds the event environment's lock.
 type painter struct {
-	app   *ui.App
-	doc   js.Value
-	chart string   // the SVG last put into the chart's box
-	box   js.Value // that box
+	app        *ui.App
+	doc        js.Value
+	chart, buf []byte   // the SVG last put into the chart's box; the next
+	box        js.Value // that box
 }
 
 func newPainter(app *ui.App, ee vugu.EventEnv) *painter {
@@ -85,10 +86,10 @@ func (p *painter) loss() {
 	if !box.Truthy() {
 		return
 	}
-	svg := p.app.ChartSVG()
-	if svg == p.chart && box.Equal(p.box) && box.Get("firstChild").Truthy() {
+	p.buf = p.app.AppendChart(p.buf[:0])
+	if bytes.Equal(p.buf, p.chart) && box.Equal(p.box) && box.Get("firstChild").Truthy() {
 		return
 	}
-	box.Set("innerHTML", svg)
-	p.chart, p.box = svg, box
+	box.Set("innerHTML", string(p.buf))
+	p.chart, p.buf, p.box = p.buf, p.chart, box
 }
