@@ -52,11 +52,13 @@ func Featurize(dst []float32, features []string, x, y float32) {
 
 // pointSets generates the 2-D datasets: n points and their labels.
 var pointSets = map[string]func(r *rand.Rand, n int, noise float32) ([][2]float32, []float32){
-	"spiral":     genSpiral,
-	"circle":     genCircle,
-	"xor":        genXOR,
-	"gauss":      genGauss,
-	"regression": genRegression,
+	"spiral":         genSpiral,
+	"circle":         genCircle,
+	"xor":            genXOR,
+	"gauss":          genGauss,
+	"regression":     genRegression,
+	"plane":          genPlane,
+	"multi-gaussian": genMultiGauss,
 }
 
 // Generate builds the spec's dataset from its seed. The spec must be
@@ -64,7 +66,7 @@ var pointSets = map[string]func(r *rand.Rand, n int, noise float32) ([][2]float3
 func Generate(s spec.Spec) *Dataset {
 	d := s.Dataset
 	kind, _ := spec.Dataset(d.Kind)
-	r := rand.New(rand.NewPCG(s.Seed, streamData))
+	r := rand.New(rand.NewPCG(s.DataSeed(), streamData))
 	noise := float32(d.Noise)
 	n := d.Samples
 
@@ -265,6 +267,48 @@ func genRegression(r *rand.Rand, n int, noise float32) ([][2]float32, []float32)
 		v := float32((x+y)/12) + Exp(float32(-d2/8)) + float32(normal(r)*float32(noise*0.5))
 		pts = append(pts, [2]float32{x, y})
 		labels = append(labels, v)
+	}
+	return pts, labels
+}
+
+// genPlane is TensorFlow Playground's "plane": the target (x + y)/10 at
+// the point moved by noise.
+func genPlane(r *rand.Rand, n int, noise float32) ([][2]float32, []float32) {
+	return genSurface(r, n, noise, func(x, y float32) float32 { return float32(x+y) / 10 })
+}
+
+// genMultiGauss is TensorFlow Playground's "multi gaussian": six bumps of
+// alternating sign; the target is the strongest one's 1 − distance/2
+// (clamped to [0, 1]) at the point moved by noise.
+func genMultiGauss(r *rand.Rand, n int, noise float32) ([][2]float32, []float32) {
+	bumps := [6][3]float32{{-4, 2.5, 1}, {0, 2.5, -1}, {4, 2.5, 1}, {-4, -2.5, -1}, {0, -2.5, 1}, {4, -2.5, -1}}
+	return genSurface(r, n, noise, func(x, y float32) float32 {
+		label := float32(0)
+		for _, b := range bumps {
+			dx, dy := x-b[0], y-b[1]
+			d := Sqrt(float32(dx*dx) + float32(dy*dy))
+			v := float32(b[2] * min(max(1-float32(d/2), 0), 1))
+			if abs32(v) > abs32(label) {
+				label = v
+			}
+		}
+		return label
+	})
+}
+
+// genSurface samples points uniformly over the square and labels each
+// with f at the point shifted by uniform noise, as TensorFlow Playground's
+// regression sets do.
+func genSurface(r *rand.Rand, n int, noise float32, f func(x, y float32) float32) ([][2]float32, []float32) {
+	pts := make([][2]float32, 0, n)
+	labels := make([]float32, 0, n)
+	for i := 0; i < n; i++ {
+		x := uniform(r, -spec.Domain, spec.Domain)
+		y := uniform(r, -spec.Domain, spec.Domain)
+		nx := float32(uniform(r, -spec.Domain, spec.Domain) * noise)
+		ny := float32(uniform(r, -spec.Domain, spec.Domain) * noise)
+		pts = append(pts, [2]float32{x, y})
+		labels = append(labels, f(x+nx, y+ny))
 	}
 	return pts, labels
 }

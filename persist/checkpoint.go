@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"playground/curve"
 	"playground/engine"
 )
 
@@ -40,6 +41,7 @@ type Meta struct {
 type Checkpoint struct {
 	Meta
 	State engine.State
+	Curve curve.History // the run's loss history up to State.Step (metadata "curve")
 }
 
 // Decoding errors. Each is wrapped with a message that says what differs.

@@ -70,6 +70,7 @@ func Decode(b []byte) (*Checkpoint, error) {
 			Spec: f.spec, Step: f.step, Epoch: f.epoch, Batch: f.batch,
 			RNG: f.rng, Tensors: tensors,
 		},
+		Curve: f.curve,
 	}, nil
 }
 

@@ -37,6 +37,7 @@ func seeds(tb testing.TB) map[string][]byte {
 		"valid-tiny":        good,
 		"valid-edited":      encode(tb, &edited),
 		"valid-nesterov":    encode(tb, trained(tb, nesterov, 1)),
+		"valid-curve":       encode(tb, withCurve(tb, trained(tb, tinySpec(), 3))),
 		"version-2":         reencode(tb, c, func(m map[string]string) { m[keyFormatVersion] = "2" }),
 		"plain-safetensors": rawFile(`{"weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, make([]byte, 4)),
 		"truncated":         good[:hdr+5],

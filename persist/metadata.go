@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"playground/curve"
 	"playground/engine"
 	"playground/spec"
 )
@@ -22,7 +23,8 @@ const (
 	keyCheckpointID  = "checkpoint_id"
 	keyChecksum      = "checksum"
 	keyCreated       = "created"
-	keyEdit          = "edit" // optional: absent unless set
+	keyEdit          = "edit"  // optional: absent unless set
+	keyCurve         = "curve" // optional: absent for an empty history
 	keyEngineVersion = "engine_version"
 	keyEpoch         = "epoch"
 	keyFormat        = "format"
@@ -101,6 +103,9 @@ func metadataOf(c *Checkpoint) (map[string]string, spec.Spec, error) {
 	}
 	if c.Edit != "" {
 		meta[keyEdit] = c.Edit
+	}
+	if enc := curve.Encode(c.Curve); enc != "" {
+		meta[keyCurve] = enc
 	}
 	// The same checks Decode applies, so whatever Encode writes decodes.
 	meta[keyChecksum] = placeholderSum
@@ -203,6 +208,7 @@ type fields struct {
 	rng          []byte
 	spec         spec.Spec
 	checksum     string
+	curve        curve.History
 }
 
 // parseFields decodes and checks every metadata value; each must be in
@@ -262,6 +268,14 @@ func parseFields(m map[string]string) (*fields, error) {
 	for _, kv := range [][2]string{{keyEngineVersion, f.EngineVersion}, {keyKind, f.Kind}, {keyEdit, f.Edit}} {
 		if len(kv[1]) > MaxMetaString {
 			return nil, fmt.Errorf("%s %s has %d bytes (at most %d)", kv[0], quote(kv[1]), len(kv[1]), MaxMetaString)
+		}
+	}
+	if c, ok := m[keyCurve]; ok {
+		if c == "" {
+			return nil, errors.New("curve is empty (an empty history is left out)")
+		}
+		if f.curve, err = curve.Decode(c, f.step); err != nil {
+			return nil, err
 		}
 	}
 	f.checksum = m[keyChecksum]

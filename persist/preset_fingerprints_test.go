@@ -21,6 +21,9 @@ var presetFingerprints = map[string]string{
 	"spiral-rmsprop":   "0e6ab6ba66c54434d0f998b27d9e252a14c68bc29038e3a708a16411ed051134",
 	"regression-adamw": "76cb624737fe9de8d67c916de0ee7763eb28a70ff7f5a5ce8a0af145f097a12c",
 	"digits":           "6f569c45aade095281a34a7e283fb730d0610c4b4f223279bef90959f495899f",
+	// Added with the plane and multi-gaussian datasets.
+	"plane-sgd":           "c8af2b4938ce09b3b8d234563b39cb63dd41cd1c4e68378ed7c9c432e4178e8a",
+	"multi-gaussian-adam": "93a83628afcb9a698849457128d964ba3c8cc4fc6ffcbc9aa0323f95a7867aa4",
 }
 
 func TestPresetFingerprintsAt400(t *testing.T) {

@@ -21,7 +21,10 @@ var datasetKinds = map[string]DatasetKind{
 	"xor":        {TwoD: true, Outputs: 1, Classes: 2, Loss: "bce", DefaultSamples: 1000, MaxSamples: 200_000},
 	"gauss":      {TwoD: true, Outputs: 1, Classes: 2, Loss: "bce", DefaultSamples: 1000, MaxSamples: 200_000},
 	"regression": {TwoD: true, Outputs: 1, Classes: 0, Loss: "mse", DefaultSamples: 1000, MaxSamples: 200_000},
-	"digits":     {Inputs: DigitSize * DigitSize, Outputs: 10, Classes: 10, Loss: "softmax_ce", DefaultSamples: 2000, MaxSamples: 20_000},
+	// TensorFlow Playground's two regression sets.
+	"plane":          {TwoD: true, Outputs: 1, Classes: 0, Loss: "mse", DefaultSamples: 1000, MaxSamples: 200_000},
+	"multi-gaussian": {TwoD: true, Outputs: 1, Classes: 0, Loss: "mse", DefaultSamples: 1000, MaxSamples: 200_000},
+	"digits":         {Inputs: DigitSize * DigitSize, Outputs: 10, Classes: 10, Loss: "softmax_ce", DefaultSamples: 2000, MaxSamples: 20_000},
 }
 
 // Dataset returns what a spec needs to know of the dataset kind, false

@@ -81,7 +81,30 @@ var presets = []Spec{
 		Schedule:  ScheduleSpec{Kind: "constant"},
 		BatchSize: 32,
 	},
+	{
+		Name:      "plane-sgd",
+		Seed:      8,
+		Dataset:   DatasetSpec{Kind: "plane", Samples: 1000, Noise: 0.1, TestRatio: 0.5},
+		Model:     mlp("tanh", 4, 2).out(1, "linear"),
+		Loss:      "mse",
+		Optimizer: OptimizerSpec{Kind: "sgd", LR: 0.01},
+		Schedule:  ScheduleSpec{Kind: "constant"},
+		BatchSize: 10,
+	},
+	{
+		Name:      "multi-gaussian-adam",
+		Seed:      9,
+		Dataset:   DatasetSpec{Kind: "multi-gaussian", Seed: dataSeed(11), Samples: 1000, Noise: 0.05, TestRatio: 0.5, Features: []string{"x", "y", "x2", "y2", "sinx", "siny"}},
+		Model:     mlp("tanh", 12, 8).out(1, "linear"),
+		Loss:      "mse",
+		Optimizer: OptimizerSpec{Kind: "adam", LR: 0.01},
+		Schedule:  ScheduleSpec{Kind: "constant"},
+		BatchSize: 10,
+	},
 }
+
+// dataSeed is a preset's data seed.
+func dataSeed(v uint64) *uint64 { return &v }
 
 type layers []LayerSpec
 

@@ -40,7 +40,8 @@ type Spec struct {
 // DatasetSpec describes a dataset generated from the run's seed, or (kind
 // csv) names custom data by content and gives its shape.
 type DatasetSpec struct {
-	Kind      string   `json:"kind"`               // spiral, circle, xor, gauss, regression, digits, csv
+	Kind      string   `json:"kind"`               // spiral, circle, xor, gauss, regression, plane, multi-gaussian, digits, csv
+	Seed      *uint64  `json:"seed,omitempty"`     // the data's own seed (absent: the run's seed)
 	Samples   int      `json:"samples"`            // train + test
 	Noise     float64  `json:"noise"`              // 0..1, meaning depends on the kind
 	TestRatio float64  `json:"test_ratio"`         // fraction held out for testing
@@ -54,6 +55,15 @@ type DatasetSpec struct {
 	Test    int    `json:"test,omitempty"`    // with Split: the rows marked test
 
 	given given // samples
+}
+
+// DataSeed is the seed the dataset is generated from: its own when the
+// spec gives one, else the run's (which also seeds the weights).
+func (s Spec) DataSeed() uint64 {
+	if s.Dataset.Seed != nil {
+		return *s.Dataset.Seed
+	}
+	return s.Seed
 }
 
 // ModelSpec is a multilayer perceptron: dense layers in order.

@@ -394,28 +394,6 @@ func (c *Controls) stepTitle() string {
 	return "Train to the end of this epoch"
 }
 
-func (c *Controls) epoch() string {
-	// Another tab's run: this tab has the step of the mark, not the epoch.
-	if c.App.Run == "" || c.App.Phase == "locked" || c.App.Phase == "lost" {
-		return "–"
-	}
-	return Commas(uint64(c.App.Epoch))
-}
-
-func (c *Controls) speed() string {
-	if c.App.StepsPerSec <= 0 || !c.App.Running() {
-		return "–"
-	}
-	return Commas(uint64(c.App.StepsPerSec + 0.5))
-}
-
-func (c *Controls) statusClass() string {
-	if c.App.StatusWarn() {
-		return "status warn"
-	}
-	return "status"
-}
-
 func (c *Controls) takeoverLabel() string {
 	if c.App.Phase == "lost" {
 		return "Take it back"
@@ -573,7 +551,7 @@ func (c *Controls) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "output", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "stepnum"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "step-shown"}, vugu.VGAttribute{Namespace: "", Key: "aria-live", Val: "off"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(Commas(c.App.Step))
+			vgn.SetInnerHTML(c.App.StepShownText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 			vgparent.AppendChild(vgn)
 		}
@@ -696,7 +674,7 @@ func (c *Controls) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn.SetInnerHTML(vugu.HTML("epoch"))
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dd", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "epoch"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(c.epoch())
+			vgn.SetInnerHTML(c.App.EpochText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dt", Attr: []vugu.VGAttribute(nil)}
@@ -704,7 +682,7 @@ func (c *Controls) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn.SetInnerHTML(vugu.HTML("steps/s"))
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dd", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "speed"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(c.speed())
+			vgn.SetInnerHTML(c.App.SpeedText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 			vgparent.AppendChild(vgn)
 		}
@@ -712,7 +690,7 @@ func (c *Controls) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		vgparent.AppendChild(vgn)
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "status"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "status"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "status"}, vugu.VGAttribute{Namespace: "", Key: "aria-live", Val: "polite"}}}
 		vgparent.AppendChild(vgn)
-		vgn.AddAttrInterface("class", c.statusClass())
+		vgn.AddAttrInterface("class", c.App.StatusClass())
 		vgn.SetInnerHTML(c.App.StatusLine())
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 		vgparent.AppendChild(vgn)
@@ -747,7 +725,7 @@ func (c *Controls) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "output", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "step"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "step"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(c.App.Step)
+			vgn.SetInnerHTML(c.App.StepText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "phase"}}}
@@ -961,6 +939,19 @@ func (c *DataPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					}
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 					vgparent.AppendChild(vgn)
+				}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
+				vgparent.AppendChild(vgn)
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "problem"}}}
+				vgparent.AppendChild(vgn)
+				{
+					vgparent := vgn
+					_ = vgparent
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Problem type: "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "strong", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "problem-type"}}}
+					vgparent.AppendChild(vgn)
+					vgn.SetInnerHTML(c.App.ProblemType())
 				}
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 				vgparent.AppendChild(vgn)
@@ -1237,6 +1228,44 @@ func (c *DataPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 						_ = vgparent
 						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "new"}
 						vgparent.AppendChild(vgn)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
+					vgparent.AppendChild(vgn)
+				}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
+				vgparent.AppendChild(vgn)
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "inline"}}}
+				vgparent.AppendChild(vgn)
+				{
+					vgparent := vgn
+					_ = vgparent
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "regenerate"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "New data from a seed of its own; the weights start as before"}}}
+					vgparent.AppendChild(vgn)
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "click",
+						Func:      func(event vugu.DOMEvent) { c.App.RegenerateData() },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Regenerate data"}
+						vgparent.AppendChild(vgn)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "hint"}}}
+					vgparent.AppendChild(vgn)
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "data seed "}
+						vgparent.AppendChild(vgn)
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "data-seed"}}}
+						vgparent.AppendChild(vgn)
+						vgn.SetInnerHTML(c.App.DataSeedText())
 					}
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 					vgparent.AppendChild(vgn)
@@ -1963,41 +1992,10 @@ var _ log.Logger
 
 // OutputPanel shows what the model does: the decision boundary behind the
 // data (or predictions on sample digits), the losses, the loss chart with
-// the checkpoint timeline, and time travel to any past step.
+// the checkpoint timeline (painted at the source: ChartSVG), and time
+// travel to any past step.
 type OutputPanel struct {
 	App *App
-	ch  *Chart
-}
-
-// BeforeBuild drops the chart of the previous render.
-func (c *OutputPanel) BeforeBuild() { c.ch = nil }
-
-func (c *OutputPanel) chart() Chart {
-	if c.ch == nil {
-		ch := c.App.LossChart()
-		c.ch = &ch
-	}
-	return *c.ch
-}
-
-func (c *OutputPanel) lineClass(l Line) string {
-	if l.Dash {
-		return "curve dash"
-	}
-	return "curve"
-}
-
-func (c *OutputPanel) markClass(m Mark) string {
-	s := "mark " + m.Kind
-	if m.Selected {
-		s += " selected"
-	}
-	return s
-}
-
-func (c *OutputPanel) pickMark(m Mark) {
-	c.App.Select(m.ID)
-	c.App.ScrubTo(m.Step)
 }
 
 func (c *OutputPanel) scrubValue() uint64 {
@@ -2060,16 +2058,6 @@ func (c *OutputPanel) digitLabels() []int {
 	return nil
 }
 
-func (c *OutputPanel) pred(i int) string {
-	return fmt.Sprint(c.App.ScrubView().Predicted[i])
-}
-
-func (c *OutputPanel) predClass(i int) string {
-	if c.App.ScrubView().Correct(i) {
-		return "ok"
-	}
-	return "bad"
-}
 func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 
 	vgout = &vugu.BuildOut{}
@@ -2178,15 +2166,37 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 						_ = l
 						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "li", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "digit-pred"}}}
 						vgparent.AppendChild(vgn)
-						vgn.AddAttrInterface("class", c.predClass(i))
+						vgn.AddAttrInterface("class", c.App.PredClass(i))
 						vgn.AddAttrInterface("title", fmt.Sprintf("true label %d", l))
-						vgn.SetInnerHTML(c.pred(i))
+						vgn.SetInnerHTML(c.App.Pred(i))
 					}
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 					vgparent.AppendChild(vgn)
 				}
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 				vgparent.AppendChild(vgn)
+			}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+			vgparent.AppendChild(vgn)
+			if c.App.TwoD() {
+				{
+					vgcompKey := vugu.MakeCompKey(0x99F2B9A1C2ACDC46^vgin.CurrentPositionHash(), vgiterkey)
+					// ask BuildEnv for prior instance of this specific component
+					vgcomp, _ := vgin.BuildEnv.CachedComponent(vgcompKey).(*Toggles)
+					if vgcomp == nil {
+						// create new one if needed
+						vgcomp = new(Toggles)
+						vgin.BuildEnv.WireComponent(vgcomp)
+					}
+					vgin.BuildEnv.UseComponent(vgcompKey, vgcomp) // ensure we can use this in the cache next time around
+					vgcomp.App = c.App
+					vgcomp.Group = "output"
+					vgcomp.Class = "outopts"
+					vgcomp.Label = "Output map"
+					vgout.Components = append(vgout.Components, vgcomp)
+					vgn = &vugu.VGNode{Component: vgcomp}
+					vgparent.AppendChild(vgn)
+				}
 			}
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
@@ -2239,7 +2249,7 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn.SetInnerHTML(vugu.HTML("train loss"))
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dd", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "loss"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(Opt(c.App.Loss, 4))
+			vgn.SetInnerHTML(c.App.LossText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dt", Attr: []vugu.VGAttribute(nil)}
@@ -2247,7 +2257,7 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn.SetInnerHTML(vugu.HTML("test loss"))
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dd", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "test-loss"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(Opt(c.App.TestLoss, 4))
+			vgn.SetInnerHTML(c.App.TestLossText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dt", Attr: []vugu.VGAttribute(nil)}
@@ -2255,7 +2265,7 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn.SetInnerHTML(vugu.HTML("test accuracy"))
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dd", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "accuracy"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(Percent(c.App.Accuracy))
+			vgn.SetInnerHTML(c.App.AccuracyText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dt", Attr: []vugu.VGAttribute(nil)}
@@ -2271,117 +2281,28 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 		vgparent.AppendChild(vgn)
 		if c.App.Shows("chart") {
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "chart"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "chart"}}}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "chart"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "chart"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "chart"}}}
 			vgparent.AppendChild(vgn)
+		}
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
+		vgparent.AppendChild(vgn)
+		if c.App.Shows("chart") {
 			{
-				vgparent := vgn
-				_ = vgparent
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
-				vgparent.AppendChild(vgn)
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "svg", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "losschart"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "loss-chart"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "img"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "training (orange) and test (blue) loss by step; checkpoints marked below"}}}
-				vgparent.AppendChild(vgn)
-				vgn.AddAttrInterface("viewBox", fmt.Sprintf("0 0 %v %v", ChartW, ChartH))
-				{
-					vgparent := vgn
-					_ = vgparent
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-					vgparent.AppendChild(vgn)
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "line", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "axisline"}, vugu.VGAttribute{Namespace: "", Key: "x1", Val: "44"}, vugu.VGAttribute{Namespace: "", Key: "y1", Val: "10"}, vugu.VGAttribute{Namespace: "", Key: "x2", Val: "44"}, vugu.VGAttribute{Namespace: "", Key: "y2", Val: "180"}}}
-					vgparent.AppendChild(vgn)
-					vgn.SetInnerHTML(vugu.HTML(""))
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-					vgparent.AppendChild(vgn)
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "line", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "axisline"}, vugu.VGAttribute{Namespace: "", Key: "x1", Val: "44"}, vugu.VGAttribute{Namespace: "", Key: "y1", Val: "180"}, vugu.VGAttribute{Namespace: "", Key: "x2", Val: "590"}, vugu.VGAttribute{Namespace: "", Key: "y2", Val: "180"}}}
-					vgparent.AppendChild(vgn)
-					vgn.SetInnerHTML(vugu.HTML(""))
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-					vgparent.AppendChild(vgn)
-					for vgiterkeyt, t := range c.chart().YTicks {
-						var vgiterkey interface{} = vgiterkeyt
-						_ = vgiterkey
-						t := t
-						_ = t
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "text", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "axis"}, vugu.VGAttribute{Namespace: "", Key: "x", Val: "40"}, vugu.VGAttribute{Namespace: "", Key: "text-anchor", Val: "end"}}}
-						vgparent.AppendChild(vgn)
-						vgn.AddAttrInterface("y", t.Pos+4)
-						vgn.SetInnerHTML(t.Label)
-					}
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-					vgparent.AppendChild(vgn)
-					for vgiterkeyt, t := range c.chart().XTicks {
-						var vgiterkey interface{} = vgiterkeyt
-						_ = vgiterkey
-						t := t
-						_ = t
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "text", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "axis"}, vugu.VGAttribute{Namespace: "", Key: "y", Val: "206"}}}
-						vgparent.AppendChild(vgn)
-						vgn.AddAttrInterface("text-anchor", t.Anchor)
-						vgn.AddAttrInterface("x", t.Pos)
-						vgn.SetInnerHTML(t.Label)
-					}
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-					vgparent.AppendChild(vgn)
-					for vgiterkeyt, l := range c.chart().Lines {
-						var vgiterkey interface{} = vgiterkeyt
-						_ = vgiterkey
-						l := l
-						_ = l
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "polyline", Attr: []vugu.VGAttribute(nil)}
-						vgparent.AppendChild(vgn)
-						vgn.AddAttrInterface("class", c.lineClass(l))
-						vgn.AddAttrInterface("data-testid", "curve-"+l.Label)
-						vgn.AddAttrInterface("points", l.Points)
-						vgn.AddAttrInterface("stroke", l.Color)
-					}
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-					vgparent.AppendChild(vgn)
-					if c.chart().Cursor >= 0 {
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "line", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "cursor"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "scrub-cursor"}, vugu.VGAttribute{Namespace: "", Key: "y1", Val: "10"}, vugu.VGAttribute{Namespace: "", Key: "y2", Val: "180"}}}
-						vgparent.AppendChild(vgn)
-						vgn.AddAttrInterface("x1", c.chart().Cursor)
-						vgn.AddAttrInterface("x2", c.chart().Cursor)
-					}
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-					vgparent.AppendChild(vgn)
-					for vgiterkeyt, m := range c.chart().Marks {
-						var vgiterkey interface{} = vgiterkeyt
-						_ = vgiterkey
-						m := m
-						_ = m
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "path", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "ckpt-mark"}}}
-						vgparent.AppendChild(vgn)
-						vgn.AddAttrInterface("class", c.markClass(m))
-						vgn.AddAttrInterface("d", fmt.Sprintf("M%.1f 181l5 8h-10z", m.X))
-						vgn.AddAttrInterface("data-step", m.Step)
-						vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-							EventType: "click",
-							Func:      func(event vugu.DOMEvent) { c.pickMark(m) },
-							// TODO: implement capture, etc. mostly need to decide syntax
-						})
-						{
-							vgparent := vgn
-							_ = vgparent
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "title", Attr: []vugu.VGAttribute(nil)}
-							vgparent.AppendChild(vgn)
-							vgn.SetInnerHTML(m.Title)
-						}
-					}
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-					vgparent.AppendChild(vgn)
-					if c.chart().Empty {
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "svg", Data: "text", Attr: []vugu.VGAttribute{{Namespace: "", Key: "x", Val: "300"}, vugu.VGAttribute{Namespace: "", Key: "y", Val: "100"}, vugu.VGAttribute{Namespace: "", Key: "text-anchor", Val: "middle"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "axis"}}}
-						vgparent.AppendChild(vgn)
-						{
-							vgparent := vgn
-							_ = vgparent
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "the loss appears here while training"}
-							vgparent.AppendChild(vgn)
-						}
-					}
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
-					vgparent.AppendChild(vgn)
+				vgcompKey := vugu.MakeCompKey(0x66ADB7608B933BE3^vgin.CurrentPositionHash(), vgiterkey)
+				// ask BuildEnv for prior instance of this specific component
+				vgcomp, _ := vgin.BuildEnv.CachedComponent(vgcompKey).(*Toggles)
+				if vgcomp == nil {
+					// create new one if needed
+					vgcomp = new(Toggles)
+					vgin.BuildEnv.WireComponent(vgcomp)
 				}
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
+				vgin.BuildEnv.UseComponent(vgcompKey, vgcomp) // ensure we can use this in the cache next time around
+				vgcomp.App = c.App
+				vgcomp.Group = "chart"
+				vgcomp.Class = "chartopts"
+				vgcomp.Label = "Loss chart"
+				vgout.Components = append(vgout.Components, vgcomp)
+				vgn = &vugu.VGNode{Component: vgcomp}
 				vgparent.AppendChild(vgn)
 			}
 		}
@@ -2399,7 +2320,7 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				vgparent.AppendChild(vgn)
 				vgn.AddAttrInterface("disabled", c.App.Run == "")
 				vgn.AddAttrInterface("max", c.App.Step)
-				vgn.AddAttrInterface("min", c.chart().X0)
+				vgn.AddAttrInterface("min", c.App.ChartX0())
 				{
 					b, err := vjson.Marshal(fmt.Sprint(c.scrubValue()))
 					if err != nil {
@@ -3911,6 +3832,76 @@ func (c *Timeline) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			}
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 			vgparent.AppendChild(vgn)
+		}
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n"}
+		vgparent.AppendChild(vgn)
+	}
+	return vgout
+}
+
+// 'fix' unused imports
+var _ fmt.Stringer
+var _ reflect.Type
+var _ vjson.RawMessage
+var _ js.Value
+var _ log.Logger
+
+// Toggles is a row of the output's checkboxes: the loss chart's (Group
+// "chart") or the output map's ("output").
+type Toggles struct {
+	App   *App
+	Group string
+	Class string
+	Label string
+}
+
+func (c *Toggles) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
+
+	vgout = &vugu.BuildOut{}
+
+	var vgiterkey interface{}
+	_ = vgiterkey
+	var vgn *vugu.VGNode
+	vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "role", Val: "group"}}}
+	vgout.Out = append(vgout.Out, vgn) // root for output
+	vgn.AddAttrInterface("aria-label", c.Label)
+	vgn.AddAttrInterface("class", c.Class)
+	{
+		vgparent := vgn
+		_ = vgparent
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
+		vgparent.AppendChild(vgn)
+		for vgiterkeyt, o := range c.App.Toggles(c.Group) {
+			var vgiterkey interface{} = vgiterkeyt
+			_ = vgiterkey
+			o := o
+			_ = o
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "label", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "check"}}}
+			vgparent.AppendChild(vgn)
+			{
+				vgparent := vgn
+				_ = vgparent
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "checkbox"}}}
+				vgparent.AppendChild(vgn)
+				vgn.AddAttrInterface("data-testid", o.ID)
+				{
+					b, err := vjson.Marshal(o.On)
+					if err != nil {
+						panic(err)
+					}
+					vgn.Prop = append(vgn.Prop, vugu.VGProperty{Key: "checked", JSONVal: vjson.RawMessage(b)})
+				}
+				vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+					EventType: "change",
+					Func:      func(event vugu.DOMEvent) { c.App.Toggle(o.ID, event.PropBool("target", "checked")) },
+					// TODO: implement capture, etc. mostly need to decide syntax
+				})
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " "}
+				vgparent.AppendChild(vgn)
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
+				vgparent.AppendChild(vgn)
+				vgn.SetInnerHTML(o.Label)
+			}
 		}
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n"}
 		vgparent.AppendChild(vgn)

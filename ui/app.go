@@ -71,6 +71,7 @@ type App struct {
 	Loss, TestLoss, Accuracy *float64
 	StepsPerSec              float64
 	curves                   map[string]*Curves
+	Chart                    ChartOpts // the loss chart's toggles
 
 	// Persistence.
 	Runs     []protocol.RunInfo
@@ -125,13 +126,16 @@ type App struct {
 
 	Net NetState // the network panel's focus and editor
 
-	painted      *ViewImage
-	paintedFocus string     // the unit the heat map shows ("" the output)
-	unitsPainted *ViewImage // the view whose unit maps are painted
-	seq          int64
-	gone         []string // run/id of checkpoints deleted lately
-	loggedRun    string   // the run the log last introduced
-	points       pointsCache
+	painted *ViewImage
+	// The output's toggles: test points drawn, the heat map discretized.
+	ShowTest, Discretize bool
+	paintedDiscrete      bool
+	paintedFocus         string     // the unit the heat map shows ("" the output)
+	unitsPainted         *ViewImage // the view whose unit maps are painted
+	seq                  int64
+	gone                 []string // run/id of checkpoints deleted lately
+	loggedRun            string   // the run the log last introduced
+	points               pointsCache
 }
 
 // EvPageLog is an event of the page itself (not the worker): a line for
@@ -149,7 +153,7 @@ type LogLine struct {
 func NewApp(h Host) *App {
 	a := &App{
 		Host: h, Now: time.Now, Phase: "loading", Damaged: map[string]bool{},
-		curves: map[string]*Curves{}, Pace: protocol.PaceDefault,
+		curves: map[string]*Curves{}, Pace: protocol.PaceDefault, ShowTest: true,
 		Lesson: Lesson{Hide: map[string]bool{}, Lock: map[string]bool{}},
 	}
 	spec, _ := spec.Preset("circle-sgd")
@@ -308,6 +312,7 @@ func (a *App) progress(p *protocol.Progress) {
 		a.StepsPerSec = p.StepsPerSec
 	}
 	c := a.CurvesOf(p.Run)
+	c.addPoints(p.Points, p.History)
 	if len(p.Curve) > 0 {
 		for _, pt := range p.Curve {
 			c.Train.Add(uint64(pt[0]), pt[1])

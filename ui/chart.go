@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"playground/wasm/protocol"
 )
 
 // Pt is one point of a loss curve.
@@ -67,10 +69,29 @@ func (s *Series) Last() float64 {
 	return s.Pts[len(s.Pts)-1].V
 }
 
-// Curves are one run's train and test loss.
+// Curves are one run's train and test loss: as reported (Train, Test:
+// the comparison's overlay) and its history on the evaluation schedule
+// (Hist: the loss chart), which the worker sends whole whenever the run
+// is restored, forked or pulled.
 type Curves struct {
 	Train, Test Series
+	Hist        []protocol.CurvePoint
 	saved       time.Time // when storeCurves last saved them
+}
+
+// addPoints adds a progress report's history points; with all they
+// replace the history (points at or after the first new one go first).
+func (c *Curves) addPoints(pts []protocol.CurvePoint, all bool) {
+	if all {
+		c.Hist = c.Hist[:0]
+	}
+	if len(pts) == 0 {
+		return
+	}
+	for len(c.Hist) > 0 && c.Hist[len(c.Hist)-1].Step >= pts[0].Step {
+		c.Hist = c.Hist[:len(c.Hist)-1]
+	}
+	c.Hist = append(c.Hist, pts...)
 }
 
 // CurvesOf returns run's curves, creating them.
@@ -161,7 +182,6 @@ type Line struct {
 	Color  string
 	Label  string
 	Run    string
-	Dash   bool
 }
 
 // Tick is an axis label.
@@ -171,23 +191,11 @@ type Tick struct {
 	Anchor string // SVG text-anchor
 }
 
-// Mark is a checkpoint on the chart's timeline.
-type Mark struct {
-	X        float64
-	Step     uint64
-	ID       string
-	Kind     string
-	Selected bool
-	Title    string
-}
-
-// Chart is a loss chart laid out for the template.
+// Chart is the comparison's chart laid out for the template.
 type Chart struct {
 	Lines          []Line
 	XTicks, YTicks []Tick
-	Marks          []Mark
-	Cursor         float64 // x of the time-travel cursor, or < 0
-	X0             uint64  // the first step shown
+	X0             uint64 // the first step shown
 	Empty          bool
 }
 
@@ -267,58 +275,6 @@ func (f frame) ticks() (xs, ys []Tick) {
 	return xs, ys
 }
 
-// LossChart lays out the active run's chart: train and test loss, the
-// parent run's curve up to the fork, the checkpoints as marks, the
-// time-travel cursor.
-func (a *App) LossChart() Chart {
-	c := a.curves[a.Run]
-	if c == nil {
-		c = &Curves{}
-	}
-	lo := a.Step
-	cks := a.Checkpoints()
-	for _, ck := range cks {
-		lo = min(lo, ck.Step)
-	}
-	var parent Series
-	if ri := a.runInfo(a.Run); ri != nil && ri.ParentRun != "" {
-		if pc := a.curves[ri.ParentRun]; pc != nil {
-			if fork, ok := stepOfID(ri.Parent); ok {
-				for _, p := range pc.Train.Pts {
-					if p.Step <= fork {
-						parent.Pts = append(parent.Pts, p)
-					}
-				}
-			}
-		}
-	}
-	f := newFrame(lo, max(a.Step, lo), c.Train, c.Test, parent)
-	ch := Chart{X0: f.x0, Cursor: -1}
-	ch.Empty = len(c.Train.Pts)+len(c.Test.Pts)+len(parent.Pts) == 0
-	if len(parent.Pts) > 0 {
-		ch.Lines = append(ch.Lines, Line{Points: f.polyline(parent), Color: "#a0aec0", Label: "parent run", Dash: true})
-	}
-	ch.Lines = append(ch.Lines,
-		Line{Points: f.polyline(c.Train), Color: "#f28c28", Label: "train", Run: a.Run},
-		Line{Points: f.polyline(c.Test), Color: "#2b6cb0", Label: "test", Run: a.Run})
-	if !ch.Empty {
-		ch.XTicks, ch.YTicks = f.ticks()
-	}
-	for _, ck := range cks {
-		if ck.Error != "" {
-			continue
-		}
-		ch.Marks = append(ch.Marks, Mark{
-			X: f.X(ck.Step), Step: ck.Step, ID: ck.ID, Kind: ck.Kind, Selected: ck.ID == a.Selected,
-			Title: fmt.Sprintf("%s checkpoint at step %s", ck.Kind, Commas(ck.Step)),
-		})
-	}
-	if a.Scrub.On {
-		ch.Cursor = f.X(a.Scrub.Target)
-	}
-	return ch
-}
-
 // CompareChart overlays the compared children's training curves.
 func (a *App) CompareChart() Chart {
 	c := a.Compare
@@ -334,7 +290,7 @@ func (a *App) CompareChart() Chart {
 		}
 	}
 	f := newFrame(c.Base.Step, hi, ss...)
-	ch := Chart{X0: f.x0, Cursor: -1}
+	ch := Chart{X0: f.x0}
 	for i, k := range c.Children {
 		if k.Run == "" {
 			continue

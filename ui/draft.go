@@ -15,7 +15,7 @@ import (
 
 // Choice lists offered by the controls.
 var (
-	Datasets      = []string{"circle", "xor", "gauss", "spiral", "regression", "digits"}
+	Datasets      = []string{"circle", "xor", "gauss", "spiral", "regression", "plane", "multi-gaussian", "digits"}
 	Activations   = []string{"tanh", "relu", "leaky_relu", "sigmoid", "linear"}
 	Optimizers    = []string{"sgd", "adam", "adamw", "rmsprop"}
 	Schedules     = []string{"constant", "step", "cosine"}
@@ -100,6 +100,28 @@ func (a *App) edit(f func(s *spec.Spec)) {
 	}
 }
 
+// ProblemType is what the draft's dataset asks of the model:
+// "classification" or "regression".
+func (a *App) ProblemType() string {
+	if info, ok := spec.Dataset(a.Draft.Dataset.Kind); ok && info.Classes == 0 {
+		return "regression"
+	}
+	return "classification"
+}
+
+// DataSeedText is the seed the draft's data come from.
+func (a *App) DataSeedText() string { return fmt.Sprint(a.Draft.DataSeed()) }
+
+// RegenerateData gives the draft's dataset a new seed of its own: new
+// data, the same initial weights (the run's seed).
+func (a *App) RegenerateData() {
+	seed := uint64(a.Now().UnixNano())%100000 + 1
+	if seed == a.Draft.DataSeed() {
+		seed++
+	}
+	a.edit(func(s *spec.Spec) { s.Dataset.Seed = &seed })
+}
+
 // Revert makes the draft the active run's spec again.
 func (a *App) Revert() {
 	if a.Spec != nil {
@@ -141,7 +163,7 @@ func (a *App) SetDataset(kind string) {
 		case "digits":
 			s.Dataset.Features = nil
 			*out = spec.LayerSpec{Units: 10, Activation: "softmax"}
-		case "regression":
+		case "regression", "plane", "multi-gaussian":
 			*out = spec.LayerSpec{Units: 1, Activation: "linear"}
 		default:
 			*out = spec.LayerSpec{Units: 1, Activation: "sigmoid"}

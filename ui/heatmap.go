@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 
@@ -81,16 +82,25 @@ func color(t, light float64) (r, g, b byte) {
 	return byte(c[0] + 0.5), byte(c[1] + 0.5), byte(c[2] + 0.5)
 }
 
-// HeatSize is the side of the heat map's canvas: GridRGBA enlarges the
-// worker's grid to it bilinearly, so the browser's own scaling has little
-// left to do and every browser shows the same smooth boundary. Canvas
-// sizes are fixed in the templates: vugu resets attributes it did not
-// render, and resizing a canvas clears it.
-const HeatSize = 200
+// HeatSize is the side of the heat map's canvas, the worker's grid at
+// its finest (100×100, TensorFlow Playground's): a coarser grid is
+// enlarged bilinearly, and the browser scales the canvas smoothly. Canvas
+// sizes are fixed in the templates: resizing a canvas clears it.
+const HeatSize = 100
 
 // GridRGBA colors a grid view at HeatSize×HeatSize pixels.
-func (v *ViewImage) GridRGBA() []byte {
-	return enlarge(v.W, v.H, func(i int) float64 { return float64(v.Data[i]) }, func(q float64) float64 { return q/127.5 - 1 })
+func (v *ViewImage) GridRGBA() []byte { return v.gridRGBA(false) }
+
+// DiscreteRGBA is GridRGBA with each pixel colored by the side of the
+// middle it is on (TensorFlow Playground's "discretize output").
+func (v *ViewImage) DiscreteRGBA() []byte { return v.gridRGBA(true) }
+
+func (v *ViewImage) gridRGBA(discrete bool) []byte {
+	tone := func(q float64) float64 { return q/127.5 - 1 }
+	if discrete {
+		tone = func(q float64) float64 { return math.Copysign(1, q/127.5-1) }
+	}
+	return enlarge(v.W, v.H, func(i int) float64 { return float64(v.Data[i]) }, tone)
 }
 
 // enlarge colors a w×h grid at HeatSize×HeatSize pixels, interpolating
@@ -160,7 +170,11 @@ const PointsSize = 400
 type pointsCache struct {
 	asked   string // the data key last asked for
 	seq     int64  // its CmdData
-	key     string // the data key rgba shows
+	key     string // the data key data holds
+	data    []byte // the worker's answer: train points, then test points
+	train   int
+	classes int
+	drawn   string // the data key and options rgba shows
 	rgba    []byte
 	painted string
 }
@@ -185,7 +199,11 @@ func (a *App) PointsRGBA() (key string, rgba []byte) {
 	pc := &a.points
 	key = dataKey(s)
 	if pc.key == key {
-		return key, pc.rgba
+		drawn := fmt.Sprint(key, a.ShowTest)
+		if pc.drawn != drawn {
+			pc.rgba, pc.drawn = drawPoints(pc.data, pc.train, pc.classes, a.ShowTest), drawn
+		}
+		return drawn, pc.rgba
 	}
 	if pc.asked != key {
 		pc.asked = key
@@ -204,9 +222,16 @@ func (a *App) dataPoints(ev protocol.Event, data []byte) {
 	if d == nil || ev.Seq != pc.seq || d.Train < 0 || d.Test < 0 || len(data) != (d.Train+d.Test)*protocol.PointBytes {
 		return
 	}
-	n := d.Train + d.Test
+	pc.key, pc.data, pc.train, pc.classes = pc.asked, data, d.Train, d.Classes
+}
+
+// drawPoints draws the worker's points (train first): each a disc in its
+// class color, training points outlined white, test points (with
+// showTest) dark.
+func drawPoints(data []byte, train, classes int, showTest bool) []byte {
+	n := len(data) / protocol.PointBytes
 	lo, hi := float32(0), float32(1)
-	if d.Classes == 0 { // regression: color by the range of the targets
+	if classes == 0 { // regression: color by the range of the targets
 		lo, hi = float32(math.Inf(1)), float32(math.Inf(-1))
 		for i := range n {
 			_, _, v := protocol.Point(data, i)
@@ -216,7 +241,10 @@ func (a *App) dataPoints(ev protocol.Event, data []byte) {
 	rgba := make([]byte, 4*PointsSize*PointsSize)
 	for i := range n {
 		outline := [3]float64{255, 255, 255} // training points
-		if i >= d.Train {
+		if i >= train {
+			if !showTest {
+				break
+			}
 			outline = [3]float64{30, 35, 48}
 		}
 		x, y, label := protocol.Point(data, i)
@@ -227,7 +255,7 @@ func (a *App) dataPoints(ev protocol.Event, data []byte) {
 		disc(rgba, cx, cy, 5, outline)
 		disc(rgba, cx, cy, 3.8, [3]float64{float64(r), float64(g), float64(b)})
 	}
-	pc.key, pc.rgba = pc.asked, rgba
+	return rgba
 }
 
 // disc composites an antialiased disc of radius rad over the image.
@@ -269,17 +297,21 @@ func (a *App) Paint() {
 	if focused {
 		focus = a.Net.Focus.ID()
 	}
-	if v == a.painted && focus == a.paintedFocus {
+	if v == a.painted && focus == a.paintedFocus && a.Discretize == a.paintedDiscrete {
 		return
 	}
-	a.painted, a.paintedFocus = v, focus
+	a.painted, a.paintedFocus, a.paintedDiscrete = v, focus, a.Discretize
 	switch {
 	case v == nil:
 		a.Host.Paint("heatmap", HeatSize, HeatSize, make([]byte, 4*HeatSize*HeatSize))
 	case focused:
 		a.Host.Paint("heatmap", HeatSize, HeatSize, enlarge(w, len(vals)/w, func(i int) float64 { return float64(vals[i]) }, tone))
 	case v.Kind == protocol.ViewGrid:
-		a.Host.Paint("heatmap", HeatSize, HeatSize, v.GridRGBA())
+		rgba := v.GridRGBA
+		if a.Discretize {
+			rgba = v.DiscreteRGBA
+		}
+		a.Host.Paint("heatmap", HeatSize, HeatSize, rgba())
 	case v.Kind == protocol.ViewDigits:
 		a.Host.Paint("digits", DigitsW, DigitSide, v.DigitsRGBA())
 	}

@@ -238,27 +238,6 @@ let storageOff = false; // the worker trains in memory: the browser refused it s
 
 // --- The UI ------------------------------------------------------------
 
-// vugu's DOM renderer writes every attribute and every vg-content's
-// innerHTML of the page on every render. Writes that change nothing still
-// cost style and layout work (and clear canvases), so they are skipped:
-// a render then touches only what changed.
-{
-  const proto = Element.prototype;
-  const setAttribute = proto.setAttribute;
-  proto.setAttribute = function (name, value) {
-    if (this.getAttribute(name) !== String(value)) setAttribute.call(this, name, value);
-  };
-  const inner = Object.getOwnPropertyDescriptor(proto, 'innerHTML');
-  Object.defineProperty(proto, 'innerHTML', {
-    configurable: true,
-    enumerable: inner.enumerable,
-    get: inner.get,
-    set(html) {
-      if (inner.get.call(this) !== html) inner.set.call(this, html);
-    },
-  });
-}
-
 const page = (window.pgPage = {
   events: [], // worker messages the UI has not taken yet
   onEvent: null, // set by the UI: (message) => void

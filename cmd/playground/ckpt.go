@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"playground/curve"
 	"playground/engine"
 	"playground/persist"
 	"playground/persist/disk"
@@ -263,6 +264,7 @@ func ckptInspect(path string, stdout io.Writer) error {
 	fmt.Fprintf(w, "step:\t%d (epoch %d, batch %d)\n", c.State.Step, c.State.Epoch, c.State.Batch)
 	fmt.Fprintf(w, "rng:\t%x\n", c.State.RNG)
 	fmt.Fprintf(w, "spec:\t%s\n", c.State.Spec.JSON())
+	fmt.Fprintf(w, "history:\t%s\n", historyLine(c.Curve))
 	for _, t := range c.State.Tensors {
 		dtype := "F32"
 		if t.I64 != nil {
@@ -272,6 +274,15 @@ func ckptInspect(path string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(w, "fingerprint:\t%s\n", persist.Fingerprint(c.State))
 	return w.Flush()
+}
+
+// historyLine sums up a run's loss history: its points and the newest.
+func historyLine(h curve.History) string {
+	if len(h.Points) == 0 {
+		return "none"
+	}
+	p := h.Points[len(h.Points)-1]
+	return fmt.Sprintf("%d points, the newest at step %d: train loss %s, test loss %s", len(h.Points), p.Step, fmtLoss(p.Train), fmtLoss(p.Test))
 }
 
 func ckptDiff(a, b string, stdout io.Writer) error {

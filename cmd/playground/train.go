@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"playground/curve"
 	"playground/engine"
 	"playground/persist"
 	"playground/persist/disk"
@@ -76,6 +77,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return exitError{code: 130}
 		}
 		loss := t.tr.TrainStep()
+		t.hist.Observe(t.tr, loss)
 		prog.step(t.tr.Step, loss)
 		if t.tr.Step == *f.steps {
 			break
@@ -98,6 +100,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // training is a run being trained and where its checkpoints go.
 type training struct {
 	tr     *engine.Trainer
+	hist   curve.History // the run's loss history, evaluated as the page does
 	run    string
 	parent string      // the last checkpoint, the next one's parent
 	store  *disk.Store // nil: no local copy (a server's run without --out)
@@ -114,7 +117,7 @@ func startTraining(ctx context.Context, f trainFlags, stderr io.Writer) (*traini
 		if err != nil {
 			return nil, err
 		}
-		t.run, t.parent, t.server = res.ckpt.RunID, res.ckpt.ID, res.server
+		t.run, t.parent, t.server, t.hist = res.ckpt.RunID, res.ckpt.ID, res.server, res.ckpt.Curve
 		if storeDir == "" && res.store != nil {
 			storeDir, t.store = res.store.Dir(), res.store
 		}
@@ -212,6 +215,7 @@ func (t *training) save(ctx context.Context, kind string) (string, error) {
 			Created: time.Now().UTC(), EngineVersion: engine.Version, Kind: kind,
 		},
 		State: t.tr.State(),
+		Curve: t.hist,
 	}
 	b, err := persist.Encode(c)
 	if err != nil {

@@ -32,6 +32,12 @@ var oldLinks = []struct{ query, want string }{
 		`{"name":"regression-adamw","seed":6,"dataset":{"kind":"regression","samples":1000,"noise":0.1,"test_ratio":0.3,"features":["x","y"]},"model":{"layers":[{"units":16,"activation":"tanh"},{"units":8,"activation":"tanh"},{"units":1,"activation":"linear"}]},"loss":"mse","optimizer":{"kind":"adamw","lr":0.01,"beta1":0.9,"beta2":0.999,"eps":1e-8,"weight_decay":0.01},"schedule":{"kind":"cosine","warmup":50,"total":5000},"regularization":{"kind":"none"},"batch_size":32}`},
 	{`name=digits&seed=7&dataset=digits&samples=3000&noise=0.2&test=0.2&layers=64:relu,32:relu,10:softmax&loss=softmax_ce&optimizer=adam&lr=0.001&beta1=0.9&beta2=0.999&eps=1e-08&schedule=constant&batch=32`,
 		`{"name":"digits","seed":7,"dataset":{"kind":"digits","samples":3000,"noise":0.2,"test_ratio":0.2},"model":{"layers":[{"units":64,"activation":"relu"},{"units":32,"activation":"relu"},{"units":10,"activation":"softmax"}]},"loss":"softmax_ce","optimizer":{"kind":"adam","lr":0.001,"beta1":0.9,"beta2":0.999,"eps":1e-8},"schedule":{"kind":"constant"},"regularization":{"kind":"none"},"batch_size":32}`},
+	// The presets of TensorFlow Playground's regression sets (the second
+	// with a data seed of its own).
+	{`name=plane-sgd&seed=8&dataset=plane&samples=1000&noise=0.1&test=0.5&features=x,y&layers=4:tanh,2:tanh,1:linear&loss=mse&optimizer=sgd&lr=0.01&schedule=constant&batch=10`,
+		`{"name":"plane-sgd","seed":8,"dataset":{"kind":"plane","samples":1000,"noise":0.1,"test_ratio":0.5,"features":["x","y"]},"model":{"layers":[{"units":4,"activation":"tanh"},{"units":2,"activation":"tanh"},{"units":1,"activation":"linear"}]},"loss":"mse","optimizer":{"kind":"sgd","lr":0.01},"schedule":{"kind":"constant"},"regularization":{"kind":"none"},"batch_size":10}`},
+	{`name=multi-gaussian-adam&seed=9&dataset=multi-gaussian&dataSeed=11&samples=1000&noise=0.05&test=0.5&features=x,y,x2,y2,sinx,siny&layers=12:tanh,8:tanh,1:linear&loss=mse&optimizer=adam&lr=0.01&beta1=0.9&beta2=0.999&eps=1e-08&schedule=constant&batch=10`,
+		`{"name":"multi-gaussian-adam","seed":9,"dataset":{"kind":"multi-gaussian","seed":11,"samples":1000,"noise":0.05,"test_ratio":0.5,"features":["x","y","x2","y2","sinx","siny"]},"model":{"layers":[{"units":12,"activation":"tanh"},{"units":8,"activation":"tanh"},{"units":1,"activation":"linear"}]},"loss":"mse","optimizer":{"kind":"adam","lr":0.01,"beta1":0.9,"beta2":0.999,"eps":1e-8},"schedule":{"kind":"constant"},"regularization":{"kind":"none"},"batch_size":10}`},
 }
 
 func TestOldLinksGiveTheSameSpec(t *testing.T) {

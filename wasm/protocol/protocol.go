@@ -305,6 +305,23 @@ type Progress struct {
 	// [last step of a span, mean loss over the span] for consecutive spans
 	// of equal length (at most CurvePoints; non-finite spans left out).
 	Curve [][2]float64 `json:"curve,omitempty"`
+	// Points are the run's history (package curve) since the last report:
+	// the points on the evaluation schedule. With History they are the
+	// whole history and replace the page's (a run restored, forked,
+	// pulled, or its history thinned).
+	Points  []CurvePoint `json:"points,omitempty"`
+	History bool         `json:"history,omitempty"`
+}
+
+// CurvePoint is a point of a run's history; a value is nil when it is
+// not finite (Diverged says so) or not measured (no test split, the
+// accuracy of a regression).
+type CurvePoint struct {
+	Step     uint64   `json:"s"`
+	Train    *float64 `json:"l,omitempty"`
+	Test     *float64 `json:"t,omitempty"`
+	Accuracy *float64 `json:"a,omitempty"`
+	Diverged bool     `json:"x,omitempty"` // the training or test loss is NaN or infinite
 }
 
 // CurvePoints bounds the points of one Progress.Curve.

@@ -38,7 +38,7 @@ type param struct {
 // them.
 var params = []param{
 	{"name", "", "name", 's'}, {"seed", "", "seed", 'u'},
-	{"dataset", "dataset", "kind", 's'}, {"samples", "dataset", "samples", 'i'},
+	{"dataset", "dataset", "kind", 's'}, {"dataSeed", "dataset", "seed", 'u'}, {"samples", "dataset", "samples", 'i'},
 	{"noise", "dataset", "noise", 'f'}, {"test", "dataset", "test_ratio", 'f'},
 	{"features", "dataset", "features", 'l'},
 	{"layers", "model", "layers", 'L'}, {"loss", "", "loss", 's'},

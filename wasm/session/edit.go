@@ -35,7 +35,7 @@ func (l *loop) cmdEdit(ctx context.Context, c protocol.Command, _ []byte) {
 	if l.unsaved() {
 		l.snapshot(c.Seq, persist.KindAutosave, true, afterSave{})
 	}
-	l.becomeNew(ctx, c.Seq, tr, persist.NewRunID(tr.Spec.Name), l.run, l.head.id, what, false)
+	l.becomeNew(ctx, c.Seq, tr, persist.NewRunID(tr.Spec.Name), l.run, l.here(), what, false)
 }
 
 // editState returns tr's state with e applied, and the edit as the new

@@ -276,7 +276,7 @@ func newestValid(ctx context.Context, st persist.Store, run string, limit uint64
 
 // adopt makes tr, restored from c, the active trainer.
 func (l *loop) adopt(tr *engine.Trainer, c *persist.Checkpoint) {
-	l.rn.adopt(tr)
+	l.rn.adopt(tr, c.Curve)
 	l.head = head{id: c.ID, step: c.State.Step, has: true}
 	l.auto.restart()
 	l.stopAt, l.diverged = 0, 0
@@ -293,13 +293,14 @@ func (l *loop) finishResume(ctx context.Context) {
 		l.snapshot(0, persist.KindAutosave, true, afterSave{})
 	}
 	l.running = l.rn.thenRun && !(l.pauseAt != 0 && l.rn.tr.Step == l.pauseAt)
-	l.rn.lastProgress = l.env.Now()
-	l.rn.progressStep = l.rn.tr.Step
 	if l.running {
 		l.setPhase(0, protocol.PhaseRunning)
 	} else {
 		l.setPhase(0, protocol.PhasePaused)
 	}
+	l.progress(l.env.Now(), !l.running) // the run's history, whole
+	l.rn.lastProgress = l.env.Now()
+	l.rn.progressStep = l.rn.tr.Step
 	if l.cmp.follow {
 		l.compareNext(ctx)
 	}
@@ -312,30 +313,38 @@ func (l *loop) startNew(ctx context.Context, seq int64, spec spec.Spec, running 
 		l.fail(seq, "start: %v", err)
 		return
 	}
-	l.becomeNew(ctx, seq, tr, persist.NewRunID(tr.Spec.Name), "", "", "", running)
+	l.becomeNew(ctx, seq, tr, persist.NewRunID(tr.Spec.Name), "", &persist.Checkpoint{}, "", running)
+}
+
+// here is the active run's head with the history up to its step: what a
+// fork of the active state (continue, edit) descends from.
+func (l *loop) here() *persist.Checkpoint {
+	return &persist.Checkpoint{Meta: persist.Meta{ID: l.head.id}, Curve: l.rn.hist}
 }
 
 // becomeNew makes tr the active trainer of the new run, whose first
-// checkpoint (kept as a milestone) descends from parentRun/parent.
-func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run, parentRun, parent, edit string, running bool) bool {
+// checkpoint (kept as a milestone) descends from parentRun/parent.ID and
+// continues its history; edit, if any, is the edit that made it.
+func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run, parentRun string, parent *persist.Checkpoint, edit string, running bool) bool {
 	if ok, err := l.acquire(ctx, run, false); err != nil || !ok {
 		l.fail(seq, "lock for new run %s: %v", run, err)
 		return false
 	}
 	l.run, l.owner = run, true
-	l.adopt(tr, &persist.Checkpoint{Meta: persist.Meta{ID: parent}})
+	l.adopt(tr, &persist.Checkpoint{Meta: persist.Meta{ID: parent.ID}, Curve: parent.Curve})
 	l.head.has = false
 	l.head.parentRun, l.head.edit = parentRun, edit
 	l.snapshot(seq, persist.KindMilestone, true, afterSave{})
 	l.running = running
-	// The first progress goes out after the first slice: a new run shows
-	// its first steps at once, not ProgressEvery later.
-	l.rn.lastProgress, l.rn.progressStep = time.Time{}, tr.Step
 	if running {
 		l.setPhase(seq, protocol.PhaseRunning)
 	} else {
 		l.setPhase(seq, protocol.PhasePaused)
 	}
+	l.progress(l.env.Now(), !running) // the history it continues
+	// The next progress goes out after the first slice: a new run shows
+	// its first steps at once, not ProgressEvery later.
+	l.rn.lastProgress, l.rn.progressStep = time.Time{}, tr.Step
 	return true
 }
 
@@ -393,7 +402,7 @@ func (l *loop) cmdContinue(ctx context.Context, c protocol.Command, _ []byte) {
 	if l.unsaved() {
 		l.snapshot(c.Seq, persist.KindAutosave, true, afterSave{})
 	}
-	l.becomeNew(ctx, c.Seq, tr, persist.NewRunID(tr.Spec.Name), l.run, l.head.id, "", c.Autostart)
+	l.becomeNew(ctx, c.Seq, tr, persist.NewRunID(tr.Spec.Name), l.run, l.here(), "", c.Autostart)
 }
 
 // continuable says why a state of spec old cannot continue under new
@@ -437,7 +446,7 @@ func (l *loop) forkTo(ctx context.Context, seq int64, run, id string, specJSON j
 	if newRun == "" {
 		newRun = persist.NewRunID(tr.Spec.Name)
 	}
-	if !l.becomeNew(ctx, seq, tr, newRun, run, id, "", running) {
+	if !l.becomeNew(ctx, seq, tr, newRun, run, &persist.Checkpoint{Meta: persist.Meta{ID: id}, Curve: ck.Curve}, "", running) {
 		return errReported
 	}
 	return nil
@@ -474,6 +483,7 @@ func (l *loop) importFile(ctx context.Context, c protocol.Command, b []byte) {
 		Run: ck.RunID, Step: ck.State.Step, From: ck.State.Step, FromID: ck.ID,
 	}})
 	l.setPhase(c.Seq, protocol.PhasePaused)
+	l.progress(l.env.Now(), true) // the file's history
 }
 
 // ownsRun says whether there is an active run this tab trains, else

@@ -6,25 +6,31 @@ import (
 	"math"
 	"time"
 
+	"playground/curve"
 	"playground/engine"
 	"playground/persist"
 	"playground/wasm/protocol"
 )
 
 // runner is the active trainer with what training it reports: the steps
-// per slice, the losses since the last progress report, the latest
-// evaluation, and the replay in progress after a resume. The loop owns it.
+// per slice, the losses since the last progress report, the run's history
+// (evaluated on curve's schedule, replays included), and the replay in
+// progress after a resume. The loop owns it.
 type runner struct {
 	tr       *engine.Trainer
 	perSlice int       // steps per slice, adapted to Options.Slice
 	curve    []float32 // training loss per step since the last progress report
 
+	hist    curve.History // the run's history up to tr.Step
+	sent    int           // points of hist the page has
+	sendAll bool          // the page's history is to be replaced
+
 	lastProgress time.Time
 	progressStep uint64
-	nextEval     time.Time
-	evalStep     uint64
-	testLoss     *float64
-	accuracy     *float64
+	paused       struct { // the evaluation at the step where training paused
+		step               uint64
+		testLoss, accuracy *float64
+	}
 
 	// replay in progress, up to resumed.Step
 	resumed  *protocol.Resumed
@@ -38,12 +44,13 @@ type runner struct {
 	}
 }
 
-// adopt makes tr the trainer, reporting afresh.
-func (r *runner) adopt(tr *engine.Trainer) {
+// adopt makes tr, with its run's history h, the trainer, reporting afresh.
+func (r *runner) adopt(tr *engine.Trainer, h curve.History) {
 	r.tr = tr
 	r.curve = r.curve[:0]
-	r.lastProgress, r.nextEval = time.Time{}, time.Time{}
-	r.testLoss, r.accuracy = nil, nil
+	r.hist, r.sent, r.sendAll = h.Clone(), 0, true
+	r.lastProgress = time.Time{}
+	r.paused.step, r.paused.testLoss, r.paused.accuracy = ^uint64(0), nil, nil
 }
 
 // want is how many steps the next slice trains up to limit: at most
@@ -54,7 +61,8 @@ func (r *runner) want(limit uint64) uint64 {
 
 // train runs up to limit (at most perSlice steps, recording their losses
 // with record) and returns the time it took; when record, it stops after
-// a step whose loss is not finite (diverged).
+// a step whose loss is not finite (diverged). The history follows every
+// step, replayed ones included.
 func (r *runner) train(limit uint64, record bool, now func() time.Time, slice time.Duration) (d time.Duration, diverged bool) {
 	tr := r.tr
 	n := r.want(limit)
@@ -68,6 +76,9 @@ func (r *runner) train(limit uint64, record bool, now func() time.Time, slice ti
 				done, diverged = i+1, true
 				break
 			}
+		}
+		if n := len(r.hist.Points); r.hist.Observe(tr, loss) && len(r.hist.Points) <= n {
+			r.sendAll = true // thinned
 		}
 	}
 	d = now().Sub(t0)
@@ -98,21 +109,15 @@ func (r *runner) fingerprint() string {
 	return r.fp.sum
 }
 
-// progress is the report of training since the last one, at now; it
-// evaluates the test split when due (using at most evalShare of the time).
-func (r *runner) progress(run string, now time.Time, clock func() time.Time, evalShare float64) *protocol.Progress {
+// progress is the report of training since the last one, at now: the
+// history's new points, and the test loss of its newest point, or of the
+// step itself when training stops there (exact): a pure function of the
+// step either way.
+func (r *runner) progress(run string, now time.Time, exact bool) *protocol.Progress {
 	tr := r.tr
-	if now.After(r.nextEval) && tr.Data.Test.N > 0 {
-		t0 := clock()
-		m := tr.Evaluate(&tr.Data.Test)
-		d := clock().Sub(t0)
-		r.testLoss, r.accuracy, r.evalStep = protocol.Float(float64(m.Loss)), protocol.Float(float64(m.Accuracy)), tr.Step
-		r.nextEval = now.Add(max(time.Second, time.Duration(float64(d)/evalShare)))
-	}
-	p := &protocol.Progress{
-		Run: run, Step: tr.Step, Epoch: tr.Epoch, Batch: tr.Batch,
-		TestLoss: r.testLoss, Accuracy: r.accuracy, EvalStep: r.evalStep,
-	}
+	p := &protocol.Progress{Run: run, Step: tr.Step, Epoch: tr.Epoch, Batch: tr.Batch}
+	r.evaluation(p, exact)
+	p.Points, p.History = r.newPoints()
 	curve, total, n := r.takeCurve(tr.Step)
 	p.Curve = curve
 	if n > 0 {
@@ -123,6 +128,50 @@ func (r *runner) progress(run string, now time.Time, clock func() time.Time, eva
 	}
 	r.lastProgress, r.progressStep = now, tr.Step
 	return p
+}
+
+// evaluation sets p's test loss and accuracy: the newest point's, or with
+// exact an evaluation at the step (once per step).
+func (r *runner) evaluation(p *protocol.Progress, exact bool) {
+	tr := r.tr
+	if pts := r.hist.Points; len(pts) > 0 && (!exact || pts[len(pts)-1].Step == tr.Step) {
+		last := pts[len(pts)-1]
+		p.TestLoss, p.Accuracy, p.EvalStep = protocol.Float(float64(last.Test)), protocol.Float(float64(last.Accuracy)), last.Step
+	}
+	if !exact || tr.Data.Test.N == 0 || p.EvalStep == tr.Step {
+		return
+	}
+	if r.paused.step != tr.Step {
+		m := tr.Evaluate(&tr.Data.Test)
+		r.paused.step = tr.Step
+		r.paused.testLoss, r.paused.accuracy = protocol.Float(float64(m.Loss)), protocol.Float(float64(m.Accuracy))
+	}
+	p.TestLoss, p.Accuracy, p.EvalStep = r.paused.testLoss, r.paused.accuracy, tr.Step
+}
+
+// newPoints are the history's points the page lacks, and whether they
+// are the whole history.
+func (r *runner) newPoints() ([]protocol.CurvePoint, bool) {
+	all := r.sendAll
+	if all {
+		r.sent = 0
+	}
+	out := make([]protocol.CurvePoint, 0, len(r.hist.Points)-r.sent)
+	for _, p := range r.hist.Points[r.sent:] {
+		out = append(out, curvePoint(p))
+	}
+	r.sent, r.sendAll = len(r.hist.Points), false
+	return out, all
+}
+
+// curvePoint is p in the protocol's form.
+func curvePoint(p curve.Point) protocol.CurvePoint {
+	finite := func(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
+	return protocol.CurvePoint{
+		Step: p.Step, Train: protocol.Float(float64(p.Train)), Test: protocol.Float(float64(p.Test)),
+		Accuracy: protocol.Float(float64(p.Accuracy)),
+		Diverged: !finite(p.Train) || math.IsInf(float64(p.Test), 0),
+	}
 }
 
 // takeCurve turns the per-step losses since the last report into at most
@@ -201,7 +250,7 @@ func (l *loop) slice(ctx context.Context) time.Duration {
 		l.snapshot(0, kind, false, afterSave{})
 	}
 	if now.Sub(l.rn.lastProgress) >= l.opt.ProgressEvery {
-		l.progress(now)
+		l.progress(now, false)
 	}
 	return 0
 }
@@ -249,20 +298,21 @@ func (l *loop) atStop(step uint64) bool {
 	return (l.pauseAt != 0 && step == l.pauseAt) || (l.stopAt != 0 && step == l.stopAt) || (t != 0 && step == t)
 }
 
-func (l *loop) progress(now time.Time) {
-	l.emit(protocol.Event{Type: protocol.EvProgress, Progress: l.rn.progress(l.run, now, l.env.Now, l.opt.EvalShare)})
+// progress reports training; exact evaluates the test split at the step
+// itself (a pause).
+func (l *loop) progress(now time.Time, exact bool) {
+	l.emit(protocol.Event{Type: protocol.EvProgress, Progress: l.rn.progress(l.run, now, exact)})
 	l.postView()
 }
 
-// pause stops training and checkpoints the exact state; the progress it
-// reports evaluates the test split at the paused step.
+// pause stops training, reports the step it stopped at (evaluated there)
+// and checkpoints the exact state.
 func (l *loop) pause(seq int64) {
 	l.running = false
 	l.stopAt = 0
-	if l.rn.evalStep != l.rn.tr.Step || l.rn.testLoss == nil {
-		l.rn.nextEval = time.Time{}
+	if l.rn.tr != nil {
+		l.progress(l.env.Now(), true)
 	}
-	l.progress(l.env.Now())
 	if l.unsaved() {
 		l.snapshot(seq, persist.KindAutosave, true, afterSave{})
 	}
@@ -282,6 +332,7 @@ func (l *loop) snapshot(seq int64, kind string, forced bool, then afterSave) {
 			Created: l.env.Now().UTC(), EngineVersion: engine.Version, Kind: kind, Edit: l.head.edit,
 		},
 		State: st,
+		Curve: l.rn.hist.Clone(),
 	}
 	l.head = head{id: c.ID, step: st.Step, has: true}
 	l.auto.taking(kind, l.env.Now().Sub(t0))

@@ -85,7 +85,6 @@ type Options struct {
 	SaveShare     float64       // largest share of training time spent on time-based autosaves
 	Slice         time.Duration // training time between yields to the event loop
 	ProgressEvery time.Duration // how often progress is posted while training
-	EvalShare     float64       // largest share of time spent evaluating the test split
 	// RetryFirst and RetryMax are the sync's back-off while the server does
 	// not answer: the first wait, doubling up to the longest.
 	RetryFirst, RetryMax time.Duration
@@ -107,7 +106,6 @@ func NewOptions() Options {
 		SaveShare:     0.01,
 		Slice:         10 * time.Millisecond,
 		ProgressEvery: 250 * time.Millisecond,
-		EvalShare:     0.02,
 		RetryFirst:    time.Second,
 		RetryMax:      time.Minute,
 		WatchPace:     true,
@@ -143,7 +141,6 @@ func New(env Env, opt Options, inbox *Inbox) *Session {
 	def := NewOptions()
 	defaults.Positive(&opt.Slice, def.Slice)
 	defaults.Positive(&opt.ProgressEvery, def.ProgressEvery)
-	defaults.Positive(&opt.EvalShare, def.EvalShare)
 	defaults.Positive(&opt.SaveShare, def.SaveShare)
 	defaults.Positive(&opt.Autosave.Keep, def.Autosave.Keep)
 	l := newLoop(env, opt, inbox)

@@ -214,13 +214,7 @@ func TestPauseAtFingerprint(t *testing.T) {
 func TestResumeReplaysToMark(t *testing.T) {
 	for _, damage := range []string{"lost", "corrupt"} {
 		t.Run(damage, func(t *testing.T) {
-			dir := t.TempDir()
-			st, _ := disk.New(dir, disk.NewOptions())
-			a := newHost(t, opts{store: st})
-			a.send(protocol.Command{Type: protocol.CmdOpen, Preset: "xor-momentum", Autostart: true, PauseAt: u64(2600)})
-			ev, _ := a.wait(0, "pause", pausedAt(2600))
-			run := ev.Status.Run
-			a.wait(0, "saved", func(ev protocol.Event) bool { return ev.Type == protocol.EvSaved && ev.Saved.Step == 2600 })
+			dir, st, _, run := pausedRun(t, "xor-momentum", 2600)
 			files, _ := filepath.Glob(filepath.Join(dir, run, "0000000026*"))
 			if len(files) != 1 {
 				t.Fatalf("checkpoint files at 2600: %v", files)
@@ -247,7 +241,7 @@ func TestResumeReplaysToMark(t *testing.T) {
 			if damage == "lost" && len(warnings) != 0 {
 				t.Errorf("warnings %v", warnings)
 			}
-			ev, _ = b.wait(0, "pause at 4000", pausedAt(4000))
+			ev, _ := b.wait(0, "pause at 4000", pausedAt(4000))
 			if want := nativeFingerprint(t, "xor-momentum", 4000); ev.Status.Fingerprint != want {
 				t.Fatalf("fingerprint after resume %s, want %s", ev.Status.Fingerprint, want)
 			}

@@ -13,9 +13,10 @@ import (
 // sample digits with predictions) of a model. (The fine loss curve is the
 // runner's, in its progress reports.)
 
-// GridSide is the side of the heat-map grid: 2,500 forward passes, about
-// a millisecond of the worker's time, a few times per second.
-const GridSide = 50
+// GridSide is the side of the heat-map grid (TensorFlow Playground's
+// 100×100): 10,000 forward passes, a few milliseconds of the worker's
+// time, a few times per second.
+const GridSide = 100
 
 // digitSamples is how many test digits a digits view shows.
 const digitSamples = 12

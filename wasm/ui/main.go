@@ -55,15 +55,18 @@ func Run() {
 	if js.Global().Get("__pgTimes").Truthy() { // ?debug=1
 		js.Global().Set("__pgUnitMap", js.FuncOf(unitMapHook))
 	}
-	go applyEvents(app, ee, receive())
-	// The status line says "saved 3 s ago": it changes with the clock.
+	live := newPainter(app, ee)
+	go applyEvents(app, ee, live, receive())
+	// The status line says "saved 3 s ago": it changes with the clock,
+	// painted at the source.
 	go func() {
 		for range time.Tick(time.Second) {
-			ee.Lock()
-			ee.UnlockRender()
+			ee.RLock()
+			live.texts()
+			ee.RUnlock()
 		}
 	}()
-	renderLoop(renderer, env, app)
+	renderLoop(renderer, env, app, live)
 }
 
 // lessonOptions applies the lesson options of the page's URL (hide,
@@ -107,11 +110,12 @@ func receive() chan message {
 	return inbox
 }
 
-// applyEvents applies the events in one batch per render, so a burst of
-// events costs one render, and at most one render per renderEvery for the
-// worker's events (a few a second each): a render costs the main thread
-// milliseconds. Clicks and keys render at once (vugu's own path).
-func applyEvents(app *ui.App, ee vugu.EventEnv, inbox chan message) {
+// applyEvents applies the events in one batch at most every renderEvery,
+// so a burst of events costs one update. A batch of training reports only
+// (progress, pictures) is painted at the source (painter); any other
+// event renders the page (a render costs the main thread milliseconds).
+// Clicks and keys render at once (vugu's own path).
+func applyEvents(app *ui.App, ee vugu.EventEnv, live *painter, inbox chan message) {
 	const renderEvery = 200 * time.Millisecond
 	var last time.Time
 	for m := range inbox {
@@ -119,18 +123,23 @@ func applyEvents(app *ui.App, ee vugu.EventEnv, inbox chan message) {
 			time.Sleep(wait)
 		}
 		ee.Lock()
-		apply(app, m)
+		render := apply(app, m)
 		for len(inbox) > 0 {
-			apply(app, <-inbox)
+			render = apply(app, <-inbox) || render
 		}
-		ee.UnlockRender()
+		if render {
+			ee.UnlockRender()
+		} else {
+			live.paint()
+			ee.UnlockOnly()
+		}
 		last = time.Now()
 	}
 }
 
-// renderLoop renders whenever the UI changed and puts the canvases'
-// pictures back.
-func renderLoop(renderer *domrender.JSRenderer, env *vugu.BuildEnv, app *ui.App) {
+// renderLoop renders whenever the UI changed, then paints what is painted
+// at the source (the pictures of canvases vugu made anew, and the rest).
+func renderLoop(renderer *domrender.JSRenderer, env *vugu.BuildEnv, app *ui.App, live *painter) {
 	root := &ui.Page{App: app}
 	ee := renderer.EventEnv()
 	for ok := true; ok; ok = renderer.EventWait() {
@@ -147,14 +156,13 @@ func renderLoop(renderer *domrender.JSRenderer, env *vugu.BuildEnv, app *ui.App)
 			draw(id)
 		}
 		ee.RLock()
-		app.Paint()
-		shown.Store(app.ScrubView())
+		live.paint()
 		ee.RUnlock()
 		rendered(t0, t1, t2)
 	}
 }
 
-// shown is the view the page showed at its last render.
+// shown is the view the page painted last.
 var shown atomic.Pointer[ui.ViewImage]
 
 // unitMapHook is window.__pgUnitMap(L, I) (?debug=1): {run, step, text}
@@ -179,12 +187,15 @@ func rendered(t0, t1, t2 time.Time) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func apply(app *ui.App, m message) {
+// apply applies one event and says whether the page must render for it
+// (anything but a training report).
+func apply(app *ui.App, m message) bool {
 	ev, err := protocol.DecodeEvent([]byte(m.json))
 	if err != nil {
-		return
+		return false
 	}
 	app.Apply(ev, m.data)
+	return ev.Type != protocol.EvProgress && ev.Type != protocol.EvView
 }
 
 // host is ui.Host in the browser.
@@ -239,22 +250,30 @@ func (host) Save(k, v string) { page.Call("trySet", k, v) }
 
 func (host) Copy(text string) { page.Call("copy", text) }
 
-// images holds the last picture painted into each canvas. vugu sets every
-// attribute it renders on every render, and setting a canvas's size, even
-// to the same value, clears it: after each render the pictures go back in
-// (one putImageData each, no copying).
-var images = map[string]js.Value{}
+// images holds the last picture painted into each canvas and the canvas
+// it went into. The page's renderer leaves a canvas's size alone when it
+// does not change (which would clear it), so after a render a picture goes
+// back in only where vugu made a new canvas (one putImageData, no
+// copying).
+var images = map[string]*image{}
+
+type image struct {
+	data js.Value // ImageData
+	in   js.Value // the canvas it is in
+}
 
 func (host) Paint(id string, w, h int, rgba []byte) {
 	px := clamped.New(len(rgba))
 	js.CopyBytesToJS(px, rgba)
-	images[id] = js.Global().Get("ImageData").New(px, w, h)
+	images[id] = &image{data: js.Global().Get("ImageData").New(px, w, h)}
 	draw(id)
 }
 
+// draw puts canvas id's picture in if the canvas does not have it yet.
 func draw(id string) {
 	cv := js.Global().Get("document").Call("getElementById", id)
-	if img := images[id]; cv.Truthy() {
-		cv.Call("getContext", "2d").Call("putImageData", img, 0, 0)
+	if img := images[id]; cv.Truthy() && !cv.Equal(img.in) {
+		cv.Call("getContext", "2d").Call("putImageData", img.data, 0, 0)
+		img.in = cv
 	}
 }

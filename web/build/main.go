@@ -88,6 +88,11 @@ func build(src, out string) error {
 	if err := add("simd.js", filepath.Join("engine", "wasmsimd", "simd.js"), true); err != nil {
 		return err
 	}
+	vr, err := vuguRender()
+	if err != nil {
+		return err
+	}
+	files["vugu-render.js"] = &asset{name: "vugu-render.js", data: vr, hash: true}
 	for _, n := range []string{"loader.js", "worker.js", "app.js", "style.css"} {
 		if err := add(n, filepath.Join(src, n), true); err != nil {
 			return err
@@ -138,11 +143,11 @@ func link(files map[string]*asset) error {
 		{"worker.js", "wasm_exec.js"}, {"worker.js", "simd.js"}, {"worker.js", "loader.js"},
 		{"app.js", "worker.js"},
 		{"index.html", "playground.wasm"}, {"index.html", "wasm_exec.js"}, {"index.html", "simd.js"}, {"index.html", "loader.js"},
-		{"index.html", "app.js"}, {"index.html", "style.css"},
+		{"index.html", "app.js"}, {"index.html", "style.css"}, {"index.html", "vugu-render.js"},
 		// The service worker caches every file of the build by its hashed
 		// name, so it changes with each deploy.
 		{"sw.js", "playground.wasm"}, {"sw.js", "wasm_exec.js"}, {"sw.js", "simd.js"}, {"sw.js", "loader.js"},
-		{"sw.js", "worker.js"}, {"sw.js", "app.js"}, {"sw.js", "style.css"},
+		{"sw.js", "worker.js"}, {"sw.js", "app.js"}, {"sw.js", "style.css"}, {"sw.js", "vugu-render.js"},
 	}
 	for _, o := range order {
 		from, to := files[o[0]], files[o[1]]

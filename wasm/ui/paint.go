@@ -1,0 +1,96 @@
+//go:build js && wasm
+
+package ui
+
+import (
+	"bytes"
+	"syscall/js"
+
+	"playground/ui"
+
+	"github.com/vugu/vugu"
+)
+
+// painter paints at the source what changes while a run trains: the step,
+// the metrics, the status line's clock, the digits' labels, the canvases
+// (ui.App.Paint) and the loss chart (ui.App.ChartSVG, into the chart's
+// box, which the templates leave empty). Each write happens only when its
+// value changed. The caller holds the event environment's lock.
+type painter struct {
+	app        *ui.App
+	doc        js.Value
+	chart, buf []byte   // the SVG last put into the chart's box; the next
+	box        js.Value // that box
+}
+
+func newPainter(app *ui.App, ee vugu.EventEnv) *painter {
+	p := &painter{app: app, doc: js.Global().Get("document")}
+	// A checkpoint's mark on the chart selects it and travels there.
+	p.doc.Call("addEventListener", "click", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		mark := args[0].Get("target").Call("closest", "#chart [data-testid=ckpt-mark]")
+		if !mark.Truthy() {
+			return nil
+		}
+		id, step := mark.Get("dataset").Get("id").String(), uint64(mark.Get("dataset").Get("step").Int())
+		go func() { // the listener must not block on the lock
+			ee.Lock()
+			app.Select(id)
+			app.ScrubTo(step)
+			ee.UnlockRender()
+		}()
+		return nil
+	}))
+	return p
+}
+
+// paint paints everything painted at the source.
+func (p *painter) paint() {
+	p.texts()
+	p.app.Paint()
+	shown.Store(p.app.ScrubView())
+	p.loss()
+}
+
+// texts writes the live texts and the digits' labels.
+func (p *painter) texts() {
+	for _, t := range p.app.LiveTexts() {
+		setText(p.doc.Call("querySelector", "[data-testid="+t.ID+"]"), t)
+	}
+	preds := p.app.LivePreds()
+	if len(preds) == 0 {
+		return
+	}
+	els := p.doc.Call("querySelectorAll", "[data-testid=digit-pred]")
+	if els.Length() != len(preds) {
+		return // the next render lays them out
+	}
+	for i, t := range preds {
+		setText(els.Index(i), t)
+	}
+}
+
+func setText(el js.Value, t ui.LiveText) {
+	if !el.Truthy() {
+		return
+	}
+	if el.Get("textContent").String() != t.Text {
+		el.Set("textContent", t.Text)
+	}
+	if t.Class != "" && el.Get("className").String() != t.Class {
+		el.Set("className", t.Class)
+	}
+}
+
+// loss puts the chart into its box when it changed (or the box is new).
+func (p *painter) loss() {
+	box := p.doc.Call("getElementById", "chart")
+	if !box.Truthy() {
+		return
+	}
+	p.buf = p.app.AppendChart(p.buf[:0])
+	if bytes.Equal(p.buf, p.chart) && box.Equal(p.box) && box.Get("firstChild").Truthy() {
+		return
+	}
+	box.Set("innerHTML", string(p.buf))
+	p.chart, p.buf, p.box = p.buf, p.chart, box
+}
