@@ -21,6 +21,7 @@ type Store struct {
 	mu    sync.Mutex
 	runs  map[string]map[string][]byte // run → id → bytes
 	heads map[string]string
+	data  map[string][]byte // dataset name → canonical bytes
 }
 
 // New returns an empty store.

@@ -14,6 +14,10 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(*testing.T) persist.Store { return mem.New() })
 }
 
+func TestDataConformance(t *testing.T) {
+	storetest.RunData(t, func(*testing.T) persist.DataStore { return mem.New() })
+}
+
 // MoveHead moves the head only to a checkpoint the store holds, and only
 // from the head the caller names.
 func TestMoveHead(t *testing.T) {
