@@ -20,7 +20,7 @@
 'use strict';
 
 const BINARY = 'playground.wasm';
-const FILES = ['wasm_exec.js', 'simd.js', 'loader.js', 'worker.js', 'app.js', 'style.css'];
+const FILES = ['wasm_exec.js', 'simd.js', 'loader.js', 'worker.js', 'app.js', 'style.css', 'vugu-render.js'];
 const PAGE = './';
 const CACHE = 'playground-build-' + fnv([BINARY, ...FILES].join(' '));
 const WASM = 'playground-wasm'; // loader.js's cache
