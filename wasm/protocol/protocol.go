@@ -96,12 +96,20 @@ const (
 	// EvCompare events as each child starts and ends; refused with EvError
 	// while another comparison runs.
 	CmdCompare = "compare"
+	// CmdPredict asks for the model's outputs on one sample, Input (the
+	// model's input features: the 784 pixels of a drawn digit): of the
+	// active run's current state, or with Travel, of run Run's state at
+	// step At as the last time travel recomputed it. Answered by
+	// EvPredict (EvError when there is no such state or the input does
+	// not fit the model).
+	CmdPredict = "predict"
 )
 
 var commandTypes = []string{
 	CmdOpen, CmdStart, CmdPause, CmdResume, CmdStep, CmdReset, CmdSave, CmdHidden,
 	CmdRestore, CmdFork, CmdList, CmdExport, CmdImport, CmdPin, CmdDelete,
 	CmdTakeover, CmdSettings, CmdScrub, CmdPush, CmdPull, CmdServerRuns, CmdData, CmdCompare,
+	CmdPredict,
 }
 
 // Command is one request from the page.
@@ -122,7 +130,12 @@ type Command struct {
 	At        uint64          `json:"at,omitempty"`        // scrub: the step to show
 	Sync      *SyncSettings   `json:"sync,omitempty"`      // open, settings
 	Compare   *Compare        `json:"compare,omitempty"`   // compare: the plan (Children's Run, From, Target and Done unset)
+	Input     []float32       `json:"input,omitempty"`     // predict: one sample's input features
+	Travel    bool            `json:"travel,omitempty"`    // predict: of the time-travelled state Run/At
 }
+
+// MaxInput bounds the features of CmdPredict's sample.
+const MaxInput = 4096
 
 // Compare is a comparison of runs forked from one checkpoint with one
 // setting varied: its plan and how far it got.
@@ -196,6 +209,8 @@ const (
 	EvServerRuns = "server-runs"
 	// EvData answers CmdData: Data, with the points in the message's bytes.
 	EvData = "data"
+	// EvPredict answers CmdPredict: Predict.
+	EvPredict = "predict"
 )
 
 // Session phases in Status.Phase.
@@ -228,6 +243,19 @@ type Event struct {
 	Compare  *Compare  `json:"compare,omitempty"`
 	// ServerRuns: the server's runs (server-runs).
 	ServerRuns []ServerRun `json:"serverRuns,omitempty"`
+	Predict    *Predict    `json:"predict,omitempty"`
+}
+
+// Predict is the model's output on one sample (CmdPredict): class
+// probabilities for classification (one, of class 1, for two classes),
+// the value for regression. The JSON numbers are float32's shortest
+// decimals: parsed as float32 they give back the worker's exact bits, as
+// `playground eval --input` prints them.
+type Predict struct {
+	Run     string    `json:"run"`
+	Step    uint64    `json:"step"`
+	Travel  bool      `json:"travel,omitempty"` // of a time-travelled state
+	Outputs []float32 `json:"outputs"`
 }
 
 // Status is the session's state.
@@ -472,6 +500,13 @@ func (c Command) Validate() error {
 	case CmdCompare:
 		if err := c.Compare.Validate(); err != nil {
 			return bad("%v", err)
+		}
+	case CmdPredict:
+		if len(c.Input) == 0 || len(c.Input) > MaxInput {
+			return bad("%d input features (want 1 to %d)", len(c.Input), MaxInput)
+		}
+		if c.Travel && c.Run == "" {
+			return bad("travel needs run")
 		}
 	}
 	if a := c.Autosave; a != nil && (a.EveryMillis < 0 || a.Keep < 0 || a.MilestoneMs < 0) {

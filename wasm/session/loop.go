@@ -154,6 +154,7 @@ var commands = map[string]func(l *loop, ctx context.Context, c protocol.Command,
 	protocol.CmdServerRuns: func(l *loop, _ context.Context, c protocol.Command, _ []byte) { l.syncs.push(serverRunsOp{seq: c.Seq}) },
 	protocol.CmdCompare:    (*loop).cmdCompare,
 	protocol.CmdData:       (*loop).cmdData,
+	protocol.CmdPredict:    (*loop).cmdPredict,
 }
 
 func (l *loop) cmdStart(ctx context.Context, c protocol.Command, _ []byte) {
