@@ -123,6 +123,7 @@ func parentName(m persist.Meta) string {
 func cmdEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", stderr)
 	file := fs.String("ckpt", "", "checkpoint file")
+	input := fs.String("input", "", "CSV of inputs, one sample per line: print the model's outputs for each")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -136,6 +137,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	tr, err := engine.Restore(c.State)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
+	}
+	if *input != "" {
+		return evalInputs(tr, *input, stdout)
 	}
 	fmt.Fprintf(stdout, "step %d (epoch %d, batch %d)\n", tr.Step, tr.Epoch, tr.Batch)
 	for _, s := range []struct {
