@@ -110,6 +110,7 @@ type App struct {
 	Live    *ViewImage
 	Scrub   ScrubState
 	Compare CompareState
+	Pad     PadState // the drawing pad (digits)
 
 	painted   *ViewImage
 	seq       int64
@@ -193,7 +194,10 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		a.synced(ev)
 	case protocol.EvServerRuns:
 		a.serverRuns(ev)
+	case protocol.EvPredict:
+		a.predicted(ev)
 	case protocol.EvError:
+		a.predicted(ev)
 		a.syncFailed(ev)
 		a.warn("error", ev.Message)
 		a.Compare.failed(ev.Seq, ev.Message)
@@ -203,6 +207,7 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 	case protocol.EvView:
 		if ev.View != nil && ev.View.Run == a.Run {
 			a.Live = NewViewImage(ev.View, data)
+			a.padAsk()
 		}
 	case protocol.EvScrub:
 		a.scrubbed(ev, data)
@@ -252,6 +257,7 @@ func (a *App) status(ev protocol.Event) {
 		a.Loss, a.TestLoss, a.Accuracy, a.StepsPerSec = nil, nil, nil, 0
 		a.LastSave, a.Selected, a.Live = nil, "", nil
 		a.Scrub = ScrubState{}
+		a.Pad.Result = nil
 		if a.Run != "" {
 			a.loadCurves(a.Run)
 			if a.Owner {

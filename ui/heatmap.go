@@ -231,6 +231,7 @@ func (a *App) Paint() {
 	if a.Host == nil {
 		return
 	}
+	a.paintPad()
 	if key, rgba := a.PointsRGBA(); key != "" && key != a.points.painted {
 		a.Host.Paint("points", PointsSize, PointsSize, rgba)
 		a.points.painted = key

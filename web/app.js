@@ -51,7 +51,7 @@ const params = new URLSearchParams(location.search);
 const state = { phase: 'loading', run: '', name: '', step: null, owner: false };
 
 // The benchmarks' hooks, with ?debug=1 only (null otherwise).
-const debug = params.get('debug') === '1' ? { times: {}, saves: [], syncs: [] } : null;
+const debug = params.get('debug') === '1' ? { times: {}, saves: [], syncs: [], predicts: {} } : null;
 if (debug) {
   window.__pgTimes = debug.times;
   window.__pgSaves = debug.saves;
@@ -197,6 +197,13 @@ const track = {
         .catch(() => {});
     }
   },
+  predict(ev, msg) {
+    // The drawing pad's last answer with the command it answers, both as
+    // the JSON that crossed to and from the worker (exact float32s).
+    if (!debug) return;
+    window.__pgPad = { command: debug.predicts[ev.seq], event: msg.json };
+    debug.predicts = {};
+  },
   synced(ev) {
     const s = ev.synced;
     if (debug) debug.syncs.push({ op: s.op, step: s.step, bytes: s.bytes, millis: s.millis, at: performance.now() });
@@ -244,6 +251,7 @@ const page = (window.pgPage = {
   onEvent: null, // set by the UI: (message) => void
   send(json) {
     const c = JSON.parse(json);
+    if (debug && c.type === 'predict') debug.predicts[c.seq] = json;
     if (c.type === 'takeover') {
       // The page's marks go with it, as with open.
       readMarks().then((marks) => {
