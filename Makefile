@@ -34,7 +34,7 @@ test-deps:
 
 vet:
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./engine/... ./wasm/... ./ui/... ./persist/idb/... ./persist/r2/... ./persist/remote/... ./internal/... ./server/workers
+	GOOS=js GOARCH=wasm $(GO) vet ./dataset/... ./engine/... ./wasm/... ./ui/... ./persist/idb/... ./persist/r2/... ./persist/remote/... ./internal/... ./server/workers
 	@bad=$$(gofmt -l .); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
 
 unit:
@@ -48,7 +48,7 @@ unit:
 wasm-test: web-deps
 	PATH="$(CURDIR)/engine/wasmsimd:$$PATH" PLAYGROUND_GOROOT=$(GOROOT) GOOS=js GOARCH=wasm PLAYGROUND_REQUIRE_IDB=1 PLAYGROUND_REQUIRE_SIMD=1 \
 	  NODE_OPTIONS="--require $(CURDIR)/web/node_modules/fake-indexeddb/auto/index.js" \
-	  $(GO) test -count=1 -short ./engine/... ./persist/... ./wasm/protocol/... ./wasm/session/...
+	  $(GO) test -count=1 -short ./dataset/... ./spec/... ./engine/... ./persist/... ./wasm/protocol/... ./wasm/session/...
 	PATH="$(CURDIR)/engine/wasmsimd:$$PATH" PLAYGROUND_GOROOT=$(GOROOT) GOOS=js GOARCH=wasm PLAYGROUND_SIMD=0 \
 	  $(GO) test -count=1 -short ./engine
 

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"playground/dataset"
 	"playground/spec"
 )
 
@@ -35,13 +36,23 @@ type Trainer struct {
 }
 
 // NewTrainer normalizes spec, generates its dataset and initializes the
-// model from the seed.
-func NewTrainer(s spec.Spec) (*Trainer, error) {
+// model from the seed. A spec of custom data (kind csv) needs
+// NewTrainerWith.
+func NewTrainer(s spec.Spec) (*Trainer, error) { return NewTrainerWith(s, nil) }
+
+// NewTrainerWith is NewTrainer with the table a spec of kind csv trains
+// on (nil for a generated dataset): it must be the table the spec names
+// (Data).
+func NewTrainerWith(s spec.Spec, data *dataset.Table) (*Trainer, error) {
 	s, err := s.Normalize()
 	if err != nil {
 		return nil, err
 	}
-	t := &Trainer{Spec: s, Data: Generate(s), orderEpoch: -1}
+	ds, err := Data(s, data)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{Spec: s, Data: ds, orderEpoch: -1}
 	t.Model = NewModel(s.Inputs(), s.Model)
 	t.Model.Init(rand.New(rand.NewPCG(s.Seed, streamInit)))
 	t.Opt = NewOptimizer(s.Optimizer, t.Model.NumParams())
@@ -395,9 +406,14 @@ func batchesPerEpoch(s spec.Spec) int {
 	return max(1, (train+s.BatchSize-1)/max(s.BatchSize, 1))
 }
 
-// Restore builds a trainer from a saved state.
-func Restore(s State) (*Trainer, error) {
-	t, err := NewTrainer(s.Spec)
+// Restore builds a trainer from a saved state. A state of custom data
+// (kind csv) needs RestoreWith.
+func Restore(s State) (*Trainer, error) { return RestoreWith(s, nil) }
+
+// RestoreWith is Restore with the table a state of kind csv trains on
+// (nil for a generated dataset).
+func RestoreWith(s State, data *dataset.Table) (*Trainer, error) {
+	t, err := NewTrainerWith(s.Spec, data)
 	if err != nil {
 		return nil, err
 	}

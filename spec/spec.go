@@ -37,13 +37,21 @@ type Spec struct {
 	given given // batch_size
 }
 
-// DatasetSpec describes a dataset generated from the run's seed.
+// DatasetSpec describes a dataset generated from the run's seed, or (kind
+// csv) names custom data by content and gives its shape.
 type DatasetSpec struct {
-	Kind      string   `json:"kind"`               // spiral, circle, xor, gauss, regression, digits
+	Kind      string   `json:"kind"`               // spiral, circle, xor, gauss, regression, digits, csv
 	Samples   int      `json:"samples"`            // train + test
 	Noise     float64  `json:"noise"`              // 0..1, meaning depends on the kind
 	TestRatio float64  `json:"test_ratio"`         // fraction held out for testing
 	Features  []string `json:"features,omitempty"` // 2-D sets: x, y, x2, y2, xy, sinx, siny (nil: x, y)
+
+	// Custom data (kind csv) only; absent from the JSON of other kinds.
+	SHA256  string `json:"sha256,omitempty"`  // the data's name: SHA-256 of its canonical bytes, hex
+	Inputs  int    `json:"inputs,omitempty"`  // numeric features per row
+	Classes int    `json:"classes,omitempty"` // 0: the label is a regression target
+	Split   bool   `json:"split,omitempty"`   // the data's split column decides train and test
+	Test    int    `json:"test,omitempty"`    // with Split: the rows marked test
 
 	given given // samples
 }
@@ -144,9 +152,17 @@ func bad(format string, a ...any) error {
 // depend on it) and fills its defaults, and the loss it trains with.
 func (s *Spec) normalizeDataset() error {
 	d := &s.Dataset
+	if d.Kind == CustomKind {
+		err := s.normalizeCustom()
+		d.given = givenAll
+		return err
+	}
 	info, ok := datasetKinds[d.Kind]
 	if !ok {
-		return bad("unknown dataset %q (want one of %v)", d.Kind, sortedKeys(datasetKinds))
+		return bad("unknown dataset %q (want one of %v or %s)", d.Kind, sortedKeys(datasetKinds), CustomKind)
+	}
+	if d.SHA256 != "" || d.Inputs != 0 || d.Classes != 0 || d.Split || d.Test != 0 {
+		return bad("dataset %s is generated: sha256, inputs, classes, split and test are for csv", d.Kind)
 	}
 	if d.Samples == 0 && d.given&givenSamples == 0 {
 		d.Samples = info.DefaultSamples
@@ -218,7 +234,7 @@ func (s *Spec) normalizeModel() error {
 		}
 	}
 	out := s.Model.Layers[len(s.Model.Layers)-1]
-	if want := datasetKinds[s.Dataset.Kind].Outputs; out.Units != want {
+	if want := s.Outputs(); out.Units != want {
 		return bad("output layer has %d units, dataset %s has %d outputs", out.Units, s.Dataset.Kind, want)
 	}
 	switch s.Loss {
@@ -344,13 +360,21 @@ func (s *Spec) normalizeBatch() error {
 }
 
 // TestSamples is how many of the samples are held out for testing.
-func (d DatasetSpec) TestSamples() int { return int(float64(d.Samples) * d.TestRatio) }
+func (d DatasetSpec) TestSamples() int {
+	if d.Kind == CustomKind && d.Split {
+		return d.Test
+	}
+	return int(float64(d.Samples) * d.TestRatio)
+}
 
 // TrainSamples is how many of the samples are trained on.
 func (d DatasetSpec) TrainSamples() int { return d.Samples - d.TestSamples() }
 
 // Inputs is the number of model inputs the spec's dataset produces.
 func (s Spec) Inputs() int {
+	if s.Dataset.Kind == CustomKind {
+		return s.Dataset.Inputs
+	}
 	if datasetKinds[s.Dataset.Kind].TwoD {
 		return len(s.Dataset.Features)
 	}
