@@ -103,13 +103,19 @@ const (
 	// EvPredict (EvError when there is no such state or the input does
 	// not fit the model).
 	CmdPredict = "predict"
+	// CmdDataset takes a CSV file of custom data (package dataset) in the
+	// message's bytes: parsed, stored once under its SHA-256 (nothing is
+	// stored when it has a defect: EvError names the line and column) and
+	// answered by EvDataset with the spec to train on it, Spec (the
+	// page's draft) applied to the data.
+	CmdDataset = "dataset"
 )
 
 var commandTypes = []string{
 	CmdOpen, CmdStart, CmdPause, CmdResume, CmdStep, CmdReset, CmdSave, CmdHidden,
 	CmdRestore, CmdFork, CmdList, CmdExport, CmdImport, CmdPin, CmdDelete,
 	CmdTakeover, CmdSettings, CmdScrub, CmdPush, CmdPull, CmdServerRuns, CmdData, CmdCompare,
-	CmdPredict,
+	CmdPredict, CmdDataset,
 }
 
 // Command is one request from the page.
@@ -211,6 +217,8 @@ const (
 	EvData = "data"
 	// EvPredict answers CmdPredict: Predict.
 	EvPredict = "predict"
+	// EvDataset answers CmdDataset: Dataset.
+	EvDataset = "dataset"
 )
 
 // Session phases in Status.Phase.
@@ -244,6 +252,19 @@ type Event struct {
 	// ServerRuns: the server's runs (server-runs).
 	ServerRuns []ServerRun `json:"serverRuns,omitempty"`
 	Predict    *Predict    `json:"predict,omitempty"`
+	Dataset    *Dataset    `json:"dataset,omitempty"`
+}
+
+// Dataset is a custom dataset stored (CmdDataset).
+type Dataset struct {
+	SHA256  string          `json:"sha256"` // its name
+	Rows    int             `json:"rows"`
+	Names   []string        `json:"names"`   // the feature columns
+	Classes int             `json:"classes"` // 0: a regression target
+	Test    int             `json:"test"`    // rows its split column marks test (0 without one)
+	Split   bool            `json:"split"`
+	Bytes   int             `json:"bytes"` // of its canonical CSV
+	Spec    json.RawMessage `json:"spec"`  // the page's draft applied to it, normalized
 }
 
 // Predict is the model's output on one sample (CmdPredict): class
@@ -304,6 +325,8 @@ const (
 	// pixels (0 black … 255 white); Labels are their classes, Predicted
 	// the model's.
 	ViewDigits = "digits"
+	// ViewNone: no picture (custom data of other than two features).
+	ViewNone = "none"
 )
 
 // View is what the model makes of its input space at one step: the

@@ -36,6 +36,8 @@ type loop struct {
 	view  viewer    // the pictures of the active model
 	scrub scrubber  // time travel
 	cmp   comparing // the comparison in progress
+
+	tables *tables // the custom datasets read (shared, guarded)
 }
 
 // head is the checkpoint the active state descends from.
@@ -46,12 +48,13 @@ type head struct {
 	has       bool   // false: no checkpoint of this run's state yet
 }
 
-func newLoop(env Env, opt Options, inbox *Inbox) *loop {
+func newLoop(env Env, opt Options, inbox *Inbox, tb *tables) *loop {
 	return &loop{
-		env: env, opt: opt, inbox: inbox,
+		tables: tb,
+		env:    env, opt: opt, inbox: inbox,
 		phase: protocol.PhaseIdle, rn: runner{perSlice: 1},
 		auto:  newAutosave(opt.Autosave, opt.SaveShare),
-		scrub: scrubber{store: env.Store, emit: env.Emit, now: env.Now, slice: opt.Slice, every: opt.ProgressEvery},
+		scrub: scrubber{store: env.Store, tables: tb, emit: env.Emit, now: env.Now, slice: opt.Slice, every: opt.ProgressEvery},
 	}
 }
 
@@ -155,6 +158,7 @@ var commands = map[string]func(l *loop, ctx context.Context, c protocol.Command,
 	protocol.CmdCompare:    (*loop).cmdCompare,
 	protocol.CmdData:       (*loop).cmdData,
 	protocol.CmdPredict:    (*loop).cmdPredict,
+	protocol.CmdDataset:    (*loop).cmdDataset,
 }
 
 func (l *loop) cmdStart(ctx context.Context, c protocol.Command, _ []byte) {

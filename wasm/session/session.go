@@ -56,6 +56,9 @@ type Env struct {
 	// Memo keeps the comparison in progress across reloads; nil keeps it
 	// for the session's life only.
 	Memo Memo
+	// Data keeps the custom datasets (CmdDataset) the runs train on; nil
+	// refuses them.
+	Data DataStore
 }
 
 // Memo is one small record the session keeps across reloads (the plan of
@@ -145,8 +148,9 @@ func New(env Env, opt Options, inbox *Inbox) *Session {
 	if opt.Autosave.Keep <= 0 {
 		opt.Autosave.Keep = def.Autosave.Keep
 	}
-	l := newLoop(env, opt, inbox)
-	w, y := newWriter(env, inbox), newSyncer(env, inbox)
+	tb := &tables{store: env.Data}
+	l := newLoop(env, opt, inbox, tb)
+	w, y := newWriter(env, inbox), newSyncer(env, inbox, tb)
 	l.writes, l.syncs, l.wakes = w.ops, y.ops, w.wakes
 	return &Session{l: l, w: w, y: y}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"playground/engine"
 	"playground/persist"
 	"playground/persist/remote"
 	"playground/wasm/protocol"
@@ -86,6 +85,7 @@ type pulled struct {
 // goroutine's own.
 type syncer struct {
 	local  persist.Store
+	tables *tables
 	server string
 	ops    *queue[syncOp]
 	out    *Inbox
@@ -99,9 +99,9 @@ type syncer struct {
 	autos    map[string]*persist.Autosaves // autosaves auto-pushed per run (the local retention, mirrored)
 }
 
-func newSyncer(env Env, out *Inbox) *syncer {
+func newSyncer(env Env, out *Inbox, tb *tables) *syncer {
 	return &syncer{
-		local: env.Store, server: env.Server, ops: newQueue[syncOp](), out: out,
+		local: env.Store, tables: tb, server: env.Server, ops: newQueue[syncOp](), out: out,
 		emit: func(ev protocol.Event) { env.Emit(ev, nil) }, now: env.Now,
 		heads: map[string]string{}, stopped: map[string]bool{}, autos: map[string]*persist.Autosaves{},
 	}
@@ -332,7 +332,7 @@ func (y *syncer) pull(ctx context.Context, rs *remote.Store, op pullOp) {
 		if ck.RunID != op.run {
 			return fmt.Errorf("it belongs to run %s", ck.RunID)
 		}
-		_, err := engine.Restore(ck.State)
+		_, err := y.tables.restore(ctx, ck.State)
 		return err
 	}
 	b, err := persist.ReadAll(ctx, rs, op.run, head)
