@@ -142,4 +142,26 @@ if (pg.role === 'engine') {
     );
   pg.memoGet = () => memoTx('readonly', (s) => s.get('memo')).then((v) => (typeof v === 'string' ? v : ''));
   pg.memoPut = (v) => memoTx('readwrite', (s) => (v ? s.put(v, 'memo') : s.delete('memo'))).then(() => true);
+
+  // The custom datasets (CSV uploads), each once under its SHA-256, in a
+  // database of their own: dataGet(name) resolves to its bytes (null when
+  // absent), dataPut(name, bytes) stores them.
+  let dataDB = null;
+  const dataTx = (mode, f) =>
+    (dataDB ??= new Promise((resolve, reject) => {
+      const req = indexedDB.open('playground-datasets', 1);
+      req.onupgradeneeded = () => req.result.createObjectStore('data');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    })).then(
+      (db) =>
+        new Promise((resolve, reject) => {
+          const tx = db.transaction('data', mode);
+          const req = f(tx.objectStore('data'));
+          tx.oncomplete = () => resolve(req.result);
+          tx.onerror = tx.onabort = () => reject(tx.error);
+        }),
+    );
+  pg.dataGet = (name) => dataTx('readonly', (s) => s.get(name)).then((v) => (v instanceof Uint8Array ? v : null));
+  pg.dataPut = (name, bytes) => dataTx('readwrite', (s) => s.put(bytes, name)).then(() => true);
 }

@@ -37,7 +37,8 @@ type loop struct {
 	scrub scrubber  // time travel
 	cmp   comparing // the comparison in progress
 
-	tables *tables // the custom datasets read (shared, guarded)
+	tables  *tables   // the custom datasets read (shared, guarded)
+	waiting *waitData // a command held up by a missing dataset
 }
 
 // head is the checkpoint the active state descends from.
@@ -127,7 +128,9 @@ func (l *loop) handle(ctx context.Context, in Input) {
 		// writes queued.
 		l.writes.push(forwardOp{op: autoPushOp{run: l.run, t0: l.env.Now(), keep: l.auto.cfg.Keep}})
 	}
+	l.tables.takeMissed()
 	commands[c.Type](l, ctx, c, in.Data)
+	l.noteMissed(c)
 }
 
 // commands are the handlers of the page's commands, by type.

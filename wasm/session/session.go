@@ -148,7 +148,7 @@ func New(env Env, opt Options, inbox *Inbox) *Session {
 	if opt.Autosave.Keep <= 0 {
 		opt.Autosave.Keep = def.Autosave.Keep
 	}
-	tb := &tables{store: env.Data}
+	tb := &tables{store: env.Data, server: env.Server}
 	l := newLoop(env, opt, inbox, tb)
 	w, y := newWriter(env, inbox), newSyncer(env, inbox, tb)
 	l.writes, l.syncs, l.wakes = w.ops, y.ops, w.wakes

@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"slices"
 	"sync"
 
 	"playground/dataset"
@@ -34,9 +37,11 @@ var errNoData = errors.New("dataset missing")
 // tables are the datasets the session has read, by name. The loop, time
 // travel and the syncer share them: a mutex guards the map.
 type tables struct {
-	store DataStore
-	mu    sync.Mutex
-	m     map[string]*dataset.Table
+	store  DataStore
+	server string // the server asked for a dataset the store lacks ("" for none)
+	mu     sync.Mutex
+	m      map[string]*dataset.Table
+	missed string // the last dataset found nowhere
 }
 
 // of returns the table spec s trains on: nil for a generated dataset.
@@ -54,15 +59,65 @@ func (t *tables) of(ctx context.Context, s spec.Spec) (*dataset.Table, error) {
 		return nil, fmt.Errorf("the run trains on dataset %s and this session keeps no datasets", name)
 	}
 	b, err := t.store.GetData(ctx, name)
+	if err == nil {
+		tb, err := dataset.Decode(name, b)
+		if err != nil {
+			return nil, fmt.Errorf("stored dataset %s: %w", name, err)
+		}
+		t.add(tb)
+		return tb, nil
+	}
+	tb, ferr := t.fetch(ctx, name)
+	if ferr != nil {
+		t.missed = name
+		return nil, fmt.Errorf("%w: the run trains on dataset %s, which is not here (upload its CSV): %v; %v", errNoData, name, err, ferr)
+	}
+	return tb, nil
+}
+
+// maxDataAnswer bounds a dataset download: the largest canonical CSV.
+const maxDataAnswer = spec.MaxCustomBytes
+
+// fetch downloads dataset name from the server (GET
+// /api/datasets/{sha256}), checks it against its name and stores it.
+func (t *tables) fetch(ctx context.Context, name string) (*dataset.Table, error) {
+	if t.server == "" {
+		return nil, errors.New("no server to ask")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.server+"/api/datasets/"+name, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: the run trains on dataset %s, which is not here (upload its CSV): %v", errNoData, name, err)
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("the server: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("the server answered %s", resp.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxDataAnswer+1))
+	if err != nil {
+		return nil, fmt.Errorf("the server: %v", err)
 	}
 	tb, err := dataset.Decode(name, b)
 	if err != nil {
-		return nil, fmt.Errorf("stored dataset %s: %w", name, err)
+		return nil, fmt.Errorf("the server's copy: %w", err)
+	}
+	if err := t.store.PutData(ctx, name, tb.Canonical()); err != nil {
+		return nil, fmt.Errorf("storing the server's copy: %v", err)
 	}
 	t.add(tb)
 	return tb, nil
+}
+
+// takeMissed returns (and forgets) the dataset last found nowhere.
+func (t *tables) takeMissed() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	name := t.missed
+	t.missed = ""
+	return name
 }
 
 // add keeps tb (t.mu held).
@@ -122,8 +177,37 @@ func (l *loop) cmdDataset(ctx context.Context, c protocol.Command, data []byte) 
 	l.tables.mu.Lock()
 	l.tables.add(tb)
 	l.tables.mu.Unlock()
+	defer l.retryData(tb.Name())
 	l.emit(protocol.Event{Type: protocol.EvDataset, Seq: c.Seq, Dataset: &protocol.Dataset{
 		SHA256: tb.Name(), Rows: tb.Rows(), Names: tb.Names, Classes: tb.Classes, Test: tb.TestRows(),
 		Split: tb.Test != nil, Bytes: len(tb.Canonical()), Spec: s.JSON(),
 	}})
+}
+
+// waitData is a command that failed for want of dataset name: storing
+// that dataset (CmdDataset, the page asked for the file) runs it again.
+type waitData struct {
+	name string
+	cmd  protocol.Command
+}
+
+// dataCommands are the commands that open a run, which a missing dataset
+// holds up.
+var dataCommands = []string{protocol.CmdOpen, protocol.CmdStart, protocol.CmdTakeover, protocol.CmdRestore, protocol.CmdFork}
+
+// noteMissed remembers command c when it failed for want of a dataset.
+func (l *loop) noteMissed(c protocol.Command) {
+	if name := l.tables.takeMissed(); name != "" && slices.Contains(dataCommands, c.Type) {
+		l.waiting = &waitData{name: name, cmd: c}
+	}
+}
+
+// retryData queues the command held up by dataset name again.
+func (l *loop) retryData(name string) {
+	w := l.waiting
+	if w == nil || w.name != name {
+		return
+	}
+	l.waiting = nil
+	l.inbox.Push(Input{Cmd: w.cmd})
 }

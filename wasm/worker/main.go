@@ -24,6 +24,7 @@ import (
 	"playground/engine"
 	"playground/engine/workload"
 	"playground/internal/jspromise"
+	"playground/persist"
 	"playground/persist/idb"
 	"playground/spec"
 	"playground/wasm/protocol"
@@ -88,6 +89,7 @@ func Engine() {
 		IsQuota: func(err error) bool { return errors.Is(err, idb.ErrQuota) },
 		Server:  serverURL(),
 		Memo:    webMemo{},
+		Data:    webData{},
 	}
 	s := session.New(env, session.NewOptions(), inbox)
 	post(protocol.Event{Type: protocol.EvReady, Presets: spec.PresetNames()}, nil)
@@ -188,6 +190,32 @@ func (webMemo) Load(context.Context) ([]byte, error) {
 func (webMemo) Save(_ context.Context, b []byte) error {
 	if _, err := jspromise.Await(bridge.Call("memoPut", string(b))); err != nil {
 		return fmt.Errorf("memo: %w", err)
+	}
+	return nil
+}
+
+// webData is session.DataStore on the worker's datasets database (via the
+// bridge). The session checks what it reads against its name.
+type webData struct{}
+
+func (webData) GetData(_ context.Context, name string) ([]byte, error) {
+	v, err := jspromise.Await(bridge.Call("dataGet", name))
+	if err != nil {
+		return nil, fmt.Errorf("dataset %s: %w", name, err)
+	}
+	if v.IsNull() || !v.InstanceOf(uint8Array) {
+		return nil, fmt.Errorf("dataset %s: %w", name, persist.ErrNotExist)
+	}
+	b := make([]byte, v.Length())
+	js.CopyBytesToGo(b, v)
+	return b, nil
+}
+
+func (webData) PutData(_ context.Context, name string, b []byte) error {
+	u := uint8Array.New(len(b))
+	js.CopyBytesToJS(u, b)
+	if _, err := jspromise.Await(bridge.Call("dataPut", name, u)); err != nil {
+		return fmt.Errorf("dataset %s: %w", name, err)
 	}
 	return nil
 }
