@@ -30,6 +30,10 @@ type Host interface {
 	// Import sends the file chosen in a file input to the worker (the
 	// bytes never pass through the UI).
 	Import(input js.Value)
+	// SendFile posts c with the file chosen in input as its bytes.
+	SendFile(c protocol.Command, input js.Value)
+	// SendBytes posts c with b as its bytes.
+	SendBytes(c protocol.Command, b []byte)
 	// SetQuery replaces the spec part of the page's URL (no navigation).
 	SetQuery(query string)
 	// Load and Save keep small strings across reloads (localStorage).
@@ -111,6 +115,7 @@ type App struct {
 	Scrub   ScrubState
 	Compare CompareState
 	Pad     PadState // the drawing pad (digits)
+	CSV     CSVState // the custom data upload
 
 	painted   *ViewImage
 	seq       int64
@@ -196,8 +201,11 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		a.serverRuns(ev)
 	case protocol.EvPredict:
 		a.predicted(ev)
+	case protocol.EvDataset:
+		a.datasetStored(ev)
 	case protocol.EvError:
 		a.predicted(ev)
+		a.csvFailed(ev)
 		a.syncFailed(ev)
 		a.warn("error", ev.Message)
 		a.Compare.failed(ev.Seq, ev.Message)

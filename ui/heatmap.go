@@ -49,6 +49,19 @@ var (
 	colPos = [3]float64{8, 119, 189}
 )
 
+// classColors color the classes of more than two: class 0 and 1 as
+// above, then others, in turn.
+var classColors = [][3]float64{colNeg, colPos, {46, 160, 67}, {142, 68, 173}, {214, 39, 40}, {23, 190, 207}, {140, 86, 75}, {188, 189, 34}}
+
+// classColor is class k's color, lightened towards white by light.
+func classColor(k int, light float64) (r, g, b byte) {
+	c := classColors[k%len(classColors)]
+	for i := range c {
+		c[i] += (255 - c[i]) * light
+	}
+	return byte(c[0] + 0.5), byte(c[1] + 0.5), byte(c[2] + 0.5)
+}
+
 // color maps t in [-1, 1] to a color, lightened towards white by light.
 func color(t, light float64) (r, g, b byte) {
 	t = min(max(t, -1), 1)
@@ -90,6 +103,9 @@ func (v *ViewImage) GridRGBA() []byte {
 			tx := fx - float64(x0)
 			q := (at(x0, y0)*(1-tx)+at(x0+1, y0)*tx)*(1-ty) + (at(x0, y0+1)*(1-tx)+at(x0+1, y0+1)*tx)*ty
 			r, g, b := color(q/127.5-1, 0.4)
+			if v.Classes > 2 { // the nearest cell's class
+				r, g, b = classColor(int(at(int(math.Round(fx)), int(math.Round(fy)))), 0.55)
+			}
 			i := 4 * (py*n + px)
 			rgba[i], rgba[i+1], rgba[i+2], rgba[i+3] = r, g, b, 255
 		}
@@ -195,6 +211,9 @@ func (a *App) dataPoints(ev protocol.Event, data []byte) {
 		x, y, label := protocol.Point(data, i)
 		t := 2*float64((label-lo)/max(hi-lo, 1e-6)) - 1
 		r, g, b := color(t, 0)
+		if d.Classes > 2 {
+			r, g, b = classColor(int(label), 0)
+		}
 		cx := (float64(x) + spec.Domain) / (2 * spec.Domain) * PointsSize
 		cy := (spec.Domain - float64(y)) / (2 * spec.Domain) * PointsSize
 		disc(rgba, cx, cy, 5, outline)

@@ -25,6 +25,7 @@ type fakeHost struct {
 	store   map[string]string
 	painted map[string][3]int // canvas → w, h, bytes
 	copied  string
+	bytes   []byte // of the last SendBytes
 }
 
 func newFakeHost() *fakeHost {
@@ -33,11 +34,18 @@ func newFakeHost() *fakeHost {
 
 func (h *fakeHost) Send(c protocol.Command) { h.sent = append(h.sent, c) }
 func (h *fakeHost) Import(js.Value)         {}
-func (h *fakeHost) SetQuery(q string)       { h.query = q }
-func (h *fakeHost) Load(k string) string    { return h.store[k] }
-func (h *fakeHost) Save(k, v string)        { h.store[k] = v }
-func (h *fakeHost) Link(q string) string    { return "http://x/?" + q }
-func (h *fakeHost) Copy(text string)        { h.copied = text }
+func (h *fakeHost) SendFile(c protocol.Command, _ js.Value) {
+	h.sent = append(h.sent, c)
+}
+func (h *fakeHost) SendBytes(c protocol.Command, b []byte) {
+	h.sent = append(h.sent, c)
+	h.bytes = b
+}
+func (h *fakeHost) SetQuery(q string)    { h.query = q }
+func (h *fakeHost) Load(k string) string { return h.store[k] }
+func (h *fakeHost) Save(k, v string)     { h.store[k] = v }
+func (h *fakeHost) Link(q string) string { return "http://x/?" + q }
+func (h *fakeHost) Copy(text string)     { h.copied = text }
 func (h *fakeHost) Paint(id string, w, hh int, rgba []byte) {
 	h.painted[id] = [3]int{w, hh, len(rgba)}
 }

@@ -263,6 +263,17 @@ const page = (window.pgPage = {
     }
     post(json);
   },
+  // sendFile posts the command json with the file chosen in input as its
+  // bytes; sendBytes with bytes (a Uint8Array).
+  sendFile(json, input) {
+    const f = input.files && input.files[0];
+    if (!f) return;
+    f.arrayBuffer().then((b) => post(JSON.parse(json), new Uint8Array(b)));
+    input.value = '';
+  },
+  sendBytes(json, bytes) {
+    post(JSON.parse(json), bytes);
+  },
   importFile(input) {
     const f = input.files && input.files[0];
     if (!f) return;

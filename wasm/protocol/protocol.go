@@ -344,6 +344,9 @@ type View struct {
 	Side      int     `json:"side,omitempty"`
 	Labels    []int   `json:"labels,omitempty"`
 	Predicted []int   `json:"predicted,omitempty"`
+	// Classes: a grid of more than two classes, each byte the class the
+	// model predicts there (no Lo and Hi).
+	Classes int `json:"classes,omitempty"`
 }
 
 // Data counts the points of a 2-D dataset that travel in the message's

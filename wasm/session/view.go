@@ -101,15 +101,8 @@ func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
 		data := slices.Clone(vw.digitPixels)
 		out := tr.Predict(d.Test.X[:n*d.Inputs], n)
 		for i := 0; i < n; i++ {
-			row := out[i*d.Outputs : (i+1)*d.Outputs]
-			best := 0
-			for c, p := range row {
-				if p > row[best] {
-					best = c
-				}
-			}
 			v.Labels = append(v.Labels, int(d.Test.Label[i]))
-			v.Predicted = append(v.Predicted, best)
+			v.Predicted = append(v.Predicted, argmax(out[i*d.Outputs:(i+1)*d.Outputs]))
 		}
 		return v, data
 	}
@@ -121,11 +114,29 @@ func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
 	const chunk = 250 // the batch size the trainer's buffers already fit
 	for lo := 0; lo < n; lo += chunk {
 		out := tr.Model.Forward(vw.grid[lo*d.Inputs:], chunk)
+		if d.Outputs > 1 { // more than two classes: the one predicted
+			v.Classes = d.Outputs
+			for i := range chunk {
+				data[lo+i] = byte(argmax(out[i*d.Outputs : (i+1)*d.Outputs]))
+			}
+			continue
+		}
 		for i, p := range out[:chunk] {
 			data[lo+i] = byte(min(max((float64(p)-v.Lo)*scale, 0), 255) + 0.5)
 		}
 	}
 	return v, data
+}
+
+// argmax is the index of the largest value (the first of equals).
+func argmax(row []float32) int {
+	best := 0
+	for c, p := range row {
+		if p > row[best] {
+			best = c
+		}
+	}
+	return best
 }
 
 // plane maps the coordinates of a 2-D dataset to the page's square
