@@ -30,8 +30,12 @@ func (s *Server) serveAPI(w *logWriter, r *http.Request, rest string) {
 		}
 		segs[i] = d
 	}
+	if len(segs) == 2 && segs[0] == "datasets" {
+		s.serveDataset(w, r, segs[1])
+		return
+	}
 	if len(segs) < 1 || segs[0] != "runs" {
-		s.fail(w, http.StatusNotFound, "no API route %s (the API is under /api/runs)", quoteClip(r.URL.EscapedPath()))
+		s.fail(w, http.StatusNotFound, "no API route %s (the API is under /api/runs and /api/datasets)", quoteClip(r.URL.EscapedPath()))
 		return
 	}
 	if len(segs) == 1 {
@@ -72,7 +76,7 @@ func (s *Server) serveAPI(w *logWriter, r *http.Request, rest string) {
 			s.getCheckpoint(w, r, run, id)
 		}
 	default:
-		s.fail(w, http.StatusNotFound, "no API route %s (routes: /api/runs, /api/runs/RUN/checkpoints, /api/runs/RUN/checkpoints/ID, /api/runs/RUN/head)", quoteClip(r.URL.EscapedPath()))
+		s.fail(w, http.StatusNotFound, "no API route %s (routes: /api/runs, /api/runs/RUN/checkpoints, /api/runs/RUN/checkpoints/ID, /api/runs/RUN/head, /api/datasets/SHA256)", quoteClip(r.URL.EscapedPath()))
 	}
 }
 

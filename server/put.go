@@ -70,21 +70,11 @@ func (s *Server) putCheckpoint(w *logWriter, r *http.Request, run, id string) {
 		s.fail(w, status, "%v", err)
 		return
 	}
-	// Uploads beyond MaxUploads wait for a turn (their bodies unread, so
-	// they hold no memory) for up to Idle.
-	wait := time.NewTimer(s.opt.Idle)
-	defer wait.Stop()
-	select {
-	case s.uploads <- struct{}{}:
-		defer func() { <-s.uploads }()
-	case <-wait.C:
-		w.Header().Set("Retry-After", "10")
-		s.fail(w, http.StatusServiceUnavailable, "this server takes %d uploads at once and none ended for %v: retry later", cap(s.uploads), s.opt.Idle)
-		return
-	case <-r.Context().Done():
-		s.fail(w, http.StatusServiceUnavailable, "request canceled while waiting for a turn to upload")
+	release, ok := s.uploadTurn(w, r)
+	if !ok {
 		return
 	}
+	defer release()
 	b := s.newBody(w, r, req.digest)
 	defer b.settle()
 	v := persist.NewVerifyReader(b)
@@ -107,6 +97,24 @@ func (s *Server) putCheckpoint(w *logWriter, r *http.Request, run, id string) {
 	}
 	defer unlock()
 	s.putLocked(w, r, req, b, v, checked)
+}
+
+// uploadTurn waits for a turn to upload: uploads beyond MaxUploads wait
+// (their bodies unread, so they hold no memory) for up to Idle, then get
+// 503. With ok, release ends the turn.
+func (s *Server) uploadTurn(w *logWriter, r *http.Request) (release func(), ok bool) {
+	wait := time.NewTimer(s.opt.Idle)
+	defer wait.Stop()
+	select {
+	case s.uploads <- struct{}{}:
+		return func() { <-s.uploads }, true
+	case <-wait.C:
+		w.Header().Set("Retry-After", "10")
+		s.fail(w, http.StatusServiceUnavailable, "this server takes %d uploads at once and none ended for %v: retry later", cap(s.uploads), s.opt.Idle)
+	case <-r.Context().Done():
+		s.fail(w, http.StatusServiceUnavailable, "request canceled while waiting for a turn to upload")
+	}
+	return nil, false
 }
 
 // putLocked stores a checked upload, holding the id's lock.
@@ -306,7 +314,8 @@ func (b *body) settle() {
 	}
 }
 
-// uploadFail answers for a PUT whose body could not be read or checked.
+// uploadFail answers for a PUT whose body could not be read or checked
+// (v is nil for a dataset).
 func (s *Server) uploadFail(w *logWriter, r *http.Request, b *body, v *persist.VerifyReader) {
 	var tooBig *http.MaxBytesError
 	switch {
@@ -320,7 +329,7 @@ func (s *Server) uploadFail(w *logWriter, r *http.Request, b *body, v *persist.V
 		s.fail(w, http.StatusRequestTimeout, "upload stalled: nothing received for %v; nothing was stored", s.opt.Idle)
 	case b.err != nil:
 		s.fail(w, http.StatusBadRequest, "reading the upload failed after %d bytes: %v", b.n, b.err)
-	case v.Defect() != nil:
+	case v != nil && v.Defect() != nil:
 		s.fail(w, http.StatusBadRequest, "not a valid checkpoint: %v", v.Defect())
 	default:
 		s.fail(w, http.StatusBadRequest, "reading the upload failed")

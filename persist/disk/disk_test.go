@@ -402,3 +402,26 @@ func TestCheckHeadAcrossStores(t *testing.T) {
 		t.Errorf("only %d moves succeeded", total)
 	}
 }
+
+func TestDataConformance(t *testing.T) {
+	storetest.RunData(t, func(t *testing.T) persist.DataStore { return newStore(t) })
+}
+
+// A dataset lives in _datasets/<sha256>.csv, a missing one's error names
+// that file.
+func TestDataLayout(t *testing.T) {
+	s := newStore(t)
+	tab := storetest.Table(t, 2)
+	if err := s.PutData(t.Context(), tab.Name(), tab.Canonical()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(s.Dir(), "_datasets", tab.Name()+".csv"))
+	if err != nil || !bytes.Equal(b, tab.Canonical()) {
+		t.Fatalf("the file: %v", err)
+	}
+	other := storetest.Table(t, 3).Name()
+	_, err = s.GetData(t.Context(), other)
+	if want := filepath.Join(s.Dir(), "_datasets", other+".csv"); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("missing: %v, want it to name %s", err, want)
+	}
+}

@@ -52,6 +52,13 @@ type PutResult struct {
 	Head       string         `json:"head,omitempty"` // the run's head after the write
 }
 
+// DataResult answers PUT /api/datasets/NAME.
+type DataResult struct {
+	Dataset string `json:"dataset"` // its name, the SHA-256 of its bytes
+	Size    int64  `json:"size"`
+	New     bool   `json:"new"` // stored by this request (201); false: the server had it (200)
+}
+
 // ErrorBody is the body of every error response.
 type ErrorBody struct {
 	Error string `json:"error"`

@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 
+	"playground/dataset"
 	"playground/persist"
 )
 
@@ -100,7 +101,7 @@ func (e *Error) Error() string {
 }
 
 // Unwrap maps the status to persist.ErrNotExist, persist.ErrHeadMoved,
-// persist.ErrBadID, ErrConflict or ErrUnauthorized, and an answer that says
+// persist.ErrBadID, dataset.ErrDataset, ErrConflict or ErrUnauthorized, and an answer that says
 // the checkpoint was stored to persist.ErrHeadNotMoved.
 func (e *Error) Unwrap() error {
 	if e.Stored {
@@ -119,6 +120,9 @@ func (e *Error) Unwrap() error {
 		if strings.Contains(e.Message, "invalid id") {
 			return persist.ErrBadID
 		}
+		if strings.Contains(e.Message, dataset.ErrDataset.Error()) {
+			return dataset.ErrDataset
+		}
 	}
 	return nil
 }
@@ -127,8 +131,8 @@ func (e *Error) Unwrap() error {
 var statusText = map[int]string{
 	400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
 	409: "Conflict", 412: "Precondition Failed", 413: "Request Entity Too Large",
-	428: "Precondition Required", 500: "Internal Server Error", 502: "Bad Gateway",
-	503: "Service Unavailable",
+	428: "Precondition Required", 500: "Internal Server Error", 501: "Not Implemented",
+	502: "Bad Gateway", 503: "Service Unavailable", 507: "Insufficient Storage",
 }
 
 // request is one API call; roundTrip (transport_*.go) sends it.

@@ -181,3 +181,31 @@ func TestParseRunURL(t *testing.T) {
 		}
 	}
 }
+
+// The data suite through the server, and what the server holds after it.
+func TestDataConformance(t *testing.T) {
+	storetest.RunData(t, func(t *testing.T) persist.DataStore {
+		s, _ := newRemote(t, server.Options{})
+		return s
+	})
+}
+
+// UploadData says whether the server stored the dataset; a missing one's
+// error names its URL.
+func TestUploadData(t *testing.T) {
+	s, d := newRemote(t, server.Options{})
+	tab := storetest.Table(t, 9)
+	for i, wantNew := range []bool{true, false} {
+		res, err := s.UploadData(t.Context(), tab.Name(), tab.Canonical())
+		if err != nil || res.New != wantNew || res.Dataset != tab.Name() || res.Size != int64(len(tab.Canonical())) {
+			t.Fatalf("upload %d: %+v, %v", i, res, err)
+		}
+	}
+	if b, err := d.GetData(t.Context(), tab.Name()); err != nil || !bytes.Equal(b, tab.Canonical()) {
+		t.Fatalf("the server's disk: %v", err)
+	}
+	other := storetest.Table(t, 10).Name()
+	if _, err := s.GetData(t.Context(), other); err == nil || !strings.Contains(err.Error(), s.DataURL(other)) {
+		t.Fatalf("missing: %v, want it to name %s", err, s.DataURL(other))
+	}
+}
