@@ -154,6 +154,7 @@ func (y *syncer) do(ctx context.Context, op syncOp) {
 	case syncSettingsOp:
 		if op.token != nil {
 			y.token = *op.token
+			y.tables.setToken(y.token)
 		}
 		if op.autoPush != nil {
 			y.autoPush = *op.autoPush
@@ -235,7 +236,11 @@ func (y *syncer) push(ctx context.Context, rs *remote.Store, op pushOp, auto boo
 			autos = append(autos, c.ID)
 		}
 	}
-	r, err := remote.Push(ctx, rs, y.local, op.run, warn, sent)
+	err := y.tables.pushData(ctx, y.local, rs, op.run)
+	var r remote.PushReport
+	if err == nil {
+		r, err = remote.Push(ctx, rs, y.local, op.run, warn, sent)
+	}
 	if err != nil {
 		if _, moved := remote.IsHeadMoved(err); moved {
 			y.stop(op.run)

@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"sync"
 
 	"playground/dataset"
 	"playground/engine"
+	"playground/persist"
+	"playground/persist/remote"
 	"playground/spec"
 	"playground/wasm/protocol"
 )
@@ -39,6 +39,7 @@ var errNoData = errors.New("dataset missing")
 type tables struct {
 	store  DataStore
 	server string // the server asked for a dataset the store lacks ("" for none)
+	token  string // its token
 	mu     sync.Mutex
 	m      map[string]*dataset.Table
 	missed string // the last dataset found nowhere
@@ -75,28 +76,17 @@ func (t *tables) of(ctx context.Context, s spec.Spec) (*dataset.Table, error) {
 	return tb, nil
 }
 
-// maxDataAnswer bounds a dataset download: the largest canonical CSV.
-const maxDataAnswer = spec.MaxCustomBytes
-
 // fetch downloads dataset name from the server (GET
-// /api/datasets/{sha256}), checks it against its name and stores it.
+// /api/datasets/{sha256}, checked against its name) and stores it.
 func (t *tables) fetch(ctx context.Context, name string) (*dataset.Table, error) {
 	if t.server == "" {
 		return nil, errors.New("no server to ask")
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.server+"/api/datasets/"+name, nil)
+	rs, err := remote.New(t.server, remote.Options{Token: t.token})
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("the server: %v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("the server answered %s", resp.Status)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxDataAnswer+1))
+	b, err := rs.GetData(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("the server: %v", err)
 	}
@@ -109,6 +99,30 @@ func (t *tables) fetch(ctx context.Context, name string) (*dataset.Table, error)
 	}
 	t.add(tb)
 	return tb, nil
+}
+
+// setToken is the server's token, as the page set it.
+func (t *tables) setToken(token string) {
+	t.mu.Lock()
+	t.token = token
+	t.mu.Unlock()
+}
+
+// pushData uploads the dataset run trains on, if custom, to the server
+// before its checkpoints: a run there is useless without it.
+func (t *tables) pushData(ctx context.Context, local persist.Store, rs *remote.Store, run string) error {
+	info, err := newestInfo(ctx, local, run)
+	if err != nil || info.Spec.Dataset.Kind != spec.CustomKind {
+		return nil // remote.Push says what is wrong with the run
+	}
+	tb, err := t.of(ctx, info.Spec)
+	if err != nil {
+		return err
+	}
+	if _, err := rs.UploadData(ctx, tb.Name(), tb.Canonical()); err != nil {
+		return fmt.Errorf("dataset %s: %v", tb.Name(), err)
+	}
+	return nil
 }
 
 // takeMissed returns (and forgets) the dataset last found nowhere.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -141,25 +139,5 @@ func TestUploadedCSVTrains(t *testing.T) {
 	st3, _ := h3.wait(0, "resumed once the data came", pausedAt(300))
 	if st3.Status.Fingerprint != want {
 		t.Errorf("resumed %+v", st3.Status)
-	}
-	h3.stop()
-
-	// A page that lacks the data gets it from its server.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/datasets/"+tb.Name() {
-			http.NotFound(w, r)
-			return
-		}
-		w.Write(tb.Canonical())
-	}))
-	defer srv.Close()
-	fresh := &memData{}
-	h4 := newHost(t, opts{store: h.store, data: fresh, server: srv.URL})
-	h4.send(protocol.Command{Type: protocol.CmdOpen, Marks: []protocol.Mark{{Run: st.Status.Run, Step: 300}}})
-	if st4, _ := h4.wait(0, "resumed with the server's data", pausedAt(300)); st4.Status.Fingerprint != want {
-		t.Errorf("resumed %+v", st4.Status)
-	}
-	if n := fresh.names(); !slices.Equal(n, []string{tb.Name()}) {
-		t.Errorf("the server's copy was not kept: %v", n)
 	}
 }
