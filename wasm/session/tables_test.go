@@ -141,3 +141,50 @@ func TestUploadedCSVTrains(t *testing.T) {
 		t.Errorf("resumed %+v", st3.Status)
 	}
 }
+
+// Two-feature custom data gets the decision map: its points and grid are
+// mapped into the page's square, the grid colored by class for more than
+// two classes.
+func TestTwoFeatureCSVMap(t *testing.T) {
+	h := newHost(t, opts{data: &memData{}})
+	var b strings.Builder
+	b.WriteString("u,v,class\n")
+	for i := range 40 {
+		k := i % 3
+		fmt.Fprintf(&b, "%d,%g,%d\n", 100+10*k+i%4, 0.5*float64(k)+float64(i%5)/20, k)
+	}
+	seq := h.send(protocol.Command{Type: protocol.CmdDataset}, []byte(b.String())...)
+	ev, _ := h.wait(0, "dataset", func(ev protocol.Event) bool { return ev.Seq == seq })
+	if ev.Dataset == nil || ev.Dataset.Classes != 3 {
+		t.Fatalf("upload: %s", protocol.Encode(ev))
+	}
+	seq = h.send(protocol.Command{Type: protocol.CmdData, Spec: ev.Dataset.Spec})
+	dv, i := h.wait(0, "points", func(ev protocol.Event) bool { return ev.Seq == seq })
+	h.mu.Lock()
+	pts := h.files[i]
+	h.mu.Unlock()
+	if dv.Data == nil || dv.Data.Train+dv.Data.Test != 40 || len(pts) != 40*protocol.PointBytes {
+		t.Fatalf("points: %s, %d bytes", protocol.Encode(dv), len(pts))
+	}
+	for j := range 40 {
+		if x, y, _ := protocol.Point(pts, j); x < -spec.Domain || x > spec.Domain || y < -spec.Domain || y > spec.Domain {
+			t.Fatalf("point %d at (%v, %v), outside the square", j, x, y)
+		}
+	}
+	h.send(protocol.Command{Type: protocol.CmdSettings, PauseAt: u64(50)})
+	h.send(protocol.Command{Type: protocol.CmdStart, Spec: ev.Dataset.Spec})
+	h.send(protocol.Command{Type: protocol.CmdResume})
+	h.wait(0, "paused", pausedAt(50))
+	v, k := h.wait(0, "a grid view", func(ev protocol.Event) bool { return ev.Type == protocol.EvView && ev.View.Step == 50 })
+	h.mu.Lock()
+	grid := h.files[k]
+	h.mu.Unlock()
+	if v.View.Kind != protocol.ViewGrid || v.View.Classes != 3 || len(grid) != GridSide*GridSide {
+		t.Fatalf("view %+v with %d bytes", v.View, len(grid))
+	}
+	for _, c := range grid {
+		if c > 2 {
+			t.Fatalf("grid cell of class %d", c)
+		}
+	}
+}

@@ -113,3 +113,35 @@ test('an uploaded CSV trains, is stored once by its hash, and a reload loses no 
   await screenshot(page, 'csv-paused');
   assert.deepEqual(errors, []);
 });
+
+test('pasted two-feature data gets the decision map', async (t) => {
+  const { srv, ctx } = await browse(t);
+  const page = await ctx.newPage();
+  const errors = collectErrors(page);
+  await page.goto(`${srv.url}/?debug=1&pauseAt=3000`);
+  await waitPhase(page, 'idle');
+  // Three blobs of a 3-class problem.
+  let body = 'height,weight,class\n';
+  for (let i = 0; i < 90; i++) {
+    const k = i % 3;
+    body += `${2 * (k - 1) + ((i * 7) % 9) / 10},${2 * (((k + 1) % 3) - 1) + ((i * 5) % 8) / 10},${k}\n`;
+  }
+  await page.getByTestId('csv-paste').fill(body);
+  await page.getByTestId('csv-use').click();
+  await page.waitForFunction(() => /^90 rows, 2 features \(height, weight\)/.test(document.querySelector('[data-testid=csv-info]')?.textContent ?? ''));
+  await page.getByTestId('resume').click(); // Play
+  await waitPausedAt(page, 3000, 120000);
+  assert.ok(await page.getByTestId('heatmap-box').isVisible(), 'the decision map shows');
+  // The map is painted: more than one class color on the heat map.
+  const colors = await page.evaluate(() => {
+    const c = document.getElementById('heatmap');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length; i += 4 * 97) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+    return seen.size;
+  });
+  assert.ok(colors >= 3, `${colors} colors on the map`);
+  assert.match(await text(page, 'accuracy'), /%/);
+  await screenshot(page, 'csv-map', page.locator('main.columns'));
+  assert.deepEqual(errors, []);
+});
