@@ -58,7 +58,7 @@ type Env struct {
 	Memo Memo
 	// Data keeps the custom datasets (CmdDataset) the runs train on; nil
 	// refuses them.
-	Data DataStore
+	Data persist.DataStore
 }
 
 // Memo is one small record the session keeps across reloads (the plan of

@@ -42,7 +42,7 @@ type opts struct {
 	quota  func(error) bool
 	server string // the sync server's base URL
 	memo   Memo
-	data   DataStore
+	data   persist.DataStore
 }
 
 func newHost(t *testing.T, o opts) *host {

@@ -21,23 +21,13 @@ import (
 // checkpoints never hold it, so every trainer the session makes from a
 // spec or a state gets its table from here.
 
-// DataStore keeps custom datasets by name, the SHA-256 of their canonical
-// bytes (the methods of persist.DataStore): IndexedDB in the browser.
-type DataStore interface {
-	// PutData stores the canonical bytes b of dataset name, once.
-	PutData(ctx context.Context, name string, b []byte) error
-	// GetData returns dataset name's bytes (an error wrapping
-	// persist.ErrNotExist when the store has none).
-	GetData(ctx context.Context, name string) ([]byte, error)
-}
-
 // errNoData marks a run whose dataset is not in the store.
 var errNoData = errors.New("dataset missing")
 
 // tables are the datasets the session has read, by name. The loop, time
 // travel and the syncer share them: a mutex guards the map.
 type tables struct {
-	store  DataStore
+	store  persist.DataStore
 	server string // the server asked for a dataset the store lacks ("" for none)
 	token  string // its token
 	mu     sync.Mutex

@@ -41,6 +41,13 @@ func (d *memData) GetData(_ context.Context, name string) ([]byte, error) {
 	return nil, fmt.Errorf("dataset %s: %w", name, persist.ErrNotExist)
 }
 
+func (d *memData) HasData(_ context.Context, name string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.m[name]
+	return ok, nil
+}
+
 func (d *memData) names() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()

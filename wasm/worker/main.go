@@ -194,7 +194,7 @@ func (webMemo) Save(_ context.Context, b []byte) error {
 	return nil
 }
 
-// webData is session.DataStore on the worker's datasets database (via the
+// webData is persist.DataStore on the worker's datasets database (via the
 // bridge). The session checks what it reads against its name.
 type webData struct{}
 
@@ -211,7 +211,18 @@ func (webData) GetData(_ context.Context, name string) ([]byte, error) {
 	return b, nil
 }
 
+func (d webData) HasData(ctx context.Context, name string) (bool, error) {
+	_, err := d.GetData(ctx, name)
+	if errors.Is(err, persist.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 func (webData) PutData(_ context.Context, name string, b []byte) error {
+	if _, err := persist.CheckData(name, b); err != nil {
+		return err
+	}
 	u := uint8Array.New(len(b))
 	js.CopyBytesToJS(u, b)
 	if _, err := jspromise.Await(bridge.Call("dataPut", name, u)); err != nil {

@@ -57,6 +57,7 @@ test('a drawn digit gets the probabilities eval --input prints, bit for bit', as
   assert.match(await text(page, 'pad-status'), /^Draw a digit/);
 
   // A 7: a bar and a slanted stem, in two strokes, with the mouse.
+  await pad.scrollIntoViewIfNeeded();
   const box = await pad.boundingBox();
   const at = (x, y) => [box.x + x * box.width, box.y + y * box.height];
   const stroke = async (pts) => {
