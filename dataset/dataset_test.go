@@ -55,6 +55,8 @@ func TestParseGuess(t *testing.T) {
 		{"1,0\n2,0\n3,0\n4,0\n", 1, 2, false},
 		{"1,-1\n2,0\n3,1\n4,2\n", 1, 0, false},
 		{"1,100\n2,0\n3,1\n4,2\n", 1, 0, false},
+		{"x1,label,split\n1,0,train\n2,1,test\n3,1,train\n4,0,train\n", 1, 2, true},
+		{"x1,label\n1,0.5\n2,1\n3,1\n4,0\n", 1, 0, false},
 	} {
 		tab, err := Parse([]byte(c.csv))
 		if err != nil {

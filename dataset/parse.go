@@ -13,11 +13,12 @@ import (
 	"playground/spec"
 )
 
-// Header words: the label column is class, class:K or target; the split
-// column is split, and its cells are train or test.
+// Header words: the label column is class, class:K, target or label; the
+// split column is split, and its cells are train or test.
 const (
 	headClass  = "class"
 	headTarget = "target"
+	headLabel  = "label" // playground data's header: classes or target as without a header
 	headSplit  = "split"
 	splitTrain = "train"
 	splitTest  = "test"
@@ -49,11 +50,12 @@ type parser struct {
 // sample of numeric features, a label and an optional split cell (train
 // or test). Line 1 is a header when its first cell is not a number: the
 // feature names (1 to 32 of A-Z a-z 0-9 _ . -), then class (classes
-// 0..63), class:K (classes 0..K-1) or target (a regression target), then
-// optionally split. Without a header the features are named x1, x2, …,
-// the last column is a split column if the first row's last cell is train
-// or test, and the label is a class when every label is an integer in
-// 0..63, otherwise a regression target. Any defect is an *Error naming
+// 0..63), class:K (classes 0..K-1), target (a regression target) or label
+// (either, decided as without a header), then optionally split. Without a
+// header the features are named x1, x2, …, the last column is a split
+// column if the first row's last cell is train or test, and the label is a
+// class when every label is an integer in 0..63, otherwise a regression
+// target. (playground data writes such files.) Any defect is an *Error naming
 // its line (and column).
 func Parse(b []byte) (*Table, error) {
 	if len(b) > spec.MaxCustomBytes {
@@ -149,6 +151,9 @@ func (p *parser) header(rec []string) error {
 // labelHeader reads the label column's name.
 func (p *parser) labelHeader(cell string, col int) error {
 	switch {
+	case cell == headLabel:
+		p.label = labelGuess
+		return nil
 	case cell == headTarget:
 		p.label = labelTarget
 		return nil
@@ -163,7 +168,7 @@ func (p *parser) labelHeader(cell string, col int) error {
 		p.label, p.declared = labelClass, k
 		return nil
 	}
-	return &Error{Line: 1, Column: col, Msg: fmt.Sprintf("the label column is %q: want class, class:K or target (line 1 is a header as its first cell is not a number)", clip(cell))}
+	return &Error{Line: 1, Column: col, Msg: fmt.Sprintf("the label column is %q: want class, class:K, target or label (line 1 is a header as its first cell is not a number)", clip(cell))}
 }
 
 // guess sets the columns from the first row of a file without a header.

@@ -33,15 +33,29 @@ func (s *Server) serveDataset(w *logWriter, r *http.Request, name string) {
 		s.putDataset(w, r, ds, name)
 		return
 	}
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+	h.Set("ETag", strconv.Quote(name))
+	if r.Method == http.MethodHead {
+		// Whether it is there, without reading it; and no Content-Length
+		// without a body (Workers would wait for the bytes).
+		has, err := ds.HasData(r.Context(), name)
+		if err == nil && !has {
+			err = persist.ErrNotExist
+		}
+		if err != nil {
+			s.storeFail(w, r, "dataset "+name, err)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	b, err := ds.GetData(r.Context(), name)
 	if err != nil {
 		s.storeFail(w, r, "dataset "+name, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
-	h.Set("ETag", strconv.Quote(name))
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
 }
 

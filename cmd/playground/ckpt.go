@@ -134,7 +134,15 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	tr, err := engine.Restore(c.State)
+	var locals []*disk.Store
+	if fs := fileStore(*file); fs != nil {
+		locals = append(locals, fs)
+	}
+	tab, err := findData(context.Background(), c.State.Spec, locals, nil)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	tr, err := engine.RestoreWith(c.State, tab)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
@@ -170,7 +178,10 @@ func cmdData(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("data: %w", err)
 	}
-	ds := engine.Generate(spec)
+	ds, err := engine.Data(spec, nil) // a csv dataset is no generated one: it is in _datasets
+	if err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
 	w := bufio.NewWriterSize(stdout, 1<<16)
 	w.WriteString(strings.Join(ds.Features, ",") + ",label,split\n")
 	var line []byte

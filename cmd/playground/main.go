@@ -21,7 +21,7 @@ const usage = `usage: playground <command> [flags]
 commands:
   presets                      list the built-in presets, one per line
   spec NAME                    print a preset's spec as JSON (to edit and pass to --spec)
-  train                        train or resume a run (playground train -h)
+  train                        train or resume a run (playground train -h; --data FILE.csv: your own data)
   serve [--addr A] [--data D]  serve the page and the checkpoint API (playground serve -h)
   push DIR --server URL        upload a local run's checkpoints, moving the server's head
   pull URL/api/runs/ID         download a server's run (--out DIR, default ./data)

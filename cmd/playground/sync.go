@@ -112,6 +112,13 @@ func cmdPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
+	names, err := runDatasets(ctx, local, runID)
+	if err == nil {
+		err = pushData(ctx, local, rs, names, stderr)
+	}
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
 	warn := func(id string, err error) {
 		fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", local.Path(runID, id), err)
 	}
@@ -177,6 +184,13 @@ func cmdPull(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				return fmt.Errorf("pull: %w", err)
 			}
 		}
+	}
+	names, err := runDatasets(ctx, local, run)
+	if err == nil {
+		err = pullData(ctx, rs, local, names, stderr)
+	}
+	if err != nil {
+		return fmt.Errorf("pull: %w", err)
 	}
 	fmt.Fprintf(stderr, "run %s: %d checkpoints pulled, %d already here, %d damaged; head %s\n", run, p.pulled, p.had, p.bad, head)
 	fmt.Fprintln(stdout, local.Path(run, last))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,13 +15,14 @@ import (
 	"playground/engine"
 	"playground/persist"
 	"playground/persist/disk"
+	"playground/persist/remote"
 )
 
 // trainFlags are train's command line.
 type trainFlags struct {
-	preset, specFile, resume, out, token *string
-	steps, every, logEvery               *uint64
-	keep                                 *int
+	preset, specFile, data, resume, out, token *string
+	steps, every, logEvery                     *uint64
+	keep                                       *int
 }
 
 func parseTrainFlags(args []string, stderr io.Writer) (trainFlags, error) {
@@ -28,6 +30,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainFlags, error) {
 	f := trainFlags{
 		preset:   fs.String("preset", "", "start a new run of this preset"),
 		specFile: fs.String("spec", "", "start a new run of the spec in this JSON file"),
+		data:     fs.String("data", "", "start a new run on this CSV file (features, label, optional split; with --preset or --spec: that spec on it), stored once in OUT/_datasets"),
 		resume:   fs.String("resume", "", "resume from a checkpoint file, a run directory, a store directory or a server's run (URL/api/runs/ID)"),
 		steps:    fs.Uint64("steps", 0, "train until this global step (absolute: a resumed run stops at the same step)"),
 		out:      fs.String("out", "", "directory to write checkpoints into (default: the resumed store, else ./data; a server's run is copied locally only with --out)"),
@@ -39,8 +42,11 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainFlags, error) {
 	if err := parse(fs, args, 0); err != nil {
 		return f, err
 	}
-	if n := btoi(*f.preset != "") + btoi(*f.specFile != "") + btoi(*f.resume != ""); n != 1 {
-		return f, exitError{code: 2, msg: "train: give exactly one of --preset, --spec, --resume"}
+	if n := btoi(*f.preset != "") + btoi(*f.specFile != "") + btoi(*f.resume != ""); n > 1 || n == 0 && *f.data == "" {
+		return f, exitError{code: 2, msg: "train: give exactly one of --preset, --spec, --resume (--data FILE.csv alone or with --preset or --spec)"}
+	}
+	if *f.data != "" && *f.resume != "" {
+		return f, exitError{code: 2, msg: "train: --data starts a new run; a resumed run finds the dataset its checkpoint names"}
 	}
 	if *f.steps == 0 || *f.steps > engine.MaxStep {
 		return f, exitError{code: 2, msg: fmt.Sprintf("train: --steps N is required (the global step to train to, at most %d)", uint64(engine.MaxStep))}
@@ -103,40 +109,96 @@ type training struct {
 func startTraining(ctx context.Context, f trainFlags, stderr io.Writer) (*training, error) {
 	t := &training{keep: *f.keep}
 	storeDir := *f.out
-	if *f.preset != "" || *f.specFile != "" {
-		spec, err := loadSpec(*f.preset, *f.specFile)
-		if err != nil {
-			return nil, err
-		}
-		if t.tr, err = engine.NewTrainer(spec); err != nil {
-			return nil, err
-		}
-		t.run = persist.NewRunID(spec.Name)
-	} else {
+	if *f.resume != "" {
 		res, err := openResume(ctx, *f.resume, *f.token, stderr)
 		if err != nil {
 			return nil, err
-		}
-		if t.tr, err = engine.Restore(res.ckpt.State); err != nil {
-			return nil, fmt.Errorf("resume %s: %w", res.path, err)
 		}
 		t.run, t.parent, t.server = res.ckpt.RunID, res.ckpt.ID, res.server
 		if storeDir == "" && res.store != nil {
 			storeDir, t.store = res.store.Dir(), res.store
 		}
-		fmt.Fprintf(stderr, "resumed run %s at step %d from %s\n", t.run, t.tr.Step, res.path)
-	}
-	t.tr.SetWorkers(0) // every core natively (same bits); stays 1 on js/wasm
-	if storeDir == "" && t.server == nil {
-		storeDir = "data"
-	}
-	if t.store == nil && storeDir != "" {
-		var err error
-		if t.store, err = disk.New(storeDir, disk.NewOptions()); err != nil {
+		if err := t.openStore(storeDir); err != nil {
 			return nil, err
 		}
+		if t.tr, err = t.restore(ctx, res); err != nil {
+			return nil, fmt.Errorf("resume %s: %w", res.path, err)
+		}
+		fmt.Fprintf(stderr, "resumed run %s at step %d from %s\n", t.run, t.tr.Step, res.path)
+	} else if err := t.start(ctx, f, storeDir); err != nil {
+		return nil, err
 	}
+	t.tr.SetWorkers(0) // every core natively (same bits); stays 1 on js/wasm
 	return t, nil
+}
+
+// openStore opens the local store the run's checkpoints go to: dir, else
+// ./data unless the run is a server's.
+func (t *training) openStore(dir string) error {
+	if dir == "" && t.server == nil {
+		dir = "data"
+	}
+	if t.store != nil || dir == "" {
+		return nil
+	}
+	var err error
+	t.store, err = disk.New(dir, disk.NewOptions())
+	return err
+}
+
+// start builds the trainer of a new run: of a preset, a spec file or a
+// CSV file (stored in the local store first).
+func (t *training) start(ctx context.Context, f trainFlags, storeDir string) error {
+	if err := t.openStore(storeDir); err != nil {
+		return err
+	}
+	if *f.data == "" {
+		s, err := loadSpec(*f.preset, *f.specFile)
+		if err != nil {
+			return err
+		}
+		t.tr, err = engine.NewTrainer(s)
+		t.run = persist.NewRunID(s.Name)
+		return err
+	}
+	tab, err := readTable(*f.data)
+	if err != nil {
+		return err
+	}
+	s, err := dataSpec(tab, *f.data, *f.preset, *f.specFile)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *f.data, err)
+	}
+	if err := t.store.PutData(ctx, tab.Name(), tab.Canonical()); err != nil {
+		return err
+	}
+	t.tr, err = engine.NewTrainerWith(s, tab)
+	t.run = persist.NewRunID(s.Name)
+	return err
+}
+
+// restore builds the trainer of a resumed checkpoint, finding the dataset
+// it names (if it is not generated) in the local stores or on the server.
+func (t *training) restore(ctx context.Context, res *resumed) (*engine.Trainer, error) {
+	var locals []*disk.Store
+	candidates := []*disk.Store{t.store, res.store}
+	if res.server == nil {
+		candidates = append(candidates, fileStore(res.path))
+	}
+	for _, s := range candidates {
+		if s != nil && !slices.ContainsFunc(locals, func(l *disk.Store) bool { return l.Dir() == s.Dir() }) {
+			locals = append(locals, s)
+		}
+	}
+	var server *remote.Store
+	if res.server != nil {
+		server = res.server.store
+	}
+	tab, err := findData(ctx, res.ckpt.State.Spec, locals, server)
+	if err != nil {
+		return nil, err
+	}
+	return engine.RestoreWith(res.ckpt.State, tab)
 }
 
 // save writes a checkpoint of the current state to the local store (with

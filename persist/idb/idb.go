@@ -20,7 +20,8 @@ const (
 	storeObjects = "objects"
 	storeBlobs   = "blobs"
 	storeHeads   = "heads"
-	dbVersion    = 1
+	storeData    = "datasets" // version 2: dataset name -> its canonical bytes
+	dbVersion    = 2
 )
 
 // ErrQuota is returned (wrapped) when the browser refuses a write for lack
@@ -88,11 +89,17 @@ func factory() (f *idb.Factory, err error) {
 	return idb.Global(), nil
 }
 
+// upgrade creates the object stores a database of an older version
+// lacks: version 1 the checkpoints', version 2 the datasets'.
 func upgrade(db *idb.Database, oldVersion, _ uint) error {
-	if oldVersion >= 1 {
-		return nil
+	var names []string
+	if oldVersion < 1 {
+		names = append(names, storeObjects, storeBlobs, storeHeads)
 	}
-	for _, name := range []string{storeObjects, storeBlobs, storeHeads} {
+	if oldVersion < 2 {
+		names = append(names, storeData)
+	}
+	for _, name := range names {
 		if _, err := db.CreateObjectStore(name, idb.ObjectStoreOptions{}); err != nil {
 			return err
 		}

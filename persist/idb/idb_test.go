@@ -13,6 +13,8 @@ import (
 	"syscall/js"
 	"testing"
 
+	idblib "github.com/hack-pad/go-indexeddb/idb"
+
 	"playground/engine"
 	"playground/persist"
 	"playground/persist/idb"
@@ -181,5 +183,46 @@ func TestReaderSeesOneGeneration(t *testing.T) {
 	}
 	if _, err := io.ReadAll(rc); !errors.Is(err, persist.ErrNotExist) {
 		t.Errorf("read of a deleted checkpoint = %v, want ErrNotExist", err)
+	}
+}
+
+func TestDataConformance(t *testing.T) {
+	storetest.RunData(t, func(t *testing.T) persist.DataStore { return newStore(t, idb.NewOptions()) })
+}
+
+// A database of version 1 (before datasets) opens upgraded: its
+// checkpoints stay, and it keeps datasets.
+func TestUpgradeToDatasets(t *testing.T) {
+	s := newStore(t, idb.NewOptions()) // for the skip and a name pattern
+	s.Close()
+	name := fmt.Sprintf("upgrade-%d", dbSeq.Add(1))
+	t.Cleanup(func() { idb.Delete(context.Background(), name) })
+	req, err := idblib.Global().Open(t.Context(), name, 1, func(db *idblib.Database, _, _ uint) error {
+		for _, st := range []string{"objects", "blobs", "heads"} {
+			if _, err := db.CreateObjectStore(st, idblib.ObjectStoreOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := req.Await(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	up, err := idb.Open(t.Context(), idb.Options{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.Close()
+	tab := storetest.Table(t, 11)
+	if err := up.PutData(t.Context(), tab.Name(), tab.Canonical()); err != nil {
+		t.Fatalf("PutData after the upgrade: %v", err)
+	}
+	if ok, err := up.HasData(t.Context(), tab.Name()); !ok || err != nil {
+		t.Fatalf("HasData after the upgrade: %v, %v", ok, err)
 	}
 }

@@ -436,3 +436,24 @@ func TestHeadRace(t *testing.T) {
 		t.Errorf("List = %v, want %v (the loser's checkpoint removed)", objs, want)
 	}
 }
+
+func TestDataConformance(t *testing.T) {
+	storetest.RunData(t, func(t *testing.T) persist.DataStore {
+		return newStore(t, newMemBucket(), r2.Options{Prefix: "p/"})
+	})
+}
+
+// A dataset is one object, datasets/NAME.csv, put once.
+func TestDataLayout(t *testing.T) {
+	b := newMemBucket()
+	s := newStore(t, b, r2.NewOptions())
+	tab := storetest.Table(t, 12)
+	for range 2 {
+		if err := s.PutData(t.Context(), tab.Name(), tab.Canonical()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if keys := b.keys(); len(keys) != 1 || keys[0] != "datasets/"+tab.Name()+".csv" {
+		t.Fatalf("keys %v", keys)
+	}
+}

@@ -497,3 +497,9 @@ func TestTestHooksOnlyInTestBuild(t *testing.T) {
 		}
 	}
 }
+
+// Datasets through the worker into R2: the data suite via persist/remote.
+func TestDataConformance(t *testing.T) {
+	workerURL(t)
+	storetest.RunData(t, func(t *testing.T) persist.DataStore { return testStore(t) })
+}
