@@ -118,40 +118,28 @@ pg.unlock = (name) => {
   if (release) release();
 };
 
-// storeTx(db, store) returns tx(mode, f): f(objectStore) runs in a
-// transaction of the one object store of IndexedDB database db (opened
-// once), and tx resolves to its request's result once the transaction
-// committed.
-function storeTx(name, store) {
-  let db = null;
-  return (mode, f) =>
-    (db ??= new Promise((resolve, reject) => {
-      const req = indexedDB.open(name, 1);
-      req.onupgradeneeded = () => req.result.createObjectStore(store);
+// memo keeps the engine's one small record across reloads (the plan of
+// the comparison in progress) in a database of its own: memoGet resolves
+// to the string kept ("" for none), memoPut(s) replaces it ("" deletes).
+if (pg.role === 'engine') {
+  let memoDB = null;
+  const openMemo = () =>
+    (memoDB ??= new Promise((resolve, reject) => {
+      const req = indexedDB.open('playground-worker', 1);
+      req.onupgradeneeded = () => req.result.createObjectStore('memo');
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
-    })).then(
-      (d) =>
+    }));
+  const memoTx = (mode, f) =>
+    openMemo().then(
+      (db) =>
         new Promise((resolve, reject) => {
-          const tx = d.transaction(store, mode);
-          const req = f(tx.objectStore(store));
+          const tx = db.transaction('memo', mode);
+          const req = f(tx.objectStore('memo'));
           tx.oncomplete = () => resolve(req.result);
           tx.onerror = tx.onabort = () => reject(tx.error);
         }),
     );
-}
-
-// memo keeps the engine's one small record across reloads (the plan of
-// the comparison in progress) in a database of its own: memoGet resolves
-// to the string kept ("" for none), memoPut(s) replaces it ("" deletes).
-// The custom datasets (CSV uploads), each once under its SHA-256, have a
-// database of their own too: dataGet(name) resolves to its bytes (null
-// when absent), dataPut(name, bytes) stores them.
-if (pg.role === 'engine') {
-  const memoTx = storeTx('playground-worker', 'memo');
   pg.memoGet = () => memoTx('readonly', (s) => s.get('memo')).then((v) => (typeof v === 'string' ? v : ''));
   pg.memoPut = (v) => memoTx('readwrite', (s) => (v ? s.put(v, 'memo') : s.delete('memo'))).then(() => true);
-  const dataTx = storeTx('playground-datasets', 'data');
-  pg.dataGet = (name) => dataTx('readonly', (s) => s.get(name)).then((v) => (v instanceof Uint8Array ? v : null));
-  pg.dataPut = (name, bytes) => dataTx('readwrite', (s) => s.put(bytes, name)).then(() => true);
 }

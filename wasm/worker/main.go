@@ -24,7 +24,6 @@ import (
 	"playground/engine"
 	"playground/engine/workload"
 	"playground/internal/jspromise"
-	"playground/persist"
 	"playground/persist/idb"
 	"playground/spec"
 	"playground/wasm/protocol"
@@ -89,7 +88,7 @@ func Engine() {
 		IsQuota: func(err error) bool { return errors.Is(err, idb.ErrQuota) },
 		Server:  serverURL(),
 		Memo:    webMemo{},
-		Data:    webData{},
+		Data:    store, // datasets are read and written here, not in the writer
 	}
 	s := session.New(env, session.NewOptions(), inbox)
 	post(protocol.Event{Type: protocol.EvReady, Presets: spec.PresetNames()}, nil)
@@ -190,43 +189,6 @@ func (webMemo) Load(context.Context) ([]byte, error) {
 func (webMemo) Save(_ context.Context, b []byte) error {
 	if _, err := jspromise.Await(bridge.Call("memoPut", string(b))); err != nil {
 		return fmt.Errorf("memo: %w", err)
-	}
-	return nil
-}
-
-// webData is persist.DataStore on the worker's datasets database (via the
-// bridge). The session checks what it reads against its name.
-type webData struct{}
-
-func (webData) GetData(_ context.Context, name string) ([]byte, error) {
-	v, err := jspromise.Await(bridge.Call("dataGet", name))
-	if err != nil {
-		return nil, fmt.Errorf("dataset %s: %w", name, err)
-	}
-	if v.IsNull() || !v.InstanceOf(uint8Array) {
-		return nil, fmt.Errorf("dataset %s: %w", name, persist.ErrNotExist)
-	}
-	b := make([]byte, v.Length())
-	js.CopyBytesToGo(b, v)
-	return b, nil
-}
-
-func (d webData) HasData(ctx context.Context, name string) (bool, error) {
-	_, err := d.GetData(ctx, name)
-	if errors.Is(err, persist.ErrNotExist) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-func (webData) PutData(_ context.Context, name string, b []byte) error {
-	if _, err := persist.CheckData(name, b); err != nil {
-		return err
-	}
-	u := uint8Array.New(len(b))
-	js.CopyBytesToJS(u, b)
-	if _, err := jspromise.Await(bridge.Call("dataPut", name, u)); err != nil {
-		return fmt.Errorf("dataset %s: %w", name, err)
 	}
 	return nil
 }

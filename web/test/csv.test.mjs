@@ -1,10 +1,14 @@
 // Custom data in the page: a CSV of 4 features and 3 classes, generated
 // here, uploaded in Chromium, trains; a reload resumes it losing no step;
+// the same bytes give the same hash and bits natively; push, native
+// train --resume URL and pull give the page the native fingerprint;
 // malformed CSVs each get their own message and store nothing.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
-import { browse, checkpointsInDB, collectErrors, screenshot, step, text, waitPausedAt, waitPhase } from './harness.mjs';
+import { browse, checkpointsInDB, collectErrors, fingerprintOf, playground, screenshot, servePlayground, sleep, step, tempDir, text, waitPausedAt, waitPhase } from './harness.mjs';
 
 // csv4x3 is a CSV of 4 features and 3 classes, written canonically (the
 // header, then float32's shortest decimals), so its SHA-256 is the
@@ -19,17 +23,21 @@ export function csv4x3(rows) {
   return s;
 }
 
-// datasetsInDB lists the names the page's dataset database holds.
+// datasetsInDB lists the datasets the page's IndexedDB holds (persist/idb's
+// datasets object store).
 async function datasetsInDB(page) {
   return page.evaluate(
     () =>
       new Promise((resolve, reject) => {
-        const req = indexedDB.open('playground-datasets');
-        req.onupgradeneeded = () => req.result.createObjectStore('data');
+        const req = indexedDB.open('playground');
         req.onerror = () => reject(req.error);
         req.onsuccess = () => {
           const db = req.result;
-          const keys = db.transaction('data').objectStore('data').getAllKeys();
+          if (!db.objectStoreNames.contains('datasets')) {
+            db.close();
+            return resolve([]);
+          }
+          const keys = db.transaction('datasets').objectStore('datasets').getAllKeys();
           keys.onsuccess = () => {
             db.close();
             resolve(keys.result);
@@ -143,5 +151,63 @@ test('pasted two-feature data gets the decision map', async (t) => {
   assert.ok(colors >= 3, `${colors} colors on the map`);
   assert.match(await text(page, 'accuracy'), /%/);
   await screenshot(page, 'csv-map', page.locator('main.columns'));
+  assert.deepEqual(errors, []);
+});
+
+// nativeCSV trains the CSV body with the spec (JSON) natively to steps,
+// uninterrupted, and returns the final checkpoint and the store.
+function nativeCSV(body, specJSON, steps) {
+  const dir = tempDir('pg-csv-native-');
+  fs.writeFileSync(path.join(dir, 'data.csv'), body);
+  fs.writeFileSync(path.join(dir, 'spec.json'), specJSON);
+  const out = path.join(dir, 'runs');
+  const lines = playground('train', '--data', path.join(dir, 'data.csv'), '--spec', path.join(dir, 'spec.json'), '--steps', String(steps), '--every', '0', '--out', out).trim().split('\n');
+  return { file: lines[lines.length - 1], out };
+}
+
+async function waitHead(srv, run, step, timeout = 60000) {
+  for (const t0 = Date.now(); Date.now() - t0 < timeout; await sleep(100)) {
+    const res = await fetch(`${srv.url}/api/runs/${run}/head`);
+    if (res.status === 200 && (await res.json()).step === step) return;
+  }
+  throw new Error(`the server's head of ${run} never reached step ${step}`);
+}
+
+test('a CSV run: same hash and bits as natively; page → server → native → page', async (t) => {
+  const { srv, ctx } = await browse(t, servePlayground());
+  const page = await ctx.newPage();
+  const errors = collectErrors(page);
+  const body = csv4x3(150);
+  const sha = crypto.createHash('sha256').update(body).digest('hex');
+  await page.goto(`${srv.url}/?debug=1&pauseAt=600`);
+  await waitPhase(page, 'idle');
+  await upload(page, 'four-three.csv', body);
+  await page.waitForFunction((sha) => (document.querySelector('[data-testid=csv-info]')?.textContent ?? '').includes(sha.slice(0, 12)), sha);
+  await page.getByTestId('resume').click(); // Play
+  const fp600 = await waitPausedAt(page, 600);
+  const specJSON = await text(page, 'spec-json');
+  assert.equal(JSON.parse(specJSON).dataset.sha256, sha);
+
+  // The same bytes natively: the same name, the same bits.
+  const native600 = nativeCSV(body, specJSON, 600);
+  assert.ok(fs.existsSync(path.join(native600.out, '_datasets', sha + '.csv')), 'the native store names it by the same hash');
+  assert.equal(fingerprintOf(native600.file), fp600, 'step 600 in Chromium = natively');
+
+  // Push (the dataset goes first), continue natively from the server, pull.
+  await page.getByTestId('push').click();
+  await page.waitForFunction(() => /Pushed/.test(document.querySelector('[data-testid=sync-status]')?.textContent ?? ''));
+  const res = await fetch(`${srv.url}/api/datasets/${sha}`);
+  assert.equal(res.status, 200, 'the server has the dataset');
+  assert.equal(await res.text(), body);
+  const runs = await (await fetch(`${srv.url}/api/runs`)).json();
+  assert.equal(runs.length, 1);
+  const run = runs[0].run;
+  await waitHead(srv, run, 600);
+  const url = `${srv.url}/api/runs/${run}`;
+  playground('train', '--resume', url, '--steps', '2000', '--out', tempDir('pg-csv-resume-'));
+  await waitHead(srv, run, 2000);
+  await page.getByTestId('pull').click();
+  const fp2000 = await waitPausedAt(page, 2000);
+  assert.equal(fp2000, fingerprintOf(nativeCSV(body, specJSON, 2000).file), 'page 0–600, native 600–2,000 = native 0–2,000');
   assert.deepEqual(errors, []);
 });
