@@ -26,26 +26,20 @@ export function csv4x3(rows) {
 // datasetsInDB lists the datasets the page's IndexedDB holds (persist/idb's
 // datasets object store).
 async function datasetsInDB(page) {
-  return page.evaluate(
-    () =>
+  return page.evaluate(async () => {
+    const done = (req) =>
       new Promise((resolve, reject) => {
-        const req = indexedDB.open('playground');
+        req.onsuccess = () => resolve(req.result);
         req.onerror = () => reject(req.error);
-        req.onsuccess = () => {
-          const db = req.result;
-          if (!db.objectStoreNames.contains('datasets')) {
-            db.close();
-            return resolve([]);
-          }
-          const keys = db.transaction('datasets').objectStore('datasets').getAllKeys();
-          keys.onsuccess = () => {
-            db.close();
-            resolve(keys.result);
-          };
-          keys.onerror = () => reject(keys.error);
-        };
-      }),
-  );
+      });
+    const db = await done(indexedDB.open('playground'));
+    try {
+      if (!db.objectStoreNames.contains('datasets')) return [];
+      return await done(db.transaction('datasets').objectStore('datasets').getAllKeys());
+    } finally {
+      db.close();
+    }
+  });
 }
 
 // upload chooses a CSV file in the data panel.
