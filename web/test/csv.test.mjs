@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { browse, checkpointsInDB, collectErrors, fingerprintOf, playground, screenshot, servePlayground, sleep, step, tempDir, text, waitPausedAt, waitPhase } from './harness.mjs';
+import { browse, checkpointsInDB, launch, serve, collectErrors, fingerprintOf, playground, screenshot, servePlayground, sleep, step, tempDir, text, waitPausedAt, waitPhase } from './harness.mjs';
 
 // csv4x3 is a CSV of 4 features and 3 classes, written canonically (the
 // header, then float32's shortest decimals), so its SHA-256 is the
@@ -203,5 +203,27 @@ test('a CSV run: same hash and bits as natively; page → server → native → 
   await page.getByTestId('pull').click();
   const fp2000 = await waitPausedAt(page, 2000);
   assert.equal(fp2000, fingerprintOf(nativeCSV(body, specJSON, 2000).file), 'page 0–600, native 600–2,000 = native 0–2,000');
+
+  // The page's link in a fresh profile, which lacks the data: from this
+  // server it fetches the data; from a server without the API it asks
+  // for the file, then opens the run. Both train the same bits.
+  const query = new URL(page.url()).search.replace(/&?(debug|pauseAt)=[^&]*/g, '');
+  assert.match(query, new RegExp(`data=${sha}`));
+  const other = await serve();
+  const { ctx: fresh } = await launch();
+  t.after(async () => {
+    await fresh.close();
+    await other.close();
+  });
+  for (const [base, asks] of [[srv.url, false], [other.url, true]]) {
+    const p = await fresh.newPage();
+    await p.goto(`${base}/${query}&autostart=1&pauseAt=600`);
+    if (asks) {
+      await p.waitForFunction((sha) => (document.querySelector('[data-testid=csv-missing]')?.textContent ?? '').includes(sha), sha);
+      await upload(p, 'the-file.csv', body);
+    }
+    assert.equal(await waitPausedAt(p, 600), fp600, `${asks ? 'asked for the file' : 'fetched from the server'}: the same bits`);
+    await p.close();
+  }
   assert.deepEqual(errors, []);
 });
