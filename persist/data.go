@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"playground/dataset"
+	"playground/engine"
 	"playground/spec"
 )
 
@@ -76,4 +77,23 @@ func CheckDataName(name string) error {
 		name = name[:70] + "…"
 	}
 	return fmt.Errorf("%w: %q is no dataset name (64 lowercase hex digits)", dataset.ErrDataset, name)
+}
+
+// Restore is engine.RestoreWith with the table the state's spec names
+// read from ds (nil, or a store that is not a DataStore, for none): how a
+// resume from a store finds a run's dataset. A missing one is
+// ErrMissingData naming its hash and where ds looked.
+func Restore(ctx context.Context, ds any, s engine.State) (*engine.Trainer, error) {
+	var t *dataset.Table
+	if s.Spec.Dataset.Kind == spec.CustomKind {
+		d, ok := ds.(DataStore)
+		if !ok {
+			return nil, fmt.Errorf("%w: the run trains on dataset %s, and this store keeps no datasets", ErrMissingData, s.Spec.Dataset.SHA256)
+		}
+		var err error
+		if t, err = LoadData(ctx, d, s.Spec); err != nil {
+			return nil, err
+		}
+	}
+	return engine.RestoreWith(s, t)
 }

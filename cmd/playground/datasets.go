@@ -100,32 +100,6 @@ func runDatasets(ctx context.Context, store persist.Store, run string) ([]string
 	return names, nil
 }
 
-// pushData uploads the datasets the server lacks, each once.
-func pushData(ctx context.Context, local *disk.Store, rs *remote.Store, names []string, stderr io.Writer) error {
-	for _, name := range names {
-		has, err := rs.HasData(ctx, name)
-		if err != nil {
-			return err
-		}
-		if has {
-			fmt.Fprintf(stderr, "dataset %s already on the server\n", name)
-			continue
-		}
-		b, err := local.GetData(ctx, name)
-		if errors.Is(err, persist.ErrNotExist) {
-			return fmt.Errorf("the run trains on dataset %s, which is not at %s: push needs it", name, local.DataPath(name))
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := rs.UploadData(ctx, name, b); err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "pushed dataset %s (%d bytes)\n", name, len(b))
-	}
-	return nil
-}
-
 // pullData downloads the datasets the local store lacks.
 func pullData(ctx context.Context, rs *remote.Store, local *disk.Store, names []string, stderr io.Writer) error {
 	for _, name := range names {

@@ -112,18 +112,18 @@ func cmdPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
 	}
-	names, err := runDatasets(ctx, local, runID)
-	if err == nil {
-		err = pushData(ctx, local, rs, names, stderr)
-	}
-	if err != nil {
-		return fmt.Errorf("push: %w", err)
-	}
 	warn := func(id string, err error) {
 		fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", local.Path(runID, id), err)
 	}
 	done := func(c persist.Info) { fmt.Fprintf(stderr, "pushed %s (step %d)\n", c.ID, c.Step) }
 	r, err := remote.Push(ctx, rs, local, runID, warn, done)
+	for _, d := range r.Datasets {
+		if d.New {
+			fmt.Fprintf(stderr, "pushed dataset %s (%d bytes)\n", d.Dataset, d.Size)
+		} else {
+			fmt.Fprintf(stderr, "dataset %s already on the server\n", d.Dataset)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
 	}

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"playground/persist"
+	"playground/spec"
 )
 
 // PushReport says what Push did.
@@ -18,9 +20,14 @@ type PushReport struct {
 	Bytes    int64  // bytes uploaded
 	Head     string // the server's head of the run afterwards ("" if none)
 	HeadStep uint64 // its step
+	// Datasets the run's checkpoints name, each once, in the order met:
+	// uploaded (New) or already on the server.
+	Datasets []DataResult
 }
 
-// Push uploads run's checkpoints from local to the server, oldest first:
+// Push uploads run's checkpoints from local to the server, oldest first,
+// each after the dataset it names (if not generated: from local, which
+// must then be a persist.DataStore holding it) unless the server has it:
 // those the server lacks (by checksum), and every one newer than the
 // server's head, moving the head along, each move conditional on the head
 // last seen. Damaged local checkpoints are skipped and reported to warn
@@ -73,6 +80,9 @@ func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn 
 			continue
 		}
 		info, _ := v.Header()
+		if err := r.pushData(ctx, rs, local, info); err != nil {
+			return r, err
+		}
 		move := r.Head == "" || info.Step > r.HeadStep
 		if there[o.ID] == info.Checksum && !move {
 			r.Had++
@@ -103,4 +113,35 @@ func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn 
 		}
 	}
 	return r, nil
+}
+
+// pushData makes sure the server holds the dataset a checkpoint names, if
+// it is not generated, uploading it once from local.
+func (r *PushReport) pushData(ctx context.Context, rs *Store, local persist.Store, info persist.Info) error {
+	name := info.Spec.Dataset.SHA256
+	if info.Spec.Dataset.Kind != spec.CustomKind || slices.ContainsFunc(r.Datasets, func(d DataResult) bool { return d.Dataset == name }) {
+		return nil
+	}
+	has, err := rs.HasData(ctx, name)
+	if err != nil {
+		return err
+	}
+	if has {
+		r.Datasets = append(r.Datasets, DataResult{Dataset: name})
+		return nil
+	}
+	ds, ok := local.(persist.DataStore)
+	if !ok {
+		return fmt.Errorf("%w: the run trains on dataset %s, and this store keeps no datasets", persist.ErrMissingData, name)
+	}
+	b, err := ds.GetData(ctx, name)
+	if err != nil {
+		return fmt.Errorf("the run trains on dataset %s, which push needs: %w", name, err)
+	}
+	res, err := rs.UploadData(ctx, name, b)
+	if err != nil {
+		return err
+	}
+	r.Datasets = append(r.Datasets, *res)
+	return nil
 }

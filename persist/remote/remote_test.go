@@ -17,6 +17,7 @@ import (
 	"playground/persist/remote"
 	"playground/persist/storetest"
 	"playground/server"
+	"playground/spec"
 )
 
 const token = "conformance-token"
@@ -207,5 +208,51 @@ func TestUploadData(t *testing.T) {
 	other := storetest.Table(t, 10).Name()
 	if _, err := s.GetData(t.Context(), other); err == nil || !strings.Contains(err.Error(), s.DataURL(other)) {
 		t.Fatalf("missing: %v, want it to name %s", err, s.DataURL(other))
+	}
+}
+
+// Push uploads the dataset a run's checkpoints name once, before them; a
+// local store without it stops the push before any checkpoint, naming it.
+func TestPushData(t *testing.T) {
+	rs, d := newRemote(t, server.Options{})
+	tab := storetest.Table(t, 13)
+	tr, err := engine.NewTrainerWith(tab.Apply(spec.Spec{}), tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := disk.New(t.TempDir(), disk.NewOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := persist.NewRunID("csv")
+	for range 3 {
+		tr.TrainStep()
+		id := persist.NewID(tr.Step)
+		b, err := persist.Encode(&persist.Checkpoint{Meta: persist.Meta{RunID: run, ID: id, Kind: persist.KindAutosave, EngineVersion: engine.Version, Created: time.Now().UTC()}, State: tr.State()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := local.Put(t.Context(), run, id, bytes.NewReader(b), persist.PutOptions{SetHead: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = remote.Push(t.Context(), rs, local, run, nil, nil)
+	if !errors.Is(err, persist.ErrNotExist) || !strings.Contains(err.Error(), tab.Name()) {
+		t.Fatalf("push without the dataset: %v", err)
+	}
+	if objs, _ := d.List(t.Context(), run); len(objs) != 0 {
+		t.Fatalf("the server took %d checkpoints of a run whose dataset it lacks", len(objs))
+	}
+	if err := local.PutData(t.Context(), tab.Name(), tab.Canonical()); err != nil {
+		t.Fatal(err)
+	}
+	for i, wantNew := range []bool{true, false} {
+		r, err := remote.Push(t.Context(), rs, local, run, nil, nil)
+		if err != nil || len(r.Datasets) != 1 || r.Datasets[0].Dataset != tab.Name() || r.Datasets[0].New != wantNew {
+			t.Fatalf("push %d: %+v, %v", i, r, err)
+		}
+	}
+	if ok, err := d.HasData(t.Context(), tab.Name()); !ok || err != nil {
+		t.Fatalf("the server's store: %v %v", ok, err)
 	}
 }

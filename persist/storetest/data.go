@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"playground/dataset"
+	"playground/engine"
 	"playground/persist"
 	"playground/spec"
 )
@@ -142,5 +143,17 @@ func testLoadData(t *testing.T, s persist.DataStore) {
 	gen, _ := spec.Preset("circle-sgd")
 	if got, err := persist.LoadData(t.Context(), s, gen); got != nil || err != nil {
 		t.Fatalf("LoadData of a generated dataset: %v, %v; want nothing", got, err)
+	}
+	tr, err := engine.NewTrainerWith(sp, tab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.TrainStep()
+	back, err := persist.Restore(t.Context(), s, tr.State())
+	if err != nil || back.Step != 1 || back.Data.Train.N != tr.Data.Train.N {
+		t.Fatalf("Restore: %v", err)
+	}
+	if _, err := persist.Restore(t.Context(), nil, tr.State()); !errors.Is(err, persist.ErrMissingData) || !strings.Contains(err.Error(), tab.Name()) {
+		t.Fatalf("Restore without a DataStore: %v", err)
 	}
 }
