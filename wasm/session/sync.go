@@ -100,8 +100,16 @@ type syncer struct {
 }
 
 func newSyncer(env Env, out *Inbox, tb *tables) *syncer {
+	var local persist.Store = env.Store
+	if env.Data != nil {
+		// remote.Push sends a run's dataset from its local store.
+		local = struct {
+			persist.Store
+			persist.DataStore
+		}{env.Store, env.Data}
+	}
 	return &syncer{
-		local: env.Store, tables: tb, server: env.Server, ops: newQueue[syncOp](), out: out,
+		local: local, tables: tb, server: env.Server, ops: newQueue[syncOp](), out: out,
 		emit: func(ev protocol.Event) { env.Emit(ev, nil) }, now: env.Now,
 		heads: map[string]string{}, stopped: map[string]bool{}, autos: map[string]*persist.Autosaves{},
 	}
@@ -236,11 +244,7 @@ func (y *syncer) push(ctx context.Context, rs *remote.Store, op pushOp, auto boo
 			autos = append(autos, c.ID)
 		}
 	}
-	err := y.tables.pushData(ctx, y.local, rs, op.run)
-	var r remote.PushReport
-	if err == nil {
-		r, err = remote.Push(ctx, rs, y.local, op.run, warn, sent)
-	}
+	r, err := remote.Push(ctx, rs, y.local, op.run, warn, sent)
 	if err != nil {
 		if _, moved := remote.IsHeadMoved(err); moved {
 			y.stop(op.run)

@@ -49,16 +49,15 @@ func (t *tables) of(ctx context.Context, s spec.Spec) (*dataset.Table, error) {
 	if t.store == nil {
 		return nil, fmt.Errorf("the run trains on dataset %s and this session keeps no datasets", name)
 	}
-	b, err := t.store.GetData(ctx, name)
+	tb, err := persist.LoadData(ctx, t.store, s)
 	if err == nil {
-		tb, err := dataset.Decode(name, b)
-		if err != nil {
-			return nil, fmt.Errorf("stored dataset %s: %w", name, err)
-		}
 		t.add(tb)
 		return tb, nil
 	}
-	tb, ferr := t.fetch(ctx, name)
+	if !errors.Is(err, persist.ErrMissingData) {
+		return nil, err
+	}
+	tb, ferr := t.fetch(ctx, s)
 	if ferr != nil {
 		t.missed = name
 		return nil, fmt.Errorf("%w: the run trains on dataset %s, which is not here (upload its CSV): %v; %v", errNoData, name, err, ferr)
@@ -66,9 +65,9 @@ func (t *tables) of(ctx context.Context, s spec.Spec) (*dataset.Table, error) {
 	return tb, nil
 }
 
-// fetch downloads dataset name from the server (GET
-// /api/datasets/{sha256}, checked against its name) and stores it.
-func (t *tables) fetch(ctx context.Context, name string) (*dataset.Table, error) {
+// fetch downloads s's dataset from the server (GET /api/datasets/{sha256},
+// checked against its name and the spec's shape) and stores it.
+func (t *tables) fetch(ctx context.Context, s spec.Spec) (*dataset.Table, error) {
 	if t.server == "" {
 		return nil, errors.New("no server to ask")
 	}
@@ -76,15 +75,11 @@ func (t *tables) fetch(ctx context.Context, name string) (*dataset.Table, error)
 	if err != nil {
 		return nil, err
 	}
-	b, err := rs.GetData(ctx, name)
+	tb, err := persist.LoadData(ctx, rs, s)
 	if err != nil {
 		return nil, fmt.Errorf("the server: %v", err)
 	}
-	tb, err := dataset.Decode(name, b)
-	if err != nil {
-		return nil, fmt.Errorf("the server's copy: %w", err)
-	}
-	if err := t.store.PutData(ctx, name, tb.Canonical()); err != nil {
+	if err := t.store.PutData(ctx, tb.Name(), tb.Canonical()); err != nil {
 		return nil, fmt.Errorf("storing the server's copy: %v", err)
 	}
 	t.add(tb)
@@ -96,23 +91,6 @@ func (t *tables) setToken(token string) {
 	t.mu.Lock()
 	t.token = token
 	t.mu.Unlock()
-}
-
-// pushData uploads the dataset run trains on, if custom, to the server
-// before its checkpoints: a run there is useless without it.
-func (t *tables) pushData(ctx context.Context, local persist.Store, rs *remote.Store, run string) error {
-	info, err := newestInfo(ctx, local, run)
-	if err != nil || info.Spec.Dataset.Kind != spec.CustomKind {
-		return nil // remote.Push says what is wrong with the run
-	}
-	tb, err := t.of(ctx, info.Spec)
-	if err != nil {
-		return err
-	}
-	if _, err := rs.UploadData(ctx, tb.Name(), tb.Canonical()); err != nil {
-		return fmt.Errorf("dataset %s: %v", tb.Name(), err)
-	}
-	return nil
 }
 
 // takeMissed returns (and forgets) the dataset last found nowhere.
