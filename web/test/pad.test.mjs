@@ -1,8 +1,8 @@
 // The drawing pad of a digits model: a digit drawn with the mouse gets the
 // class probabilities the worker computes from the state the page shows,
 // bit for bit those `playground eval --input` prints for the same pixels
-// from a checkpoint of that state; the keyboard draws too; time travel
-// asks the travelled-to state.
+// from a checkpoint of that state; the keyboard draws too; the pad follows
+// the run as it trains; time travel asks the travelled-to state.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -102,6 +102,13 @@ test('a drawn digit gets the probabilities eval --input prints, bit for bit', as
   const keyed = await padAnswer(page, 60);
   assertSameBits(keyed.outputs, evalNative(file, keyed.input), 'keyboard drawing');
 
+  // Live: as the run trains on, the pad follows it (the worker answers
+  // from the current state), up to the next pause.
+  await page.evaluate(() => window.pgPage.send(JSON.stringify({ type: 'settings', pauseAt: 160 })));
+  await page.getByTestId('resume').click();
+  const later = await padAnswer(page, 160);
+  assertSameBits(later.outputs, evalNative(nativeTrain('digits', 160), later.input), 'after training on');
+
   // Time travel: the travelled-to state's guess, as a native checkpoint
   // of that step gives it.
   await page.getByTestId('scrub-step').fill('25');
@@ -110,6 +117,6 @@ test('a drawn digit gets the probabilities eval --input prints, bit for bit', as
   assert.deepEqual(past.input, keyed.input);
   assertSameBits(past.outputs, evalNative(nativeTrain('digits', 25), past.input), 'time travel');
   await page.getByTestId('scrub-live').click();
-  await padAnswer(page, 60);
+  await padAnswer(page, 160);
   assert.deepEqual(errors, []);
 });
