@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"playground/internal/mathf"
+	"playground/internal/pen"
 	"playground/spec"
 )
 
@@ -99,7 +100,7 @@ const (
 	digitPi      = float32(3.14159265358979)
 	glyphPixels  = float32(20)  // unit box height in pixels at scale 1
 	glyphArcStep = float32(0.1) // arc tessellation step, in units of π
-	digitPixels  = spec.DigitSize * spec.DigitSize
+	digitPixels  = pen.Pixels
 	digitFarAway = float32(1e9)
 )
 
@@ -130,9 +131,9 @@ func digitNoise(r *rand.Rand, img []float32, noise float32) {
 	scale := amp / (1 << 23) // 24-bit integer u -> amp·(u/2^23 - 1) in [-amp, amp)
 	for j := 0; j < len(img); j += 2 {
 		u := r.Uint64()
-		img[j] = digitClamp01(img[j] + (float32(float32(u>>40)*scale) - amp))
+		img[j] = pen.Clamp01(img[j] + (float32(float32(u>>40)*scale) - amp))
 		if j+1 < len(img) {
-			img[j+1] = digitClamp01(img[j+1] + (float32(float32((u>>16)&(1<<24-1))*scale) - amp))
+			img[j+1] = pen.Clamp01(img[j+1] + (float32(float32((u>>16)&(1<<24-1))*scale) - amp))
 		}
 	}
 }
@@ -140,15 +141,20 @@ func digitNoise(r *rand.Rand, img []float32, noise float32) {
 // glyphJitter is how far a control point moves at random, in unit-box units.
 const glyphJitter = 0.035
 
+// The pen's canvas is the digits' image.
+var _ [spec.DigitSize - pen.Side]struct{}
+var _ [pen.Side - spec.DigitSize]struct{}
+
 // digitPen draws one glyph: it maps jittered unit-box points to pixels and
-// collects the strokes as straight segments, then rasterises them.
+// collects the strokes as straight segments, then rasterises them (with
+// the pen package, which the page's drawing pad uses too).
 type digitPen struct {
 	m00, m01, m10, m11 float32 // unit box (centred) -> pixels, before translation
 	reach              float32 // half pen width + 0.5: no ink beyond it
 	segs               [][4]float32
 	x, y               float32 // current point
 	down               bool    // whether there is a current point
-	dist2              [digitPixels]float32
+	canvas             pen.Canvas
 }
 
 // render draws one random rendition of digit d into img (784 pixels).
@@ -170,8 +176,8 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 	p.m01 = float32(c*sxk) - float32(s*sy)
 	p.m10 = float32(s * sx)
 	p.m11 = float32(s*sxk) + float32(c*sy)
-	width := uniform(r, 1.5, 2.8)
-	p.reach = float32(width*0.5) + 0.5
+	p.canvas.Reset(uniform(r, 1.5, 2.8))
+	p.reach = p.canvas.Reach
 	p.segs = p.segs[:0]
 	p.down = false
 
@@ -234,20 +240,10 @@ func (p *digitPen) finish(r *rand.Rand, img []float32) {
 	tx := digitShift(minX, maxX, p.reach, uniform(r, -2, 2))
 	ty := digitShift(minY, maxY, p.reach, uniform(r, -2, 2))
 
-	for j := range p.dist2 {
-		p.dist2[j] = digitFarAway
-	}
 	for _, sg := range p.segs {
-		p.stroke(sg[0]+tx, sg[1]+ty, sg[2]+tx, sg[3]+ty)
+		p.canvas.Stroke(sg[0]+tx, sg[1]+ty, sg[2]+tx, sg[3]+ty)
 	}
-	reach2 := float32(p.reach * p.reach)
-	for j, d2 := range p.dist2 {
-		if d2 >= reach2 {
-			img[j] = 0
-			continue
-		}
-		img[j] = digitClamp01(p.reach - Sqrt(d2))
-	}
+	p.canvas.Ink(img)
 }
 
 // digitShift returns the translation that puts [lo, hi] at the centre of
@@ -279,55 +275,6 @@ func (p *digitPen) transform(x, y float32) (float32, float32) {
 func (p *digitPen) lineTo(x, y float32) {
 	p.segs = append(p.segs, [4]float32{p.x, p.y, x, y})
 	p.x, p.y, p.down = x, y, true
-}
-
-// stroke lowers the squared distance of every pixel centre within reach of
-// the segment from (ax, ay) to (bx, by) (pixel i covers [i, i+1), its centre
-// is i+0.5). Only the segment's widened bounding box is visited.
-func (p *digitPen) stroke(ax, ay, bx, by float32) {
-	ex, ey := bx-ax, by-ay
-	ee := float32(ex*ex) + float32(ey*ey)
-	x0 := digitIndex(digitMin(ax, bx) - p.reach - 0.5)
-	x1 := digitIndex(digitMax(ax, bx) + p.reach - 0.5)
-	y0 := digitIndex(digitMin(ay, by) - p.reach - 0.5)
-	y1 := digitIndex(digitMax(ay, by) + p.reach - 0.5)
-	for yi := y0; yi <= y1; yi++ {
-		py := float32(yi) + 0.5 - ay
-		row := p.dist2[yi*spec.DigitSize : (yi+1)*spec.DigitSize]
-		for xi := x0; xi <= x1; xi++ {
-			px := float32(xi) + 0.5 - ax
-			var t float32
-			if ee > 0 {
-				t = (float32(px*ex) + float32(py*ey)) / ee
-				if t < 0 {
-					t = 0
-				} else if t > 1 {
-					t = 1
-				}
-			}
-			dx := px - float32(t*ex)
-			dy := py - float32(t*ey)
-			d2 := float32(dx*dx) + float32(dy*dy)
-			if d2 < row[xi] {
-				row[xi] = d2
-			}
-		}
-	}
-}
-
-// digitClamp01 clamps v to [0, 1] without branches (noisy background
-// pixels fall on either side of 0 at random).
-func digitClamp01(v float32) float32 { return max(0, min(1, v)) }
-
-// digitIndex truncates a pixel coordinate to an index in [0, spec.DigitSize-1].
-func digitIndex(v float32) int {
-	if v <= 0 {
-		return 0
-	}
-	if v >= spec.DigitSize-1 {
-		return spec.DigitSize - 1
-	}
-	return int(v)
 }
 
 func digitMin(a, b float32) float32 {

@@ -16,9 +16,9 @@ import (
 // so does amd64 built with GOAMD64=v3. Compile the engine for both and fail
 // on any fused instruction in its code, or in the code of the packages of
 // the training path it imports (the spec's schedules, the portable
-// trigonometry).
+// trigonometry, the digits' pen).
 // fmaGuarded matches a listing line of the guarded packages' code.
-var fmaGuarded = regexp.MustCompile(`\b(engine|spec|internal/mathf)/[a-z_]+\.go:`)
+var fmaGuarded = regexp.MustCompile(`\b(engine|spec|internal/mathf|internal/pen)/[a-z_]+\.go:`)
 
 func TestNoFusedMultiplyAdd(t *testing.T) {
 	if testing.Short() {
@@ -34,7 +34,7 @@ func TestNoFusedMultiplyAdd(t *testing.T) {
 	for _, c := range cases {
 		// -a: the listing is printed only when the engine really compiles.
 		cmd := exec.Command("go", "build", "-a", "-gcflags=playground/engine=-S",
-			"-gcflags=playground/spec=-S", "-gcflags=playground/internal/mathf=-S", "-o", os.DevNull, ".")
+			"-gcflags=playground/spec=-S", "-gcflags=playground/internal/mathf=-S", "-gcflags=playground/internal/pen=-S", "-o", os.DevNull, ".")
 		cmd.Env = append(os.Environ(), c.env...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {

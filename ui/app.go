@@ -30,6 +30,10 @@ type Host interface {
 	// Import sends the file chosen in a file input to the worker (the
 	// bytes never pass through the UI).
 	Import(input js.Value)
+	// SendFile posts c with the file chosen in input as its bytes.
+	SendFile(c protocol.Command, input js.Value)
+	// SendBytes posts c with b as its bytes.
+	SendBytes(c protocol.Command, b []byte)
 	// SetQuery replaces the spec part of the page's URL (no navigation).
 	SetQuery(query string)
 	// SetOption sets one option of the page's URL ("" removes it).
@@ -123,6 +127,8 @@ type App struct {
 	Live    *ViewImage
 	Scrub   ScrubState
 	Compare CompareState
+	Pad     PadState // the drawing pad (digits)
+	CSV     CSVState // the custom data upload
 
 	Net NetState // the network panel's focus and editor
 
@@ -220,7 +226,13 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		a.serverRuns(ev)
 	case protocol.EvReach:
 		a.reach(ev.Reach)
+	case protocol.EvPredict:
+		a.predicted(ev)
+	case protocol.EvDataset:
+		a.datasetStored(ev)
 	case protocol.EvError:
+		a.predicted(ev)
+		a.csvFailed(ev)
 		a.syncFailed(ev)
 		a.warn("error", ev.Message)
 		a.Compare.failed(ev.Seq, ev.Message)
@@ -230,6 +242,7 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 	case protocol.EvView:
 		if ev.View != nil && ev.View.Run == a.Run {
 			a.Live = NewViewImage(ev.View, data)
+			a.padAsk()
 		}
 	case protocol.EvScrub:
 		a.scrubbed(ev, data)
@@ -283,6 +296,7 @@ func (a *App) status(ev protocol.Event) {
 		a.Loss, a.TestLoss, a.Accuracy, a.StepsPerSec = nil, nil, nil, 0
 		a.LastSave, a.Selected, a.Live = nil, "", nil
 		a.Scrub = ScrubState{}
+		a.Pad.Result = nil
 		if a.Run != "" {
 			a.loadCurves(a.Run)
 			if a.Owner {

@@ -30,7 +30,10 @@ var (
 const MaxHidden = 6
 
 // TwoD says whether the draft's dataset lives in the plane.
-func (a *App) TwoD() bool { return a.Draft.Dataset.Kind != "digits" }
+func (a *App) TwoD() bool {
+	d := a.Draft.Dataset
+	return d.Kind != "digits" && (d.Kind != spec.CustomKind || d.Inputs == 2)
+}
 
 // Hidden returns the draft's hidden layers (all but the output layer).
 func (a *App) Hidden() []spec.LayerSpec {
@@ -150,6 +153,9 @@ func (a *App) SetDataset(kind string) {
 			return
 		}
 		was := s.Dataset.Kind
+		if was == spec.CustomKind {
+			s.Dataset = spec.DatasetSpec{Features: []string{"x", "y"}}
+		}
 		s.Dataset.Kind = kind
 		info, _ := spec.Dataset(kind)
 		s.Dataset.Samples = info.DefaultSamples

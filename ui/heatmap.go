@@ -67,6 +67,19 @@ var (
 	colPos = [3]float64{8, 119, 189}
 )
 
+// classColors color the classes of more than two: class 0 and 1 as
+// above, then others, in turn.
+var classColors = [][3]float64{colNeg, colPos, {46, 160, 67}, {142, 68, 173}, {214, 39, 40}, {23, 190, 207}, {140, 86, 75}, {188, 189, 34}}
+
+// classColor is class k's color, lightened towards white by light.
+func classColor(k int, light float64) (r, g, b byte) {
+	c := classColors[k%len(classColors)]
+	for i := range c {
+		c[i] += (255 - c[i]) * light
+	}
+	return byte(c[0] + 0.5), byte(c[1] + 0.5), byte(c[2] + 0.5)
+}
+
 // color maps t in [-1, 1] to a color, lightened towards white by light.
 func color(t, light float64) (r, g, b byte) {
 	t = min(max(t, -1), 1)
@@ -96,11 +109,32 @@ func (v *ViewImage) GridRGBA() []byte { return v.gridRGBA(false) }
 func (v *ViewImage) DiscreteRGBA() []byte { return v.gridRGBA(true) }
 
 func (v *ViewImage) gridRGBA(discrete bool) []byte {
+	if v.Classes > 2 {
+		return v.classRGBA()
+	}
 	tone := func(q float64) float64 { return q/127.5 - 1 }
 	if discrete {
 		tone = func(q float64) float64 { return math.Copysign(1, q/127.5-1) }
 	}
 	return enlarge(v.W, v.H, func(i int) float64 { return float64(v.Data[i]) }, tone)
+}
+
+// classRGBA colors a grid of more than two classes: each pixel the color
+// of the class the model predicts at the nearest grid point.
+func (v *ViewImage) classRGBA() []byte {
+	const n = HeatSize
+	rgba := make([]byte, 4*n*n)
+	sx, sy := float64(v.W)/n, float64(v.H)/n
+	for py := 0; py < n; py++ {
+		y := min(max(int(math.Round((float64(py)+0.5)*sy-0.5)), 0), v.H-1)
+		for px := 0; px < n; px++ {
+			x := min(max(int(math.Round((float64(px)+0.5)*sx-0.5)), 0), v.W-1)
+			r, g, b := classColor(int(v.Data[y*v.W+x]), 0.55)
+			i := 4 * (py*n + px)
+			rgba[i], rgba[i+1], rgba[i+2], rgba[i+3] = r, g, b, 255
+		}
+	}
+	return rgba
 }
 
 // enlarge colors a w×h grid at HeatSize×HeatSize pixels, interpolating
@@ -250,6 +284,9 @@ func drawPoints(data []byte, train, classes int, showTest bool) []byte {
 		x, y, label := protocol.Point(data, i)
 		t := 2*float64((label-lo)/max(hi-lo, 1e-6)) - 1
 		r, g, b := color(t, 0)
+		if classes > 2 {
+			r, g, b = classColor(int(label), 0)
+		}
 		cx := (float64(x) + spec.Domain) / (2 * spec.Domain) * PointsSize
 		cy := (spec.Domain - float64(y)) / (2 * spec.Domain) * PointsSize
 		disc(rgba, cx, cy, 5, outline)
@@ -286,6 +323,7 @@ func (a *App) Paint() {
 	if a.Host == nil {
 		return
 	}
+	a.paintPad()
 	if key, rgba := a.PointsRGBA(); key != "" && key != a.points.painted {
 		a.Host.Paint("points", PointsSize, PointsSize, rgba)
 		a.points.painted = key

@@ -18,7 +18,7 @@ import (
 // locks, in the order the share dialog lists them.
 var LessonControls = []string{
 	"play", "step", "reset", "speed",
-	"preset", "dataset", "noise", "test", "samples", "features", "seed",
+	"preset", "dataset", "noise", "test", "samples", "features", "seed", "csv",
 	"layers", "activation", "regularization",
 	"optimizer", "lr", "schedule", "batch", "newrun", "link", "spec",
 }
@@ -26,7 +26,7 @@ var LessonControls = []string{
 // LessonPanels are the names of the panels a lesson link hides.
 var LessonPanels = []string{
 	"data", "network", "training", "output", "chart", "travel", "fingerprint",
-	"checkpoints", "server", "compare", "log",
+	"pad", "checkpoints", "server", "compare", "log",
 }
 
 // lessonLabels names each control and panel for people (the share dialog).
@@ -36,7 +36,7 @@ var lessonLabels = map[string]string{
 	"features": "Features", "seed": "Seed", "layers": "Hidden layers", "activation": "Activation",
 	"regularization": "Regularization", "optimizer": "Optimizer", "lr": "Learning rate",
 	"schedule": "Schedule", "batch": "Batch size", "newrun": "New run button", "link": "Share and copy link",
-	"spec": "Spec (JSON)",
+	"spec": "Spec (JSON)", "csv": "Your data (CSV)", "pad": "Drawing pad (digits)",
 	"data": "Data panel", "network": "Network panel", "training": "Training panel", "output": "Output panel",
 	"chart": "Loss chart", "travel": "Time travel", "fingerprint": "Fingerprint", "checkpoints": "Checkpoints",
 	"server": "Server", "compare": "Compare runs", "log": "Log",

@@ -52,7 +52,10 @@ func (a *App) ScrubText(v string) {
 }
 
 // ScrubLive leaves time travel: the page follows the live run again.
-func (a *App) ScrubLive() { a.Scrub = ScrubState{inflight: a.Scrub.inflight, seq: a.Scrub.seq} }
+func (a *App) ScrubLive() {
+	a.Scrub = ScrubState{inflight: a.Scrub.inflight, seq: a.Scrub.seq}
+	a.padAsk()
+}
 
 func (a *App) scrubbed(ev protocol.Event, data []byte) {
 	r := ev.Scrub
@@ -78,6 +81,7 @@ func (a *App) scrubbed(ev protocol.Event, data []byte) {
 	if ev.View != nil {
 		s.View = NewViewImage(ev.View, data)
 	}
+	a.padAsk()
 	if s.Target != r.At {
 		a.ScrubTo(s.Target)
 	}

@@ -27,6 +27,7 @@ type fakeHost struct {
 	paints  int               // calls of Paint
 	copied  string
 	options map[string]string // the URL's options (SetOption)
+	bytes   []byte            // of the last SendBytes
 }
 
 func newFakeHost() *fakeHost {
@@ -41,6 +42,13 @@ func (h *fakeHost) SetOption(k, v string) {
 		h.options = map[string]string{}
 	}
 	h.options[k] = v
+}
+func (h *fakeHost) SendFile(c protocol.Command, _ js.Value) {
+	h.sent = append(h.sent, c)
+}
+func (h *fakeHost) SendBytes(c protocol.Command, b []byte) {
+	h.sent = append(h.sent, c)
+	h.bytes = b
 }
 func (h *fakeHost) Load(k string) string { return h.store[k] }
 func (h *fakeHost) Save(k, v string)     { h.store[k] = v }

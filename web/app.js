@@ -55,7 +55,7 @@ const params = new URLSearchParams(location.search);
 const state = { phase: 'loading', run: '', name: '', step: null, owner: false };
 
 // The benchmarks' hooks, with ?debug=1 only (null otherwise).
-const debug = params.get('debug') === '1' ? { times: {}, saves: [], syncs: [] } : null;
+const debug = params.get('debug') === '1' ? { times: {}, saves: [], syncs: [], predicts: {} } : null;
 if (debug) {
   window.__pgTimes = debug.times;
   window.__pgSaves = debug.saves;
@@ -216,6 +216,13 @@ const track = {
         .catch(() => {});
     }
   },
+  predict(ev, msg) {
+    // The drawing pad's last answer with the command it answers, both as
+    // the JSON that crossed to and from the worker (exact float32s).
+    if (!debug) return;
+    window.__pgPad = { command: debug.predicts[ev.seq], event: msg.json };
+    debug.predicts = {};
+  },
   synced(ev) {
     const s = ev.synced;
     if (debug) debug.syncs.push({ op: s.op, step: s.step, bytes: s.bytes, millis: s.millis, at: performance.now() });
@@ -243,6 +250,7 @@ const page = (window.pgPage = {
   onEvent: null, // set by the UI: (message) => void
   send(json) {
     const c = JSON.parse(json);
+    if (debug && c.type === 'predict') debug.predicts[c.seq] = json;
     if (c.type === 'takeover') {
       // The page's marks go with it, as with open.
       readMarks().then((marks) => {
@@ -253,6 +261,17 @@ const page = (window.pgPage = {
       return;
     }
     post(json);
+  },
+  // sendFile posts the command json with the file chosen in input as its
+  // bytes; sendBytes with bytes (a Uint8Array).
+  sendFile(json, input) {
+    const f = input.files && input.files[0];
+    if (!f) return;
+    f.arrayBuffer().then((b) => post(JSON.parse(json), new Uint8Array(b)));
+    input.value = '';
+  },
+  sendBytes(json, bytes) {
+    post(JSON.parse(json), bytes);
   },
   importFile(input) {
     const f = input.files && input.files[0];

@@ -19,14 +19,16 @@ import (
 // evalFlags are playground eval's flags: a checkpoint, and what to
 // compute of it (by default its losses and accuracy).
 type evalFlags struct {
-	ckpt string
-	grid string // L:I, the map of unit I of layer L
+	ckpt  string
+	grid  string // L:I, the map of unit I of layer L
+	input string // a CSV of inputs: the model's outputs for each
 }
 
 func cmdEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", stderr)
 	var f evalFlags
 	fs.StringVar(&f.ckpt, "ckpt", "", "checkpoint file")
+	fs.StringVar(&f.input, "input", "", "CSV of inputs, one sample per line: print the model's outputs for each")
 	fs.StringVar(&f.grid, "grid", "", "print the map the page draws for unit I of layer L (L:I; layer 0 the inputs, 1 the first hidden layer, the last the output layer)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -57,8 +59,13 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	if f.grid != "" {
+	switch {
+	case f.grid != "" && f.input != "":
+		return exitError{code: 2, msg: "eval: --grid and --input ask for different things: give one"}
+	case f.grid != "":
 		return printUnitMap(stdout, tr, layer, unit)
+	case f.input != "":
+		return evalInputs(tr, f.input, stdout)
 	}
 	printEval(stdout, tr)
 	return nil

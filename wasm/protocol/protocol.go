@@ -109,12 +109,26 @@ const (
 	// edited state (its parent the run's current one, the edit recorded
 	// in its metadata), paused.
 	CmdEdit = "edit"
+	// CmdPredict asks for the model's outputs on one sample, Input (the
+	// model's input features: the 784 pixels of a drawn digit): of the
+	// active run's current state, or with Travel, of run Run's state at
+	// step At as the last time travel recomputed it. Answered by
+	// EvPredict (EvError when there is no such state or the input does
+	// not fit the model).
+	CmdPredict = "predict"
+	// CmdDataset takes a CSV file of custom data (package dataset) in the
+	// message's bytes: parsed, stored once under its SHA-256 (nothing is
+	// stored when it has a defect: EvError names the line and column) and
+	// answered by EvDataset with the spec to train on it, Spec (the
+	// page's draft) applied to the data.
+	CmdDataset = "dataset"
 )
 
 var commandTypes = []string{
 	CmdOpen, CmdStart, CmdPause, CmdResume, CmdStep, CmdReset, CmdSave, CmdHidden,
 	CmdContinue, CmdRestore, CmdFork, CmdList, CmdExport, CmdImport, CmdPin, CmdDelete,
 	CmdTakeover, CmdSettings, CmdScrub, CmdPush, CmdPull, CmdServerRuns, CmdData, CmdCompare, CmdEdit,
+	CmdPredict, CmdDataset,
 }
 
 // Command is one request from the page.
@@ -137,6 +151,8 @@ type Command struct {
 	At        uint64          `json:"at,omitempty"`        // scrub: the step to show
 	Sync      *SyncSettings   `json:"sync,omitempty"`      // open, settings
 	Compare   *Compare        `json:"compare,omitempty"`   // compare: the plan (Children's Run, From, Target and Done unset)
+	Input     []float32       `json:"input,omitempty"`     // predict: one sample's input features
+	Travel    bool            `json:"travel,omitempty"`    // predict: of the time-travelled state Run/At
 	Edit      *Edit           `json:"edit,omitempty"`      // edit: the parameter and its new value
 }
 
@@ -149,6 +165,9 @@ type Edit struct {
 	From  int     `json:"from"`
 	Value float32 `json:"value"`
 }
+
+// MaxInput bounds the features of CmdPredict's sample.
+const MaxInput = 4096
 
 // Compare is a comparison of runs forked from one checkpoint with one
 // setting varied: its plan and how far it got.
@@ -230,6 +249,10 @@ const (
 	// NetView.Maps (binary: as JSON they would cost the page's thread
 	// tens of milliseconds a view).
 	EvUnits = "units"
+	// EvPredict answers CmdPredict: Predict.
+	EvPredict = "predict"
+	// EvDataset answers CmdDataset: Dataset.
+	EvDataset = "dataset"
 )
 
 // Session phases in Status.Phase.
@@ -269,6 +292,32 @@ type Event struct {
 	Units      *Units   `json:"units,omitempty"`
 	// ServerRuns: the server's runs (server-runs).
 	ServerRuns []ServerRun `json:"serverRuns,omitempty"`
+	Predict    *Predict    `json:"predict,omitempty"`
+	Dataset    *Dataset    `json:"dataset,omitempty"`
+}
+
+// Dataset is a custom dataset stored (CmdDataset).
+type Dataset struct {
+	SHA256  string          `json:"sha256"` // its name
+	Rows    int             `json:"rows"`
+	Names   []string        `json:"names"`   // the feature columns
+	Classes int             `json:"classes"` // 0: a regression target
+	Test    int             `json:"test"`    // rows its split column marks test (0 without one)
+	Split   bool            `json:"split"`
+	Bytes   int             `json:"bytes"` // of its canonical CSV
+	Spec    json.RawMessage `json:"spec"`  // the page's draft applied to it, normalized
+}
+
+// Predict is the model's output on one sample (CmdPredict): class
+// probabilities for classification (one, of class 1, for two classes),
+// the value for regression. The JSON numbers are float32's shortest
+// decimals: parsed as float32 they give back the worker's exact bits, as
+// `playground eval --input` prints them.
+type Predict struct {
+	Run     string    `json:"run"`
+	Step    uint64    `json:"step"`
+	Travel  bool      `json:"travel,omitempty"` // of a time-travelled state
+	Outputs []float32 `json:"outputs"`
 }
 
 // Status is the session's state.
@@ -337,6 +386,8 @@ const (
 	// pixels (0 black … 255 white); Labels are their classes, Predicted
 	// the model's.
 	ViewDigits = "digits"
+	// ViewNone: no picture (custom data of other than two features).
+	ViewNone = "none"
 )
 
 // View is what the model makes of its input space at one step: the
@@ -354,6 +405,9 @@ type View struct {
 	Side      int     `json:"side,omitempty"`
 	Labels    []int   `json:"labels,omitempty"`
 	Predicted []int   `json:"predicted,omitempty"`
+	// Classes: a grid of more than two classes, each byte the class the
+	// model predicts there (no Lo and Hi).
+	Classes int `json:"classes,omitempty"`
 	// Net is the network's units as the page draws them.
 	Net *NetView `json:"net,omitempty"`
 }
@@ -647,6 +701,13 @@ func (c Command) Validate() error {
 	case CmdEdit:
 		if e := c.Edit; e == nil || e.Layer < 1 || e.Unit < 0 || e.From < -1 {
 			return bad("needs an edit of a layer from 1, a unit from 0 and from -1 (the bias) or a unit from 0")
+		}
+	case CmdPredict:
+		if len(c.Input) == 0 || len(c.Input) > MaxInput {
+			return bad("%d input features (want 1 to %d)", len(c.Input), MaxInput)
+		}
+		if c.Travel && c.Run == "" {
+			return bad("travel needs run")
 		}
 	}
 	if a := c.Autosave; a != nil && (a.EveryMillis < 0 || a.Keep < 0 || a.MilestoneMs < 0) {

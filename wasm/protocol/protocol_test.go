@@ -76,6 +76,7 @@ func FuzzDecodeCommand(f *testing.F) {
 		`{"type":"fork","run":"r","id":"000000000001-aaaaaaaa","spec":{}}`,
 		`{"type":"scrub","at":18446744073709551615}`,
 		`{"type":"edit","edit":{"layer":1,"unit":2,"from":-1,"value":0.75}}`,
+		`{"type":"predict","input":[0,0.25,1e-7,3.4e38],"travel":true,"run":"r","at":3}`,
 		`{"type":"compare","compare":{"base":{"run":"r","id":"000000000001-aaaaaaaa","step":1,"epoch":0,"kind":"","size":0},"param":"lr","steps":5,"children":[{"value":"0.1","spec":{}}],"done":false}}`,
 	} {
 		f.Add([]byte(s))

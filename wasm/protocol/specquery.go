@@ -20,6 +20,10 @@ import (
 //	?dataset=spiral&noise=0.1&test=0.5&features=x,y,x2&layers=16:tanh,8:tanh,1:sigmoid
 //	 &optimizer=adam&lr=0.01&schedule=cosine&warmup=100&total=20000&batch=10&seed=2
 //
+// Custom data (dataset=csv) is named by its SHA-256 (data=…) with its
+// shape (inputs, classes, split, testRows), never carried: a page that
+// lacks it gets it from its server or asks for the file.
+//
 // Parameters a spec does not use are left out; other parameters of the
 // page (preset, autostart, pauseAt, …) are not part of it.
 
@@ -41,6 +45,9 @@ var params = []param{
 	{"dataset", "dataset", "kind", 's'}, {"dataSeed", "dataset", "seed", 'u'}, {"samples", "dataset", "samples", 'i'},
 	{"noise", "dataset", "noise", 'f'}, {"test", "dataset", "test_ratio", 'f'},
 	{"features", "dataset", "features", 'l'},
+	{"data", "dataset", "sha256", 's'}, {"inputs", "dataset", "inputs", 'i'},
+	{"classes", "dataset", "classes", 'i'}, {"split", "dataset", "split", 'b'},
+	{"testRows", "dataset", "test", 'i'},
 	{"layers", "model", "layers", 'L'}, {"loss", "", "loss", 's'},
 	{"optimizer", "optimizer", "kind", 's'}, {"lr", "optimizer", "lr", 'f'},
 	{"momentum", "optimizer", "momentum", 'f'}, {"nesterov", "optimizer", "nesterov", 'b'},

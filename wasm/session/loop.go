@@ -39,6 +39,9 @@ type loop struct {
 	view  viewer    // the pictures of the active model
 	scrub scrubber  // time travel
 	cmp   comparing // the comparison in progress
+
+	tables  *tables   // the custom datasets read (shared, guarded)
+	waiting *waitData // a command held up by a missing dataset
 }
 
 // head is the checkpoint the active state descends from.
@@ -50,12 +53,13 @@ type head struct {
 	has       bool   // false: no checkpoint of this run's state yet
 }
 
-func newLoop(env Env, opt Options, inbox *Inbox) *loop {
+func newLoop(env Env, opt Options, inbox *Inbox, tb *tables) *loop {
 	return &loop{
-		env: env, opt: opt, inbox: inbox,
+		tables: tb,
+		env:    env, opt: opt, inbox: inbox,
 		phase: protocol.PhaseIdle, rn: runner{perSlice: 1}, pace: pacer{set: protocol.PaceDefault},
 		auto:  newAutosave(opt.Autosave, opt.SaveShare),
-		scrub: scrubber{store: env.Store, emit: env.Emit, now: env.Now, slice: opt.Slice, every: opt.ProgressEvery},
+		scrub: scrubber{store: env.Store, tables: tb, emit: env.Emit, now: env.Now, slice: opt.Slice, every: opt.ProgressEvery},
 	}
 }
 
@@ -143,7 +147,9 @@ func (l *loop) handle(ctx context.Context, in Input) {
 		// writes queued.
 		l.writes.push(forwardOp{op: autoPushOp{run: l.run, t0: l.env.Now(), keep: l.auto.cfg.Keep}})
 	}
+	l.tables.takeMissed()
 	commands[c.Type](l, ctx, c, in.Data)
+	l.noteMissed(c)
 }
 
 // commands are the handlers of the page's commands, by type.
@@ -175,6 +181,8 @@ var commands = map[string]func(l *loop, ctx context.Context, c protocol.Command,
 	protocol.CmdCompare:    (*loop).cmdCompare,
 	protocol.CmdData:       (*loop).cmdData,
 	protocol.CmdEdit:       (*loop).cmdEdit,
+	protocol.CmdPredict:    (*loop).cmdPredict,
+	protocol.CmdDataset:    (*loop).cmdDataset,
 }
 
 func (l *loop) cmdStart(ctx context.Context, c protocol.Command, _ []byte) {

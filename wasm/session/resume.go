@@ -188,13 +188,13 @@ func (l *loop) resumeRun(ctx context.Context, seq int64, run string, target uint
 	if pauseAt > 0 {
 		limit = pauseAt
 	}
-	base, tr, skipped, err := newestValid(ctx, l.env.Store, run, limit)
+	base, tr, skipped, err := newestValid(ctx, l.env.Store, l.tables, run, limit)
 	if err == nil && base == nil && limit != ^uint64(0) {
 		// Every checkpoint is past pauseAt: the run cannot go back there.
 		l.warn(seq, "pause at step %s is before every checkpoint of run %s; ignoring it", commas(pauseAt), run)
 		l.pauseAt, pauseAt = 0, 0
 		var more []protocol.Skipped
-		base, tr, more, err = newestValid(ctx, l.env.Store, run, ^uint64(0))
+		base, tr, more, err = newestValid(ctx, l.env.Store, l.tables, run, ^uint64(0))
 		skipped = append(skipped, more...)
 	}
 	if err != nil {
@@ -247,10 +247,14 @@ func (l *loop) noCheckpoint(ctx context.Context, seq int64, run string, skipped 
 // newestValid returns the newest checkpoint of run at or below step limit
 // that decodes and restores (nil if none), and the damaged ones it passed
 // over.
-func newestValid(ctx context.Context, st persist.Store, run string, limit uint64) (*persist.Checkpoint, *engine.Trainer, []protocol.Skipped, error) {
+func newestValid(ctx context.Context, st persist.Store, tb *tables, run string, limit uint64) (*persist.Checkpoint, *engine.Trainer, []protocol.Skipped, error) {
 	var tr *engine.Trainer
+	var missing error // the run's dataset is not here
 	opt := persist.NewestOptions{Accept: func(c *persist.Checkpoint) (err error) {
-		tr, err = engine.Restore(c.State)
+		tr, err = tb.restore(ctx, c.State)
+		if errors.Is(err, errNoData) {
+			missing = err
+		}
 		return err
 	}}
 	if limit != ^uint64(0) {
@@ -264,6 +268,9 @@ func newestValid(ctx context.Context, st persist.Store, run string, limit uint64
 		}
 		step, _ := persist.StepOfID(k.ID)
 		skipped = append(skipped, protocol.Skipped{ID: k.ID, Step: step, Error: k.Err.Error()})
+	}
+	if missing != nil && (err != nil || c == nil) {
+		return nil, nil, nil, missing
 	}
 	if errors.Is(err, persist.ErrNotExist) {
 		return nil, nil, skipped, nil
@@ -308,7 +315,7 @@ func (l *loop) finishResume(ctx context.Context) {
 
 // startNew starts a new run of spec at step 0, checkpointing its origin.
 func (l *loop) startNew(ctx context.Context, seq int64, spec spec.Spec, running bool) {
-	tr, err := engine.NewTrainer(spec)
+	tr, err := l.tables.trainer(ctx, spec)
 	if err != nil {
 		l.fail(seq, "start: %v", err)
 		return
@@ -439,7 +446,7 @@ func (l *loop) forkTo(ctx context.Context, seq int64, run, id string, specJSON j
 			return err
 		}
 	}
-	tr, err := engine.Restore(st)
+	tr, err := l.tables.restore(ctx, st)
 	if err != nil {
 		return fmt.Errorf("the new spec cannot continue this checkpoint: %v", err)
 	}
@@ -460,7 +467,7 @@ func (l *loop) importFile(ctx context.Context, c protocol.Command, b []byte) {
 		l.fail(c.Seq, "import: not a usable checkpoint: %v", err)
 		return
 	}
-	tr, err := engine.Restore(ck.State)
+	tr, err := l.tables.restore(ctx, ck.State)
 	if err != nil {
 		l.fail(c.Seq, "import: %v", err)
 		return

@@ -20,11 +20,12 @@ import (
 // continues instead of restoring a checkpoint again. The loop owns it; it
 // only reads the store.
 type scrubber struct {
-	store persist.Store
-	emit  func(protocol.Event, []byte)
-	now   func() time.Time
-	slice time.Duration // training time per slice
-	every time.Duration // interim reports
+	store  persist.Store
+	tables *tables
+	emit   func(protocol.Event, []byte)
+	now    func() time.Time
+	slice  time.Duration // training time per slice
+	every  time.Duration // interim reports
 
 	cur  *scrubJob
 	side *scrubJob
@@ -138,7 +139,7 @@ func (sc *scrubber) base(ctx context.Context, j *scrubJob, flush func(run string
 			return nil
 		}
 		// A damaged one is passed over: the one before it will do.
-		c, tr, _, err := newestValid(ctx, sc.store, run, j.at)
+		c, tr, _, err := newestValid(ctx, sc.store, sc.tables, run, j.at)
 		if err != nil {
 			return err
 		}

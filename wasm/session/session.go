@@ -57,6 +57,9 @@ type Env struct {
 	// Memo keeps the comparison in progress across reloads; nil keeps it
 	// for the session's life only.
 	Memo Memo
+	// Data keeps the custom datasets (CmdDataset) the runs train on; nil
+	// refuses them.
+	Data persist.DataStore
 }
 
 // Memo is one small record the session keeps across reloads (the plan of
@@ -143,8 +146,9 @@ func New(env Env, opt Options, inbox *Inbox) *Session {
 	defaults.Positive(&opt.ProgressEvery, def.ProgressEvery)
 	defaults.Positive(&opt.SaveShare, def.SaveShare)
 	defaults.Positive(&opt.Autosave.Keep, def.Autosave.Keep)
-	l := newLoop(env, opt, inbox)
-	w, y := newWriter(env, inbox), newSyncer(env, inbox)
+	tb := &tables{store: env.Data, server: env.Server}
+	l := newLoop(env, opt, inbox, tb)
+	w, y := newWriter(env, inbox), newSyncer(env, inbox, tb)
 	l.writes, l.syncs, l.wakes = w.ops, y.ops, w.wakes
 	y.retry = newBackoff(opt)
 	return &Session{l: l, w: w, y: y}

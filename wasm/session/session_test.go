@@ -42,6 +42,7 @@ type opts struct {
 	quota  func(error) bool
 	server string // the sync server's base URL
 	memo   Memo
+	data   persist.DataStore
 }
 
 func newHost(t *testing.T, o opts) *host {
@@ -55,7 +56,7 @@ func newHost(t *testing.T, o opts) *host {
 		o.opt.Autosave = protocol.Autosave{EverySteps: 1000, EveryMillis: 1 << 40, Keep: 5, MilestoneMs: 1 << 40}
 	}
 	h := &host{t: t, inbox: NewInbox(), store: o.store, files: map[int][]byte{}, cond: make(chan struct{}, 1)}
-	env := Env{Store: o.store, Emit: h.emit, IsQuota: o.quota, Server: o.server, Memo: o.memo}
+	env := Env{Store: o.store, Emit: h.emit, IsQuota: o.quota, Server: o.server, Memo: o.memo, Data: o.data}
 	if o.locks != nil {
 		env.Locks = o.locks.forHost(h)
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"playground/engine"
 	"playground/persist"
 	"playground/persist/remote"
 	"playground/wasm/protocol"
@@ -88,6 +87,7 @@ type pulled struct {
 // goroutine's own.
 type syncer struct {
 	local  persist.Store
+	tables *tables
 	server string
 	ops    *queue[syncOp]
 	out    *Inbox
@@ -105,9 +105,17 @@ type syncer struct {
 	held  map[string]autoPushOp
 }
 
-func newSyncer(env Env, out *Inbox) *syncer {
+func newSyncer(env Env, out *Inbox, tb *tables) *syncer {
+	var local persist.Store = env.Store
+	if env.Data != nil {
+		// remote.Push sends a run's dataset from its local store.
+		local = struct {
+			persist.Store
+			persist.DataStore
+		}{env.Store, env.Data}
+	}
 	return &syncer{
-		local: env.Store, server: env.Server, ops: newQueue[syncOp](), out: out,
+		local: local, tables: tb, server: env.Server, ops: newQueue[syncOp](), out: out,
 		emit: func(ev protocol.Event) { env.Emit(ev, nil) }, now: env.Now,
 		heads: map[string]string{}, stopped: map[string]bool{}, autos: map[string]*persist.Autosaves{},
 		retry: newBackoff(Options{}), held: map[string]autoPushOp{},
@@ -183,6 +191,7 @@ func (y *syncer) do(ctx context.Context, op syncOp) {
 	case syncSettingsOp:
 		if op.token != nil {
 			y.token = *op.token
+			y.tables.setToken(y.token)
 		}
 		if op.autoPush != nil {
 			y.autoPush = *op.autoPush
@@ -436,7 +445,7 @@ func (y *syncer) pull(ctx context.Context, rs *remote.Store, op pullOp) error {
 		if ck.RunID != op.run {
 			return fmt.Errorf("it belongs to run %s", ck.RunID)
 		}
-		_, err := engine.Restore(ck.State)
+		_, err := y.tables.restore(ctx, ck.State)
 		return err
 	}
 	b, err := persist.ReadAll(ctx, rs, op.run, head)

@@ -33,6 +33,7 @@ type viewer struct {
 	grid           []float32 // the featurized grid points
 	gridLo, gridHi float64   // the value range
 	digitPixels    []byte    // the sample digits' pixels
+	pictured       bool      // the dataset has a picture: digits or a plane
 }
 
 // post posts tr's view as run's unless it was posted for this run and
@@ -46,10 +47,15 @@ func (v *viewer) post(tr *engine.Trainer, run string, emit func(protocol.Event, 
 	emitView(emit, protocol.Event{Type: protocol.EvView, View: view}, data)
 }
 
-// dataset computes what views need of d alone.
-func (v *viewer) dataset(d *engine.Dataset) {
-	v.data = d
-	if d.Train.Points == nil { // digits
+// dataset computes what views need of d, the dataset of spec s, alone.
+func (v *viewer) dataset(s spec.Spec, d *engine.Dataset) {
+	v.data, v.grid, v.digitPixels = d, nil, nil
+	pl, isPlane := planeOf(s, d)
+	v.pictured = isPlane || s.Dataset.Kind == "digits"
+	if !isPlane {
+		if !v.pictured {
+			return
+		}
 		n := min(digitSamples, d.Test.N)
 		v.digitPixels = make([]byte, n*d.Inputs)
 		for i, p := range d.Test.X[:n*d.Inputs] {
@@ -73,7 +79,7 @@ func (v *viewer) dataset(d *engine.Dataset) {
 		for c := 0; c < GridSide; c++ {
 			x := -float32(spec.Domain) + (float32(c)+0.5)*step
 			i := r*GridSide + c
-			engine.Featurize(v.grid[i*d.Inputs:(i+1)*d.Inputs], d.Features, x, y)
+			pl.featurize(v.grid[i*d.Inputs:(i+1)*d.Inputs], d.Features, x, y)
 		}
 	}
 }
@@ -84,23 +90,20 @@ func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
 	v := &protocol.View{Run: run, Step: tr.Step, Net: netOf(tr)}
 	d := tr.Data
 	if vw.data != d {
-		vw.dataset(d)
+		vw.dataset(tr.Spec, d)
 	}
-	if d.Train.Points == nil { // digits
+	if !vw.pictured {
+		v.Kind = protocol.ViewNone // the numbers only
+		return v, nil
+	}
+	if vw.grid == nil { // digits
 		n := min(digitSamples, d.Test.N)
 		v.Kind, v.Side = protocol.ViewDigits, spec.DigitSize
 		data := slices.Clone(vw.digitPixels)
 		out := tr.Predict(d.Test.X[:n*d.Inputs], n)
 		for i := 0; i < n; i++ {
-			row := out[i*d.Outputs : (i+1)*d.Outputs]
-			best := 0
-			for c, p := range row {
-				if p > row[best] {
-					best = c
-				}
-			}
 			v.Labels = append(v.Labels, int(d.Test.Label[i]))
-			v.Predicted = append(v.Predicted, best)
+			v.Predicted = append(v.Predicted, argmax(out[i*d.Outputs:(i+1)*d.Outputs]))
 		}
 		v.Net.Maps = newUnitMaps(v.Net, tr.Model, nil).bytes()
 		return v, data
@@ -114,6 +117,13 @@ func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
 	const chunk = 250 // the batch size the trainer's buffers already fit
 	for lo := 0; lo < n; lo += chunk {
 		out := tr.Model.Forward(vw.grid[lo*d.Inputs:], chunk)
+		if d.Outputs > 1 { // more than two classes: the one predicted
+			v.Classes = d.Outputs
+			for i := range chunk {
+				data[lo+i] = byte(argmax(out[i*d.Outputs : (i+1)*d.Outputs]))
+			}
+			continue
+		}
 		for i, p := range out[:chunk] {
 			data[lo+i] = byte(min(max((float64(p)-v.Lo)*scale, 0), 255) + 0.5)
 		}
@@ -121,4 +131,65 @@ func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
 	}
 	v.Net.Maps = maps.bytes()
 	return v, data
+}
+
+// argmax is the index of the largest value (the first of equals).
+func argmax(row []float32) int {
+	best := 0
+	for c, p := range row {
+		if p > row[best] {
+			best = c
+		}
+	}
+	return best
+}
+
+// plane maps the coordinates of a 2-D dataset to the page's square
+// [-Domain, Domain]²: the page shows (v - c) · scale. Generated sets live
+// in that square already; two-feature custom data is centred and scaled
+// into it.
+type plane struct {
+	custom        bool
+	cx, cy, scale float32
+}
+
+// planeOf is s's plane, and whether its dataset d has one.
+func planeOf(s spec.Spec, d *engine.Dataset) (plane, bool) {
+	kind, _ := spec.Dataset(s.Dataset.Kind)
+	switch {
+	case kind.TwoD:
+		return plane{scale: 1}, true
+	case s.Dataset.Kind != spec.CustomKind || d.Inputs != 2:
+		return plane{}, false
+	}
+	lo := [2]float32{float32(math.Inf(1)), float32(math.Inf(1))}
+	hi := [2]float32{float32(math.Inf(-1)), float32(math.Inf(-1))}
+	for _, x := range [][]float32{d.Train.X, d.Test.X} {
+		for i, v := range x {
+			lo[i%2], hi[i%2] = min(lo[i%2], v), max(hi[i%2], v)
+		}
+	}
+	half := max(hi[0]-lo[0], hi[1]-lo[1]) * 0.55 // a margin of 10%
+	if !(half > 0) || math.IsInf(float64(half), 0) {
+		half = 1
+	}
+	return plane{custom: true, cx: (lo[0] + hi[0]) / 2, cy: (lo[1] + hi[1]) / 2, scale: spec.Domain / half}, true
+}
+
+// featurize writes the model's input at the page's point (x, y).
+func (p plane) featurize(dst []float32, features []string, x, y float32) {
+	if !p.custom {
+		engine.Featurize(dst, features, x, y)
+		return
+	}
+	dst[0], dst[1] = x/p.scale+p.cx, y/p.scale+p.cy
+}
+
+// point is the page's point of a sample: its 2-D point, or its two
+// features (x holds them).
+func (p plane) point(x []float32, pt [2]float32) (float32, float32) {
+	if !p.custom {
+		return pt[0], pt[1]
+	}
+	return (x[0] - p.cx) * p.scale, (x[1] - p.cy) * p.scale
 }

@@ -209,6 +209,16 @@ func (host) Import(input vjs.Value) {
 	page.Call("importFile", js.Value(input))
 }
 
+func (host) SendFile(c protocol.Command, input vjs.Value) {
+	page.Call("sendFile", string(protocol.Encode(c)), js.Value(input))
+}
+
+func (host) SendBytes(c protocol.Command, b []byte) {
+	u := uint8Arr.New(len(b))
+	js.CopyBytesToJS(u, b)
+	page.Call("sendBytes", string(protocol.Encode(c)), u)
+}
+
 func (host) SetQuery(q string) {
 	loc := js.Global().Get("location")
 	old, _ := url.ParseQuery(strings.TrimPrefix(loc.Get("search").String(), "?"))

@@ -96,10 +96,12 @@ func Engine() {
 func storage(ctx context.Context, env *session.Env) string {
 	store, err := idb.Open(ctx, idb.NewOptions())
 	if err != nil {
-		env.Store = mem.New()
+		m := mem.New()
+		env.Store, env.Data = m, m
 		return fmt.Sprintf("this page cannot use the browser's storage here (%v), so the run trains in memory and is lost when the tab closes", err)
 	}
 	env.Store, env.Locks, env.Memo = offloadStore{store}, webLocks{}, webMemo{}
+	env.Data = store // datasets are read and written here, not in the writer
 	return ""
 }
 
