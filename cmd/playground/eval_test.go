@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"playground/engine"
+	"playground/spec"
 	"playground/wasm/protocol"
 	"playground/wasm/session"
 )
@@ -70,6 +75,101 @@ func FuzzParseUnit(f *testing.F) {
 		}
 		if l < 0 || u < 0 || strconv.Itoa(l)+":"+strconv.Itoa(u) != s {
 			t.Errorf("parseUnit(%q) = %d, %d", s, l, u)
+		}
+	})
+}
+
+// eval --input prints, for each row, the probabilities of the checkpoint's
+// model as float32's shortest decimals: the bits a trainer restored from
+// that checkpoint computes, the same from the wasm build.
+func TestEvalInput(t *testing.T) {
+	dir := t.TempDir()
+	ck := ok(t, playground(t, "train", "--preset", "digits", "--steps", "30", "--out", dir), "train").lastLine()
+	pixels, _ := engine.GenDigits(rand.New(rand.NewPCG(3, 4)), 2, 0)
+	var csv strings.Builder
+	for i := range spec.DigitSize * spec.DigitSize {
+		if i > 0 {
+			csv.WriteString(",")
+		}
+		csv.WriteString("p" + strconv.Itoa(i))
+	}
+	csv.WriteString("\n")
+	for i, v := range pixels {
+		csv.WriteString(strconv.FormatFloat(float64(v), 'g', -1, 32))
+		if (i+1)%(spec.DigitSize*spec.DigitSize) == 0 {
+			csv.WriteString("\r\n\n") // CRLF and a blank line are fine
+		} else {
+			csv.WriteString(" , ")
+		}
+	}
+	in := filepath.Join(dir, "in.csv")
+	if err := os.WriteFile(in, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := ok(t, playground(t, "eval", "--ckpt", ck, "--input", in), "eval --input")
+
+	c, err := loadCheckpoint(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := engine.Restore(c.State)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	if lines[0] != "p0,p1,p2,p3,p4,p5,p6,p7,p8,p9" || len(lines) != 3 {
+		t.Fatalf("output:\n%s", r.stdout)
+	}
+	for i := range 2 {
+		want := tr.Predict(pixels[i*784:(i+1)*784], 1)
+		fields := strings.Split(lines[i+1], ",")
+		if len(fields) != 10 {
+			t.Fatalf("row %d: %q", i, lines[i+1])
+		}
+		for k, f := range fields {
+			v, err := strconv.ParseFloat(f, 32)
+			if err != nil || float32(v) != want[k] {
+				t.Errorf("row %d, p%d: %q, want %v", i, k, f, want[k])
+			}
+		}
+	}
+	if w := ok(t, playgroundWasm(t, "eval", "--ckpt", ck, "--input", in), "wasm eval --input"); w.stdout != r.stdout {
+		t.Errorf("wasm build printed\n%s\nnative\n%s", w.stdout, r.stdout)
+	}
+
+	// Each defect is named with its line (and column); nothing is printed.
+	for _, c := range []struct{ csv, want string }{
+		{"1,2,3\n", "line 1: 3 values, the model takes 784"},
+		{strings.Repeat("0,", 783) + "0\n" + strings.Repeat("0,", 10) + "x" + strings.Repeat(",0", 773) + "\n", `line 2, column 11: "x" is not a finite number`},
+		{strings.Repeat("0,", 783) + "NaN\n", "line 1, column 784"},
+		{"\n\n", "no inputs"},
+	} {
+		if err := os.WriteFile(in, []byte(c.csv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := playground(t, "eval", "--ckpt", ck, "--input", in)
+		if r.code == 0 || !strings.Contains(r.stderr, c.want) || r.stdout != "" {
+			t.Errorf("%.20q: exit %d, stdout %q, stderr %q (want %q)", c.csv, r.code, r.stdout, r.stderr, c.want)
+		}
+	}
+}
+
+// Any bytes give rows of exactly the width asked for, or an error; never
+// a panic.
+func FuzzReadInputs(f *testing.F) {
+	for _, s := range []string{"a,b\n1,2\n", "1,2\r\n\n3,4", "1e40,0\n", "x,1\n", "0x1p-2,-0\n", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n := 0
+		err := readInputs(bytes.NewReader(b), 2, func(x []float32) {
+			if len(x) != 2 {
+				t.Fatalf("row of %d", len(x))
+			}
+			n++
+		})
+		if err == nil && n == 0 {
+			t.Fatal("no rows and no error")
 		}
 	})
 }
