@@ -139,6 +139,7 @@ type App struct {
 	paintedFocus         string     // the unit the heat map shows ("" the output)
 	unitsPainted         *ViewImage // the view whose unit maps are painted
 	seq                  int64
+	settingsSeq          int64    // the last settings command not yet answered
 	gone                 []string // run/id of checkpoints deleted lately
 	loggedRun            string   // the run the log last introduced
 	points               pointsCache
@@ -274,7 +275,16 @@ func (a *App) status(ev protocol.Event) {
 		a.Name = s.Name
 	}
 	a.PauseAt, a.Autosave = s.PauseAt, s.Autosave
-	a.Pace, a.PaceNow, a.Diverged = s.Pace, s.PaceNow, s.Diverged
+	// A status the worker sent before it took the page's last settings
+	// says the settings before them: the page keeps what it set until
+	// the answer (the click on auto-push or the speed stays).
+	if a.settingsSeq != 0 && ev.Seq == a.settingsSeq {
+		a.settingsSeq = 0
+	}
+	if a.settingsSeq == 0 {
+		a.Pace = s.Pace
+	}
+	a.PaceNow, a.Diverged = s.PaceNow, s.Diverged
 	a.syncStatus(s)
 	a.Fingerprint = ""
 	if s.Phase == protocol.PhasePaused {

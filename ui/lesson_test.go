@@ -178,3 +178,27 @@ func TestTickLabels(t *testing.T) {
 		}
 	}
 }
+
+// A status the worker sent before it took the page's settings does not
+// undo them: auto-push ticked and the speed chosen stay until the
+// worker's answer, which then has them.
+func TestSettingsSurviveEarlierStatus(t *testing.T) {
+	a, _ := running(t)
+	st := func(seq int64, autoPush bool, pace int) {
+		a.Apply(protocol.Event{Type: protocol.EvStatus, Seq: seq, Status: &protocol.Status{
+			Phase: "running", Run: "circle-sgd-1", Name: "circle-sgd", Spec: a.Spec.JSON(), Step: 500, Owner: true,
+			AutoPush: autoPush, Pace: pace,
+		}}, nil)
+	}
+	a.SetAutoPush(true)
+	a.SetPace("500")
+	st(0, false, protocol.PaceDefault) // sent before the settings arrived
+	if !a.AutoPush || a.Pace != 500 {
+		t.Fatalf("an earlier status undid the settings: auto-push %v, pace %d", a.AutoPush, a.Pace)
+	}
+	st(a.settingsSeq, true, 500) // the answer
+	st(0, false, 150)            // later statuses are the worker's word
+	if a.AutoPush || a.Pace != 150 {
+		t.Fatalf("after the answer the worker's status counts: auto-push %v, pace %d", a.AutoPush, a.Pace)
+	}
+}

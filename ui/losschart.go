@@ -238,7 +238,7 @@ func (a *App) AppendChart(b []byte) []byte {
 	for _, p := range pts {
 		if p.Diverged {
 			x := f.X(p.Step)
-			b = fmt.Appendf(b, `<g class="diverged" data-testid="diverged" data-step="%d"><line x1="%.1f" y1="%v" x2="%.1f" y2="%v"></line><text x="%.1f" y="%v" text-anchor="end">diverged at step %s</text></g>`,
+			b = fmt.Appendf(b, `<g class="diverged" data-testid="chart-diverged" data-step="%d"><line x1="%.1f" y1="%v" x2="%.1f" y2="%v"></line><text x="%.1f" y="%v" text-anchor="end">diverged at step %s</text></g>`,
 				p.Step, x, padT, x, ChartH-padB, x-3, padT+22, Commas(p.Step))
 			break
 		}

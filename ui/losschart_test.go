@@ -84,7 +84,7 @@ func TestChartGapsAndDivergence(t *testing.T) {
 	if steps := svgAttr(t, svg, "curve-train", "data-steps"); !strings.HasPrefix(steps, "64,66,") || !strings.Contains(steps, ",128|4096,4224,") || !strings.HasSuffix(steps, ",8192") {
 		t.Errorf("steps %s", steps)
 	}
-	if svgAttr(t, svg, "diverged", "data-step") != "8320" || !strings.Contains(svg, "diverged at step 8,320") {
+	if svgAttr(t, svg, "chart-diverged", "data-step") != "8320" || !strings.Contains(svg, "diverged at step 8,320") {
 		t.Error("divergence not marked")
 	}
 	if !Joined(4096, 4224) || Joined(128, 4096) || !Joined(1, 2) || Joined(1, 3) {

@@ -42,7 +42,7 @@ func (a *App) SetPace(text string) {
 		return
 	}
 	a.Pace = p
-	a.send(protocol.Command{Type: protocol.CmdSettings, Pace: &p})
+	a.settingsSeq = a.send(protocol.Command{Type: protocol.CmdSettings, Pace: &p})
 	if a.Host != nil {
 		v := SpeedParam(p)
 		if p == protocol.PaceDefault {

@@ -21,7 +21,9 @@ const (
 // syncStatus takes the sync part of a status; on the first status with a
 // session it lists the server's runs.
 func (a *App) syncStatus(s *protocol.Status) {
-	a.AutoPush = s.AutoPush
+	if a.settingsSeq == 0 {
+		a.AutoPush = s.AutoPush
+	}
 	if s.Server != "" {
 		a.Server = s.Server
 	}
@@ -59,7 +61,7 @@ func (a *App) listServer(quiet bool) {
 // choice for the next visit).
 func (a *App) SetAutoPush(on bool) {
 	a.AutoPush = on
-	a.send(protocol.Command{Type: protocol.CmdSettings, Sync: &protocol.SyncSettings{AutoPush: &on}})
+	a.settingsSeq = a.send(protocol.Command{Type: protocol.CmdSettings, Sync: &protocol.SyncSettings{AutoPush: &on}})
 	if a.Host != nil {
 		v := "0"
 		if on {

@@ -66,6 +66,31 @@ func TestPacer(t *testing.T) {
 	}
 }
 
+// A paced slice stands for the wall time since the previous one (at most
+// a second), so a run at a pace autosaves by the clock; at full speed a
+// slice is its own training time.
+func TestPacerSpan(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	var p pacer
+	p.restart(60, t0)
+	for _, c := range []struct {
+		d, after, want time.Duration
+	}{
+		{time.Microsecond, time.Second / 60, time.Second / 60},
+		{time.Microsecond, time.Minute, time.Second},
+		{50 * time.Millisecond, time.Millisecond, 50 * time.Millisecond},
+	} {
+		t0 = t0.Add(c.after)
+		if got := p.span(c.d, t0); got != c.want {
+			t.Errorf("slice of %v, %v after the last: %v, want %v", c.d, c.after, got, c.want)
+		}
+	}
+	p.restart(protocol.PaceFull, t0)
+	if got := p.span(time.Microsecond, t0.Add(time.Minute)); got != time.Microsecond {
+		t.Errorf("full speed: %v", got)
+	}
+}
+
 // A paced run pauses at the same step with the same bits as one at full
 // speed: pacing only decides how many steps a slice trains.
 func TestPaceKeepsBits(t *testing.T) {

@@ -15,6 +15,7 @@ type pacer struct {
 	rate   int // in force: 0 full speed
 	tokens float64
 	last   time.Time
+	slept  time.Time // when the last paced slice trained (wall clock)
 }
 
 // effective is the pace in force for a run of dataset kind; watch says
@@ -32,7 +33,20 @@ func (p *pacer) effective(kind string, watch bool) int {
 // restart begins pacing afresh at now with rate (training starts, or the
 // pace changed): the first step goes at once.
 func (p *pacer) restart(rate int, now time.Time) {
-	p.rate, p.last, p.tokens = rate, now, 1
+	p.rate, p.last, p.tokens, p.slept = rate, now, 1, now
+}
+
+// span is the wall time a paced slice that trained at now stands for:
+// since the previous one, at most a second (a run at a pace idles between
+// slices, and its autosaves follow the clock rather than the few
+// microseconds it trains); d, the slice's own time, at full speed.
+func (p *pacer) span(d time.Duration, now time.Time) time.Duration {
+	if p.rate <= 0 {
+		return d
+	}
+	w := min(now.Sub(p.slept), time.Second)
+	p.slept = now
+	return max(d, w)
 }
 
 // burst is the most steps one slice trains at rate: one frame's worth

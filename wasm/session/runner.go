@@ -231,8 +231,8 @@ func (l *loop) slice(ctx context.Context) time.Duration {
 		}
 		return 0
 	}
-	l.auto.trained(d)
 	now := l.env.Now()
+	l.auto.trained(l.pace.span(d, now))
 	if diverged {
 		l.diverge(ctx)
 		return 0

@@ -90,7 +90,7 @@ test('the neuron lesson: a map per unit, hover shows it, its values are the nati
   for (const [l, i] of [[1, 0], [1, 1], [1, 2], [1, 3], [2, 0]]) {
     const m = await unitMap(page, l, i, 300);
     assert.equal(m.run, run);
-    assert.equal(m.text.split('\n').length, 51, `unit ${l}:${i} has a 50×50 map`);
+    assert.equal(m.text.split('\n').length, 101, `unit ${l}:${i} has a 100×100 map (the output map's grid)`);
     maps.push({ id: `unitmap-${l}-${i}`, text: m.text, px: await pixels(page, `unitmap-${l}-${i}`) });
     assert.equal(await page.getByTestId(`unit-${l}-${i}`).count(), 1);
   }
