@@ -314,10 +314,10 @@ type Dataset struct {
 // decimals: parsed as float32 they give back the worker's exact bits, as
 // `playground eval --input` prints them.
 type Predict struct {
-	Run     string    `json:"run"`
-	Step    uint64    `json:"step"`
-	Travel  bool      `json:"travel,omitempty"` // of a time-travelled state
-	Outputs []float32 `json:"outputs"`
+	Run     string `json:"run"`
+	Step    uint64 `json:"step"`
+	Travel  bool   `json:"travel,omitempty"` // of a time-travelled state
+	Outputs Floats `json:"outputs"`
 }
 
 // Status is the session's state.
@@ -440,8 +440,8 @@ type NetLayer struct {
 	// Weights[i*prev.Drawn+j] is the weight to drawn unit i from drawn
 	// unit j of the previous layer; Bias[i] unit i's bias (none for the
 	// inputs).
-	Weights []float32 `json:"weights,omitempty"`
-	Bias    []float32 `json:"bias,omitempty"`
+	Weights Floats `json:"weights,omitempty"`
+	Bias    Floats `json:"bias,omitempty"`
 }
 
 // MapBytes is the size Maps must have, or -1 when the layers do not fit
@@ -780,6 +780,51 @@ func DecodeEvent(b []byte) (Event, error) {
 		return Event{}, fmt.Errorf("%w: event without a type", ErrProtocol)
 	}
 	return e, nil
+}
+
+// Floats is a list of float32 whose values that are not finite (a
+// diverged model's) travel as null in JSON, which has no NaN or Inf, and
+// come back as NaN.
+type Floats []float32
+
+// MarshalJSON writes f with null for each value that is not finite.
+func (f Floats) MarshalJSON() ([]byte, error) {
+	if f == nil {
+		return []byte("null"), nil
+	}
+	b := []byte{'['}
+	for i, v := range f {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			b = append(b, "null"...)
+			continue
+		}
+		b = strconv.AppendFloat(b, float64(v), 'g', -1, 32)
+	}
+	return append(b, ']'), nil
+}
+
+// UnmarshalJSON reads f, a null as NaN.
+func (f *Floats) UnmarshalJSON(b []byte) error {
+	var vs []*float32
+	if err := json.Unmarshal(b, &vs); err != nil {
+		return err
+	}
+	if vs == nil {
+		*f = nil
+		return nil
+	}
+	out := make(Floats, len(vs))
+	for i, v := range vs {
+		out[i] = float32(math.NaN())
+		if v != nil {
+			out[i] = *v
+		}
+	}
+	*f = out
+	return nil
 }
 
 // Float returns a pointer to v, or nil for NaN or an infinity (JSON has

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -112,5 +113,34 @@ func TestEditCommand(t *testing.T) {
 		if _, err := DecodeCommand([]byte(bad)); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
+	}
+}
+
+// Floats carry values that are not finite as null and read them back as
+// NaN; finite ones keep their bits.
+func TestFloatsJSON(t *testing.T) {
+	in := Floats{1.5, float32(math.NaN()), float32(math.Inf(1)), -0.1, 3.4e38}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != "[1.5,null,null,-0.1,3.4e+38]" {
+		t.Fatalf("encoded %s", b)
+	}
+	var out Floats
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range out {
+		if i == 1 || i == 2 {
+			if !math.IsNaN(float64(v)) {
+				t.Errorf("[%d] = %v, want NaN", i, v)
+			}
+		} else if math.Float32bits(v) != math.Float32bits(in[i]) {
+			t.Errorf("[%d] = %v, want %v", i, v, in[i])
+		}
+	}
+	if err := json.Unmarshal([]byte(`[1,"x"]`), &out); err == nil {
+		t.Error("a string read as a float")
 	}
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/json"
 	"math"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +225,38 @@ func TestStepOneEpoch(t *testing.T) {
 	h.send(protocol.Command{Type: protocol.CmdStep, Epoch: true})
 	if ev, _ = h.wait(n, "a whole epoch", pausedAt(2*bpe)); ev.Status.Epoch != 2 {
 		t.Fatalf("epoch %d", ev.Status.Epoch)
+	}
+}
+
+// A run that diverges within its first steps (its weights are then NaN
+// or infinite) still reports its view and pauses at the diverging step:
+// the network's weights travel as null where they are not finite.
+func TestDivergeEarlyReportsView(t *testing.T) {
+	q, err := url.ParseQuery("dataset=plane&samples=200&noise=0&test=0.5&features=x,y&layers=8:relu,1:linear&loss=mse&optimizer=sgd&lr=5&seed=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := protocol.SpecFromQuery(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHost(t, opts{})
+	h.send(protocol.Command{Type: protocol.CmdOpen, Spec: json.RawMessage(s.JSON()), Autostart: true, PauseAt: u64(300)})
+	ev, _ := h.wait(0, "paused after diverging", func(ev protocol.Event) bool {
+		return ev.Type == protocol.EvStatus && ev.Status.Phase == protocol.PhasePaused
+	})
+	if ev.Status.Diverged == 0 || ev.Status.Step != ev.Status.Diverged || ev.Status.Step >= 300 {
+		t.Fatalf("paused at step %d, diverged %d", ev.Status.Step, ev.Status.Diverged)
+	}
+	var nan bool
+	for _, v := range h.of(protocol.EvView) {
+		for _, l := range v.View.Net.Layers {
+			for _, w := range l.Weights {
+				nan = nan || math.IsNaN(float64(w))
+			}
+		}
+	}
+	if !nan {
+		t.Fatal("no view with a weight that is not finite (as null, read back as NaN)")
 	}
 }

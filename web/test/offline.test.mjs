@@ -103,6 +103,9 @@ test('a new deploy replaces the service worker and its cache', async (t) => {
   await page.goto(`${srv.url}/?preset=circle-sgd`);
   await page.evaluate(() => navigator.serviceWorker.ready);
   const wasm = '/' + fs.readdirSync(dir).find((f) => /^playground\.[0-9a-f]{10}\.wasm$/.test(f));
+  // The loader keeps its download once the binary has arrived, which may
+  // be after the service worker is ready.
+  await page.waitForFunction(async () => (await caches.has('playground-wasm')) && (await (await caches.open('playground-wasm')).keys()).length > 0);
   const first = await cached(page);
   const builds = (c) => Object.keys(c).filter((k) => k.startsWith('playground-build-'));
   const [oldCache] = builds(first);
