@@ -728,13 +728,13 @@ const (
 )
 
 // DefaultPace is the pace a run of dataset kind trains at unless told
-// otherwise: slow enough to watch a 2-D dataset's boundary form, full
-// speed for digits.
+// otherwise: slow enough to watch a built-in 2-D dataset's boundary
+// form, full speed for digits and custom data.
 func DefaultPace(kind string) int {
-	if kind == "digits" {
-		return PaceFull
+	if k, ok := spec.Dataset(kind); ok && k.TwoD {
+		return PaceWatch
 	}
-	return PaceWatch
+	return PaceFull // digits, and custom data (a CSV)
 }
 
 // maxCompare bounds the children of one comparison.

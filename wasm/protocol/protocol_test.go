@@ -144,3 +144,13 @@ func TestFloatsJSON(t *testing.T) {
 		t.Error("a string read as a float")
 	}
 }
+
+// The built-in 2-D datasets train at a pace to watch by default; digits
+// and custom data at full speed.
+func TestDefaultPace(t *testing.T) {
+	for kind, want := range map[string]int{"circle": PaceWatch, "spiral": PaceWatch, "plane": PaceWatch, "digits": PaceFull, "csv": PaceFull} {
+		if got := DefaultPace(kind); got != want {
+			t.Errorf("%s: %d, want %d", kind, got, want)
+		}
+	}
+}
