@@ -112,8 +112,8 @@ func receive() chan message {
 
 // applyEvents applies the events in one batch at most every renderEvery,
 // so a burst of events costs one update. A batch of training reports only
-// (progress, pictures) is painted at the source (painter); any other
-// event renders the page (a render costs the main thread milliseconds).
+// (progress, pictures) is painted at the source (painter), unless the
+// network diagram needs a new layout; any other event renders the page (a render costs the main thread milliseconds).
 // Clicks and keys render at once (vugu's own path).
 func applyEvents(app *ui.App, ee vugu.EventEnv, live *painter, inbox chan message) {
 	const renderEvery = 200 * time.Millisecond
@@ -123,10 +123,12 @@ func applyEvents(app *ui.App, ee vugu.EventEnv, live *painter, inbox chan messag
 			time.Sleep(wait)
 		}
 		ee.Lock()
+		diagram := app.DiagramKey()
 		render := apply(app, m)
 		for len(inbox) > 0 {
 			render = apply(app, <-inbox) || render
 		}
+		render = render || app.DiagramKey() != diagram // a new layout
 		if render {
 			ee.UnlockRender()
 		} else {
@@ -188,14 +190,18 @@ func rendered(t0, t1, t2 time.Time) {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // apply applies one event and says whether the page must render for it
-// (anything but a training report).
+// (anything but a training report: progress, a view and its unit maps).
 func apply(app *ui.App, m message) bool {
 	ev, err := protocol.DecodeEvent([]byte(m.json))
 	if err != nil {
 		return false
 	}
 	app.Apply(ev, m.data)
-	return ev.Type != protocol.EvProgress && ev.Type != protocol.EvView
+	switch ev.Type {
+	case protocol.EvProgress, protocol.EvView, protocol.EvUnits:
+		return false
+	}
+	return true
 }
 
 // host is ui.Host in the browser.
@@ -269,13 +275,22 @@ var images = map[string]*image{}
 
 type image struct {
 	data js.Value // ImageData
+	px   js.Value // its pixels
+	w, h int
 	in   js.Value // the canvas it is in
 }
 
+// Paint reuses the canvas's last ImageData when the size is the same (the
+// unit maps are painted with every view: no garbage for each).
 func (host) Paint(id string, w, h int, rgba []byte) {
-	px := clamped.New(len(rgba))
-	js.CopyBytesToJS(px, rgba)
-	images[id] = &image{data: js.Global().Get("ImageData").New(px, w, h)}
+	img := images[id]
+	if img == nil || img.w != w || img.h != h || img.px.Length() != len(rgba) {
+		px := clamped.New(len(rgba))
+		img = &image{data: js.Global().Get("ImageData").New(px, w, h), px: px, w: w, h: h}
+		images[id] = img
+	}
+	js.CopyBytesToJS(img.px, rgba)
+	img.in = js.Undefined()
 	draw(id)
 }
 
