@@ -92,7 +92,7 @@ bench-browser: browser-deps build
 	cd web && CHROMIUM=$(CHROMIUM) node test/bench.mjs
 
 ## bench-ui: frame times while spiral (6 hidden layers of 8) and digits train
-## (rAF deltas, target p95 <= 16.7 ms, max <= 50 ms)
+## (rAF deltas, target p95 within one frame (the median delta), max <= 50 ms)
 ## and the compressed size of the page's wasm (web/bench/ui.mjs)
 bench-ui: browser-deps build
 	cd web && CHROMIUM=$(CHROMIUM) node bench/ui.mjs

@@ -45,7 +45,8 @@ type Host interface {
 	Link(query string) string
 	// Copy puts text on the clipboard.
 	Copy(text string)
-	// Paint draws a w×h RGBA image into the canvas with that id.
+	// Paint draws a w×h RGBA image into the canvas with that id. It copies
+	// rgba: the caller may reuse it.
 	Paint(canvasID string, w, h int, rgba []byte)
 }
 
@@ -138,6 +139,8 @@ type App struct {
 	paintedDiscrete      bool
 	paintedFocus         string     // the unit the heat map shows ("" the output)
 	unitsPainted         *ViewImage // the view whose unit maps are painted
+	unitBuf              []byte     // the pixels of a unit's map, reused
+	unitVals             []float32  // its values, reused
 	seq                  int64
 	settingsSeq          int64    // the last settings command not yet answered
 	gone                 []string // run/id of checkpoints deleted lately

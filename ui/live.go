@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strconv"
 
 	"playground/wasm/protocol"
 )
@@ -29,6 +30,7 @@ func (a *App) LiveTexts() []LiveText {
 		{ID: "test-loss", Text: a.TestLossText()},
 		{ID: "accuracy", Text: a.AccuracyText()},
 		{ID: "status", Text: a.StatusLine(), Class: a.StatusClass()},
+		{ID: "net-value", Text: a.NetValueText()},
 	}
 }
 
@@ -88,6 +90,53 @@ func (a *App) LivePreds() []LiveText {
 	out := make([]LiveText, len(v.Labels))
 	for i := range v.Labels {
 		out[i] = LiveText{ID: "digit-pred", Text: a.Pred(i), Class: a.PredClass(i)}
+	}
+	return out
+}
+
+// DiagramKey is the network diagram's structure: the units drawn per
+// layer and the sizes of their maps, or the draft's widths without a view
+// of its network. The page renders when it changes (a new layout, new
+// canvases); between renders the diagram's links and biases are painted
+// at the source (LiveShapes).
+func (a *App) DiagramKey() string {
+	b := make([]byte, 0, 64)
+	net := a.netView()
+	if net == nil {
+		b = append(b, "draft"...)
+		b = strconv.AppendInt(b, int64(a.Draft.Inputs()), 10)
+		for _, l := range a.Draft.Model.Layers {
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, int64(l.Units), 10)
+		}
+		return string(b)
+	}
+	for _, l := range net.Layers {
+		b = fmt.Appendf(b, "%d:%dx%d ", l.Drawn, l.MapW, l.MapH)
+	}
+	return string(b)
+}
+
+// LiveShape is a link's or a bias's shape in the network diagram as the
+// template draws it: the element with id ID gets D, Fill and Label (its
+// aria-label).
+type LiveShape struct {
+	ID, D, Fill, Label string
+}
+
+// LiveShapes are the diagram's links and biases, which change with every
+// view (nil without a view of the draft's network).
+func (a *App) LiveShapes() []LiveShape {
+	dg := a.NetDiagram()
+	if dg.Net == nil {
+		return nil
+	}
+	var out []LiveShape
+	for _, sh := range dg.Shapes() {
+		if sh.Target.Kind == "unit" {
+			continue // a unit's square and name do not change with the view
+		}
+		out = append(out, LiveShape{ID: sh.Target.DOMID(), D: sh.D, Fill: sh.Fill, Label: a.NetLabel(sh.Target)})
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -234,11 +235,21 @@ func (a *App) HeatUnitText() string {
 // [-1, 1]: an input or a weight image by its largest magnitude, a hidden
 // unit as it is (tanh's range), the output layer as the output map.
 func (a *App) tone(v *ViewImage, l int, vals []float32) func(float64) float64 {
+	return toneOf(v, l, vals).at
+}
+
+// linear is a tone x·scale + off.
+type linear struct{ scale, off float64 }
+
+func (t linear) at(x float64) float64 { return x*t.scale + t.off }
+
+// toneOf is a.tone as a linear map.
+func toneOf(v *ViewImage, l int, vals []float32) linear {
 	last := len(v.Net.Layers) - 1
 	switch {
 	case l == last && v.Kind == protocol.ViewGrid:
-		lo, span := v.Lo, max(v.Hi-v.Lo, 1e-9)
-		return func(x float64) float64 { return 2*(x-lo)/span - 1 }
+		span := max(v.Hi-v.Lo, 1e-9)
+		return linear{2 / span, -2*v.Lo/span - 1}
 	case l == 0 || v.Kind != protocol.ViewGrid:
 		m := 1e-9
 		for _, x := range vals {
@@ -246,24 +257,48 @@ func (a *App) tone(v *ViewImage, l int, vals []float32) func(float64) float64 {
 				m = ax
 			}
 		}
-		return func(x float64) float64 { return x / m }
+		return linear{1 / m, 0}
 	}
-	return func(x float64) float64 { return x }
+	return linear{1, 0}
 }
 
-// unitRGBA colors a unit's map at its own size.
-func unitRGBA(vals []float32, tone func(float64) float64) []byte {
-	rgba := make([]byte, 4*len(vals))
+// unitRGBA colors a unit's map at its own size into dst (reused: the
+// host copies what it paints). The colors come from unitColors, the
+// palette at unitSteps levels per unit of tone: every unit's map is
+// painted with every view, and color's arithmetic for each pixel cost
+// the page's only thread tens of milliseconds a view (spiral, 6×8).
+func unitRGBA(dst []byte, vals []float32, tone linear) []byte {
+	dst = slices.Grow(dst[:0], 4*len(vals))[:4*len(vals)]
 	for i, x := range vals {
-		t := tone(float64(x))
-		if math.IsNaN(t) {
-			t = 0
+		t := float64(x)*tone.scale + tone.off
+		k := unitSteps // NaN: the middle
+		switch {
+		case t <= -1:
+			k = 0
+		case t >= 1:
+			k = 2 * unitSteps
+		case t == t:
+			k = int((t+1)*unitSteps + 0.5)
 		}
-		r, g, b := color(t, 0.15)
-		rgba[4*i], rgba[4*i+1], rgba[4*i+2], rgba[4*i+3] = r, g, b, 255
+		c := unitColors[k]
+		dst[4*i], dst[4*i+1], dst[4*i+2], dst[4*i+3] = c[0], c[1], c[2], 255
 	}
-	return rgba
+	return dst
 }
+
+// unitSteps is the palette's levels per unit of tone: a channel moves
+// by at most 237 over a unit, so neighbouring levels differ by less than
+// a quarter of a channel's step.
+const unitSteps = 1024
+
+// unitColors is the palette of the units' maps from -1 to 1.
+var unitColors = func() (p [2*unitSteps + 1][3]byte) {
+	for k := range p {
+		r, g, b := color(float64(k-unitSteps)/unitSteps, 0.15)
+		p[k] = [3]byte{r, g, b}
+	}
+	return p
+}()
 
 // paintUnits paints the maps of the diagram's units, once per view.
 func (a *App) paintUnits() {
@@ -275,9 +310,11 @@ func (a *App) paintUnits() {
 	a.unitsPainted = v
 	for l, layer := range net.Layers {
 		for u := 0; u < layer.Drawn; u++ {
-			vals, w, h, ok := net.Map(l, u)
+			vals, w, h, ok := net.MapInto(a.unitVals, l, u)
 			if ok {
-				a.Host.Paint(Node{Layer: l, Unit: u}.MapID(), w, h, unitRGBA(vals, a.tone(v, l, vals)))
+				a.unitVals = vals
+				a.unitBuf = unitRGBA(a.unitBuf, vals, toneOf(v, l, vals))
+				a.Host.Paint(Node{Layer: l, Unit: u}.MapID(), w, h, a.unitBuf)
 			}
 		}
 	}

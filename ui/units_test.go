@@ -199,3 +199,58 @@ func FuzzParseNetID(f *testing.F) {
 		}
 	})
 }
+
+// Between renders the page paints the diagram's links and biases at the
+// source (LiveShapes, what the template draws) and renders only when the
+// diagram's layout (DiagramKey) changes: a view of another step keeps it.
+func TestLiveShapes(t *testing.T) {
+	a, _ := running(t)
+	draft := a.DiagramKey()
+	if a.LiveShapes() != nil {
+		t.Fatal("shapes without a view")
+	}
+	ev, data := netEvent("circle-sgd-1", 1000)
+	a.Apply(ev, data)
+	key := a.DiagramKey()
+	if key == draft {
+		t.Fatal("the same layout with a view as without")
+	}
+	shapes := a.LiveShapes()
+	html := render(t, &Page{App: a})
+	if len(shapes) != 2*8+8*8+8+8+8+1 {
+		t.Fatalf("%d shapes", len(shapes))
+	}
+	for _, sh := range shapes {
+		if !strings.Contains(html, `id="`+sh.ID+`"`) || !strings.Contains(html, `d="`+sh.D+`"`) || !strings.Contains(html, `aria-label="`+sh.Label+`"`) {
+			t.Fatalf("%+v is not drawn so", sh)
+		}
+	}
+	ev, data = netEvent("circle-sgd-1", 1100)
+	ev.View.Net.Layers[1].Weights[0] = 3.5
+	a.Apply(ev, data)
+	if a.DiagramKey() != key {
+		t.Error("another step's view changed the layout")
+	}
+	if sh := a.LiveShapes()[0]; sh.ID != "net-link-1-0-0" || sh.D == shapes[0].D {
+		t.Errorf("the first link after its weight changed: %+v (was %+v)", sh, shapes[0])
+	}
+}
+
+// The units' maps are colored from a palette: within one of color's
+// values on each channel.
+func TestUnitPalette(t *testing.T) {
+	vals := []float32{-2, -1, -0.3337, 0, 0.0001, 0.5, 0.99991, 1, 7, float32(math.NaN())}
+	rgba := unitRGBA(nil, vals, linear{1, 0})
+	for i, x := range vals {
+		tn := min(max(float64(x), -1), 1)
+		if math.IsNaN(tn) {
+			tn = 0
+		}
+		r, g, b := color(tn, 0.15)
+		for c, want := range []byte{r, g, b, 255} {
+			if d := int(rgba[4*i+c]) - int(want); d < -1 || d > 1 {
+				t.Errorf("%v: channel %d is %d, color gives %d", x, c, rgba[4*i+c], want)
+			}
+		}
+	}
+}

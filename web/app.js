@@ -282,6 +282,20 @@ const page = (window.pgPage = {
   copy(text) {
     if (navigator.clipboard) navigator.clipboard.writeText(text).catch(() => {});
   },
+  // setShapes writes the d, fill and aria-label of the network diagram's
+  // links and biases, painted at the source with every view: in one call
+  // (records split by \x1e, fields id, d, fill, label by \x1f), each
+  // attribute only when it changed.
+  setShapes(s) {
+    for (const r of s.split('\x1e')) {
+      const f = r.split('\x1f');
+      const el = document.getElementById(f[0]);
+      if (!el) continue; // the next render lays it out
+      for (const [i, name] of [[1, 'd'], [2, 'fill'], [3, 'aria-label']]) {
+        if (el.getAttribute(name) !== f[i]) el.setAttribute(name, f[i]);
+      }
+    }
+  },
   load: stored,
   // trySet keeps value under key ('' removes it); a full or refused
   // storage loses it.

@@ -472,6 +472,12 @@ func (n *NetView) MapBytes() int {
 // values and width and height (false when it has none, or Maps does not
 // fit the layers).
 func (n *NetView) Map(layer, unit int) ([]float32, int, int, bool) {
+	return n.MapInto(nil, layer, unit)
+}
+
+// MapInto is Map with the values in dst's array when it is large enough
+// (the page decodes every unit's map of every view).
+func (n *NetView) MapInto(dst []float32, layer, unit int) ([]float32, int, int, bool) {
 	if n.MapBytes() != len(n.Maps) || layer < 0 || layer >= len(n.Layers) {
 		return nil, 0, 0, false
 	}
@@ -484,9 +490,10 @@ func (n *NetView) Map(layer, unit int) ([]float32, int, int, bool) {
 		off += 4 * pl.Drawn * pl.MapW * pl.MapH
 	}
 	off += 4 * unit * l.MapW * l.MapH
-	vals := make([]float32, l.MapW*l.MapH)
+	vals := slices.Grow(dst[:0], l.MapW*l.MapH)[:l.MapW*l.MapH]
+	src := n.Maps[off : off+4*len(vals)]
 	for i := range vals {
-		vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(n.Maps[off+4*i:]))
+		vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 	}
 	return vals, l.MapW, l.MapH, true
 }

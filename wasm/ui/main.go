@@ -112,23 +112,43 @@ func receive() chan message {
 
 // applyEvents applies the events in one batch at most every renderEvery,
 // so a burst of events costs one update. A batch of training reports only
-// (progress, pictures) is painted at the source (painter); any other
-// event renders the page (a render costs the main thread milliseconds).
-// Clicks and keys render at once (vugu's own path).
+// (progress, pictures) is painted at the source (painter), unless the
+// network diagram needs a new layout; a checkpoint saved (the list of
+// checkpoints; the status line and the chart's marks are painted) renders
+// the page at most every savedEvery; any other event renders it at once
+// (a render costs the main thread tens of milliseconds). Clicks and keys
+// render at once (vugu's own path).
 func applyEvents(app *ui.App, ee vugu.EventEnv, live *painter, inbox chan message) {
 	const renderEvery = 200 * time.Millisecond
-	var last time.Time
+	const savedEvery = 2 * time.Second
+	var last, rendered time.Time
+	pending := false // a render for saved checkpoints is due
 	for m := range inbox {
 		if wait := renderEvery - time.Since(last); wait > 0 {
 			time.Sleep(wait)
 		}
 		ee.Lock()
-		render := apply(app, m)
+		diagram := app.DiagramKey()
+		u := apply(app, m)
 		for len(inbox) > 0 {
-			render = apply(app, <-inbox) || render
+			u = max(u, apply(app, <-inbox))
 		}
-		if render {
+		if app.DiagramKey() != diagram { // a new layout
+			u = renderNow
+		}
+		if u == renderSoon || pending {
+			if wait := savedEvery - time.Since(rendered); wait > 0 && u != renderNow {
+				if !pending { // an empty message comes back then
+					time.AfterFunc(wait, func() { inbox <- message{} })
+				}
+				pending, u = true, paintOnly
+			} else {
+				u = renderNow
+			}
+		}
+		if u == renderNow {
 			ee.UnlockRender()
+			pending, rendered = false, time.Now()
 		} else {
 			live.paint()
 			ee.UnlockOnly()
@@ -187,15 +207,31 @@ func rendered(t0, t1, t2 time.Time) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// apply applies one event and says whether the page must render for it
-// (anything but a training report).
-func apply(app *ui.App, m message) bool {
+// update is what a batch of events needs.
+type update int
+
+const (
+	paintOnly  update = iota // training reports: painted at the source
+	renderSoon               // a checkpoint saved: a render within savedEvery
+	renderNow
+)
+
+// apply applies one event and says what the page needs for it: a render
+// for anything but a training report (progress, a view and its unit
+// maps), soon for a checkpoint saved.
+func apply(app *ui.App, m message) update {
 	ev, err := protocol.DecodeEvent([]byte(m.json))
 	if err != nil {
-		return false
+		return paintOnly
 	}
 	app.Apply(ev, m.data)
-	return ev.Type != protocol.EvProgress && ev.Type != protocol.EvView
+	switch ev.Type {
+	case protocol.EvProgress, protocol.EvView, protocol.EvUnits:
+		return paintOnly
+	case protocol.EvSaved:
+		return renderSoon
+	}
+	return renderNow
 }
 
 // host is ui.Host in the browser.
@@ -269,13 +305,22 @@ var images = map[string]*image{}
 
 type image struct {
 	data js.Value // ImageData
+	px   js.Value // its pixels
+	w, h int
 	in   js.Value // the canvas it is in
 }
 
+// Paint reuses the canvas's last ImageData when the size is the same (the
+// unit maps are painted with every view: no garbage for each).
 func (host) Paint(id string, w, h int, rgba []byte) {
-	px := clamped.New(len(rgba))
-	js.CopyBytesToJS(px, rgba)
-	images[id] = &image{data: js.Global().Get("ImageData").New(px, w, h)}
+	img := images[id]
+	if img == nil || img.w != w || img.h != h || img.px.Length() != len(rgba) {
+		px := clamped.New(len(rgba))
+		img = &image{data: js.Global().Get("ImageData").New(px, w, h), px: px, w: w, h: h}
+		images[id] = img
+	}
+	js.CopyBytesToJS(img.px, rgba)
+	img.in = js.Undefined()
 	draw(id)
 }
 

@@ -19,8 +19,10 @@ import (
 type painter struct {
 	app        *ui.App
 	doc        js.Value
-	chart, buf []byte   // the SVG last put into the chart's box; the next
-	box        js.Value // that box
+	chart, buf []byte        // the SVG last put into the chart's box; the next
+	box        js.Value      // that box
+	shapesOf   *ui.ViewImage // the view whose diagram shapes are painted
+	shapeBuf   []byte        // what setShapes was given last, reused
 }
 
 func newPainter(app *ui.App, ee vugu.EventEnv) *painter {
@@ -46,6 +48,7 @@ func newPainter(app *ui.App, ee vugu.EventEnv) *painter {
 // paint paints everything painted at the source.
 func (p *painter) paint() {
 	p.texts()
+	p.shapes()
 	p.app.Paint()
 	shown.Store(p.app.ScrubView())
 	p.loss()
@@ -93,4 +96,32 @@ func (p *painter) loss() {
 	}
 	box.Set("innerHTML", string(p.buf))
 	p.chart, p.buf, p.box = p.buf, p.chart, box
+}
+
+// shapes paints the network diagram's links and biases, once per view,
+// in one call (app.js's setShapes). A render draws the same (the
+// templates show the same diagram), so after one the view's shapes are
+// already there.
+func (p *painter) shapes() {
+	v := p.app.ScrubView()
+	if v == p.shapesOf {
+		return
+	}
+	p.shapesOf = v
+	b := p.shapeBuf[:0]
+	for i, sh := range p.app.LiveShapes() {
+		if i > 0 {
+			b = append(b, 0x1e)
+		}
+		for j, f := range []string{sh.ID, sh.D, sh.Fill, sh.Label} {
+			if j > 0 {
+				b = append(b, 0x1f)
+			}
+			b = append(b, f...)
+		}
+	}
+	p.shapeBuf = b
+	if len(b) > 0 {
+		page.Call("setShapes", string(b))
+	}
 }
