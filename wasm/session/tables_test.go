@@ -194,4 +194,25 @@ func TestTwoFeatureCSVMap(t *testing.T) {
 			t.Fatalf("grid cell of class %d", c)
 		}
 	}
+	// Two features get the units' maps of the 2-D sets, from the same
+	// forward pass: the inputs' (each feature over the map's square) and
+	// every drawn unit's.
+	_, u := h.wait(0, "the view's unit maps", func(ev protocol.Event) bool {
+		return ev.Type == protocol.EvUnits && ev.Units.Run == v.View.Run && ev.Units.Step == 50
+	})
+	h.mu.Lock()
+	v.View.Net.Maps = h.files[u]
+	h.mu.Unlock()
+	for l, want := range []int{2, 8, 3} {
+		for u := range want {
+			if _, w, h, ok := v.View.Net.Map(l, u); !ok || w != GridSide || h != GridSide {
+				t.Fatalf("unit %d:%d of a two-feature CSV: map %v, %d×%d", l, u, ok, w, h)
+			}
+		}
+	}
+	for u := range 2 {
+		if vals, _, _, _ := v.View.Net.Map(0, u); slices.Max(vals) == slices.Min(vals) {
+			t.Fatalf("input %d's map is flat at %v", u, vals[0])
+		}
+	}
 }

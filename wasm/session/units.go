@@ -19,11 +19,10 @@ import (
 const DrawnUnits = 8
 
 // netOf lays out the NetView of tr's model (without the maps' bytes).
-func netOf(tr *engine.Trainer) *protocol.NetView {
+func netOf(tr *engine.Trainer, twoD bool) *protocol.NetView {
 	m, d := tr.Model, tr.Data
 	net := &protocol.NetView{}
 	in := protocol.NetLayer{Units: d.Inputs, Drawn: min(d.Inputs, DrawnUnits)}
-	twoD := d.Train.Points != nil
 	if twoD {
 		in.MapW, in.MapH = GridSide, GridSide
 	} else {

@@ -87,11 +87,11 @@ func (v *viewer) dataset(s spec.Spec, d *engine.Dataset) {
 // view computes what the model of tr makes of its input space. It only
 // reads the parameters: training goes on exactly as without it.
 func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
-	v := &protocol.View{Run: run, Step: tr.Step, Net: netOf(tr)}
 	d := tr.Data
 	if vw.data != d {
 		vw.dataset(tr.Spec, d)
 	}
+	v := &protocol.View{Run: run, Step: tr.Step, Net: netOf(tr, vw.pictured && vw.grid != nil)}
 	if !vw.pictured {
 		v.Kind = protocol.ViewNone // the numbers only
 		return v, nil
@@ -122,10 +122,10 @@ func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
 			for i := range chunk {
 				data[lo+i] = byte(argmax(out[i*d.Outputs : (i+1)*d.Outputs]))
 			}
-			continue
-		}
-		for i, p := range out[:chunk] {
-			data[lo+i] = byte(min(max((float64(p)-v.Lo)*scale, 0), 255) + 0.5)
+		} else {
+			for i, p := range out[:chunk] {
+				data[lo+i] = byte(min(max((float64(p)-v.Lo)*scale, 0), 255) + 0.5)
+			}
 		}
 		maps.take(tr.Model, lo, chunk)
 	}
