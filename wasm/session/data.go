@@ -28,7 +28,7 @@ func (l *loop) cmdData(ctx context.Context, c protocol.Command, _ []byte) {
 		l.env.Emit(ev, nil)
 		return
 	}
-	tb, err := l.tables.of(ctx, sp)
+	tb, err := l.data.tables.of(ctx, sp)
 	var d *engine.Dataset
 	if err == nil {
 		d, err = engine.Data(sp, tb)

@@ -29,8 +29,6 @@ type loop struct {
 	running  bool
 	pauseAt  uint64
 	stopAt   uint64 // one-shot stop of CmdStep
-	diverged uint64 // the step whose loss was not finite (0: none)
-	pace     pacer  // steps per second
 	autoPush bool
 	head     head // the newest checkpoint of the active state
 
@@ -40,6 +38,12 @@ type loop struct {
 	scrub scrubber  // time travel
 	cmp   comparing // the comparison in progress
 
+	data customData // the custom datasets read, a command waiting for one
+}
+
+// customData is what the loop keeps of custom datasets (a CSV): the ones
+// read, shared with the syncer, and a command held up by a missing one.
+type customData struct {
 	tables  *tables   // the custom datasets read (shared, guarded)
 	waiting *waitData // a command held up by a missing dataset
 }
@@ -55,9 +59,9 @@ type head struct {
 
 func newLoop(env Env, opt Options, inbox *Inbox, tb *tables) *loop {
 	return &loop{
-		tables: tb,
-		env:    env, opt: opt, inbox: inbox,
-		phase: protocol.PhaseIdle, rn: runner{perSlice: 1}, pace: pacer{set: protocol.PaceDefault},
+		data: customData{tables: tb},
+		env:  env, opt: opt, inbox: inbox,
+		phase: protocol.PhaseIdle, rn: runner{perSlice: 1, pace: pacer{set: protocol.PaceDefault}},
 		auto:  newAutosave(opt.Autosave, opt.SaveShare),
 		scrub: scrubber{store: env.Store, tables: tb, emit: env.Emit, now: env.Now, slice: opt.Slice, every: opt.ProgressEvery},
 	}
@@ -140,14 +144,14 @@ func (l *loop) handle(ctx context.Context, in Input) {
 		l.pauseAt = *c.PauseAt
 	}
 	if c.Pace != nil {
-		l.pace.set = *c.Pace
+		l.rn.pace.set = *c.Pace
 	}
 	if c.Sync != nil && l.setSync(*c.Sync) && c.Type != protocol.CmdOpen && l.run != "" && l.owner {
 		// Auto-push just turned on: the active run goes now, after the
 		// writes queued.
 		l.writes.push(forwardOp{op: autoPushOp{run: l.run, t0: l.env.Now(), keep: l.auto.cfg.Keep}})
 	}
-	l.tables.takeMissed()
+	l.data.tables.takeMissed()
 	commands[c.Type](l, ctx, c, in.Data)
 	l.noteMissed(c)
 }
@@ -335,7 +339,7 @@ func (l *loop) fail(seq int64, format string, a ...any) {
 // baseStatus is the session's status without the trainer's part.
 func (l *loop) baseStatus() *protocol.Status {
 	return &protocol.Status{Phase: l.phase, Run: l.run, Owner: l.owner, PauseAt: l.pauseAt, Autosave: l.auto.cfg,
-		AutoPush: l.autoPush, Server: l.env.Server, Pace: l.pace.set, Diverged: l.diverged}
+		AutoPush: l.autoPush, Server: l.env.Server, Pace: l.rn.pace.set, Diverged: l.rn.diverged}
 }
 
 // status posts the session's state; when paused it carries the state's

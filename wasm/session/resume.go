@@ -188,13 +188,13 @@ func (l *loop) resumeRun(ctx context.Context, seq int64, run string, target uint
 	if pauseAt > 0 {
 		limit = pauseAt
 	}
-	base, tr, skipped, err := newestValid(ctx, l.env.Store, l.tables, run, limit)
+	base, tr, skipped, err := newestValid(ctx, l.env.Store, l.data.tables, run, limit)
 	if err == nil && base == nil && limit != ^uint64(0) {
 		// Every checkpoint is past pauseAt: the run cannot go back there.
 		l.warn(seq, "pause at step %s is before every checkpoint of run %s; ignoring it", commas(pauseAt), run)
 		l.pauseAt, pauseAt = 0, 0
 		var more []protocol.Skipped
-		base, tr, more, err = newestValid(ctx, l.env.Store, l.tables, run, ^uint64(0))
+		base, tr, more, err = newestValid(ctx, l.env.Store, l.data.tables, run, ^uint64(0))
 		skipped = append(skipped, more...)
 	}
 	if err != nil {
@@ -286,7 +286,7 @@ func (l *loop) adopt(tr *engine.Trainer, c *persist.Checkpoint) {
 	l.rn.adopt(tr, c.Curve)
 	l.head = head{id: c.ID, step: c.State.Step, has: true}
 	l.auto.restart()
-	l.stopAt, l.diverged = 0, 0
+	l.stopAt, l.rn.diverged = 0, 0
 }
 
 // finishResume reports the resumed run once the replay reached its target
@@ -315,7 +315,7 @@ func (l *loop) finishResume(ctx context.Context) {
 
 // startNew starts a new run of spec at step 0, checkpointing its origin.
 func (l *loop) startNew(ctx context.Context, seq int64, spec spec.Spec, running bool) {
-	tr, err := l.tables.trainer(ctx, spec)
+	tr, err := l.data.tables.trainer(ctx, spec)
 	if err != nil {
 		l.fail(seq, "start: %v", err)
 		return
@@ -446,7 +446,7 @@ func (l *loop) forkTo(ctx context.Context, seq int64, run, id string, specJSON j
 			return err
 		}
 	}
-	tr, err := l.tables.restore(ctx, st)
+	tr, err := l.data.tables.restore(ctx, st)
 	if err != nil {
 		return fmt.Errorf("the new spec cannot continue this checkpoint: %v", err)
 	}
@@ -467,7 +467,7 @@ func (l *loop) importFile(ctx context.Context, c protocol.Command, b []byte) {
 		l.fail(c.Seq, "import: not a usable checkpoint: %v", err)
 		return
 	}
-	tr, err := l.tables.restore(ctx, ck.State)
+	tr, err := l.data.tables.restore(ctx, ck.State)
 	if err != nil {
 		l.fail(c.Seq, "import: %v", err)
 		return

@@ -19,6 +19,8 @@ import (
 type runner struct {
 	tr       *engine.Trainer
 	perSlice int       // steps per slice, adapted to Options.Slice
+	pace     pacer     // steps per second: how many steps a slice may train
+	diverged uint64    // the step whose loss was not finite (0: none)
 	curve    []float32 // training loss per step since the last progress report
 
 	hist    curve.History // the run's history up to tr.Step
@@ -232,7 +234,7 @@ func (l *loop) slice(ctx context.Context) time.Duration {
 		return 0
 	}
 	now := l.env.Now()
-	l.auto.trained(l.pace.span(d, now))
+	l.auto.trained(l.rn.pace.span(d, now))
 	if diverged {
 		l.diverge(ctx)
 		return 0
@@ -257,7 +259,7 @@ func (l *loop) slice(ctx context.Context) time.Duration {
 
 // paceOf is the pace tr trains at (0: full speed).
 func (l *loop) paceOf(tr *engine.Trainer) int {
-	return l.pace.effective(tr.Spec.Dataset.Kind, l.opt.WatchPace)
+	return l.rn.pace.effective(tr.Spec.Dataset.Kind, l.opt.WatchPace)
 }
 
 // paced is how many of want steps the pace lets train now, and when none,
@@ -265,17 +267,17 @@ func (l *loop) paceOf(tr *engine.Trainer) int {
 // training had stopped (a gap of more than a quarter second).
 func (l *loop) paced(want uint64) (uint64, time.Duration) {
 	now := l.env.Now()
-	if rate := l.paceOf(l.rn.tr); rate != l.pace.rate || now.Sub(l.pace.last) > time.Second/4 {
-		l.pace.restart(rate, now)
+	if rate := l.paceOf(l.rn.tr); rate != l.rn.pace.rate || now.Sub(l.rn.pace.last) > time.Second/4 {
+		l.rn.pace.restart(rate, now)
 	}
-	return l.pace.take(want, now)
+	return l.rn.pace.take(want, now)
 }
 
 // diverge pauses at the step whose training loss was NaN or infinite and
 // says what happened; a compared child that diverges is done.
 func (l *loop) diverge(ctx context.Context) {
 	tr := l.rn.tr
-	l.diverged = tr.Step
+	l.rn.diverged = tr.Step
 	what := "infinite"
 	if n := len(l.rn.curve); n > 0 && math.IsNaN(float64(l.rn.curve[n-1])) {
 		what = "NaN (not a number)"

@@ -148,17 +148,17 @@ func (l *loop) cmdDataset(ctx context.Context, c protocol.Command, data []byte) 
 		l.fail(c.Seq, "CSV: the settings cannot train on it: %v", err)
 		return
 	}
-	if l.tables.store == nil {
+	if l.data.tables.store == nil {
 		l.fail(c.Seq, "CSV: this session keeps no datasets")
 		return
 	}
-	if err := l.tables.store.PutData(ctx, tb.Name(), tb.Canonical()); err != nil {
+	if err := l.data.tables.store.PutData(ctx, tb.Name(), tb.Canonical()); err != nil {
 		l.fail(c.Seq, "CSV: storing dataset %s: %v", tb.Name(), err)
 		return
 	}
-	l.tables.mu.Lock()
-	l.tables.add(tb)
-	l.tables.mu.Unlock()
+	l.data.tables.mu.Lock()
+	l.data.tables.add(tb)
+	l.data.tables.mu.Unlock()
 	defer l.retryData(tb.Name())
 	l.emit(protocol.Event{Type: protocol.EvDataset, Seq: c.Seq, Dataset: &protocol.Dataset{
 		SHA256: tb.Name(), Rows: tb.Rows(), Names: tb.Names, Classes: tb.Classes, Test: tb.TestRows(),
@@ -179,17 +179,17 @@ var dataCommands = []string{protocol.CmdOpen, protocol.CmdStart, protocol.CmdTak
 
 // noteMissed remembers command c when it failed for want of a dataset.
 func (l *loop) noteMissed(c protocol.Command) {
-	if name := l.tables.takeMissed(); name != "" && slices.Contains(dataCommands, c.Type) {
-		l.waiting = &waitData{name: name, cmd: c}
+	if name := l.data.tables.takeMissed(); name != "" && slices.Contains(dataCommands, c.Type) {
+		l.data.waiting = &waitData{name: name, cmd: c}
 	}
 }
 
 // retryData queues the command held up by dataset name again.
 func (l *loop) retryData(name string) {
-	w := l.waiting
+	w := l.data.waiting
 	if w == nil || w.name != name {
 		return
 	}
-	l.waiting = nil
+	l.data.waiting = nil
 	l.inbox.Push(Input{Cmd: w.cmd})
 }
