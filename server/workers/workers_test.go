@@ -300,6 +300,37 @@ func memStat(header, key string) int64 {
 	return -1
 }
 
+// getPatient gets run/id, asking again (up to three times, a minute
+// each) when no answer comes: wrangler dev's local runtime sometimes
+// holds the first request after a 50 MB put without answering (seen
+// on a quiet machine); a deployed Worker has no such pause.
+func getPatient(ctx context.Context, s *remote.Store, run, id string) (io.ReadCloser, error) {
+	var err error
+	for range 3 {
+		c, cancel := context.WithTimeout(ctx, time.Minute)
+		var rc io.ReadCloser
+		if rc, err = s.Get(c, run, id); err == nil {
+			return cancelOnClose{rc, cancel}, nil
+		}
+		cancel()
+		if !errors.Is(err, remote.ErrUnreachable) && !errors.Is(err, context.DeadlineExceeded) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// cancelOnClose cancels a request's context when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	defer c.cancel()
+	return c.ReadCloser.Close()
+}
+
 // A 50 MB checkpoint streams through the Go worker into R2 with Go's
 // memory far below the 128 MB a Worker may use; one whose checksum fails
 // at its very end stores nothing.
@@ -331,7 +362,7 @@ func TestUpload50MB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc, err := s.Get(ctx, run, id)
+	rc, err := getPatient(ctx, s, run, id)
 	if err != nil {
 		t.Fatal(err)
 	}
