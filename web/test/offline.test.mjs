@@ -105,8 +105,11 @@ test('a new deploy replaces the service worker and its cache', async (t) => {
   const wasm = '/' + fs.readdirSync(dir).find((f) => /^playground\.[0-9a-f]{10}\.wasm$/.test(f));
   // The loader keeps its download once the binary has arrived, which may
   // be after the service worker is ready.
-  await page.waitForFunction(async () => (await caches.has('playground-wasm')) && (await (await caches.open('playground-wasm')).keys()).length > 0);
-  const first = await cached(page);
+  let first = await cached(page);
+  for (let i = 0; i < 150 && !first['playground-wasm']?.length; i++) {
+    await sleep(200);
+    first = await cached(page);
+  }
   const builds = (c) => Object.keys(c).filter((k) => k.startsWith('playground-build-'));
   const [oldCache] = builds(first);
   assert.equal(builds(first).length, 1, JSON.stringify(first));
