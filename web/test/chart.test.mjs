@@ -215,6 +215,8 @@ test("a native trainer's checkpoint brings its history: the page shows the curve
   await waitPhase(page, 'idle', 60000);
   await page.getByTestId('upload').setInputFiles(native);
   await waitPausedAt(page, 3000);
+  // The chart is painted after the status that says paused.
+  await page.waitForFunction(() => Number(document.querySelector('#chart [data-testid=curve-test]')?.dataset.points) > 0);
   const c = await curve(page, 'test');
   t.diagnostic(`${c.points} points from the native run, steps ${c.steps[0][0]} to ${c.steps[0].at(-1)}`);
   assert.equal(c.segments, 1);
