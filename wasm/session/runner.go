@@ -72,15 +72,15 @@ func (r *runner) train(limit uint64, record bool, now func() time.Time, slice ti
 	done := n
 	for i := range n {
 		loss := tr.TrainStep()
+		if n := len(r.hist.Points); r.hist.Observe(tr, loss) && len(r.hist.Points) <= n {
+			r.sendAll = true // thinned
+		}
 		if record {
 			r.curve = append(r.curve, loss)
 			if l := float64(loss); math.IsNaN(l) || math.IsInf(l, 0) {
 				done, diverged = i+1, true
 				break
 			}
-		}
-		if n := len(r.hist.Points); r.hist.Observe(tr, loss) && len(r.hist.Points) <= n {
-			r.sendAll = true // thinned
 		}
 	}
 	d = now().Sub(t0)
