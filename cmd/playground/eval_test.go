@@ -39,14 +39,7 @@ func TestEvalGrid(t *testing.T) {
 			vals = append(vals, float32(v))
 		}
 	}
-	c, err := loadCheckpoint(ck)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := engine.Restore(c.State)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := restoreFile(t, ck)
 	want, w, _, err := session.UnitMap(tr, 2, 5)
 	if err != nil || protocol.FormatMap(want, w) != r.stdout || protocol.FormatMap(vals, w) != r.stdout {
 		t.Fatalf("printed map is not the view's unit 5 of layer 2 (%v)", err)
@@ -108,14 +101,7 @@ func TestEvalInput(t *testing.T) {
 	}
 	r := ok(t, playground(t, "eval", "--ckpt", ck, "--input", in), "eval --input")
 
-	c, err := loadCheckpoint(ck)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := engine.Restore(c.State)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := restoreFile(t, ck)
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
 	if lines[0] != "p0,p1,p2,p3,p4,p5,p6,p7,p8,p9" || len(lines) != 3 {
 		t.Fatalf("output:\n%s", r.stdout)
@@ -172,4 +158,18 @@ func FuzzReadInputs(f *testing.F) {
 			t.Fatal("no rows and no error")
 		}
 	})
+}
+
+// restoreFile restores the trainer of checkpoint file ck.
+func restoreFile(t *testing.T, ck string) *engine.Trainer {
+	t.Helper()
+	c, err := loadCheckpoint(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := engine.Restore(c.State)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
 }
