@@ -17,8 +17,15 @@ function bootSteps() {
 
 async function open(srv, init) {
   const { ctx } = await launch();
+  // wasm lists the binary's downloads from the server. A request the page's
+  // service worker answered is not one: the service worker's own fetch (a
+  // request of its own, if the cache missed) is the download.
   const wasm = [];
-  ctx.on('request', (r) => /\.wasm$/.test(new URL(r.url()).pathname) && wasm.push(new URL(r.url()).pathname));
+  ctx.on('requestfinished', async (r) => {
+    if (!/\.wasm$/.test(new URL(r.url()).pathname)) return;
+    const res = await r.response();
+    if (res && !res.fromServiceWorker()) wasm.push(new URL(r.url()).pathname);
+  });
   const page = await ctx.newPage();
   const errors = collectErrors(page);
   await page.addInitScript(bootSteps);
