@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"playground/engine"
-	"playground/spec"
+	"playground/engine/enginetest"
 )
 
 func TestSchedule(t *testing.T) {
@@ -31,18 +31,6 @@ func TestSchedule(t *testing.T) {
 	}
 }
 
-func trainer(t testing.TB, preset string) *engine.Trainer {
-	s, err := spec.Preset(preset)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := engine.NewTrainer(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr
-}
-
 func run(tr *engine.Trainer, h *History, to uint64) {
 	for tr.Step < to {
 		h.Observe(tr, tr.TrainStep())
@@ -53,7 +41,7 @@ func run(tr *engine.Trainer, h *History, to uint64) {
 // checkpoint (its history decoded from the metadata form) reaches the
 // same history, and training reaches the same state as without it.
 func TestResumedHistoryIsTheSame(t *testing.T) {
-	a, plain := trainer(t, "circle-sgd"), trainer(t, "circle-sgd")
+	a, plain := enginetest.PresetTrained(t, "circle-sgd", 0), enginetest.PresetTrained(t, "circle-sgd", 0)
 	var ha History
 	run(a, &ha, 3000)
 	for plain.Step < 3000 {
@@ -62,7 +50,7 @@ func TestResumedHistoryIsTheSame(t *testing.T) {
 	if !slices.Equal(a.State().Tensors[0].F32, plain.State().Tensors[0].F32) || !slices.Equal(a.State().RNG, plain.State().RNG) {
 		t.Fatal("evaluating changed training")
 	}
-	b := trainer(t, "circle-sgd")
+	b := enginetest.PresetTrained(t, "circle-sgd", 0)
 	var hb History
 	run(b, &hb, 1234)
 	st := b.State()

@@ -2,13 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"playground/curve"
-	"playground/persist"
 )
 
 // The native trainer evaluates on the page's schedule: its checkpoints
@@ -20,18 +18,7 @@ func TestTrainKeepsHistory(t *testing.T) {
 	b := filepath.Join(dir, "B")
 	ok(t, playground(t, "train", "--preset", "circle-sgd", "--steps", "1234", "--every", "0", "--out", b), "train B")
 	r := ok(t, playground(t, "train", "--resume", b, "--steps", "3000", "--every", "0"), "resume B")
-	hist := func(path string) curve.History {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := persist.Decode(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c.Curve
-	}
-	ha, hb := hist(a.lastLine()), hist(r.lastLine())
+	ha, hb := decodeFile(t, a.lastLine()).Curve, decodeFile(t, r.lastLine()).Curve
 	if len(ha.Points) < 150 || ha.Points[len(ha.Points)-1].Step != 2944 {
 		t.Fatalf("history of %d points", len(ha.Points))
 	}

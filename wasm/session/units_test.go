@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"playground/engine"
+	"playground/engine/enginetest"
 	"playground/spec"
 	"playground/wasm/protocol"
 )
@@ -21,14 +22,7 @@ func trained(t *testing.T, js string, steps uint64) *engine.Trainer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := engine.NewTrainer(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for tr.Step < steps {
-		tr.TrainStep()
-	}
-	return tr
+	return enginetest.Trained(t, s, int(steps))
 }
 
 // Every unit's map is its activation over the output map's grid: the
@@ -95,14 +89,7 @@ func TestUnitMaps(t *testing.T) {
 // A wide input (digits) maps its first hidden layer's units as their
 // incoming weights, 28×28, and draws the first DrawnUnits of a wide layer.
 func TestUnitMapsDigits(t *testing.T) {
-	s, err := spec.Preset("digits")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := engine.NewTrainer(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := enginetest.PresetTrained(t, "digits", 0)
 	var vw viewer
 	v, _ := vw.of(tr, "d")
 	net := v.Net

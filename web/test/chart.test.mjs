@@ -4,7 +4,7 @@
 // evaluated), and the axis holds every point drawn.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { collectErrors, fingerprintOf, launch, nativeTrain, playground, screenshot, serve, sleep, step, text, waitPausedAt, waitPhase } from './harness.mjs';
+import { fingerprintOf, nativeTrain, openFresh, playground, screenshot, serve, sleep, step, text, waitPausedAt, waitPhase } from './harness.mjs';
 
 let srv;
 test.before(async () => {
@@ -13,12 +13,7 @@ test.before(async () => {
 test.after(() => srv.close());
 
 async function open(t, query) {
-  const { ctx } = await launch();
-  t.after(() => ctx.close());
-  const page = await ctx.newPage();
-  const errors = collectErrors(page);
-  await page.goto(srv.url + query);
-  return { page, errors };
+  return openFresh(t, srv.url + query);
 }
 
 // curve reads a curve of the chart: the points drawn, the segments, the

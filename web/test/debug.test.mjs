@@ -3,7 +3,7 @@
 // page defines it).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { collectErrors, launch, serve, waitPhase } from './harness.mjs';
+import { openFresh, serve, waitPhase } from './harness.mjs';
 
 let srv;
 test.before(async () => {
@@ -12,11 +12,7 @@ test.before(async () => {
 test.after(() => srv.close());
 
 async function hooks(t, query) {
-  const { ctx } = await launch();
-  t.after(() => ctx.close());
-  const page = await ctx.newPage();
-  const errors = collectErrors(page);
-  await page.goto(srv.url + query);
+  const { page, errors } = await openFresh(t, srv.url + query);
   await waitPhase(page, 'running', 60000);
   // The UI is up and has rendered the run.
   await page.waitForFunction(() => Number(document.querySelector('[data-testid=step]')?.textContent?.replace(/,/g, '')) > 0, null, { timeout: 60000 });
