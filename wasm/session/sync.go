@@ -324,20 +324,16 @@ func (y *syncer) list(ctx context.Context, rs *remote.Store, seq int64) error {
 }
 
 // push uploads what the server lacks of the run (remote.Push); auto is
-// the first auto-push of a run, whose autosaves beyond keep the server's
-// retention deletes again.
+// the first auto-push of a run in this session, after which the server's
+// retention takes in the run's autosaves there and deletes those beyond
+// keep: those sent now, and those auto-pushed before a reload or a crash
+// of the page (which its local retention may have deleted already).
 func (y *syncer) push(ctx context.Context, rs *remote.Store, op pushOp, auto bool, keep int) error {
 	warn := func(id string, err error) {
 		step, _ := persist.StepOfID(id)
 		y.warn(op.seq, "push: skipped the damaged checkpoint at step %s: %s", commas(step), shortError(err.Error()))
 	}
-	var autos []string // autosaves an auto-push sends, for the server's retention
-	sent := func(c persist.Info) {
-		if auto && c.Kind == persist.KindAutosave {
-			autos = append(autos, c.ID)
-		}
-	}
-	r, err := remote.Push(ctx, rs, y.local, op.run, warn, sent)
+	r, err := remote.Push(ctx, rs, y.local, op.run, warn, nil)
 	if gone(err) {
 		return err
 	}
@@ -356,7 +352,7 @@ func (y *syncer) push(ctx context.Context, rs *remote.Store, op pushOp, auto boo
 	name := protocol.SyncPush
 	if auto {
 		name = protocol.SyncAutoPush
-		y.retain(ctx, rs, op.run, r.Head, keep, autos...)
+		y.retain(ctx, rs, op.run, r.Head, keep, serverAutosaves(ctx, rs, op.run)...)
 	}
 	y.emit(protocol.Event{Type: protocol.EvSynced, Seq: op.seq, Synced: &protocol.Synced{
 		Op: name, Run: op.run, Head: r.Head, Step: r.HeadStep, Sent: r.Pushed, Had: r.Had,
@@ -403,9 +399,27 @@ func (y *syncer) autoPushOne(ctx context.Context, rs *remote.Store, op autoPushO
 	return nil
 }
 
-// retain records autosaves auto-pushed to run (oldest first) and deletes
-// from the server those of them beyond keep, never its head: the local
-// retention, mirrored. What other writers put there stays.
+// serverAutosaves lists the autosaves of run on the server, oldest first
+// (none if it cannot be asked: the next session's first auto-push will).
+func serverAutosaves(ctx context.Context, rs *remote.Store, run string) []string {
+	infos, err := rs.Checkpoints(ctx, run)
+	if err != nil {
+		return nil
+	}
+	var ids []string
+	for _, c := range infos {
+		if c.Kind == persist.KindAutosave && c.Error == "" {
+			ids = append(ids, c.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// retain records autosaves of run on the server (oldest first: at the
+// first auto-push of the run, all of them; then each one auto-pushed) and
+// deletes from the server those beyond keep, never its head: the local
+// retention, mirrored. Pinned checkpoints and milestones stay.
 func (y *syncer) retain(ctx context.Context, rs *remote.Store, run, head string, keep int, pushed ...string) {
 	a := y.autos[run]
 	if a == nil {

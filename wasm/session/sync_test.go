@@ -225,6 +225,36 @@ func TestAutoPush(t *testing.T) {
 	}
 }
 
+// A reload does not leave the autosaves auto-pushed before it on the
+// server: the next session's retention counts them (it once knew only
+// those it sent itself, so each reload left up to Keep behind for good).
+func TestAutoPushRetainsAcrossReload(t *testing.T) {
+	srv, sst := syncServer(t, "")
+	st := storetest.Disk(t)
+	on := true
+	a := newHost(t, opts{store: st, server: srv.URL})
+	a.send(protocol.Command{Type: protocol.CmdOpen, Preset: "gauss-nesterov", Autostart: true, PauseAt: u64(5500),
+		Sync: &protocol.SyncSettings{AutoPush: &on}})
+	ev, _ := a.wait(0, "paused at 5500", pausedAt(5500))
+	run := ev.Status.Run
+	a.wait(0, "auto-pushed 5500", syncedOp(protocol.SyncAutoPush, 5500))
+	before := storedSteps(t, sst, run)
+	a.stop()
+
+	b := newHost(t, opts{store: st, server: srv.URL})
+	b.send(protocol.Command{Type: protocol.CmdOpen, Run: run, Sync: &protocol.SyncSettings{AutoPush: &on}})
+	b.wait(0, "reopened at 5500", pausedAt(5500))
+	b.trainTo(12500, "paused at 12500")
+	b.wait(0, "auto-pushed 12500", syncedOp(protocol.SyncAutoPush, 12500))
+	// As one session would have left it: the milestone at 0 and the last
+	// autosaves (at most 5) up to 12,500, none of those from before the
+	// reload (the local store has deleted them by then).
+	steps := storedSteps(t, sst, run)
+	if len(steps) > 6 || steps[0] != 0 || steps[len(steps)-1] != 12500 {
+		t.Errorf("server holds checkpoints at %v (before the reload %v)", steps, before)
+	}
+}
+
 // A server that wants a token refuses the page until it has one; without
 // a server, push and pull say so.
 func TestSyncTokenAndNoServer(t *testing.T) {
