@@ -52,3 +52,20 @@ var (
 	ErrNotCheckpoint = errors.New("not a playground checkpoint")
 	ErrIncompatible  = engine.ErrIncompatible
 )
+
+// Unusable says in a few words why a checkpoint that err refused is
+// passed over, for messages that name it: "damaged" only when its bytes
+// are not a whole, valid checkpoint; "of another version" when this build
+// cannot read or restore it (a newer one likely can); "missing its
+// dataset"; "unreadable" for any other error (the store's).
+func Unusable(err error) string {
+	switch {
+	case errors.Is(err, ErrVersion), errors.Is(err, ErrIncompatible):
+		return "of another version"
+	case errors.Is(err, ErrMissingData):
+		return "missing its dataset"
+	case errors.Is(err, ErrTruncated), errors.Is(err, ErrCorrupt), errors.Is(err, ErrNotCheckpoint):
+		return "damaged"
+	}
+	return "unreadable"
+}

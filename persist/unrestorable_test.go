@@ -142,3 +142,26 @@ func mustState(t *testing.T) engine.State {
 	}
 	return tr.State()
 }
+
+// Unusable names why a checkpoint is passed over: "damaged" only for bytes
+// that are not a valid checkpoint, never for one of another version.
+func TestUnusable(t *testing.T) {
+	good := checkpointAt(t, circle(t), 7, persist.KindAutosave, engine.Version)
+	_, truncated := persist.Decode(good[:len(good)/2])
+	_, corrupt := persist.Decode(append([]byte("{}"), good...))
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{truncated, "damaged"},
+		{corrupt, "damaged"},
+		{fmt.Errorf("%w: file has format version 2, this build reads 1", persist.ErrVersion), "of another version"},
+		{fmt.Errorf("restore: %w", persist.ErrIncompatible), "of another version"},
+		{fmt.Errorf("%w: dataset 12ab", persist.ErrMissingData), "missing its dataset"},
+		{errors.New("disk: read: input/output error"), "unreadable"},
+	} {
+		if got := persist.Unusable(c.err); got != c.want {
+			t.Errorf("Unusable(%v) = %q, want %q", c.err, got, c.want)
+		}
+	}
+}

@@ -3768,16 +3768,34 @@ func (c *Timeline) pick(ck protocol.Checkpoint) {
 	}
 }
 
+// kind is what the row says of the checkpoint: its kind, or why it
+// cannot be used ("damaged", "of another version"…).
 func (c *Timeline) kind(ck protocol.Checkpoint) string {
-	if c.bad(ck) {
-		return "damaged"
+	if why := c.unusable(ck); why != "" {
+		return why
 	}
 	return ck.Kind
 }
 
-func (c *Timeline) bad(ck protocol.Checkpoint) bool {
-	return ck.Error != "" || c.App.Damaged[ck.ID]
+// kindClass styles the kind: every unusable checkpoint alike.
+func (c *Timeline) kindClass(ck protocol.Checkpoint) string {
+	if c.bad(ck) {
+		return "kind damaged"
+	}
+	return "kind " + ck.Kind
 }
+
+func (c *Timeline) unusable(ck protocol.Checkpoint) string {
+	if why := c.App.Damaged[ck.ID]; why != "" {
+		return why
+	}
+	if ck.Error != "" && ck.Unusable == "" {
+		return "damaged"
+	}
+	return ck.Unusable
+}
+
+func (c *Timeline) bad(ck protocol.Checkpoint) bool { return c.unusable(ck) != "" }
 
 func (c *Timeline) rowClass(ck protocol.Checkpoint) string {
 	s := ""
@@ -3981,7 +3999,7 @@ func (c *Timeline) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 								_ = vgparent
 								vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
 								vgparent.AppendChild(vgn)
-								vgn.AddAttrInterface("class", "kind "+c.kind(ck))
+								vgn.AddAttrInterface("class", c.kindClass(ck))
 								vgn.SetInnerHTML(c.kind(ck))
 							}
 							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n          "}

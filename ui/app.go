@@ -11,6 +11,7 @@ package ui
 //go:generate gofmt -w 0_components_gen.go
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -89,7 +90,7 @@ type App struct {
 	Warning  string
 	warnAt   time.Time
 	Log      []LogLine
-	Damaged  map[string]bool // checkpoints a resume found damaged
+	Damaged  map[string]string // checkpoints a resume skipped: why (protocol.Skipped.Unusable)
 	// StorageOff says why checkpoints are off ("" when they are kept): the
 	// browser refused the worker its storage, the run trains in memory.
 	StorageOff string
@@ -162,7 +163,7 @@ type LogLine struct {
 // NewApp returns the page's state before the worker is ready.
 func NewApp(h Host) *App {
 	a := &App{
-		Host: h, Now: time.Now, Phase: "loading", Damaged: map[string]bool{},
+		Host: h, Now: time.Now, Phase: "loading", Damaged: map[string]string{},
 		curves: map[string]*Curves{}, Pace: protocol.PaceDefault, ShowTest: true,
 		Lesson: Lesson{Hide: map[string]bool{}, Lock: map[string]bool{}},
 	}
@@ -210,7 +211,7 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		r := ev.Resumed
 		a.Resumed, a.resumeAt = r, a.Now()
 		for _, sk := range r.Skipped {
-			a.Damaged[sk.ID] = true
+			a.Damaged[sk.ID] = cmp.Or(sk.Unusable, "damaged")
 		}
 		a.Step = r.Step
 		if r.Replayed > 0 {

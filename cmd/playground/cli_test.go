@@ -401,7 +401,7 @@ func TestDamagedCheckpointFallback(t *testing.T) {
 				t.Fatalf("verify accepted a damaged file (exit %d): %s", r.code, r.stderr)
 			}
 			r := ok(t, playground(t, "train", "--resume", out, "--steps", "300"), "resume")
-			if !strings.Contains(r.stderr, "skipping damaged checkpoint") || !strings.Contains(r.stderr, "at step 150 ") {
+			if !strings.Contains(r.stderr, "(damaged): checkpoint") || !strings.Contains(r.stderr, "at step 150 ") {
 				t.Fatalf("resume did not report the fallback to step 150:\n%s", r.stderr)
 			}
 			if d := playground(t, "ckpt", "diff", ref.lastLine(), r.lastLine()); d.code != 0 {

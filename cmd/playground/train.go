@@ -279,7 +279,7 @@ func openResume(ctx context.Context, path, token string, stderr io.Writer) (*res
 	}
 	c, skipped, err := persist.Newest(ctx, store, run)
 	for _, s := range skipped {
-		fmt.Fprintf(stderr, "warning: skipping damaged checkpoint %s: %v\n", store.Path(run, s.ID), s.Err)
+		fmt.Fprintf(stderr, "warning: skipping checkpoint %s (%s): %v\n", store.Path(run, s.ID), persist.Unusable(s.Err), s.Err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: no valid checkpoint of run %s: %w", path, run, err)

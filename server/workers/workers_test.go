@@ -42,7 +42,11 @@ import (
 const token = "workers-test-token"
 
 // client bounds every request, so that a hung worker fails the test.
-var client = &http.Client{Timeout: 2 * time.Minute}
+// client opens a connection per request: wrangler dev's local proxy has
+// held the answer to a request sent on the connection of a 50 MB upload
+// (the worker had answered; seen twice in CI, once a GET after the put,
+// once a List after a refused one), which a deployed Worker never does.
+var client = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{DisableKeepAlives: true}}
 
 // worker is the one wrangler dev all tests share, started on first use.
 var worker struct {

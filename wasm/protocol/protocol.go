@@ -570,6 +570,9 @@ type Checkpoint struct {
 	Parent    string `json:"parent,omitempty"`
 	ParentRun string `json:"parentRun,omitempty"`
 	Error     string `json:"error,omitempty"` // header unreadable: why
+	// Unusable says why in a few words (persist.Unusable): "damaged", "of
+	// another version"…
+	Unusable string `json:"unusable,omitempty"`
 }
 
 // Saved reports a committed checkpoint and what retention deleted.
@@ -592,11 +595,13 @@ type Resumed struct {
 	Skipped  []Skipped `json:"skipped,omitempty"`
 }
 
-// Skipped is a damaged checkpoint passed over on resume.
+// Skipped is a checkpoint passed over on resume: damaged, or one this
+// build cannot restore.
 type Skipped struct {
-	ID    string `json:"id"`
-	Step  uint64 `json:"step"`
-	Error string `json:"error"`
+	ID       string `json:"id"`
+	Step     uint64 `json:"step"`
+	Error    string `json:"error"`
+	Unusable string `json:"unusable"` // persist.Unusable: "damaged", "of another version"…
 }
 
 // RunInfo is one run with its lineage and checkpoints (oldest first).

@@ -206,8 +206,8 @@ func (l *loop) resumeRun(ctx context.Context, seq int64, run string, target uint
 		return
 	}
 	for _, sk := range skipped {
-		l.warn(seq, "checkpoint at step %s was damaged (%s) and skipped; resumed from the one at step %s",
-			commas(sk.Step), shortError(sk.Error), commas(base.State.Step))
+		l.warn(seq, "checkpoint at step %s was %s (%s) and skipped; resumed from the one at step %s",
+			commas(sk.Step), sk.Unusable, shortError(sk.Error), commas(base.State.Step))
 	}
 	target = max(target, base.State.Step)
 	if pauseAt > 0 && pauseAt >= base.State.Step && pauseAt < target {
@@ -236,11 +236,11 @@ func (l *loop) noCheckpoint(ctx context.Context, seq int64, run string, skipped 
 		return
 	}
 	for _, sk := range skipped {
-		l.warn(seq, "checkpoint at step %s was damaged (%s) and skipped", commas(sk.Step), shortError(sk.Error))
+		l.warn(seq, "checkpoint at step %s was %s (%s) and skipped", commas(sk.Step), sk.Unusable, shortError(sk.Error))
 	}
 	l.release()
 	l.rn.tr = nil
-	l.fail(seq, "run %s has no valid checkpoint to resume (%d damaged)", run, len(skipped))
+	l.fail(seq, "run %s has no checkpoint this page can resume (%d skipped)", run, len(skipped))
 	l.setPhase(seq, protocol.PhaseIdle)
 }
 
@@ -267,7 +267,7 @@ func newestValid(ctx context.Context, st persist.Store, tb *tables, run string, 
 			continue // deleted meanwhile (retention), not damaged
 		}
 		step, _ := persist.StepOfID(k.ID)
-		skipped = append(skipped, protocol.Skipped{ID: k.ID, Step: step, Error: k.Err.Error()})
+		skipped = append(skipped, protocol.Skipped{ID: k.ID, Step: step, Error: k.Err.Error(), Unusable: persist.Unusable(k.Err)})
 	}
 	if missing != nil && (err != nil || c == nil) {
 		return nil, nil, nil, missing
@@ -591,7 +591,7 @@ func runInfo(ctx context.Context, st persist.Store, run string, ls []persist.Lis
 		cp := protocol.Checkpoint{Run: run, ID: l.ID, Size: l.Size}
 		if l.Err != nil {
 			cp.Step, _ = persist.StepOfID(l.ID)
-			cp.Error = l.Err.Error()
+			cp.Error, cp.Unusable = l.Err.Error(), persist.Unusable(l.Err)
 		} else {
 			in := l.Info
 			cp.Step, cp.Epoch, cp.Kind = in.Step, in.Epoch, in.Kind

@@ -331,7 +331,7 @@ func (y *syncer) list(ctx context.Context, rs *remote.Store, seq int64) error {
 func (y *syncer) push(ctx context.Context, rs *remote.Store, op pushOp, auto bool, keep int) error {
 	warn := func(id string, err error) {
 		step, _ := persist.StepOfID(id)
-		y.warn(op.seq, "push: skipped the damaged checkpoint at step %s: %s", commas(step), shortError(err.Error()))
+		y.warn(op.seq, "push: skipped the checkpoint at step %s, %s: %s", commas(step), persist.Unusable(err), shortError(err.Error()))
 	}
 	r, err := remote.Push(ctx, rs, y.local, op.run, warn, nil)
 	if gone(err) {
