@@ -37,6 +37,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if f.ckpt == "" {
 		return exitError{code: 2, msg: "eval: --ckpt FILE is required"}
 	}
+	if f.grid != "" && f.input != "" {
+		return exitError{code: 2, msg: "eval: --grid and --input ask for different things: give one"}
+	}
 	var layer, unit int
 	if f.grid != "" {
 		var err error
@@ -61,8 +64,6 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("eval: %w", err)
 	}
 	switch {
-	case f.grid != "" && f.input != "":
-		return exitError{code: 2, msg: "eval: --grid and --input ask for different things: give one"}
 	case f.grid != "":
 		return printUnitMap(stdout, tr, layer, unit)
 	case f.input != "":
@@ -131,12 +132,20 @@ const maxInputLine = 1 << 20
 // (the model's input features, one sample per line, an optional header
 // line first): a header naming the outputs, then one line per row, each
 // value float32's shortest decimal (it parses back to the same bits).
+// The file is read twice, so that a defect anywhere in it prints nothing
+// but the error (no partial output to mistake for a whole).
 func evalInputs(tr *engine.Trainer, file string, stdout io.Writer) error {
 	f, _, err := openRegular(file)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
 	defer f.Close()
+	if err := readInputs(f, tr.Data.Inputs, func([]float32) {}); err != nil {
+		return fmt.Errorf("eval: %s: %w", file, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("eval: %s: %w", file, err)
+	}
 	w := bufio.NewWriter(stdout)
 	w.WriteString(strings.Join(outputNames(tr.Data), ",") + "\n")
 	var line []byte

@@ -129,6 +129,8 @@ func TestEvalInput(t *testing.T) {
 		{strings.Repeat("0,", 783) + "0\n" + strings.Repeat("0,", 10) + "x" + strings.Repeat(",0", 773) + "\n", `line 2, column 11: "x" is not a finite number`},
 		{strings.Repeat("0,", 783) + "NaN\n", "line 1, column 784"},
 		{"\n\n", "no inputs"},
+		// After more rows than an output buffer holds.
+		{strings.Repeat(strings.Repeat("0,", 783)+"0\n", 60) + "1,2\n", "line 61: 2 values"},
 	} {
 		if err := os.WriteFile(in, []byte(c.csv), 0o644); err != nil {
 			t.Fatal(err)
