@@ -354,3 +354,40 @@ func (a *App) Paint() {
 		a.Host.Paint("digits", DigitsW, DigitSide, v.DigitsRGBA())
 	}
 }
+
+// Legend says what the output map's colors mean, from the draft's data
+// (the worker's points): Classes its classes (0: a regression target),
+// and for a regression the model's outputs at the map's two ends (Lo and
+// Hi; "low" and "high" until a view shows them).
+type Legend struct {
+	Classes int
+	Lo, Hi  string
+}
+
+// MapLegend is the legend of the output map: two classes until the
+// draft's points say otherwise.
+func (a *App) MapLegend() Legend {
+	l := Legend{Classes: 2, Lo: "low", Hi: "high"}
+	if pc := &a.points; pc.key != "" && pc.key == dataKey(a.Draft) {
+		l.Classes = pc.classes
+	}
+	if v := a.Live; l.Classes == 0 && v != nil && v.Kind == protocol.ViewGrid && v.Classes == 0 {
+		l.Lo, l.Hi = strconv.FormatFloat(v.Lo, 'g', 3, 64), strconv.FormatFloat(v.Hi, 'g', 3, 64)
+	}
+	return l
+}
+
+// ClassCSS is class k's color on the map of more than two classes, as CSS.
+func ClassCSS(k int) string {
+	r, g, b := classColor(k, 0.55)
+	return fmt.Sprintf("rgb(%d,%d,%d)", r, g, b)
+}
+
+// Range lists 0 … n-1, for templates.
+func Range(n int) []int {
+	s := make([]int, max(n, 0))
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}

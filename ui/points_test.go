@@ -58,3 +58,34 @@ func TestDataPointsFromTheWorker(t *testing.T) {
 		t.Errorf("while waiting, key %q: the canvas would change", key2)
 	}
 }
+
+// The map's legend follows the draft's data: two classes, more (a chip
+// each), or a regression's output range once a view shows it.
+func TestMapLegend(t *testing.T) {
+	a, h := running(t)
+	if l := a.MapLegend(); l.Classes != 2 {
+		t.Fatalf("before any data: %+v, want two classes", l)
+	}
+	b := protocol.AppendPoint(nil, 0, 0, 2)
+	answer := func(classes int) {
+		a.Paint()
+		c := h.last()
+		a.Apply(protocol.Event{Type: protocol.EvData, Seq: c.Seq, Data: &protocol.Data{Train: 1, Classes: classes}}, b)
+	}
+	answer(3)
+	if l := a.MapLegend(); l.Classes != 3 {
+		t.Errorf("three classes: %+v", l)
+	}
+	if ClassCSS(0) == ClassCSS(2) || ClassCSS(1) == ClassCSS(2) {
+		t.Errorf("class colors %s %s %s are not distinct", ClassCSS(0), ClassCSS(1), ClassCSS(2))
+	}
+	a.SetField("seed", "11")
+	answer(0)
+	if l := a.MapLegend(); l.Classes != 0 || l.Lo != "low" || l.Hi != "high" {
+		t.Errorf("a regression before a view: %+v", l)
+	}
+	a.Apply(protocol.Event{Type: protocol.EvView, View: &protocol.View{Run: a.Run, Kind: protocol.ViewGrid, W: 1, H: 1, Lo: -0.25, Hi: 1.5}}, []byte{0})
+	if l := a.MapLegend(); l.Lo != "-0.25" || l.Hi != "1.5" {
+		t.Errorf("a regression's legend: %+v, want -0.25 … 1.5", l)
+	}
+}
