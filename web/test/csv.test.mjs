@@ -143,6 +143,9 @@ test('pasted two-feature data gets the decision map', async (t) => {
     return seen.size;
   });
   assert.ok(colors >= 3, `${colors} colors on the map`);
+  // The legend names the three classes, each with its color.
+  assert.equal(await page.locator('[data-testid=map-legend] .chip').count(), 3);
+  assert.match(await text(page, 'map-legend'), /class 0\s*class 1\s*class 2/);
   assert.match(await text(page, 'accuracy'), /%/);
   await screenshot(page, 'csv-map', page.locator('main.columns'));
   assert.deepEqual(errors, []);
