@@ -136,7 +136,10 @@ type Store struct {
 	opt Options
 }
 
-var _ persist.Store = (*Store)(nil)
+var (
+	_ persist.Store     = (*Store)(nil)
+	_ persist.HeadMover = (*Store)(nil)
+)
 
 // New returns a Store on b.
 func New(b Bucket, opt Options) (*Store, error) {
@@ -206,6 +209,42 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 			}
 		}
 		return fmt.Errorf("r2: put %s/%s: %w (moved by another writer meanwhile)", run, id, persist.ErrHeadMoved)
+	}
+	if err != nil {
+		return fmt.Errorf("r2: head %s: %w", run, err)
+	}
+	return nil
+}
+
+// MoveHead makes id, which the bucket holds, the head of run without
+// writing the checkpoint again (persist.HeadMover): one conditional put
+// of the head object, as Put's last step.
+func (s *Store) MoveHead(ctx context.Context, run, id string, opt persist.PutOptions) error {
+	if err := persist.CheckPut(run, id, opt); err != nil {
+		return fmt.Errorf("r2: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("r2: %w", err)
+	}
+	cur, etag, err := s.head(ctx, run)
+	if err != nil {
+		return fmt.Errorf("r2: %w", err)
+	}
+	var cond Cond
+	if opt.CheckHead {
+		if cur != opt.IfHead {
+			return fmt.Errorf("r2: move head of %s to %s: %w (head is %q, not %q)", run, id, persist.ErrHeadMoved, cur, opt.IfHead)
+		}
+		cond = Cond{IfMatch: etag, IfAbsent: etag == ""}
+	}
+	if _, err := s.b.Stat(ctx, s.objKey(run, id)); errors.Is(err, ErrNotExist) {
+		return fmt.Errorf("r2: move head of %s to %s: %w", run, id, persist.ErrNotExist)
+	} else if err != nil {
+		return fmt.Errorf("r2: %w", err)
+	}
+	err = s.b.Put(ctx, s.headKey(run), []byte(id+"\n"), nil, cond)
+	if errors.Is(err, ErrPrecondition) {
+		return fmt.Errorf("r2: move head of %s to %s: %w (moved by another writer meanwhile)", run, id, persist.ErrHeadMoved)
 	}
 	if err != nil {
 		return fmt.Errorf("r2: head %s: %w", run, err)

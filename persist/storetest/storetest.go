@@ -53,6 +53,7 @@ func RunWith(t *testing.T, newStore func(t *testing.T) persist.Store, opt Option
 		{"Missing", testMissing},
 		{"Head", testHead},
 		{"CheckHead", testCheckHead},
+		{"MoveHead", testMoveHead},
 		{"DeleteHead", testDeleteHead},
 		{"Runs", testRuns},
 		{"BadIDs", testBadIDs},
@@ -338,6 +339,46 @@ func testHead(t *testing.T, s persist.Store, f *fixture) {
 	if _, err := s.Head(t.Context(), "other"); !errors.Is(err, persist.ErrNotExist) {
 		t.Errorf("Head(other run) = %v, want ErrNotExist", err)
 	}
+}
+
+// testMoveHead: a persist.HeadMover moves the head only to a checkpoint
+// it holds, only from the head the caller names, and never rewrites the
+// checkpoint.
+func testMoveHead(t *testing.T, s persist.Store, f *fixture) {
+	m, ok := s.(persist.HeadMover)
+	if !ok {
+		t.Skip("not a persist.HeadMover: the store moves a head only with a Put")
+	}
+	ctx := t.Context()
+	put(t, s, f.run, f.ids[0], f.blobs[0], persist.PutOptions{SetHead: true})
+	put(t, s, f.run, f.ids[1], f.blobs[1], persist.PutOptions{})
+	if err := m.MoveHead(ctx, f.run, f.ids[2], persist.PutOptions{}); !errors.Is(err, persist.ErrNotExist) {
+		t.Errorf("MoveHead to a checkpoint the store lacks = %v, want ErrNotExist", err)
+	}
+	if err := m.MoveHead(ctx, "nothing", f.ids[0], persist.PutOptions{CheckHead: true}); !errors.Is(err, persist.ErrNotExist) {
+		t.Errorf("MoveHead in a run the store lacks = %v, want ErrNotExist", err)
+	}
+	if err := m.MoveHead(ctx, f.run, f.ids[1], persist.PutOptions{CheckHead: true, IfHead: f.ids[1]}); !errors.Is(err, persist.ErrHeadMoved) {
+		t.Errorf("MoveHead from a stale head = %v, want ErrHeadMoved", err)
+	}
+	if got := head(t, s, f.run); got != f.ids[0] {
+		t.Fatalf("Head after refused moves = %q, want %q", got, f.ids[0])
+	}
+	if err := m.MoveHead(ctx, f.run, f.ids[1], persist.PutOptions{CheckHead: true, IfHead: f.ids[0]}); err != nil {
+		t.Fatalf("MoveHead from the head: %v", err)
+	}
+	if got := head(t, s, f.run); got != f.ids[1] {
+		t.Errorf("Head = %q, want %q", got, f.ids[1])
+	}
+	// Back, without a check.
+	if err := m.MoveHead(ctx, f.run, f.ids[0], persist.PutOptions{}); err != nil {
+		t.Fatalf("MoveHead back: %v", err)
+	}
+	if got := head(t, s, f.run); got != f.ids[0] {
+		t.Errorf("Head = %q, want %q", got, f.ids[0])
+	}
+	wantBytes(t, "Get after the moves", get(t, s, f.run, f.ids[1]), f.blobs[1])
+	wantObjects(t, "List after the moves", list(t, s, f.run), []persist.Object{{ID: f.ids[0], Size: int64(len(f.blobs[0]))}, {ID: f.ids[1], Size: int64(len(f.blobs[1]))}})
 }
 
 func testCheckHead(t *testing.T, s persist.Store, f *fixture) {
