@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"playground/spec"
 	"playground/wasm/protocol"
@@ -208,6 +209,7 @@ type pointsCache struct {
 	data    []byte // the worker's answer: train points, then test points
 	train   int
 	classes int
+	axes    *protocol.Axes
 	drawn   string // the data key and options rgba shows
 	rgba    []byte
 	painted string
@@ -256,7 +258,7 @@ func (a *App) dataPoints(ev protocol.Event, data []byte) {
 	if d == nil || ev.Seq != pc.seq || d.Train < 0 || d.Test < 0 || len(data) != (d.Train+d.Test)*protocol.PointBytes {
 		return
 	}
-	pc.key, pc.data, pc.train, pc.classes = pc.asked, data, d.Train, d.Classes
+	pc.key, pc.data, pc.train, pc.classes, pc.axes = pc.asked, data, d.Train, d.Classes, d.Axes
 }
 
 // drawPoints draws the worker's points (train first): each a disc in its
@@ -390,4 +392,22 @@ func Range(n int) []int {
 		s[i] = i
 	}
 	return s
+}
+
+// Corners labels the map's corners: top left the top of the y axis, bottom
+// left where the axes start, bottom right the end of the x axis. The
+// generated sets live in [-6, 6]²; custom data says in its own units what
+// the square shows, with its features' names.
+type Corners struct{ TL, BL, BR string }
+
+// MapCorners labels the corners of the map of the draft's data.
+func (a *App) MapCorners() Corners {
+	pc := &a.points
+	ax := pc.axes
+	if ax == nil || pc.key != dataKey(a.Draft) {
+		d := strconv.Itoa(spec.Domain)
+		return Corners{TL: d, BL: "−" + d, BR: d}
+	}
+	g := func(v float64) string { return strings.Replace(strconv.FormatFloat(v, 'g', 3, 64), "-", "−", 1) }
+	return Corners{TL: ax.Y + " " + g(ax.YHi), BL: "(" + g(ax.XLo) + ", " + g(ax.YLo) + ")", BR: ax.X + " " + g(ax.XHi)}
 }

@@ -89,3 +89,18 @@ func TestMapLegend(t *testing.T) {
 		t.Errorf("a regression's legend: %+v, want -0.25 … 1.5", l)
 	}
 }
+
+// The map's corners: [-6, 6]² for generated sets, custom data's own units
+// and feature names once its points say what the square shows.
+func TestMapCorners(t *testing.T) {
+	a, h := running(t)
+	if c := a.MapCorners(); c != (Corners{TL: "6", BL: "−6", BR: "6"}) {
+		t.Fatalf("generated: %+v", c)
+	}
+	a.Paint()
+	ax := &protocol.Axes{X: "height", Y: "weight", XLo: -2.25, XHi: 3.5, YLo: 10, YHi: 15.75}
+	a.Apply(protocol.Event{Type: protocol.EvData, Seq: h.last().Seq, Data: &protocol.Data{Train: 1, Classes: 2, Axes: ax}}, protocol.AppendPoint(nil, 0, 0, 1))
+	if c := a.MapCorners(); c != (Corners{TL: "weight 15.8", BL: "(−2.25, 10)", BR: "height 3.5"}) {
+		t.Errorf("custom: %+v", c)
+	}
+}

@@ -519,9 +519,23 @@ func FormatMap(vals []float32, w int) string {
 // bytes: x, y and the label (the class, or the regression target) as
 // little-endian float32.
 type Data struct {
-	Train   int `json:"train"`
-	Test    int `json:"test"`
-	Classes int `json:"classes"` // 0 for regression
+	Train   int   `json:"train"`
+	Test    int   `json:"test"`
+	Classes int   `json:"classes"`        // 0 for regression
+	Axes    *Axes `json:"axes,omitempty"` // custom data: what the square shows
+}
+
+// Axes says what the page's square [-Domain, Domain]² shows of custom
+// data of two features: feature X from XLo (left) to XHi (right), Y from
+// YLo (bottom) to YHi (top). Generated sets have none: their square is
+// the plane itself.
+type Axes struct {
+	X   string  `json:"x"`
+	Y   string  `json:"y"`
+	XLo float64 `json:"xlo"`
+	XHi float64 `json:"xhi"`
+	YLo float64 `json:"ylo"`
+	YHi float64 `json:"yhi"`
 }
 
 // PointBytes is the size of one point of Data.

@@ -38,7 +38,7 @@ func (l *loop) cmdData(ctx context.Context, c protocol.Command, _ []byte) {
 		return
 	}
 	pl, _ := planeOf(sp, d)
-	*ev.Data = protocol.Data{Train: d.Train.N, Test: d.Test.N, Classes: d.Classes}
+	*ev.Data = protocol.Data{Train: d.Train.N, Test: d.Test.N, Classes: d.Classes, Axes: pl.axes(d.Features)}
 	b := make([]byte, 0, (d.Train.N+d.Test.N)*protocol.PointBytes)
 	for _, part := range []*engine.Split{&d.Train, &d.Test} {
 		for i := range part.N {

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"math"
 	"maps"
 	"slices"
 	"strings"
@@ -172,6 +173,12 @@ func TestTwoFeatureCSVMap(t *testing.T) {
 	h.mu.Unlock()
 	if dv.Data == nil || dv.Data.Train+dv.Data.Test != 40 || len(pts) != 40*protocol.PointBytes {
 		t.Fatalf("points: %s, %d bytes", protocol.Encode(dv), len(pts))
+	}
+	// The square's sides in the data's units: u from 100 to 123, v from 0
+	// to 1.15, centred, the wider range with a margin, for the axes.
+	if a := dv.Data.Axes; a == nil || a.X != "u" || a.Y != "v" || a.XLo >= 100 || a.XHi <= 123 || a.YLo >= 0 || a.YHi <= 1.15 ||
+		math.Abs((a.XHi-a.XLo)-(a.YHi-a.YLo)) > 1e-3 || a.XHi-a.XLo > 23*1.2 {
+		t.Errorf("axes %+v", dv.Data.Axes)
 	}
 	for j := range 40 {
 		if x, y, _ := protocol.Point(pts, j); x < -spec.Domain || x > spec.Domain || y < -spec.Domain || y > spec.Domain {

@@ -176,6 +176,20 @@ func planeOf(s spec.Spec, d *engine.Dataset) (plane, bool) {
 	return plane{custom: true, cx: (lo[0] + hi[0]) / 2, cy: (lo[1] + hi[1]) / 2, scale: spec.Domain / half}, true
 }
 
+// axes says what the square shows of custom data whose features are
+// named names (nil for a generated set).
+func (p plane) axes(names []string) *protocol.Axes {
+	if !p.custom || len(names) != 2 {
+		return nil
+	}
+	half := float64(spec.Domain / p.scale)
+	return &protocol.Axes{
+		X: names[0], Y: names[1],
+		XLo: float64(p.cx) - half, XHi: float64(p.cx) + half,
+		YLo: float64(p.cy) - half, YHi: float64(p.cy) + half,
+	}
+}
+
 // featurize writes the model's input at the page's point (x, y).
 func (p plane) featurize(dst []float32, features []string, x, y float32) {
 	if !p.custom {
