@@ -146,6 +146,10 @@ test('pasted two-feature data gets the decision map', async (t) => {
   // The legend names the three classes, each with its color.
   assert.equal(await page.locator('[data-testid=map-legend] .chip').count(), 3);
   assert.match(await text(page, 'map-legend'), /class 0\s*class 1\s*class 2/);
+  // Its corners are in the data's units, named by its features.
+  assert.match(await text(page, 'axis-tl'), /^weight \d/);
+  assert.match(await text(page, 'axis-br'), /^height \d/);
+  assert.match(await text(page, 'axis-bl'), /^\(−\d[.\d]*, −\d[.\d]*\)$/);
   assert.match(await text(page, 'accuracy'), /%/);
   await screenshot(page, 'csv-map', page.locator('main.columns'));
   assert.deepEqual(errors, []);
