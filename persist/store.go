@@ -112,16 +112,17 @@ func CheckCall(ctx context.Context, ids ...string) error {
 	return ctx.Err()
 }
 
-// CheckPut checks Put's arguments: ErrBadID (wrapped) unless run, id and,
-// with opt.CheckHead, a non-empty opt.IfHead are valid ids.
-func CheckPut(run, id string, opt PutOptions) error {
+// CheckPut checks a Put (or MoveHead) before it starts: ErrBadID
+// (wrapped) unless run, id and, with opt.CheckHead, a non-empty opt.IfHead
+// are valid ids; else ctx's error. Backends wrap it with their name.
+func CheckPut(ctx context.Context, run, id string, opt PutOptions) error {
 	if err := CheckIDs(run, id); err != nil {
 		return err
 	}
 	if opt.CheckHead && opt.IfHead != "" && !ValidID(opt.IfHead) {
 		return fmt.Errorf("if-head: %w", CheckIDs(opt.IfHead))
 	}
-	return nil
+	return ctx.Err()
 }
 
 type idError struct{ id string }

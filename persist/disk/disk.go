@@ -102,10 +102,7 @@ func (s *Store) Path(run, id string) string { return filepath.Join(s.dir, run, i
 // head in place, which still names a whole checkpoint, so the run resumes
 // from one step earlier rather than from nothing.
 func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persist.PutOptions) error {
-	if err := persist.CheckPut(run, id, opt); err != nil {
-		return fmt.Errorf("disk: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckPut(ctx, run, id, opt); err != nil {
 		return fmt.Errorf("disk: %w", err)
 	}
 	dir := s.runDir(run)
@@ -155,10 +152,7 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 // MoveHead makes id, which the store holds, the head of run without
 // writing the checkpoint again (persist.HeadMover).
 func (s *Store) MoveHead(ctx context.Context, run, id string, opt persist.PutOptions) error {
-	if err := persist.CheckPut(run, id, opt); err != nil {
-		return fmt.Errorf("disk: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckPut(ctx, run, id, opt); err != nil {
 		return fmt.Errorf("disk: %w", err)
 	}
 	s.mu.Lock()

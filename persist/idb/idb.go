@@ -170,7 +170,7 @@ func wrap(err error) error {
 // entry and (with opt.SetHead) the head are then written in one
 // transaction, which commits whole or not at all.
 func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persist.PutOptions) error {
-	if err := persist.CheckPut(run, id, opt); err != nil {
+	if err := persist.CheckPut(ctx, run, id, opt); err != nil {
 		return fmt.Errorf("idb: %w", err)
 	}
 	b, err := s.readAll(ctx, r)

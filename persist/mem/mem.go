@@ -37,10 +37,7 @@ var (
 // Put reads r whole, then stores it as run/id (and moves the head) in one
 // step: a failing reader stores nothing.
 func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persist.PutOptions) error {
-	if err := persist.CheckPut(run, id, opt); err != nil {
-		return fmt.Errorf("mem: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckPut(ctx, run, id, opt); err != nil {
 		return fmt.Errorf("mem: %w", err)
 	}
 	b, err := readAll(ctx, r)
@@ -110,7 +107,7 @@ func (s *Store) checkHead(run string, opt persist.PutOptions) error {
 
 // MoveHead makes id, which the store holds, the head of run.
 func (s *Store) MoveHead(ctx context.Context, run, id string, opt persist.PutOptions) error {
-	if err := persist.CheckPut(run, id, opt); err != nil {
+	if err := persist.CheckPut(ctx, run, id, opt); err != nil {
 		return fmt.Errorf("mem: %w", err)
 	}
 	if err := s.enter(ctx); err != nil {

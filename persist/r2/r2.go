@@ -165,10 +165,7 @@ func (s *Store) headKey(run string) string    { return s.opt.Prefix + headDir + 
 
 // Put stores r as checkpoint id of run; see the package doc.
 func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persist.PutOptions) error {
-	if err := persist.CheckPut(run, id, opt); err != nil {
-		return fmt.Errorf("r2: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckPut(ctx, run, id, opt); err != nil {
 		return fmt.Errorf("r2: %w", err)
 	}
 	key := s.objKey(run, id)
@@ -220,10 +217,7 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 // writing the checkpoint again (persist.HeadMover): one conditional put
 // of the head object, as Put's last step.
 func (s *Store) MoveHead(ctx context.Context, run, id string, opt persist.PutOptions) error {
-	if err := persist.CheckPut(run, id, opt); err != nil {
-		return fmt.Errorf("r2: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckPut(ctx, run, id, opt); err != nil {
 		return fmt.Errorf("r2: %w", err)
 	}
 	cur, etag, err := s.head(ctx, run)

@@ -199,10 +199,7 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 
 // Upload is Put that also returns the server's answer.
 func (s *Store) Upload(ctx context.Context, run, id string, r io.Reader, opt persist.PutOptions) (*PutResult, error) {
-	if err := persist.CheckPut(run, id, opt); err != nil {
-		return nil, fmt.Errorf("remote: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckPut(ctx, run, id, opt); err != nil {
 		return nil, fmt.Errorf("remote: %w", err)
 	}
 	u := s.CheckpointURL(run, id)
