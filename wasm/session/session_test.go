@@ -436,9 +436,14 @@ func TestHiddenSavesNow(t *testing.T) {
 	h.wait(0, "running", func(ev protocol.Event) bool { return ev.Type == protocol.EvProgress && ev.Progress.Step > 100 })
 	n := h.count()
 	h.send(protocol.Command{Type: protocol.CmdHidden})
-	ev, _ := h.wait(n, "saved", isType(protocol.EvSaved))
-	if ev.Saved.Step == 0 || ev.Saved.Kind != persist.KindAutosave {
-		t.Errorf("saved %+v", ev.Saved)
+	// The run's first save, the milestone at step 0, may commit after the
+	// command on a busy machine: the hidden page's save is an autosave (the
+	// only one: no other is due).
+	ev, _ := h.wait(n, "saved", func(ev protocol.Event) bool {
+		return ev.Type == protocol.EvSaved && ev.Saved.Kind == persist.KindAutosave
+	})
+	if ev.Saved.Step <= 100 {
+		t.Errorf("saved %+v, want the step the page was hidden at (past 100)", ev.Saved)
 	}
 }
 
