@@ -345,7 +345,7 @@ type Progress struct {
 	Step        uint64   `json:"step"`
 	Epoch       int      `json:"epoch"`
 	Batch       int      `json:"batch"`
-	Loss        *float64 `json:"loss,omitempty"`     // mean training loss over the steps since the last report (nil if not finite)
+	Loss        *float64 `json:"loss,omitempty"`     // mean training loss over the steps since the last report, or without any the history's newest (nil if not finite)
 	TestLoss    *float64 `json:"testLoss,omitempty"` // latest evaluation on the test split
 	Accuracy    *float64 `json:"accuracy,omitempty"` // test accuracy (classification only)
 	EvalStep    uint64   `json:"evalStep,omitempty"` // step of that evaluation

@@ -105,4 +105,10 @@ func TestHistoryFollowsTheRun(t *testing.T) {
 	if got := pageHistory(d); !reflect.DeepEqual(got, protocolPoints(want)) {
 		t.Fatalf("a paused run reopened shows %d points, want %d", len(got), len(want.Points))
 	}
+	// and a training loss, the history's newest, though no step trained.
+	ps = d.of(protocol.EvProgress)
+	newest := want.Points[len(want.Points)-1].Train
+	if l := ps[len(ps)-1].Progress.Loss; l == nil || *l != float64(newest) {
+		t.Errorf("reopened, the page shows training loss %v, want the history's newest %v", l, newest)
+	}
 }

@@ -124,6 +124,10 @@ func (r *runner) progress(run string, now time.Time, exact bool) *protocol.Progr
 	p.Curve = curve
 	if n > 0 {
 		p.Loss = protocol.Float(total / float64(n))
+	} else if pts := r.hist.Points; len(pts) > 0 {
+		// No step since the last report (a resume, a pause): the history's
+		// newest training loss, rather than none.
+		p.Loss = protocol.Float(float64(pts[len(pts)-1].Train))
 	}
 	if el := now.Sub(r.lastProgress).Seconds(); el > 0 && !r.lastProgress.IsZero() && tr.Step >= r.progressStep {
 		p.StepsPerSec = float64(tr.Step-r.progressStep) / el
