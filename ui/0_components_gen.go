@@ -52,13 +52,6 @@ func (c *ComparePanel) steps() int {
 	return n
 }
 
-func (c *ComparePanel) baseText() string {
-	if b, ok := c.App.CompareBase(); ok {
-		return "the checkpoint at step " + Commas(b.Step)
-	}
-	return "the selected checkpoint"
-}
-
 func (c *ComparePanel) state(k CompareChild) string {
 	switch {
 	case k.Done:
@@ -96,9 +89,9 @@ func (c *ComparePanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			_ = vgparent
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Fork one child per value from "}
 			vgparent.AppendChild(vgn)
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "compare-base"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(c.baseText())
+			vgn.SetInnerHTML(c.App.CompareBaseText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: ", train each the same number of steps, and overlay their training loss."}
 			vgparent.AppendChild(vgn)
 		}
@@ -399,13 +392,6 @@ func (c *Controls) takeoverLabel() string {
 		return "Take it back"
 	}
 	return "Take over here"
-}
-
-func (c *Controls) lastSave() string {
-	if c.App.LastSave == nil {
-		return ""
-	}
-	return fmt.Sprint(c.App.LastSave.Step)
 }
 
 func (c *Controls) resumedAt() string {
@@ -735,7 +721,7 @@ func (c *Controls) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "last-save"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(c.lastSave())
+			vgn.SetInnerHTML(c.App.LastSaveText())
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 			vgparent.AppendChild(vgn)
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "saves"}}}
@@ -3817,71 +3803,9 @@ var _ log.Logger
 
 // Timeline lists the active run's checkpoints (select, restore, fork,
 // pin, delete, download; upload one to continue) and every run as a tree
-// of forks.
+// of forks. Both lists are painted at the source (timeline.go).
 type Timeline struct {
 	App *App
-}
-
-func (c *Timeline) rows() []protocol.Checkpoint {
-	cs := c.App.Checkpoints()
-	if len(cs) > 30 {
-		cs = cs[:30]
-	}
-	return cs
-}
-
-func (c *Timeline) pick(ck protocol.Checkpoint) {
-	c.App.Select(ck.ID)
-	if c.App.Selected != "" {
-		c.App.ScrubTo(ck.Step)
-	}
-}
-
-// kind is what the row says of the checkpoint: its kind, or why it
-// cannot be used ("damaged", "of another version"…).
-func (c *Timeline) kind(ck protocol.Checkpoint) string {
-	if why := c.unusable(ck); why != "" {
-		return why
-	}
-	return ck.Kind
-}
-
-// kindClass styles the kind: every unusable checkpoint alike.
-func (c *Timeline) kindClass(ck protocol.Checkpoint) string {
-	if c.bad(ck) {
-		return "kind damaged"
-	}
-	return "kind " + ck.Kind
-}
-
-func (c *Timeline) unusable(ck protocol.Checkpoint) string {
-	if why := c.App.Damaged[ck.ID]; why != "" {
-		return why
-	}
-	if ck.Error != "" && ck.Unusable == "" {
-		return "damaged"
-	}
-	return ck.Unusable
-}
-
-func (c *Timeline) bad(ck protocol.Checkpoint) bool { return c.unusable(ck) != "" }
-
-func (c *Timeline) rowClass(ck protocol.Checkpoint) string {
-	s := ""
-	if ri := c.App.runInfo(ck.Run); ri != nil && ri.Head == ck.ID {
-		s = "head"
-	}
-	if ck.ID == c.App.Selected {
-		s += " selected"
-	}
-	return s
-}
-
-func (c *Timeline) runClass(r RunRow) string {
-	if r.Current {
-		return "current"
-	}
-	return ""
 }
 
 func (c *Timeline) autosaveText() string {
@@ -3998,201 +3922,7 @@ func (c *Timeline) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		vgparent.AppendChild(vgn)
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "scroll"}}}
 		vgparent.AppendChild(vgn)
-		{
-			vgparent := vgn
-			_ = vgparent
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
-			vgparent.AppendChild(vgn)
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "table", Attr: []vugu.VGAttribute(nil)}
-			vgparent.AppendChild(vgn)
-			{
-				vgparent := vgn
-				_ = vgparent
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-				vgparent.AppendChild(vgn)
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "caption", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "sr"}}}
-				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(vugu.HTML("Checkpoints of the active run, newest first"))
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-				vgparent.AppendChild(vgn)
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "thead", Attr: []vugu.VGAttribute(nil)}
-				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(vugu.HTML("\x3Ctr\x3E\x3Cth scope=\"col\"\x3Estep\x3C/th\x3E\x3Cth scope=\"col\"\x3Ekind\x3C/th\x3E\x3Cth scope=\"col\"\x3Esize\x3C/th\x3E\x3Cth scope=\"col\"\x3Esaved\x3C/th\x3E\x3Cth scope=\"col\"\x3E\x3Cspan class=\"sr\"\x3Eactions\x3C/span\x3E\x3C/th\x3E\x3C/tr\x3E"))
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-				vgparent.AppendChild(vgn)
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "tbody", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "checkpoints"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "checkpoints"}}}
-				vgparent.AppendChild(vgn)
-				{
-					vgparent := vgn
-					_ = vgparent
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
-					vgparent.AppendChild(vgn)
-					for _, ck := range c.rows() {
-						var vgiterkey interface{} = ck.ID
-						_ = vgiterkey
-						ck := ck
-						_ = ck
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "tr", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "ckpt-row"}}}
-						vgparent.AppendChild(vgn)
-						vgn.AddAttrInterface("class", c.rowClass(ck))
-						vgn.AddAttrInterface("data-id", ck.ID)
-						vgn.AddAttrInterface("data-kind", ck.Kind)
-						vgn.AddAttrInterface("data-step", ck.Step)
-						{
-							vgparent := vgn
-							_ = vgparent
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n          "}
-							vgparent.AppendChild(vgn)
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "td", Attr: []vugu.VGAttribute(nil)}
-							vgparent.AppendChild(vgn)
-							{
-								vgparent := vgn
-								_ = vgparent
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "linkish"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "ckpt-select"}}}
-								vgparent.AppendChild(vgn)
-								vgn.AddAttrInterface("aria-pressed", fmt.Sprint(ck.ID == c.App.Selected))
-								vgn.AddAttrInterface("title", "Select; show step "+Commas(ck.Step)+" on the chart")
-								vgn.SetInnerHTML(Commas(ck.Step))
-								vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-									EventType: "click",
-									Func:      func(event vugu.DOMEvent) { c.pick(ck) },
-									// TODO: implement capture, etc. mostly need to decide syntax
-								})
-							}
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n          "}
-							vgparent.AppendChild(vgn)
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "td", Attr: []vugu.VGAttribute(nil)}
-							vgparent.AppendChild(vgn)
-							{
-								vgparent := vgn
-								_ = vgparent
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
-								vgparent.AppendChild(vgn)
-								vgn.AddAttrInterface("class", c.kindClass(ck))
-								vgn.SetInnerHTML(c.kind(ck))
-							}
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n          "}
-							vgparent.AppendChild(vgn)
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "td", Attr: []vugu.VGAttribute(nil)}
-							vgparent.AppendChild(vgn)
-							vgn.SetInnerHTML(Size(ck.Size))
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n          "}
-							vgparent.AppendChild(vgn)
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "td", Attr: []vugu.VGAttribute(nil)}
-							vgparent.AppendChild(vgn)
-							vgn.SetInnerHTML(Clock(ck.Created))
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n          "}
-							vgparent.AppendChild(vgn)
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "td", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "acts"}}}
-							vgparent.AppendChild(vgn)
-							{
-								vgparent := vgn
-								_ = vgparent
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n            "}
-								vgparent.AppendChild(vgn)
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "ckpt-download"}}}
-								vgparent.AppendChild(vgn)
-								vgn.AddAttrInterface("aria-label", "Download the checkpoint at step "+Commas(ck.Step))
-								vgn.AddAttrInterface("disabled", c.bad(ck))
-								vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-									EventType: "click",
-									Func:      func(event vugu.DOMEvent) { c.App.DownloadCheckpoint(ck.Run, ck.ID) },
-									// TODO: implement capture, etc. mostly need to decide syntax
-								})
-								{
-									vgparent := vgn
-									_ = vgparent
-									vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "↓"}
-									vgparent.AppendChild(vgn)
-								}
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n            "}
-								vgparent.AppendChild(vgn)
-								if c.App.Owner {
-									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "ckpt-restore"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "Continue from here (a fork unless it is the newest)"}}}
-									vgparent.AppendChild(vgn)
-									vgn.AddAttrInterface("disabled", c.bad(ck))
-									vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-										EventType: "click",
-										Func:      func(event vugu.DOMEvent) { c.App.Restore(ck.Run, ck.ID) },
-										// TODO: implement capture, etc. mostly need to decide syntax
-									})
-									{
-										vgparent := vgn
-										_ = vgparent
-										vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "restore"}
-										vgparent.AppendChild(vgn)
-									}
-								}
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n            "}
-								vgparent.AppendChild(vgn)
-								if c.App.Owner {
-									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "ckpt-fork"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "A new run from here with the settings shown above"}}}
-									vgparent.AppendChild(vgn)
-									vgn.AddAttrInterface("disabled", c.bad(ck) || !c.App.Forkable())
-									vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-										EventType: "click",
-										Func:      func(event vugu.DOMEvent) { c.App.Fork(ck.Run, ck.ID) },
-										// TODO: implement capture, etc. mostly need to decide syntax
-									})
-									{
-										vgparent := vgn
-										_ = vgparent
-										vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "fork"}
-										vgparent.AppendChild(vgn)
-									}
-								}
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n            "}
-								vgparent.AppendChild(vgn)
-								if c.App.Owner && ck.Kind != "pinned" {
-									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "ckpt-pin"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "Keep it: retention never deletes pinned checkpoints"}}}
-									vgparent.AppendChild(vgn)
-									vgn.AddAttrInterface("disabled", c.bad(ck))
-									vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-										EventType: "click",
-										Func:      func(event vugu.DOMEvent) { c.App.PinCheckpoint(ck.Run, ck.ID) },
-										// TODO: implement capture, etc. mostly need to decide syntax
-									})
-									{
-										vgparent := vgn
-										_ = vgparent
-										vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "pin"}
-										vgparent.AppendChild(vgn)
-									}
-								}
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n            "}
-								vgparent.AppendChild(vgn)
-								if c.App.Owner {
-									vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "ckpt-delete"}, vugu.VGAttribute{Namespace: "", Key: "title", Val: "Delete this checkpoint"}}}
-									vgparent.AppendChild(vgn)
-									vgn.AddAttrInterface("aria-label", "Delete the checkpoint at step "+Commas(ck.Step))
-									vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-										EventType: "click",
-										Func:      func(event vugu.DOMEvent) { c.App.DeleteCheckpoint(ck.Run, ck.ID) },
-										// TODO: implement capture, etc. mostly need to decide syntax
-									})
-									{
-										vgparent := vgn
-										_ = vgparent
-										vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "✕"}
-										vgparent.AppendChild(vgn)
-									}
-								}
-								vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n          "}
-								vgparent.AppendChild(vgn)
-							}
-							vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n        "}
-							vgparent.AppendChild(vgn)
-						}
-					}
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-					vgparent.AppendChild(vgn)
-				}
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
-				vgparent.AppendChild(vgn)
-			}
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
-			vgparent.AppendChild(vgn)
-		}
+		vgn.SetInnerHTML(vugu.HTML("\n    \x3Ctable\x3E\n      \x3Ccaption class=\"sr\"\x3ECheckpoints of the active run, newest first\x3C/caption\x3E\n      \x3Cthead\x3E\x3Ctr\x3E\x3Cth scope=\"col\"\x3Estep\x3C/th\x3E\x3Cth scope=\"col\"\x3Ekind\x3C/th\x3E\x3Cth scope=\"col\"\x3Esize\x3C/th\x3E\x3Cth scope=\"col\"\x3Esaved\x3C/th\x3E\x3Cth scope=\"col\"\x3E\x3Cspan class=\"sr\"\x3Eactions\x3C/span\x3E\x3C/th\x3E\x3C/tr\x3E\x3C/thead\x3E\n      \x3Ctbody data-testid=\"checkpoints\" id=\"checkpoints\"\x3E\x3C/tbody\x3E\n    \x3C/table\x3E\n  "))
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 		vgparent.AppendChild(vgn)
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "h3", Attr: []vugu.VGAttribute(nil)}
@@ -4200,68 +3930,9 @@ func (c *Timeline) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		vgn.SetInnerHTML(vugu.HTML("Runs"))
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 		vgparent.AppendChild(vgn)
-		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "ul", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "runs"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "runs"}}}
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "ul", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "runs"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "runs"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "runs"}}}
 		vgparent.AppendChild(vgn)
-		{
-			vgparent := vgn
-			_ = vgparent
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
-			vgparent.AppendChild(vgn)
-			for _, r := range c.App.RunTree() {
-				var vgiterkey interface{} = r.Run
-				_ = vgiterkey
-				r := r
-				_ = r
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "li", Attr: []vugu.VGAttribute{{Namespace: "", Key: "data-testid", Val: "run-row"}}}
-				vgparent.AppendChild(vgn)
-				vgn.AddAttrInterface("class", c.runClass(r))
-				vgn.AddAttrInterface("data-run", r.Run)
-				vgn.AddAttrInterface("style", fmt.Sprintf("padding-left: %dem", r.Depth))
-				{
-					vgparent := vgn
-					_ = vgparent
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-					vgparent.AppendChild(vgn)
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "linkish"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "run-open"}}}
-					vgparent.AppendChild(vgn)
-					vgn.AddAttrInterface("disabled", r.Current || !c.App.Owner)
-					vgn.AddAttrInterface("title", "Continue run "+r.Run)
-					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-						EventType: "click",
-						Func:      func(event vugu.DOMEvent) { c.App.OpenRun(r.Run) },
-						// TODO: implement capture, etc. mostly need to decide syntax
-					})
-					{
-						vgparent := vgn
-						_ = vgparent
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute(nil)}
-						vgparent.AppendChild(vgn)
-						vgn.SetInnerHTML(r.Name)
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " "}
-						vgparent.AppendChild(vgn)
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "code", Attr: []vugu.VGAttribute(nil)}
-						vgparent.AppendChild(vgn)
-						vgn.SetInnerHTML(r.Run)
-					}
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-					vgparent.AppendChild(vgn)
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "steps"}}}
-					vgparent.AppendChild(vgn)
-					vgn.SetInnerHTML(r.Steps)
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
-					vgparent.AppendChild(vgn)
-					if r.Lineage != "" {
-						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "lineage"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "run-lineage"}}}
-						vgparent.AppendChild(vgn)
-						vgn.SetInnerHTML(r.Lineage)
-					}
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
-					vgparent.AppendChild(vgn)
-				}
-			}
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
-			vgparent.AppendChild(vgn)
-		}
+		vgn.SetInnerHTML(vugu.HTML(""))
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n"}
 		vgparent.AppendChild(vgn)
 	}

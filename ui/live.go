@@ -31,7 +31,19 @@ func (a *App) LiveTexts() []LiveText {
 		{ID: "accuracy", Text: a.AccuracyText()},
 		{ID: "status", Text: a.StatusLine(), Class: a.StatusClass()},
 		{ID: "net-value", Text: a.NetValueText()},
+		{ID: "last-save", Text: a.LastSaveText()},
+		{ID: "saves", Text: fmt.Sprint(a.Saves)},
+		{ID: "compare-base", Text: a.CompareBaseText()},
 	}
+}
+
+// LastSaveText is the step of the last checkpoint saved ("" before one),
+// for scripts.
+func (a *App) LastSaveText() string {
+	if a.LastSave == nil {
+		return ""
+	}
+	return fmt.Sprint(a.LastSave.Step)
 }
 
 // StepText is the step counter (digits only, for scripts and tests);

@@ -172,6 +172,15 @@ func (a *App) compareDefaults() {
 	c.Param, c.Values, c.Steps = a.compareSettings()
 }
 
+// CompareBaseText names the checkpoint a comparison starts from (it
+// follows the saves: painted at the source).
+func (a *App) CompareBaseText() string {
+	if b, ok := a.CompareBase(); ok {
+		return "the checkpoint at step " + Commas(b.Step)
+	}
+	return "the selected checkpoint"
+}
+
 // CompareBase is the checkpoint a comparison forks from: the selected one,
 // else the active run's newest.
 func (a *App) CompareBase() (protocol.Checkpoint, bool) {

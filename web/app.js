@@ -296,6 +296,33 @@ const page = (window.pgPage = {
       }
     }
   },
+  // fillKeyed makes the children of the element with id those of markup,
+  // keyed by data-id (or data-run): an unchanged child stays the same
+  // element (the focus and the scroll stay), a changed one is replaced, a
+  // new one inserted, a gone one removed. The timeline's rows and runs are
+  // painted so at every save.
+  fillKeyed(id, markup) {
+    const box = document.getElementById(id);
+    if (!box) return;
+    const t = document.createElement(box.tagName === 'TBODY' ? 'tbody' : box.tagName);
+    t.innerHTML = markup;
+    const key = (el) => el.dataset.id || el.dataset.run || '';
+    const have = new Map();
+    for (const el of box.children) have.set(key(el), el);
+    let cur = box.firstElementChild;
+    for (const w of Array.from(t.children)) {
+      const old = have.get(key(w));
+      have.delete(key(w));
+      const node = old && old.outerHTML === w.outerHTML ? old : w;
+      if (old && node !== old) {
+        if (cur === old) cur = old.nextElementSibling;
+        old.remove();
+      }
+      if (cur === node) cur = cur.nextElementSibling;
+      else box.insertBefore(node, cur);
+    }
+    for (const el of have.values()) el.remove();
+  },
   load: stored,
   // trySet keeps value under key ('' removes it); a full or refused
   // storage loses it.

@@ -111,18 +111,14 @@ func receive() chan message {
 }
 
 // applyEvents applies the events in one batch at most every renderEvery,
-// so a burst of events costs one update. A batch of training reports only
-// (progress, pictures) is painted at the source (painter), unless the
-// network diagram needs a new layout; a checkpoint saved (the list of
-// checkpoints; the status line and the chart's marks are painted) renders
-// the page at most every savedEvery; any other event renders it at once
-// (a render costs the main thread tens of milliseconds). Clicks and keys
-// render at once (vugu's own path).
+// so a burst of events costs one update. A batch of what a training run
+// reports only (progress, pictures, checkpoints saved) is painted at the
+// source (painter), unless the network diagram needs a new layout; any
+// other event renders the page (a render costs the main thread tens of
+// milliseconds). Clicks and keys render at once (vugu's own path).
 func applyEvents(app *ui.App, ee vugu.EventEnv, live *painter, inbox chan message) {
 	const renderEvery = 200 * time.Millisecond
-	const savedEvery = 2 * time.Second
-	var last, rendered time.Time
-	pending := false // a render for saved checkpoints is due
+	var last time.Time
 	for m := range inbox {
 		if wait := renderEvery - time.Since(last); wait > 0 {
 			time.Sleep(wait)
@@ -136,19 +132,8 @@ func applyEvents(app *ui.App, ee vugu.EventEnv, live *painter, inbox chan messag
 		if app.DiagramKey() != diagram { // a new layout
 			u = renderNow
 		}
-		if u == renderSoon || pending {
-			if wait := savedEvery - time.Since(rendered); wait > 0 && u != renderNow {
-				if !pending { // an empty message comes back then
-					time.AfterFunc(wait, func() { inbox <- message{} })
-				}
-				pending, u = true, paintOnly
-			} else {
-				u = renderNow
-			}
-		}
 		if u == renderNow {
 			ee.UnlockRender()
-			pending, rendered = false, time.Now()
 		} else {
 			live.paint()
 			ee.UnlockOnly()
@@ -211,14 +196,13 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 type update int
 
 const (
-	paintOnly  update = iota // training reports: painted at the source
-	renderSoon               // a checkpoint saved: a render within savedEvery
+	paintOnly update = iota // training reports: painted at the source
 	renderNow
 )
 
 // apply applies one event and says what the page needs for it: a render
-// for anything but a training report (progress, a view and its unit
-// maps), soon for a checkpoint saved.
+// for anything but a training report (progress, a view and its unit maps,
+// a checkpoint saved).
 func apply(app *ui.App, m message) update {
 	ev, err := protocol.DecodeEvent([]byte(m.json))
 	if err != nil {
@@ -226,10 +210,8 @@ func apply(app *ui.App, m message) update {
 	}
 	app.Apply(ev, m.data)
 	switch ev.Type {
-	case protocol.EvProgress, protocol.EvView, protocol.EvUnits:
+	case protocol.EvProgress, protocol.EvView, protocol.EvUnits, protocol.EvSaved:
 		return paintOnly
-	case protocol.EvSaved:
-		return renderSoon
 	}
 	return renderNow
 }

@@ -4,6 +4,7 @@ package ui
 
 import (
 	"bytes"
+	"strconv"
 	"syscall/js"
 
 	"playground/ui"
@@ -23,21 +24,62 @@ type painter struct {
 	box        js.Value      // that box
 	shapesOf   *ui.ViewImage // the view whose diagram shapes are painted
 	shapeBuf   []byte        // what setShapes was given last, reused
+	rows, runs filled        // the timeline's checkpoints and runs
+}
+
+// filled is a box whose whole content is painted: what it was given last.
+type filled struct {
+	html, buf []byte
+	box       js.Value
+}
+
+// fill makes the children of the element with id the markup add makes,
+// when it changed (or the element is new: a render made it anew, empty),
+// keeping the children that did not change (app.js's fillKeyed).
+func (p *painter) fill(f *filled, id string, add func([]byte) []byte) {
+	box := p.doc.Call("getElementById", id)
+	if !box.Truthy() {
+		return
+	}
+	f.buf = add(f.buf[:0])
+	if bytes.Equal(f.buf, f.html) && box.Equal(f.box) && (len(f.buf) == 0 || box.Get("firstChild").Truthy()) {
+		return
+	}
+	page.Call("fillKeyed", id, string(f.buf))
+	f.html, f.buf, f.box = f.buf, f.html, box
 }
 
 func newPainter(app *ui.App, ee vugu.EventEnv) *painter {
 	p := &painter{app: app, doc: js.Global().Get("document")}
-	// A checkpoint's mark on the chart selects it and travels there.
+	// A checkpoint's mark on the chart selects it and travels there; the
+	// timeline's painted buttons do what their data-act says.
 	p.doc.Call("addEventListener", "click", js.FuncOf(func(_ js.Value, args []js.Value) any {
-		mark := args[0].Get("target").Call("closest", "#chart [data-testid=ckpt-mark]")
-		if !mark.Truthy() {
+		target := args[0].Get("target")
+		if mark := target.Call("closest", "#chart [data-testid=ckpt-mark]"); mark.Truthy() {
+			id, step := mark.Get("dataset").Get("id").String(), uint64(mark.Get("dataset").Get("step").Int())
+			go func() { // the listener must not block on the lock
+				ee.Lock()
+				app.Select(id)
+				app.ScrubTo(step)
+				ee.UnlockRender()
+			}()
 			return nil
 		}
-		id, step := mark.Get("dataset").Get("id").String(), uint64(mark.Get("dataset").Get("step").Int())
-		go func() { // the listener must not block on the lock
+		btn := target.Call("closest", "#checkpoints [data-act], #runs [data-act]")
+		if !btn.Truthy() || btn.Get("disabled").Truthy() {
+			return nil
+		}
+		row := btn.Call("closest", "[data-run]").Get("dataset")
+		act, run := btn.Get("dataset").Get("act").String(), row.Get("run").String()
+		var id string
+		var step uint64
+		if v := row.Get("id"); v.Truthy() {
+			id = v.String()
+			step, _ = strconv.ParseUint(row.Get("step").String(), 10, 64)
+		}
+		go func() {
 			ee.Lock()
-			app.Select(id)
-			app.ScrubTo(step)
+			app.Act(act, run, id, step)
 			ee.UnlockRender()
 		}()
 		return nil
@@ -52,6 +94,8 @@ func (p *painter) paint() {
 	p.app.Paint()
 	shown.Store(p.app.ScrubView())
 	p.loss()
+	p.fill(&p.rows, "checkpoints", p.app.AppendCheckpointRows)
+	p.fill(&p.runs, "runs", p.app.AppendRunRows)
 }
 
 // texts writes the live texts and the digits' labels.
