@@ -1,0 +1,52 @@
+// The checkpoint table follows the saves without rendering the page: its
+// rows are painted at the source, each kept row the same element (a
+// button keeps its focus), and its buttons work.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openFresh, serve, waitPhase } from './harness.mjs';
+
+let srv;
+test.before(async () => {
+  srv = await serve();
+});
+test.after(() => srv.close());
+
+test('saves repaint the checkpoint table, not the page; a focused button keeps its focus', async (t) => {
+  const { page, errors } = await openFresh(t, `${srv.url}/?preset=circle-sgd&autostart=1&speed=max&autosave=300&debug=1`);
+  await waitPhase(page, 'running', 60000);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ckpt-row]').length >= 3, null, { timeout: 60000 });
+  // Focus the oldest row's download button (the milestone at step 0 stays).
+  const oldest = page.locator('[data-testid=ckpt-row][data-step="0"] [data-testid=ckpt-download]');
+  await oldest.focus();
+  const renders = await page.evaluate(() => window.pgPage.renders.length);
+  const saves = Number(await page.getByTestId('saves').textContent());
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=saves]').textContent) >= n + 3, saves, { timeout: 60000 });
+  const got = await page.evaluate(() => ({
+    renders: window.pgPage.renders.length,
+    focused: document.activeElement?.closest('[data-testid=ckpt-row]')?.dataset.step,
+    newest: Number(document.querySelector('[data-testid=ckpt-row]').dataset.step),
+    saved: Number(document.querySelector('[data-testid=last-save]').textContent),
+  }));
+  t.diagnostic(JSON.stringify({ before: renders, ...got }));
+  assert.equal(got.renders, renders, 'a save rendered the page');
+  assert.equal(got.focused, '0', 'the focused button lost its focus');
+  assert.equal(got.newest, got.saved, 'the newest row is not the last save');
+
+  // The painted buttons work: pause, pin the oldest autosave, select it.
+  await page.getByTestId('pause').click();
+  await waitPhase(page, 'paused');
+  // The pause's own save (and its retention) has landed: the rows stay.
+  const paused = Number(await page.getByTestId('step').textContent());
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=last-save]').textContent) === n && Number(document.querySelector('[data-testid=ckpt-row]').dataset.step) === n, paused, { timeout: 30000 });
+  // Paused, nothing repaints the rows: they stay the same elements.
+  await page.evaluate(() => document.querySelectorAll('[data-testid=ckpt-row]').forEach((r) => (r.__kept = true)));
+  await page.waitForTimeout(1500);
+  assert.ok(await page.evaluate(() => [...document.querySelectorAll('[data-testid=ckpt-row]')].every((r) => r.__kept)), 'a paused page replaced rows');
+  const row = page.locator('[data-testid=ckpt-row][data-kind=autosave]').nth(1);
+  const id = await row.getAttribute('data-id');
+  await row.getByTestId('ckpt-pin').click();
+  await page.waitForFunction((id) => document.querySelector(`[data-testid=ckpt-row][data-id="${id}"]`)?.dataset.kind === 'pinned', id, { timeout: 30000 });
+  await page.locator(`[data-testid=ckpt-row][data-id="${id}"] [data-testid=ckpt-select]`).click();
+  await page.waitForFunction((id) => document.querySelector(`[data-testid=ckpt-row][data-id="${id}"]`)?.classList.contains('selected'), id, { timeout: 10000 });
+  assert.deepEqual(errors, []);
+});
