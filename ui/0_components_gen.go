@@ -1656,6 +1656,13 @@ func (c *NetworkPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		vgn.SetInnerHTML(c.App.NetValueText())
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 		vgparent.AppendChild(vgn)
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "canvas", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "unit-zoom"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "unit-zoom"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "unit-zoom"}, vugu.VGAttribute{Namespace: "", Key: "aria-hidden", Val: "true"}}}
+		vgparent.AppendChild(vgn)
+		vgn.AddAttrInterface("height", HeatSize)
+		vgn.AddAttrInterface("hidden", !c.App.UnitShown())
+		vgn.AddAttrInterface("width", HeatSize)
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
+		vgparent.AppendChild(vgn)
 		if c.App.Net.Edit != nil {
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "netedit"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "net-edit"}, vugu.VGAttribute{Namespace: "", Key: "role", Val: "group"}, vugu.VGAttribute{Namespace: "", Key: "aria-labelledby", Val: "net-edit-h"}}}
 			vgparent.AppendChild(vgn)

@@ -345,7 +345,11 @@ func (a *App) Paint() {
 	case v == nil:
 		a.Host.Paint("heatmap", HeatSize, HeatSize, make([]byte, 4*HeatSize*HeatSize))
 	case focused:
-		a.Host.Paint("heatmap", HeatSize, HeatSize, enlarge(w, len(vals)/w, func(i int) float64 { return float64(vals[i]) }, tone))
+		rgba := enlarge(w, len(vals)/w, func(i int) float64 { return float64(vals[i]) }, tone)
+		a.Host.Paint("heatmap", HeatSize, HeatSize, rgba)
+		// On a phone the output map is far above the network: the unit's
+		// map floats beside it too (CSS shows unit-zoom on narrow screens).
+		a.Host.Paint("unit-zoom", HeatSize, HeatSize, rgba)
 	case v.Kind == protocol.ViewGrid:
 		rgba := v.GridRGBA
 		if a.Discretize {

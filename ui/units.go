@@ -224,6 +224,13 @@ func (a *App) FocusedMap() (vals []float32, w int, tone func(float64) float64, o
 
 // HeatUnitText labels the output map: the unit it shows, if not the
 // output.
+// UnitShown says whether the output map shows a unit's map (the
+// diagram's focus) rather than the output's.
+func (a *App) UnitShown() bool {
+	_, _, _, ok := a.FocusedMap()
+	return ok
+}
+
 func (a *App) HeatUnitText() string {
 	if _, _, _, ok := a.FocusedMap(); ok {
 		return a.unitName(a.Net.Focus.Layer, a.Net.Focus.Unit)

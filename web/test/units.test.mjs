@@ -160,6 +160,23 @@ test('the neuron lesson: a map per unit, hover shows it, its values are the nati
   await page.setViewportSize({ width: 390, height: 844 });
   await page.getByTestId('net-diagram').scrollIntoViewIfNeeded();
   await screenshot(page, 'units-neuron-390');
+  // On a phone the output map is a screen away: tapping a unit floats its
+  // map beside the network, the same picture as the output map's.
+  assert.ok(!(await page.getByTestId('unit-zoom').isVisible()), 'the zoom shows with no unit tapped');
+  await page.getByTestId('unit-1-2').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=heat-unit]').textContent === 'layer 1, unit 2');
+  await page.getByTestId('unit-zoom').waitFor({ state: 'visible' });
+  assert.ok(await page.getByTestId('unit-zoom').isVisible(), 'the unit map does not float on a phone');
+  const same = await page.evaluate(() => {
+    const px = (id) => {
+      const c = document.getElementById(id);
+      return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+    };
+    const a = px('heatmap'), b = px('unit-zoom');
+    return a.length === b.length && a.some((v) => v !== 0) && a.every((v, i) => v === b[i]);
+  });
+  assert.ok(same, 'the floating map is not the unit map shown above');
+  await screenshot(page, 'units-neuron-390-tapped');
   await screenshot(page, 'units-neuron-390-panel', page.locator('section.network'));
   assert.deepEqual(errors, []);
 });
