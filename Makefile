@@ -4,7 +4,7 @@ GOROOT  := $(shell $(GO) env GOROOT)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: run build web test test-deps vet unit wasm-test bench clean web-deps browser-deps browser-test bench-browser bench-ui workers-deps soak
+.PHONY: run build web test test-deps vet unit wasm-test bench clean web-deps browser-deps browser-test bench-browser bench-ui workers-deps soak cross-browser-deps cross-browser
 
 ## run: build everything, then serve the page and the checkpoint API on $(ADDR) (store ./data)
 run: build
@@ -77,6 +77,22 @@ browser-deps: web-deps
 ## (web/test; a few minutes)
 browser-test: browser-deps build
 	cd web && CHROMIUM=$(CHROMIUM) PLAYGROUND_REQUIRE_TORCH=1 node --test --test-concurrency=1 --test-reporter=spec test/*.test.mjs
+
+# Debian's Firefox ESR, and WebKitGTK's MiniBrowser with its WebDriver (and
+# xvfb for its display): never a downloaded browser.
+FIREFOX ?= /usr/bin/firefox-esr
+cross-browser-deps: web-deps
+	@[ -x $(FIREFOX) ] && [ -x /usr/bin/WebKitWebDriver ] && command -v xvfb-run >/dev/null || { \
+	  echo "installing firefox-esr, webkit2gtk-driver and xvfb (Debian) for the cross-browser test"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr webkit2gtk-driver xvfb >/dev/null; }
+
+## cross-browser: the page in Firefox ESR (WebDriver BiDi) and WebKitGTK
+## (WebKitWebDriver, under xvfb): trains, saves, resumes after a reload at a
+## step no lower than the saved one, draws the maps and chart, stops at a
+## step with the native fingerprint, no console errors; screenshots to
+## out/screenshots (web/test/cross/smoke.mjs; under a minute; not part of make test)
+cross-browser: cross-browser-deps build
+	cd web && FIREFOX=$(FIREFOX) node test/cross/smoke.mjs
 
 ## soak: 30 cycles of random reload, browser SIGKILL, server SIGKILL and a
 ## damaged newest checkpoint against `playground serve`, ending on the native

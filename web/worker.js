@@ -38,11 +38,19 @@ module.then((m) => pgWasm.run(m, pg.role)).catch(failed);
 if (pg.role === 'engine') {
   // putRemote(request, bytes) runs a write (put or delete) in the writer
   // worker and resolves to {kind, message} (kind "" on success,
-  // "unavailable" when there is no writer: the caller then writes itself).
+  // "unavailable" when there is no writer, or not yet: the caller then
+  // writes itself).
   // The writer starts at the first write, so it does not compete with a
-  // resume for the CPU.
+  // resume for the CPU. Until it is up, the engine writes itself: starting
+  // the writer (Go's runtime, IndexedDB) takes ~40 ms in Chromium and
+  // Firefox but 2-3 s in WebKitGTK while training keeps the cores busy, and
+  // a new run's first checkpoint that waited for it left the run unsaved
+  // that long: a reload then lost the run (the marks named a run never
+  // stored) and started a new one at step 0. Writes stay in order: the
+  // engine awaits each one before the next.
   let writer = null;
   let ready = null;
+  let up = false; // the writer has said ready
   const pending = new Map();
   let nextID = 0;
   const startWriter = () => {
@@ -67,16 +75,15 @@ if (pg.role === 'engine') {
     module.then((m) => writer.postMessage({ module: m }), () => {});
     return p;
   };
-  pg.putRemote = (request, bytes) =>
-    (ready ??= startWriter()).then(
-      (ok) =>
-        new Promise((resolve) => {
-          if (!ok) return resolve({ kind: 'unavailable' });
-          const id = ++nextID;
-          pending.set(id, resolve);
-          writer.postMessage({ id, request, bytes }, bytes ? [bytes.buffer] : []);
-        }),
-    );
+  pg.putRemote = (request, bytes) => {
+    ready ??= startWriter().then((ok) => (up = ok));
+    if (!up) return Promise.resolve({ kind: 'unavailable' });
+    return new Promise((resolve) => {
+      const id = ++nextID;
+      pending.set(id, resolve);
+      writer.postMessage({ id, request, bytes }, bytes ? [bytes.buffer] : []);
+    });
+  };
 }
 
 // yield lets the worker's event loop run (messages, IndexedDB, promises)

@@ -3,7 +3,7 @@
 // UI is up; and the fallback where the compiled module cannot be posted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkpointsInDB, collectErrors, launch, serve, step, waitPhase } from './harness.mjs';
+import { checkpointsInDB, collectErrors, launch, serve, sleep, step, waitPhase } from './harness.mjs';
 
 // bootSteps is an init script: window.__pgBoot lists the steps app.js's own
 // counter showed, and whether the UI had rendered (the phase shown) then.
@@ -47,7 +47,7 @@ test('one wasm download runs the page, the engine and the writer; the step shows
     assert.ok(before.length > 0, `app.js painted no training step before the UI: ${JSON.stringify(boot)}`);
     assert.equal(await page.locator('[data-testid=boot-step]').count(), 0, 'the UI replaced the boot counter');
     assert.ok((await step(page)) >= Number(before[0].step));
-    // The writer committed checkpoints (the engine hands it every Put).
+    // The writer committed checkpoints (the engine hands it every Put once it is up).
     assert.ok((await checkpointsInDB(page)).length > 0);
     assert.deepEqual(errors, []);
   } finally {
@@ -67,6 +67,9 @@ test('a module that cannot be posted: the worker compiles its own', async () => 
   };
   const { ctx, page, wasm, errors } = await open(srv, refuse);
   try {
+    // The worker's download is reported asynchronously (requestfinished,
+    // then its response): it may be counted after the first save shows.
+    for (let i = 0; i < 50 && wasm.length < 2; i++) await sleep(100);
     assert.equal(wasm.length, 2, `the page's and the worker's download: ${wasm.join(', ')}`);
     assert.ok((await step(page)) > 0);
     assert.ok((await checkpointsInDB(page)).length > 0);
