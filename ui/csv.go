@@ -106,5 +106,13 @@ func (a *App) CSVText() string {
 	if d.Split {
 		split = fmt.Sprintf("%d test rows by its split column", d.Test)
 	}
-	return fmt.Sprintf("%s rows, %d features%s, %s, %s; dataset %s…", Commas(uint64(d.Samples)), d.Inputs, names, label, split, d.SHA256[:12])
+	s := fmt.Sprintf("%s rows, %d features%s, %s, %s; dataset %s…", Commas(uint64(d.Samples)), d.Inputs, names, label, split, d.SHA256[:12])
+	if i := a.CSV.Info; i != nil && i.SHA256 == d.SHA256 && len(i.Wide) > 0 {
+		verb, them := "goes", "it trains"
+		if len(i.Wide) > 1 {
+			verb, them = "go", "they train"
+		}
+		s += fmt.Sprintf(" Tip: %s %s beyond ±%d; scaled to about −1…1 %s much faster (tanh and sigmoid units saturate on large inputs).", strings.Join(i.Wide, ", "), verb, protocol.WideFeature, them)
+	}
+	return s
 }

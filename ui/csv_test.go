@@ -42,7 +42,7 @@ func TestCSVUpload(t *testing.T) {
 	a.PasteCSV()
 	c = h.last()
 	a.Apply(protocol.Event{Type: protocol.EvDataset, Seq: c.Seq, Dataset: &protocol.Dataset{
-		SHA256: sha, Rows: 40, Names: []string{"u", "v"}, Classes: 3, Spec: n.JSON(),
+		SHA256: sha, Rows: 40, Names: []string{"u", "v"}, Classes: 3, Spec: n.JSON(), Wide: []string{"u"},
 	}}, nil)
 	if !a.Custom() || !a.TwoD() || a.CSV.Err != "" || a.Draft.Dataset.SHA256 != sha {
 		t.Fatalf("draft %+v, err %q", a.Draft.Dataset, a.CSV.Err)
@@ -50,7 +50,7 @@ func TestCSVUpload(t *testing.T) {
 	if !strings.Contains(h.query, "dataset=csv") || !strings.Contains(h.query, "data="+sha) {
 		t.Errorf("link %q", h.query)
 	}
-	if got := a.CSVText(); !strings.HasPrefix(got, "40 rows, 2 features (u, v), 3 classes, 25% held out") {
+	if got := a.CSVText(); !strings.HasPrefix(got, "40 rows, 2 features (u, v), 3 classes, 25% held out") || !strings.Contains(got, "Tip: u goes beyond ±10") {
 		t.Errorf("info %q", got)
 	}
 	a.Apply(protocol.Event{Type: protocol.EvError, Message: "resume r: dataset missing: the run trains on dataset " + sha + ", which is not here (upload its CSV): …"}, nil)

@@ -306,7 +306,15 @@ type Dataset struct {
 	Split   bool            `json:"split"`
 	Bytes   int             `json:"bytes"` // of its canonical CSV
 	Spec    json.RawMessage `json:"spec"`  // the page's draft applied to it, normalized
+	// Wide names the features with values beyond ±WideFeature: units
+	// that take them saturate (tanh, sigmoid) until the weights shrink,
+	// so the page suggests scaling them.
+	Wide []string `json:"wide,omitempty"`
 }
+
+// WideFeature bounds the features' values that need no scaling (the
+// generated sets live in ±6).
+const WideFeature = 10
 
 // Predict is the model's output on one sample (CmdPredict): class
 // probabilities for classification (one, of class 1, for two classes),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 
@@ -162,8 +163,23 @@ func (l *loop) cmdDataset(ctx context.Context, c protocol.Command, data []byte) 
 	defer l.retryData(tb.Name())
 	l.emit(protocol.Event{Type: protocol.EvDataset, Seq: c.Seq, Dataset: &protocol.Dataset{
 		SHA256: tb.Name(), Rows: tb.Rows(), Names: tb.Names, Classes: tb.Classes, Test: tb.TestRows(),
-		Split: tb.Test != nil, Bytes: len(tb.Canonical()), Spec: s.JSON(),
+		Split: tb.Test != nil, Bytes: len(tb.Canonical()), Spec: s.JSON(), Wide: wide(tb),
 	}})
+}
+
+// wide names the features of tb with values beyond ±protocol.WideFeature.
+func wide(tb *dataset.Table) []string {
+	var out []string
+	n := tb.Inputs()
+	for j, name := range tb.Names {
+		for i := j; i < len(tb.X); i += n {
+			if math.Abs(float64(tb.X[i])) > protocol.WideFeature {
+				out = append(out, name)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // waitData is a command that failed for want of dataset name: storing

@@ -166,6 +166,10 @@ func TestTwoFeatureCSVMap(t *testing.T) {
 	if ev.Dataset == nil || ev.Dataset.Classes != 3 {
 		t.Fatalf("upload: %s", protocol.Encode(ev))
 	}
+	// u (100 to 123) is too wide for tanh units to learn fast; v is not.
+	if !slices.Equal(ev.Dataset.Wide, []string{"u"}) {
+		t.Errorf("wide features %q, want [u]", ev.Dataset.Wide)
+	}
 	seq = h.send(protocol.Command{Type: protocol.CmdData, Spec: ev.Dataset.Spec})
 	dv, i := h.wait(0, "points", func(ev protocol.Event) bool { return ev.Seq == seq })
 	h.mu.Lock()
