@@ -11,7 +11,6 @@ package ui
 //go:generate gofmt -w 0_components_gen.go
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -211,7 +210,7 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		r := ev.Resumed
 		a.Resumed, a.resumeAt = r, a.Now()
 		for _, sk := range r.Skipped {
-			a.Damaged[sk.ID] = cmp.Or(sk.Unusable, "damaged")
+			a.Damaged[sk.ID] = sk.Unusable
 		}
 		a.Step = r.Step
 		if r.Replayed > 0 {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"html"
 	"strconv"
 
@@ -159,15 +160,10 @@ func (a *App) kindClass(ck protocol.Checkpoint) string {
 	return "kind " + ck.Kind
 }
 
-// unusable says why the checkpoint cannot be used ("" if it can).
+// unusable says why the checkpoint cannot be used ("" if it can): as its
+// listing says, or as a resume that skipped it said.
 func (a *App) unusable(ck protocol.Checkpoint) string {
-	if why := a.Damaged[ck.ID]; why != "" {
-		return why
-	}
-	if ck.Error != "" && ck.Unusable == "" {
-		return "damaged"
-	}
-	return ck.Unusable
+	return cmp.Or(ck.Unusable, a.Damaged[ck.ID])
 }
 
 func (a *App) rowClass(ck protocol.Checkpoint) string {
