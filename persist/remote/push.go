@@ -23,6 +23,10 @@ type PushReport struct {
 	// Datasets the run's checkpoints name, each once, in the order met:
 	// uploaded (New) or already on the server.
 	Datasets []DataResult
+	// Autosaves are the run's autosaves on the server afterwards, oldest
+	// first: those it had and those uploaded (for the retention of the
+	// server's copy, which auto-push keeps).
+	Autosaves []string
 }
 
 // Push uploads run's checkpoints from local to the server, oldest first,
@@ -50,8 +54,10 @@ func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn 
 	if err != nil && !errors.Is(err, persist.ErrNotExist) {
 		return r, err
 	}
+	autosaves := map[string]bool{}
 	for _, c := range infos {
 		there[c.ID] = c.Checksum
+		autosaves[c.ID] = c.Kind == persist.KindAutosave && c.Error == ""
 		if c.Head {
 			r.Head = c.ID
 			if c.Step != nil {
@@ -108,10 +114,17 @@ func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn 
 		if move {
 			r.Head, r.HeadStep = o.ID, info.Step
 		}
+		autosaves[o.ID] = info.Kind == persist.KindAutosave
 		if pushed != nil {
 			pushed(info)
 		}
 	}
+	for id, auto := range autosaves {
+		if auto {
+			r.Autosaves = append(r.Autosaves, id)
+		}
+	}
+	slices.Sort(r.Autosaves)
 	return r, nil
 }
 

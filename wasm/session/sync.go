@@ -352,7 +352,7 @@ func (y *syncer) push(ctx context.Context, rs *remote.Store, op pushOp, auto boo
 	name := protocol.SyncPush
 	if auto {
 		name = protocol.SyncAutoPush
-		y.retain(ctx, rs, op.run, r.Head, keep, serverAutosaves(ctx, rs, op.run)...)
+		y.retain(ctx, rs, op.run, r.Head, keep, r.Autosaves...)
 	}
 	y.emit(protocol.Event{Type: protocol.EvSynced, Seq: op.seq, Synced: &protocol.Synced{
 		Op: name, Run: op.run, Head: r.Head, Step: r.HeadStep, Sent: r.Pushed, Had: r.Had,
@@ -397,23 +397,6 @@ func (y *syncer) autoPushOne(ctx context.Context, rs *remote.Store, op autoPushO
 		Bytes: int64(len(op.file)), Millis: ms(y.now().Sub(op.t0)), URL: rs.RunURL(op.run),
 	}})
 	return nil
-}
-
-// serverAutosaves lists the autosaves of run on the server, oldest first
-// (none if it cannot be asked: the next session's first auto-push will).
-func serverAutosaves(ctx context.Context, rs *remote.Store, run string) []string {
-	infos, err := rs.Checkpoints(ctx, run)
-	if err != nil {
-		return nil
-	}
-	var ids []string
-	for _, c := range infos {
-		if c.Kind == persist.KindAutosave && c.Error == "" {
-			ids = append(ids, c.ID)
-		}
-	}
-	slices.Sort(ids)
-	return ids
 }
 
 // retain records autosaves of run on the server (oldest first: at the
