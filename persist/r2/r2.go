@@ -169,24 +169,17 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 		return fmt.Errorf("r2: %w", err)
 	}
 	key := s.objKey(run, id)
-	var cond Cond
+	cond, err := s.headCond(ctx, "put "+run+"/"+id, run, opt)
+	if err != nil {
+		return err
+	}
 	existed := true
-	if opt.CheckHead {
-		cur, etag, err := s.head(ctx, run)
-		if err != nil {
+	if opt.CheckHead && opt.SetHead {
+		_, err := s.b.Stat(ctx, key)
+		if err != nil && !errors.Is(err, ErrNotExist) {
 			return fmt.Errorf("r2: %w", err)
 		}
-		if cur != opt.IfHead {
-			return fmt.Errorf("r2: put %s/%s: %w (head is %q, not %q)", run, id, persist.ErrHeadMoved, cur, opt.IfHead)
-		}
-		cond = Cond{IfMatch: etag, IfAbsent: etag == ""}
-		if opt.SetHead {
-			_, err := s.b.Stat(ctx, key)
-			if err != nil && !errors.Is(err, ErrNotExist) {
-				return fmt.Errorf("r2: %w", err)
-			}
-			existed = err == nil
-		}
+		existed = err == nil
 	}
 	if err := s.write(ctx, key, r, opt.SHA256); err != nil {
 		return fmt.Errorf("r2: put %s/%s: %w", run, id, err)
@@ -196,7 +189,7 @@ func (s *Store) Put(ctx context.Context, run, id string, r io.Reader, opt persis
 	}
 	// The checkpoint is committed: finish moving the head even if ctx ends.
 	ctx = context.WithoutCancel(ctx)
-	err := s.b.Put(ctx, s.headKey(run), []byte(id+"\n"), nil, cond)
+	err = s.b.Put(ctx, s.headKey(run), []byte(id+"\n"), nil, cond)
 	if errors.Is(err, ErrPrecondition) {
 		// Remove what this Put added, unless the winner's head names it
 		// (it stored the same id meanwhile).
@@ -220,16 +213,9 @@ func (s *Store) MoveHead(ctx context.Context, run, id string, opt persist.PutOpt
 	if err := persist.CheckPut(ctx, run, id, opt); err != nil {
 		return fmt.Errorf("r2: %w", err)
 	}
-	cur, etag, err := s.head(ctx, run)
+	cond, err := s.headCond(ctx, "move head of "+run+" to "+id, run, opt)
 	if err != nil {
-		return fmt.Errorf("r2: %w", err)
-	}
-	var cond Cond
-	if opt.CheckHead {
-		if cur != opt.IfHead {
-			return fmt.Errorf("r2: move head of %s to %s: %w (head is %q, not %q)", run, id, persist.ErrHeadMoved, cur, opt.IfHead)
-		}
-		cond = Cond{IfMatch: etag, IfAbsent: etag == ""}
+		return err
 	}
 	if _, err := s.b.Stat(ctx, s.objKey(run, id)); errors.Is(err, ErrNotExist) {
 		return fmt.Errorf("r2: move head of %s to %s: %w", run, id, persist.ErrNotExist)
@@ -244,6 +230,24 @@ func (s *Store) MoveHead(ctx context.Context, run, id string, opt persist.PutOpt
 		return fmt.Errorf("r2: head %s: %w", run, err)
 	}
 	return nil
+}
+
+// headCond is the condition on the run's head object that a Put or
+// MoveHead with opt.CheckHead writes under (none without): the head must
+// still be the one read now, which must be opt.IfHead (else ErrHeadMoved,
+// naming what).
+func (s *Store) headCond(ctx context.Context, what, run string, opt persist.PutOptions) (Cond, error) {
+	if !opt.CheckHead {
+		return Cond{}, nil
+	}
+	cur, etag, err := s.head(ctx, run)
+	if err != nil {
+		return Cond{}, fmt.Errorf("r2: %w", err)
+	}
+	if cur != opt.IfHead {
+		return Cond{}, fmt.Errorf("r2: %s: %w (head is %q, not %q)", what, persist.ErrHeadMoved, cur, opt.IfHead)
+	}
+	return Cond{IfMatch: etag, IfAbsent: etag == ""}, nil
 }
 
 // write stores the bytes of r under key, or nothing; sum, if known, is
