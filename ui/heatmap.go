@@ -374,7 +374,7 @@ type Legend struct {
 // draft's points say otherwise.
 func (a *App) MapLegend() Legend {
 	l := Legend{Classes: 2, Lo: "low", Hi: "high"}
-	if pc := &a.points; pc.key != "" && pc.key == dataKey(a.Draft) {
+	if pc := a.draftPoints(); pc != nil {
 		l.Classes = pc.classes
 	}
 	if v := a.Live; l.Classes == 0 && v != nil && v.Kind == protocol.ViewGrid && v.Classes == 0 {
@@ -398,6 +398,15 @@ func Range(n int) []int {
 	return s
 }
 
+// draftPoints is the worker's answer about the draft's data (nil until
+// it came).
+func (a *App) draftPoints() *pointsCache {
+	if pc := &a.points; pc.key != "" && pc.key == dataKey(a.Draft) {
+		return pc
+	}
+	return nil
+}
+
 // Corners labels the map's corners: top left the top of the y axis, bottom
 // left where the axes start, bottom right the end of the x axis. The
 // generated sets live in [-6, 6]²; custom data says in its own units what
@@ -406,12 +415,12 @@ type Corners struct{ TL, BL, BR string }
 
 // MapCorners labels the corners of the map of the draft's data.
 func (a *App) MapCorners() Corners {
-	pc := &a.points
-	ax := pc.axes
-	if ax == nil || pc.key != dataKey(a.Draft) {
+	pc := a.draftPoints()
+	if pc == nil || pc.axes == nil {
 		d := strconv.Itoa(spec.Domain)
 		return Corners{TL: d, BL: "−" + d, BR: d}
 	}
+	ax := pc.axes
 	g := func(v float64) string { return strings.Replace(strconv.FormatFloat(v, 'g', 3, 64), "-", "−", 1) }
 	return Corners{TL: ax.Y + " " + g(ax.YHi), BL: "(" + g(ax.XLo) + ", " + g(ax.YLo) + ")", BR: ax.X + " " + g(ax.XHi)}
 }
