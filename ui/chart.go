@@ -249,25 +249,9 @@ func newFrame(lo, hi uint64, ss ...Series) frame {
 	return f
 }
 
-// ticks labels the axes: five steps (fewer over a short span, each
-// label once) and three losses.
+// ticks labels the axes: five steps and three losses.
 func (f frame) ticks() (xs, ys []Tick) {
-	last := ^uint64(0)
-	for i := 0; i <= 4; i++ {
-		s := f.x0 + uint64(float64(f.x1-f.x0)*float64(i)/4)
-		if s == last {
-			continue
-		}
-		last = s
-		anchor := "middle"
-		switch i {
-		case 0:
-			anchor = "start"
-		case 4:
-			anchor = "end"
-		}
-		xs = append(xs, Tick{f.X(s), Commas(s), anchor})
-	}
+	xs = stepTicks(f.X, func(i int) uint64 { return f.x0 + uint64(float64(f.x1-f.x0)*float64(i)/4) })
 	for i := 0; i <= 2; i++ {
 		v := f.y1 / 1.08 * float64(i) / 2
 		ys = append(ys, Tick{f.Y(v), tickLabel(v), "end"})
@@ -330,4 +314,27 @@ func stepOfID(id string) (uint64, bool) {
 		n = n*10 + uint64(r-'0')
 	}
 	return n, true
+}
+
+// stepTicks labels a steps axis at the steps at(0) … at(4) (fewer over a
+// short span: each label once), placed by x.
+func stepTicks(x func(uint64) float64, at func(i int) uint64) []Tick {
+	var xs []Tick
+	last := ^uint64(0)
+	for i := 0; i <= 4; i++ {
+		s := at(i)
+		if s == last {
+			continue
+		}
+		last = s
+		anchor := "middle"
+		switch i {
+		case 0:
+			anchor = "start"
+		case 4:
+			anchor = "end"
+		}
+		xs = append(xs, Tick{x(s), Commas(s), anchor})
+	}
+	return xs
 }

@@ -97,17 +97,15 @@ func chartAxes(lo, hi uint64, pts []protocol.CurvePoint, o ChartOpts) axes {
 }
 
 func (f axes) ticks() (xs, ys []Tick) {
-	for i := 0; i <= 4; i++ {
-		s := f.x0 + uint64(float64(f.x1-f.x0)*float64(i)/4)
+	xs = stepTicks(f.X, func(i int) uint64 {
 		if f.logX {
-			s = uint64(math.Round(math.Pow(10, f.xv(f.x0)+(f.xv(f.x1)-f.xv(f.x0))*float64(i)/4) - 1))
+			return uint64(math.Round(math.Pow(10, f.xv(f.x0)+(f.xv(f.x1)-f.xv(f.x0))*float64(i)/4) - 1))
 		}
-		anchor := [...]string{"start", "middle", "middle", "middle", "end"}[i]
-		xs = append(xs, Tick{f.X(s), Commas(s), anchor})
-	}
+		return f.x0 + uint64(float64(f.x1-f.x0)*float64(i)/4)
+	})
 	for i := 0; i <= 2; i++ {
 		v := f.y0 + (f.y1-f.y0)*float64(i)/2
-		label := Fixed(v, 3)
+		label := tickLabel(v)
 		if f.logY {
 			v = math.Pow(10, v)
 			label = fmt.Sprintf("%.3g", v)

@@ -116,3 +116,18 @@ func TestAppendTenths(t *testing.T) {
 		}
 	}
 }
+
+// A diverging run's axis: each step labelled once, a huge loss in three
+// digits.
+func TestChartAxesHugeLoss(t *testing.T) {
+	huge := 5.97e33
+	xs, ys := chartAxes(0, 1, []protocol.CurvePoint{{Step: 1, Train: &huge}}, ChartOpts{}).ticks()
+	if len(xs) != 2 || xs[0].Label != "0" || xs[1].Label != "1" {
+		t.Errorf("x ticks %+v", xs)
+	}
+	for _, y := range ys {
+		if len(y.Label) > 8 {
+			t.Errorf("y tick %q", y.Label)
+		}
+	}
+}
