@@ -2915,14 +2915,15 @@ func (c *Page) pageClass() string {
 	return "page"
 }
 
-// lower says whether any panel below the columns is shown.
+// lower says whether any panel below the columns is shown (the pad only
+// for digits).
 func (c *Page) lower() bool {
 	for _, n := range []string{"checkpoints", "server", "compare", "log"} {
 		if c.App.Shows(n) {
 			return true
 		}
 	}
-	return false
+	return c.App.Shows("pad") && c.App.PadOn()
 }
 func (c *Page) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 
