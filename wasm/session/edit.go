@@ -27,15 +27,25 @@ func (l *loop) cmdEdit(ctx context.Context, c protocol.Command, _ []byte) {
 		l.fail(c.Seq, "edit: %v", err)
 		return
 	}
-	tr, err := engine.Restore(st)
-	if err != nil {
+	if err := l.forkHere(ctx, c.Seq, st, what, false); err != nil {
 		l.fail(c.Seq, "edit: %v", err)
-		return
+	}
+}
+
+// forkHere makes the active run's state st (edited, or under other
+// settings) a new run forked at the current step, with the active run's
+// data: the state is checkpointed first when no checkpoint holds it yet,
+// so the new run's lineage names it.
+func (l *loop) forkHere(ctx context.Context, seq int64, st engine.State, edit string, running bool) error {
+	tr, err := l.data.tables.restore(ctx, st)
+	if err != nil {
+		return err
 	}
 	if l.unsaved() {
-		l.snapshot(c.Seq, persist.KindAutosave, true, afterSave{})
+		l.snapshot(seq, persist.KindAutosave, true, afterSave{})
 	}
-	l.becomeNew(ctx, c.Seq, tr, persist.NewRunID(tr.Spec.Name), l.run, l.here(), what, false)
+	l.becomeNew(ctx, seq, tr, persist.NewRunID(tr.Spec.Name), l.run, l.here(), edit, running)
+	return nil
 }
 
 // editState returns tr's state with e applied, and the edit as the new

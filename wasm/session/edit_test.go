@@ -2,11 +2,13 @@ package session
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"playground/engine"
 	"playground/persist"
+	"playground/spec"
 	"playground/wasm/protocol"
 )
 
@@ -92,5 +94,53 @@ func TestEditForks(t *testing.T) {
 	ev, _ = h.wait(n, "refused while running", isType(protocol.EvError))
 	if !strings.Contains(ev.Message, "pause first") {
 		t.Errorf("error %q", ev.Message)
+	}
+}
+
+// A run on custom data forks by an edit and by other settings as any run
+// does: the fork trains on the same dataset.
+func TestEditAndContinueCSV(t *testing.T) {
+	h := newHost(t, opts{data: &memData{}})
+	var b strings.Builder
+	b.WriteString("a,b,c,d,class\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "%d,%d,%d,%d,%d\n", i%7, i%5, i%3, i%2, i%3)
+	}
+	seq := h.send(protocol.Command{Type: protocol.CmdDataset}, []byte(b.String())...)
+	ds, _ := h.wait(0, "dataset", func(ev protocol.Event) bool { return ev.Seq == seq })
+	if ds.Dataset == nil {
+		t.Fatalf("upload: %s", protocol.Encode(ds))
+	}
+	h.send(protocol.Command{Type: protocol.CmdSettings, PauseAt: u64(50)})
+	h.send(protocol.Command{Type: protocol.CmdStart, Spec: ds.Dataset.Spec})
+	h.send(protocol.Command{Type: protocol.CmdResume})
+	st, _ := h.wait(0, "paused at 50", pausedAt(50))
+	parent := st.Status.Run
+
+	n := h.count()
+	h.send(protocol.Command{Type: protocol.CmdEdit, Edit: &protocol.Edit{Layer: 1, Unit: 0, From: 1, Value: 0.5}})
+	ev, _ := h.wait(n, "edited fork", func(ev protocol.Event) bool {
+		return ev.Type == protocol.EvError || ev.Type == protocol.EvStatus && ev.Status.Run != parent && ev.Status.Phase == protocol.PhasePaused
+	})
+	if ev.Type == protocol.EvError {
+		t.Fatalf("edit: %s", ev.Message)
+	}
+	edited := ev.Status.Run
+
+	sp, err := spec.ParseSpec(ds.Dataset.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp.Optimizer.LR *= 2
+	n = h.count()
+	h.send(protocol.Command{Type: protocol.CmdContinue, Spec: json.RawMessage(sp.JSON())})
+	ev, _ = h.wait(n, "continued fork", func(ev protocol.Event) bool {
+		return ev.Type == protocol.EvError || ev.Type == protocol.EvStatus && ev.Status.Run != edited && ev.Status.Phase == protocol.PhasePaused
+	})
+	if ev.Type == protocol.EvError {
+		t.Fatalf("continue: %s", ev.Message)
+	}
+	if ev.Status.Step != 50 {
+		t.Errorf("continued at step %d, want 50", ev.Status.Step)
 	}
 }

@@ -396,20 +396,14 @@ func (l *loop) cmdContinue(ctx context.Context, c protocol.Command, _ []byte) {
 	if err == nil {
 		err = continuable(l.rn.tr.Spec, sp)
 	}
-	var tr *engine.Trainer
 	if err == nil {
 		st := l.rn.tr.State()
 		st.Spec = sp
-		tr, err = engine.Restore(st)
+		err = l.forkHere(ctx, c.Seq, st, "", c.Autostart)
 	}
 	if err != nil {
 		l.fail(c.Seq, "continue: these settings cannot continue step %s (start a new run): %v", commas(l.rn.tr.Step), err)
-		return
 	}
-	if l.unsaved() {
-		l.snapshot(c.Seq, persist.KindAutosave, true, afterSave{})
-	}
-	l.becomeNew(ctx, c.Seq, tr, persist.NewRunID(tr.Spec.Name), l.run, l.here(), "", c.Autostart)
 }
 
 // continuable says why a state of spec old cannot continue under new
