@@ -90,6 +90,24 @@ func TestPacerSpan(t *testing.T) {
 	if got := p.span(time.Microsecond, t0.Add(time.Minute)); got != time.Microsecond {
 		t.Errorf("full speed: %v", got)
 	}
+	// At 2 steps a second the half-second wait between steps is training,
+	// not a stop: each slice stands for it.
+	p.restart(2, t0)
+	for range 3 {
+		t0 = t0.Add(time.Second / 2)
+		if p.stopped(t0) {
+			t.Fatal("a slow pace's wait between steps counts as a stop")
+		}
+		if n, _ := p.take(1, t0); n != 1 {
+			t.Fatalf("at 2 steps/s, half a second later: %d steps", n)
+		}
+		if got := p.span(time.Microsecond, t0); got != time.Second/2 {
+			t.Errorf("at 2 steps/s a slice stands for %v, want 0.5 s", got)
+		}
+	}
+	if !p.stopped(t0.Add(2 * time.Second)) {
+		t.Error("two seconds without a step at 2 steps/s is no stop")
+	}
 }
 
 // A paced run pauses at the same step with the same bits as one at full

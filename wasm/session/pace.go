@@ -49,6 +49,17 @@ func (p *pacer) span(d time.Duration, now time.Time) time.Duration {
 	return max(d, w)
 }
 
+// stopped says whether training stopped since the pacer last gave steps:
+// a gap longer than a quarter second and than two steps at its rate (a
+// slow pace waits that long between steps while it trains).
+func (p *pacer) stopped(now time.Time) bool {
+	gap := time.Second / 4
+	if p.rate > 0 {
+		gap = max(gap, 2*time.Second/time.Duration(p.rate))
+	}
+	return now.Sub(p.last) > gap
+}
+
 // burst is the most steps one slice trains at rate: one frame's worth
 // (1/60 s), at least one.
 func (p *pacer) burst() float64 { return max(1, float64(p.rate)/60) }

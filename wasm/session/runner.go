@@ -268,10 +268,10 @@ func (l *loop) paceOf(tr *engine.Trainer) int {
 
 // paced is how many of want steps the pace lets train now, and when none,
 // how long until one may. Pacing starts afresh when the pace changed or
-// training had stopped (a gap of more than a quarter second).
+// training had stopped.
 func (l *loop) paced(want uint64) (uint64, time.Duration) {
 	now := l.env.Now()
-	if rate := l.paceOf(l.rn.tr); rate != l.rn.pace.rate || now.Sub(l.rn.pace.last) > time.Second/4 {
+	if rate := l.paceOf(l.rn.tr); rate != l.rn.pace.rate || l.rn.pace.stopped(now) {
 		l.rn.pace.restart(rate, now)
 	}
 	return l.rn.pace.take(want, now)
