@@ -48,7 +48,7 @@ func fromTable(s spec.Spec, t *dataset.Table) *Dataset {
 		for i := range order {
 			order[i] = i
 		}
-		shuffle(rand.New(rand.NewPCG(s.Seed, streamData)), order)
+		shuffle(rand.New(rand.NewPCG(s.DataSeed(), streamData)), order)
 		nTest := s.Dataset.TestSamples()
 		test, train = order[:nTest], order[nTest:]
 	}

@@ -103,3 +103,32 @@ func TestCustomNeedsData(t *testing.T) {
 		t.Fatalf("restore without the table: %v", err)
 	}
 }
+
+// A CSV's seeded split follows the data seed ("regenerate data"), not the
+// run's seed, as the generated sets do.
+func TestCustomSplitFollowsDataSeed(t *testing.T) {
+	tab := customTable(t, customCSV(230, false))
+	s := tab.Apply(spec.Spec{Seed: 7, Dataset: spec.DatasetSpec{TestRatio: 0.25}})
+	split := func(s spec.Spec) []float32 {
+		d, err := Data(s, tab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Test.X
+	}
+	a := split(s)
+	seven, other := uint64(7), uint64(8)
+	s.Dataset.Seed = &seven
+	if !slices.Equal(a, split(s)) {
+		t.Error("a data seed equal to the run's seed changed the split")
+	}
+	s.Dataset.Seed = &other
+	b := split(s)
+	if slices.Equal(a, b) {
+		t.Error("another data seed left the split as it was")
+	}
+	s.Seed = 9
+	if !slices.Equal(b, split(s)) {
+		t.Error("the run's seed moved a split that has its own data seed")
+	}
+}

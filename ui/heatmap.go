@@ -215,11 +215,11 @@ type pointsCache struct {
 	painted string
 }
 
-// dataKey identifies the data of a spec: they depend on its seed and
-// dataset only.
+// dataKey identifies the data of a spec: they depend on its data seed
+// and dataset only.
 func dataKey(s spec.Spec) string {
 	b, _ := json.Marshal(s.Dataset)
-	return strconv.FormatUint(s.Seed, 10) + string(b)
+	return strconv.FormatUint(s.DataSeed(), 10) + string(b)
 }
 
 // PointsRGBA draws the draft's 2-D data (nil for digits): each point a
