@@ -97,9 +97,15 @@ func (maps unitMaps) take(m *engine.Model, lo, n int) {
 	}
 }
 
-// bytes encodes the maps as NetView.Maps.
+// bytes encodes the maps as NetView.Maps, in one allocation.
 func (maps unitMaps) bytes() []byte {
-	var b []byte
+	n := 0
+	for _, units := range maps {
+		for _, mp := range units {
+			n += len(mp)
+		}
+	}
+	b := make([]byte, 0, 4*n)
 	for _, units := range maps {
 		for _, mp := range units {
 			for _, v := range mp {
