@@ -332,10 +332,9 @@ func (a *App) Paint() {
 	}
 	a.paintUnits()
 	v := a.ScrubView()
-	vals, w, tone, focused := a.FocusedMap()
 	focus := ""
-	if focused {
-		focus = a.Net.Focus.ID()
+	if t, ok := a.focusedUnit(); ok {
+		focus = t.ID()
 	}
 	if v == a.painted && focus == a.paintedFocus && a.Discretize == a.paintedDiscrete {
 		return
@@ -344,7 +343,8 @@ func (a *App) Paint() {
 	switch {
 	case v == nil:
 		a.Host.Paint("heatmap", HeatSize, HeatSize, make([]byte, 4*HeatSize*HeatSize))
-	case focused:
+	case focus != "":
+		vals, w, tone, _ := a.FocusedMap()
 		rgba := enlarge(w, len(vals)/w, func(i int) float64 { return float64(vals[i]) }, tone)
 		a.Host.Paint("heatmap", HeatSize, HeatSize, rgba)
 		// On a phone the output map is far above the network: the unit's

@@ -209,31 +209,44 @@ func (a *App) EditTitle() string {
 // FocusedMap is the map of the focused unit, if the output map can show
 // it: its values, width, and how they map to colors.
 func (a *App) FocusedMap() (vals []float32, w int, tone func(float64) float64, ok bool) {
+	t, ok := a.focusedUnit()
+	if !ok {
+		return nil, 0, nil, false
+	}
+	vals, w, _, ok = a.netView().Map(t.Layer, t.Unit)
+	if !ok {
+		return nil, 0, nil, false
+	}
+	return vals, w, a.tone(a.ScrubView(), t.Layer, vals), true
+}
+
+// focusedUnit is the focused unit whose map the output map shows, if it
+// can show one (a grid view, a square map): FocusedMap without decoding
+// the map.
+func (a *App) focusedUnit() (NetTarget, bool) {
 	t := a.Net.Focus
 	v := a.ScrubView()
 	net := a.netView()
-	if t == nil || t.Kind != "unit" || net == nil || v.Kind != protocol.ViewGrid {
-		return nil, 0, nil, false
+	if t == nil || t.Kind != "unit" || net == nil || v.Kind != protocol.ViewGrid ||
+		net.MapBytes() != len(net.Maps) || t.Layer < 0 || t.Layer >= len(net.Layers) {
+		return NetTarget{}, false
 	}
-	vals, w, h, ok := net.Map(t.Layer, t.Unit)
-	if !ok || w != h {
-		return nil, 0, nil, false
-	}
-	return vals, w, a.tone(v, t.Layer, vals), true
+	l := net.Layers[t.Layer]
+	return *t, t.Unit >= 0 && t.Unit < l.Drawn && l.MapW > 0 && l.MapW == l.MapH
+}
+
+// UnitShown says whether the output map shows a unit's map (the
+// diagram's focus) rather than the output's.
+func (a *App) UnitShown() bool {
+	_, ok := a.focusedUnit()
+	return ok
 }
 
 // HeatUnitText labels the output map: the unit it shows, if not the
 // output.
-// UnitShown says whether the output map shows a unit's map (the
-// diagram's focus) rather than the output's.
-func (a *App) UnitShown() bool {
-	_, _, _, ok := a.FocusedMap()
-	return ok
-}
-
 func (a *App) HeatUnitText() string {
-	if _, _, _, ok := a.FocusedMap(); ok {
-		return a.unitName(a.Net.Focus.Layer, a.Net.Focus.Unit)
+	if t, ok := a.focusedUnit(); ok {
+		return a.unitName(t.Layer, t.Unit)
 	}
 	return "output"
 }
