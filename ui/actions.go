@@ -79,9 +79,7 @@ func (a *App) Takeover() { a.send(protocol.Command{Type: protocol.CmdTakeover}) 
 
 // Import continues a .safetensors file chosen in input.
 func (a *App) Import(input js.Value) {
-	if a.Host != nil {
-		a.Host.Import(input)
-	}
+	a.sendWith(protocol.Command{Type: protocol.CmdImport}, func(c protocol.Command) { a.Host.SendFile(c, input) })
 }
 
 // Select highlights a checkpoint of the active run ("" clears).

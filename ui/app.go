@@ -27,9 +27,6 @@ import (
 type Host interface {
 	// Send posts a command to the engine worker.
 	Send(c protocol.Command)
-	// Import sends the file chosen in a file input to the worker (the
-	// bytes never pass through the UI).
-	Import(input js.Value)
 	// SendFile posts c with the file chosen in input as its bytes.
 	SendFile(c protocol.Command, input js.Value)
 	// SendBytes posts c with b as its bytes.
@@ -176,10 +173,15 @@ func NewApp(h Host) *App {
 
 // send posts a command with a fresh sequence number and returns it.
 func (a *App) send(c protocol.Command) int64 {
+	return a.sendWith(c, func(c protocol.Command) { a.Host.Send(c) })
+}
+
+// sendWith posts a command with a fresh sequence number through send.
+func (a *App) sendWith(c protocol.Command, send func(protocol.Command)) int64 {
 	a.seq++
 	c.Seq = a.seq
 	if a.Host != nil {
-		a.Host.Send(c)
+		send(c)
 	}
 	return c.Seq
 }

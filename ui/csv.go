@@ -44,16 +44,6 @@ func (a *App) PasteCSV() {
 	})
 }
 
-// sendWith posts a command with a fresh sequence number through send.
-func (a *App) sendWith(c protocol.Command, send func(protocol.Command)) int64 {
-	a.seq++
-	c.Seq = a.seq
-	if a.Host != nil {
-		send(c)
-	}
-	return c.Seq
-}
-
 // datasetStored takes the worker's answer: the draft trains on the data.
 func (a *App) datasetStored(ev protocol.Event) {
 	d := ev.Dataset

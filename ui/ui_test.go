@@ -35,7 +35,6 @@ func newFakeHost() *fakeHost {
 }
 
 func (h *fakeHost) Send(c protocol.Command) { h.sent = append(h.sent, c) }
-func (h *fakeHost) Import(js.Value)         {}
 func (h *fakeHost) SetQuery(q string)       { h.query = q }
 func (h *fakeHost) SetOption(k, v string) {
 	if h.options == nil {

@@ -273,12 +273,6 @@ const page = (window.pgPage = {
   sendBytes(json, bytes) {
     post(JSON.parse(json), bytes);
   },
-  importFile(input) {
-    const f = input.files && input.files[0];
-    if (!f) return;
-    f.arrayBuffer().then((b) => post({ type: 'import' }, new Uint8Array(b)));
-    input.value = '';
-  },
   copy(text) {
     if (navigator.clipboard) navigator.clipboard.writeText(text).catch(() => {});
   },

@@ -223,10 +223,6 @@ func (host) Send(c protocol.Command) {
 	page.Call("send", string(protocol.Encode(c)))
 }
 
-func (host) Import(input vjs.Value) {
-	page.Call("importFile", js.Value(input))
-}
-
 func (host) SendFile(c protocol.Command, input vjs.Value) {
 	page.Call("sendFile", string(protocol.Encode(c)), js.Value(input))
 }
