@@ -349,9 +349,6 @@ func (a *App) progress(p *protocol.Progress) {
 	} else if p.Loss != nil {
 		c.Train.Add(p.Step, *p.Loss)
 	}
-	if p.TestLoss != nil {
-		c.Test.Add(p.EvalStep, *p.TestLoss)
-	}
 }
 
 func (a *App) saved(s *protocol.Saved) {

@@ -69,14 +69,14 @@ func (s *Series) Last() float64 {
 	return s.Pts[len(s.Pts)-1].V
 }
 
-// Curves are one run's train and test loss: as reported (Train, Test:
-// the comparison's overlay) and its history on the evaluation schedule
-// (Hist: the loss chart), which the worker sends whole whenever the run
-// is restored, forked or pulled.
+// Curves are one run's training loss as reported (Train: the
+// comparison's overlay) and its history on the evaluation schedule (Hist:
+// the loss chart), which the worker sends whole whenever the run is
+// restored, forked or pulled.
 type Curves struct {
-	Train, Test Series
-	Hist        []protocol.CurvePoint
-	saved       time.Time // when storeCurves last saved them
+	Train Series
+	Hist  []protocol.CurvePoint
+	saved time.Time // when storeCurves last saved them
 }
 
 // addPoints adds a progress report's history points; with all they
@@ -113,15 +113,12 @@ func (a *App) loadCurves(run string) {
 		return
 	}
 	c := a.CurvesOf(run)
-	var stored struct{ T, E [][2]float64 }
+	var stored struct{ T [][2]float64 }
 	if json.Unmarshal([]byte(a.Host.Load(curveKey+run)), &stored) != nil {
 		return
 	}
 	for _, p := range stored.T {
 		c.Train.Add(uint64(p[0]), p[1])
-	}
-	for _, p := range stored.E {
-		c.Test.Add(uint64(p[0]), p[1])
 	}
 }
 
@@ -139,7 +136,7 @@ func (a *App) storeCurves(run string, force bool) {
 		}
 		return out
 	}
-	b, _ := json.Marshal(struct{ T, E [][2]float64 }{pts(c.Train), pts(c.Test)})
+	b, _ := json.Marshal(struct{ T [][2]float64 }{pts(c.Train)})
 	a.Host.Save(curveKey+run, string(b))
 	idx := strings.Split(a.Host.Load(curveIndex), ",")
 	if !slices.Contains(idx, run) {
@@ -195,7 +192,6 @@ type Tick struct {
 type Chart struct {
 	Lines          []Line
 	XTicks, YTicks []Tick
-	X0             uint64 // the first step shown
 	Empty          bool
 }
 
@@ -274,7 +270,7 @@ func (a *App) CompareChart() Chart {
 		}
 	}
 	f := newFrame(c.Base.Step, hi, ss...)
-	ch := Chart{X0: f.x0}
+	var ch Chart
 	for i, k := range c.Children {
 		if k.Run == "" {
 			continue
