@@ -20,11 +20,10 @@ import (
 type painter struct {
 	app        *ui.App
 	doc        js.Value
-	chart, buf []byte        // the SVG last put into the chart's box; the next
-	box        js.Value      // that box
+	chart      filled        // the loss chart's SVG
+	rows, runs filled        // the timeline's checkpoints and runs
 	shapesOf   *ui.ViewImage // the view whose diagram shapes are painted
 	shapeBuf   []byte        // what setShapes was given last, reused
-	rows, runs filled        // the timeline's checkpoints and runs
 }
 
 // filled is a box whose whole content is painted: what it was given last.
@@ -33,10 +32,11 @@ type filled struct {
 	box       js.Value
 }
 
-// fill makes the children of the element with id the markup add makes,
-// when it changed (or the element is new: a render made it anew, empty),
-// keeping the children that did not change (app.js's fillKeyed).
-func (p *painter) fill(f *filled, id string, add func([]byte) []byte) {
+// fill makes the content of the element with id the markup add makes,
+// when it changed (or the element is new: a render made it anew, empty):
+// keyed, keeping the children that did not change (app.js's fillKeyed),
+// else all of it at once.
+func (p *painter) fill(f *filled, id string, keyed bool, add func([]byte) []byte) {
 	box := p.doc.Call("getElementById", id)
 	if !box.Truthy() {
 		return
@@ -45,7 +45,11 @@ func (p *painter) fill(f *filled, id string, add func([]byte) []byte) {
 	if bytes.Equal(f.buf, f.html) && box.Equal(f.box) && (len(f.buf) == 0 || box.Get("firstChild").Truthy()) {
 		return
 	}
-	page.Call("fillKeyed", id, string(f.buf))
+	if keyed {
+		page.Call("fillKeyed", id, string(f.buf))
+	} else {
+		box.Set("innerHTML", string(f.buf))
+	}
 	f.html, f.buf, f.box = f.buf, f.html, box
 }
 
@@ -93,9 +97,9 @@ func (p *painter) paint() {
 	p.shapes()
 	p.app.Paint()
 	shown.Store(p.app.ScrubView())
-	p.loss()
-	p.fill(&p.rows, "checkpoints", p.app.AppendCheckpointRows)
-	p.fill(&p.runs, "runs", p.app.AppendRunRows)
+	p.fill(&p.chart, "chart", false, p.app.AppendChart)
+	p.fill(&p.rows, "checkpoints", true, p.app.AppendCheckpointRows)
+	p.fill(&p.runs, "runs", true, p.app.AppendRunRows)
 }
 
 // texts writes the live texts and the digits' labels.
@@ -126,20 +130,6 @@ func setText(el js.Value, t ui.LiveText) {
 	if t.Class != "" && el.Get("className").String() != t.Class {
 		el.Set("className", t.Class)
 	}
-}
-
-// loss puts the chart into its box when it changed (or the box is new).
-func (p *painter) loss() {
-	box := p.doc.Call("getElementById", "chart")
-	if !box.Truthy() {
-		return
-	}
-	p.buf = p.app.AppendChart(p.buf[:0])
-	if bytes.Equal(p.buf, p.chart) && box.Equal(p.box) && box.Get("firstChild").Truthy() {
-		return
-	}
-	box.Set("innerHTML", string(p.buf))
-	p.chart, p.buf, p.box = p.buf, p.chart, box
 }
 
 // shapes paints the network diagram's links and biases, once per view,
