@@ -132,21 +132,16 @@ const maxInputLine = 1 << 20
 // (the model's input features, one sample per line, an optional header
 // line first): a header naming the outputs, then one line per row, each
 // value float32's shortest decimal (it parses back to the same bits).
-// The file is read twice, so that a defect anywhere in it prints nothing
-// but the error (no partial output to mistake for a whole).
+// The output is written once the whole file has read well, so that a
+// defect anywhere in it prints nothing but the error (no partial output to
+// mistake for a whole).
 func evalInputs(tr *engine.Trainer, file string, stdout io.Writer) error {
 	f, _, err := openRegular(file)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
 	defer f.Close()
-	if err := readInputs(f, tr.Data.Inputs, func([]float32) {}); err != nil {
-		return fmt.Errorf("eval: %s: %w", file, err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("eval: %s: %w", file, err)
-	}
-	w := bufio.NewWriter(stdout)
+	var w bytes.Buffer
 	w.WriteString(strings.Join(outputNames(tr.Data), ",") + "\n")
 	var line []byte
 	err = readInputs(f, tr.Data.Inputs, func(x []float32) {
@@ -162,7 +157,8 @@ func evalInputs(tr *engine.Trainer, file string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("eval: %s: %w", file, err)
 	}
-	return w.Flush()
+	_, err = w.WriteTo(stdout)
+	return err
 }
 
 // outputNames names a model's outputs: the probability of each class
