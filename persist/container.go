@@ -83,7 +83,7 @@ func parseHeader(b []byte) (*header, error) {
 	}
 	if len(h.meta) != len(metaKeys) {
 		for k := range h.meta {
-			if !slices.Contains(metaKeys, k) && k != keyEdit && k != keyCurve {
+			if !slices.Contains(metaKeys, k) && !slices.Contains(optionalMetaKeys, k) {
 				return nil, fmt.Errorf("%w: unknown __metadata__ key %s", ErrCorrupt, quote(k))
 			}
 		}

@@ -44,6 +44,9 @@ var metaKeys = []string{
 	keySpec, keyStep,
 }
 
+// optionalMetaKeys may stand beside metaKeys (each absent when empty).
+var optionalMetaKeys = []string{keyEdit, keyCurve}
+
 // MaxMetaString bounds the free-form metadata strings (kind, engine
 // version) in bytes; ids are at most 64 bytes too (ValidID), so a listing
 // of checkpoints stays small whatever was uploaded.
