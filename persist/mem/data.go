@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"playground/persist"
-	"playground/spec"
 )
 
 var _ persist.DataStore = (*Store)(nil)
@@ -48,8 +47,8 @@ func (s *Store) HasData(ctx context.Context, name string) (bool, error) {
 }
 
 func (s *Store) data1(ctx context.Context, name string) ([]byte, bool, error) {
-	if !spec.ValidDatasetName(name) {
-		return nil, false, fmt.Errorf("mem: %w", persist.CheckDataName(name))
+	if err := persist.CheckDataName(name); err != nil {
+		return nil, false, fmt.Errorf("mem: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, false, fmt.Errorf("mem: %w", err)

@@ -66,8 +66,8 @@ func readAll(ctx context.Context, r io.Reader) ([]byte, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		n, err := io.CopyN(&buf, r, 1<<20)
-		if err == io.EOF || (err == nil && n < 1<<20) {
+		_, err := io.CopyN(&buf, r, 1<<20)
+		if err == io.EOF {
 			return buf.Bytes(), ctx.Err()
 		}
 		if err != nil {
@@ -78,10 +78,7 @@ func readAll(ctx context.Context, r io.Reader) ([]byte, error) {
 
 // enter checks ids and ctx, then locks s: the caller unlocks it.
 func (s *Store) enter(ctx context.Context, ids ...string) error {
-	if err := persist.CheckIDs(ids...); err != nil {
-		return fmt.Errorf("mem: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckCall(ctx, ids...); err != nil {
 		return fmt.Errorf("mem: %w", err)
 	}
 	s.mu.Lock()
@@ -110,9 +107,7 @@ func (s *Store) MoveHead(ctx context.Context, run, id string, opt persist.PutOpt
 	if err := persist.CheckPut(ctx, run, id, opt); err != nil {
 		return fmt.Errorf("mem: %w", err)
 	}
-	if err := s.enter(ctx); err != nil {
-		return err
-	}
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.object(run, id); err != nil {
 		return err
