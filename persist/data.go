@@ -79,6 +79,15 @@ func CheckDataName(name string) error {
 	return fmt.Errorf("%w: %q is no dataset name (64 lowercase hex digits)", dataset.ErrDataset, name)
 }
 
+// CheckDataCall checks a dataset call before it starts: CheckDataName's
+// error, or else ctx's. Backends wrap it with their name.
+func CheckDataCall(ctx context.Context, name string) error {
+	if err := CheckDataName(name); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
 // Restore is engine.RestoreWith with the table the state's spec names
 // read from ds (nil, or a store that is not a DataStore, for none): how a
 // resume from a store finds a run's dataset. A missing one is

@@ -60,10 +60,7 @@ func (s *Store) PutData(ctx context.Context, name string, b []byte) error {
 // GetData reads dataset name (persist.DataStore); a missing one is
 // persist.ErrNotExist naming the file looked for.
 func (s *Store) GetData(ctx context.Context, name string) ([]byte, error) {
-	if !spec.ValidDatasetName(name) {
-		return nil, fmt.Errorf("disk: %w", persist.CheckDataName(name))
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckDataCall(ctx, name); err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
 	}
 	path := s.DataPath(name)
@@ -86,10 +83,7 @@ func (s *Store) GetData(ctx context.Context, name string) ([]byte, error) {
 
 // HasData reports whether the store holds dataset name.
 func (s *Store) HasData(ctx context.Context, name string) (bool, error) {
-	if !spec.ValidDatasetName(name) {
-		return false, fmt.Errorf("disk: %w", persist.CheckDataName(name))
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckDataCall(ctx, name); err != nil {
 		return false, fmt.Errorf("disk: %w", err)
 	}
 	st, err := os.Stat(s.DataPath(name))

@@ -47,10 +47,7 @@ func (s *Store) HasData(ctx context.Context, name string) (bool, error) {
 }
 
 func (s *Store) data1(ctx context.Context, name string) ([]byte, bool, error) {
-	if err := persist.CheckDataName(name); err != nil {
-		return nil, false, fmt.Errorf("mem: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckDataCall(ctx, name); err != nil {
 		return nil, false, fmt.Errorf("mem: %w", err)
 	}
 	s.mu.Lock()
