@@ -142,15 +142,12 @@ func digitNoise(r *rand.Rand, img []float32, noise float32) {
 const glyphJitter = 0.035
 
 // The pen's canvas is the digits' image.
-var _ [spec.DigitSize - pen.Side]struct{}
-var _ [pen.Side - spec.DigitSize]struct{}
 
 // digitPen draws one glyph: it maps jittered unit-box points to pixels and
 // collects the strokes as straight segments, then rasterises them (with
 // the pen package, which the page's drawing pad uses too).
 type digitPen struct {
 	m00, m01, m10, m11 float32 // unit box (centred) -> pixels, before translation
-	reach              float32 // half pen width + 0.5: no ink beyond it
 	segs               [][4]float32
 	x, y               float32 // current point
 	down               bool    // whether there is a current point
@@ -177,7 +174,6 @@ func (p *digitPen) render(r *rand.Rand, d int, img []float32) {
 	p.m10 = float32(s * sx)
 	p.m11 = float32(s*sxk) + float32(c*sy)
 	p.canvas.Reset(uniform(r, 1.5, 2.8))
-	p.reach = p.canvas.Reach
 	p.segs = p.segs[:0]
 	p.down = false
 
@@ -237,8 +233,8 @@ func (p *digitPen) finish(r *rand.Rand, img []float32) {
 		minY = digitMin(minY, digitMin(sg[1], sg[3]))
 		maxY = digitMax(maxY, digitMax(sg[1], sg[3]))
 	}
-	tx := digitShift(minX, maxX, p.reach, uniform(r, -2, 2))
-	ty := digitShift(minY, maxY, p.reach, uniform(r, -2, 2))
+	tx := digitShift(minX, maxX, p.canvas.Reach, uniform(r, -2, 2))
+	ty := digitShift(minY, maxY, p.canvas.Reach, uniform(r, -2, 2))
 
 	for _, sg := range p.segs {
 		p.canvas.Stroke(sg[0]+tx, sg[1]+ty, sg[2]+tx, sg[3]+ty)

@@ -10,10 +10,14 @@
 // same on amd64, arm64 and wasm (engine's TestGenDigitsGolden pins them).
 package pen
 
-import "math"
+import (
+	"math"
 
-// Side is the side of the image in pixels (spec.DigitSize).
-const Side = 28
+	"playground/spec"
+)
+
+// Side is the side of the image in pixels.
+const Side = spec.DigitSize
 
 // Pixels is the number of pixels of an image.
 const Pixels = Side * Side
