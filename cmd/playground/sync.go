@@ -113,7 +113,7 @@ func cmdPush(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("push: %w", err)
 	}
 	warn := func(id string, err error) {
-		fmt.Fprintf(stderr, "warning: skipping checkpoint %s (%s): %v\n", local.Path(runID, id), persist.Unusable(err), err)
+		warnSkipped(stderr, local.Path(runID, id), err)
 	}
 	done := func(c persist.Info) { fmt.Fprintf(stderr, "pushed %s (step %d)\n", c.ID, c.Step) }
 	r, err := remote.Push(ctx, rs, local, runID, warn, done)
@@ -224,7 +224,7 @@ func pullAll(ctx context.Context, rs *remote.Store, local *disk.Store, run strin
 			case errors.As(err, &defect):
 				p.bad++
 				p.headBad = p.headBad || c.ID == head
-				fmt.Fprintf(stderr, "warning: skipping checkpoint %s on the server (%s): %v\n", c.ID, persist.Unusable(defect.err), defect.err)
+				warnSkipped(stderr, c.ID+" on the server", defect.err)
 				pastHead = pastHead || c.ID == head
 				continue
 			case err != nil:
@@ -343,7 +343,7 @@ func newestOnServer(ctx context.Context, rs *remote.Store, url, run, upTo string
 	}
 	c, skipped, err := persist.NewestWith(ctx, rs, run, opt)
 	for _, s := range skipped {
-		fmt.Fprintf(stderr, "warning: skipping checkpoint %s (%s): %v\n", rs.CheckpointURL(run, s.ID), persist.Unusable(s.Err), s.Err)
+		warnSkipped(stderr, rs.CheckpointURL(run, s.ID), s.Err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: no valid checkpoint: %w", url, err)

@@ -279,7 +279,7 @@ func openResume(ctx context.Context, path, token string, stderr io.Writer) (*res
 	}
 	c, skipped, err := persist.Newest(ctx, store, run)
 	for _, s := range skipped {
-		fmt.Fprintf(stderr, "warning: skipping checkpoint %s (%s): %v\n", store.Path(run, s.ID), persist.Unusable(s.Err), s.Err)
+		warnSkipped(stderr, store.Path(run, s.ID), s.Err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: no valid checkpoint of run %s: %w", path, run, err)
@@ -379,3 +379,8 @@ func (p *progress) done() {
 
 // fmtLoss prints a loss so that it parses back to the same float32.
 func fmtLoss(l float32) string { return strconv.FormatFloat(float64(l), 'g', -1, 32) }
+
+// warnSkipped says that the checkpoint at where is passed over, and why.
+func warnSkipped(stderr io.Writer, where string, err error) {
+	fmt.Fprintf(stderr, "warning: skipping checkpoint %s (%s): %v\n", where, persist.Unusable(err), err)
+}
