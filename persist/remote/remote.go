@@ -140,9 +140,23 @@ var statusText = map[int]string{
 // error. Trying again later may work.
 var ErrUnreachable = errors.New("server unreachable")
 
+// UnreachableError is a request that got no answer: it is
+// ErrUnreachable, and unwraps to Err, why (as the network said).
+type UnreachableError struct {
+	Method, URL string
+	Err         error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("%s %s: %v (%v)", e.Method, e.URL, ErrUnreachable, e.Err)
+}
+
+func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachable }
+func (e *UnreachableError) Unwrap() error        { return e.Err }
+
 // unreachable is req's error when it got no answer (err says why).
 func unreachable(req request, err error) error {
-	return fmt.Errorf("%s %s: %w (%w)", req.method, req.url, ErrUnreachable, err)
+	return &UnreachableError{Method: req.method, URL: req.url, Err: err}
 }
 
 // request is one API call; roundTrip (transport_*.go) sends it.

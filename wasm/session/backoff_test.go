@@ -2,8 +2,11 @@ package session
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"playground/persist/remote"
 )
 
 // The back-off schedule: 1 s after the first attempt that gets no answer,
@@ -87,14 +90,24 @@ func TestBackoffDelay(t *testing.T) {
 
 // The page hears why a request got no answer, without the request.
 func TestUnansweredCause(t *testing.T) {
-	tests := []struct{ err, want string }{
-		{`remote: put r/1: PUT http://h/api/x: server unreachable (JavaScript error: Failed to fetch)`, "Failed to fetch"},
-		{`remote: head r: GET http://h/api/y: server unreachable (Get "http://h/api/y": dial tcp: connection refused)`, `Get "http://h/api/y": dial tcp: connection refused`},
-		{`something else`, "something else"},
+	unreachable := func(wrap, method, url, cause string) error {
+		return fmt.Errorf(wrap+": %w", &remote.UnreachableError{Method: method, URL: url, Err: errors.New(cause)})
+	}
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{unreachable("remote: put r/1", "PUT", "http://h/api/x", "JavaScript error: Failed to fetch"), "Failed to fetch"},
+		{unreachable("remote: head r", "GET", "http://h/api/y", `Get "http://h/api/y": dial tcp: connection refused`), `Get "http://h/api/y": dial tcp: connection refused`},
+		{errors.New(`something else`), "something else"},
 	}
 	for _, tt := range tests {
-		if got := unansweredCause(errors.New(tt.err)); got != tt.want {
+		if got := unansweredCause(tt.err); got != tt.want {
 			t.Errorf("unansweredCause(%q) = %q, want %q", tt.err, got, tt.want)
 		}
+	}
+	// The message as remote words it.
+	if got := tests[0].err.Error(); got != `remote: put r/1: PUT http://h/api/x: server unreachable (JavaScript error: Failed to fetch)` {
+		t.Errorf("message %q", got)
 	}
 }

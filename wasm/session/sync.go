@@ -257,16 +257,14 @@ func (y *syncer) reached(op syncOp, err error) {
 	}
 }
 
-// unansweredCause is why a request got no answer, as the network said
-// (what remote wraps after ErrUnreachable), without the request.
+// unansweredCause is why a request got no answer, as the network said,
+// without the request.
 func unansweredCause(err error) string {
-	e := err.Error()
-	marker := remote.ErrUnreachable.Error() + " ("
-	if i := strings.LastIndex(e, marker); i >= 0 {
-		cause := strings.TrimSuffix(e[i+len(marker):], ")")
-		return strings.TrimPrefix(cause, "JavaScript error: ") // fetch's TypeError, through syscall/js
+	var u *remote.UnreachableError
+	if errors.As(err, &u) {
+		return strings.TrimPrefix(u.Err.Error(), "JavaScript error: ") // fetch's TypeError, through syscall/js
 	}
-	return e
+	return err.Error()
 }
 
 // unanswered reports op, which the page asked for, failed for want of an
