@@ -67,9 +67,10 @@ func (h History) Clone() History {
 }
 
 // Observe records the loss of the step tr just took; at a scheduled step
-// it evaluates the test split and appends a point (true). Evaluation
-// neither changes the training state nor draws from its RNG.
-func (h *History) Observe(tr *engine.Trainer, loss float32) bool {
+// it evaluates the test split and appends a point, and says whether that
+// thinned the history (older points went). Evaluation neither changes the
+// training state nor draws from its RNG.
+func (h *History) Observe(tr *engine.Trainer, loss float32) (thinned bool) {
 	h.Sum += float64(loss)
 	h.N++
 	if !At(tr.Step) {
@@ -81,8 +82,9 @@ func (h *History) Observe(tr *engine.Trainer, loss float32) bool {
 		p.Test, p.Accuracy = round(m.Loss), round(m.Accuracy)
 	}
 	h.Sum, h.N = 0, 0
-	h.Points = thin(append(h.Points, p))
-	return true
+	pts := append(h.Points, p)
+	h.Points = thin(pts)
+	return len(h.Points) < len(pts)
 }
 
 var nan = float32(math.NaN())

@@ -72,8 +72,8 @@ func (r *runner) train(limit uint64, record bool, now func() time.Time, slice ti
 	done := n
 	for i := range n {
 		loss := tr.TrainStep()
-		if n := len(r.hist.Points); r.hist.Observe(tr, loss) && len(r.hist.Points) <= n {
-			r.sendAll = true // thinned
+		if r.hist.Observe(tr, loss) {
+			r.sendAll = true // the page's history is thinned too
 		}
 		if record {
 			r.curve = append(r.curve, loss)
