@@ -12,13 +12,8 @@ type backoff struct {
 	next       time.Time // no attempt before this while fails > 0
 }
 
-// newBackoff returns the schedule of opt; without one, NewOptions': 1 s,
-// doubling to 60 s.
+// newBackoff returns the schedule of opt (New has set its defaults).
 func newBackoff(opt Options) backoff {
-	if opt.RetryFirst <= 0 || opt.RetryMax <= 0 {
-		def := NewOptions()
-		opt.RetryFirst, opt.RetryMax = def.RetryFirst, def.RetryMax
-	}
 	return backoff{first: opt.RetryFirst, max: opt.RetryMax}
 }
 

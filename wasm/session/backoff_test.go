@@ -35,7 +35,7 @@ func TestBackoff(t *testing.T) {
 		{"failure: a new row", false, 185 * s, 1 * s, true},
 		{"2nd of the new row", false, 186 * s, 2 * s, false},
 	}
-	b := newBackoff(Options{})
+	b := newBackoff(NewOptions())
 	for _, tt := range tests {
 		now := t0.Add(tt.at)
 		var change bool

@@ -146,11 +146,12 @@ func New(env Env, opt Options, inbox *Inbox) *Session {
 	defaults.Positive(&opt.ProgressEvery, def.ProgressEvery)
 	defaults.Positive(&opt.SaveShare, def.SaveShare)
 	defaults.Positive(&opt.Autosave.Keep, def.Autosave.Keep)
+	defaults.Positive(&opt.RetryFirst, def.RetryFirst)
+	defaults.Positive(&opt.RetryMax, def.RetryMax)
 	tb := &tables{store: env.Data, server: env.Server}
 	l := newLoop(env, opt, inbox, tb)
-	w, y := newWriter(env, inbox), newSyncer(env, inbox, tb)
+	w, y := newWriter(env, inbox), newSyncer(env, opt, inbox, tb)
 	l.writes, l.syncs, l.wakes = w.ops, y.ops, w.wakes
-	y.retry = newBackoff(opt)
 	return &Session{l: l, w: w, y: y}
 }
 

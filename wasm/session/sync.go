@@ -105,7 +105,7 @@ type syncer struct {
 	held  map[string]autoPushOp
 }
 
-func newSyncer(env Env, out *Inbox, tb *tables) *syncer {
+func newSyncer(env Env, opt Options, out *Inbox, tb *tables) *syncer {
 	var local persist.Store = env.Store
 	if env.Data != nil {
 		// remote.Push sends a run's dataset from its local store.
@@ -118,7 +118,7 @@ func newSyncer(env Env, out *Inbox, tb *tables) *syncer {
 		local: local, tables: tb, server: env.Server, ops: newQueue[syncOp](), out: out,
 		emit: func(ev protocol.Event) { env.Emit(ev, nil) }, now: env.Now,
 		heads: map[string]string{}, stopped: map[string]bool{}, autos: map[string]*persist.Autosaves{},
-		retry: newBackoff(Options{}), held: map[string]autoPushOp{},
+		retry: newBackoff(opt), held: map[string]autoPushOp{},
 	}
 }
 
