@@ -306,8 +306,6 @@ func (l *loop) finishResume(ctx context.Context) {
 		l.setPhase(0, protocol.PhasePaused)
 	}
 	l.progress(l.env.Now(), !l.running) // the run's history, whole
-	l.rn.lastProgress = l.env.Now()
-	l.rn.progressStep = l.rn.tr.Step
 	if l.cmp.follow {
 		l.compareNext(ctx)
 	}
@@ -338,7 +336,7 @@ func (l *loop) becomeNew(ctx context.Context, seq int64, tr *engine.Trainer, run
 		return false
 	}
 	l.run, l.owner = run, true
-	l.adopt(tr, &persist.Checkpoint{Meta: persist.Meta{ID: parent.ID}, Curve: parent.Curve})
+	l.adopt(tr, parent)
 	l.head.has = false
 	l.head.parentRun, l.head.edit = parentRun, edit
 	l.snapshot(seq, persist.KindMilestone, true, afterSave{})
