@@ -680,7 +680,7 @@ func (c *Controls) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		vgn.SetInnerHTML(c.App.StatusLine())
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 		vgparent.AppendChild(vgn)
-		if c.App.Phase == "locked" || c.App.Phase == "lost" {
+		if c.App.Elsewhere() {
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "takeover"}}}
 			vgparent.AppendChild(vgn)
 			{
@@ -2123,12 +2123,6 @@ func (c *OutputPanel) scrubText() string {
 	return "Recomputing step " + Commas(s.Target) + "…"
 }
 
-// elsewhere says whether another tab trains the run (this tab has no
-// model to picture).
-func (c *OutputPanel) elsewhere() bool {
-	return c.App.Phase == "locked" || c.App.Phase == "lost"
-}
-
 func (c *OutputPanel) heatLabel() string {
 	return "decision boundary of the model over the data, step " + Commas(c.viewStep())
 }
@@ -2189,7 +2183,7 @@ func (c *OutputPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				_ = vgparent
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 				vgparent.AppendChild(vgn)
-				if c.elsewhere() {
+				if c.App.Elsewhere() {
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "elsewhere"}, vugu.VGAttribute{Namespace: "", Key: "data-testid", Val: "heat-elsewhere"}}}
 					vgparent.AppendChild(vgn)
 					{

@@ -473,7 +473,7 @@ func (a *App) StatusLine() string {
 
 // StatusWarn says whether the status line is a warning.
 func (a *App) StatusWarn() bool {
-	return a.warningFresh(a.Now()) || a.Phase == protocol.PhaseLocked || a.Phase == protocol.PhaseLost
+	return a.warningFresh(a.Now()) || a.Elsewhere()
 }
 
 // warningFresh says whether the last warning is recent enough (30 s) to
@@ -547,4 +547,10 @@ func (a *App) runs(list []protocol.RunInfo) {
 	}
 	a.Runs = list
 	a.pruneCurves()
+}
+
+// Elsewhere says whether another tab trains the run (this tab has no
+// model of it).
+func (a *App) Elsewhere() bool {
+	return a.Phase == protocol.PhaseLocked || a.Phase == protocol.PhaseLost
 }

@@ -54,7 +54,7 @@ func (a *App) StepShownText() string { return Commas(a.Step) }
 // EpochText is the epoch counter.
 func (a *App) EpochText() string {
 	// Another tab's run: this tab has the step of the mark, not the epoch.
-	if a.Run == "" || a.Phase == "locked" || a.Phase == "lost" {
+	if a.Run == "" || a.Elsewhere() {
 		return "–"
 	}
 	return Commas(uint64(a.Epoch))

@@ -33,20 +33,19 @@ type padPoint struct{ X, Y float32 }
 
 // PadState is the drawing and the last prediction for it.
 type PadState struct {
-	strokes   [][]padPoint // one point alone is a dot (the keyboard's pixels)
-	drawing   bool         // a pointer is down
-	CurX      int          // the keyboard's cursor
-	CurY      int
-	Input     []float32 // the model's input (PadSide² pixels in [0, 1]); nil when blank
-	Shown     []float32 // the strokes as drawn, for the pad
-	version   int       // changes with the drawing
-	painted   int
-	Result    *protocol.Predict // the answer for the current drawing and state
-	asked     int               // the version of the request in flight
-	askedStep uint64
-	seq       int64  // the CmdPredict in flight (0: none)
-	Err       string // the last request failed: why
-	Focused   bool   // the pad has the keyboard: its cursor shows
+	strokes [][]padPoint // one point alone is a dot (the keyboard's pixels)
+	drawing bool         // a pointer is down
+	CurX    int          // the keyboard's cursor
+	CurY    int
+	Input   []float32 // the model's input (PadSide² pixels in [0, 1]); nil when blank
+	Shown   []float32 // the strokes as drawn, for the pad
+	version int       // changes with the drawing
+	painted int
+	Result  *protocol.Predict // the answer for the current drawing and state
+	asked   int               // the version of the request in flight
+	seq     int64             // the CmdPredict in flight (0: none)
+	Err     string            // the last request failed: why
+	Focused bool              // the pad has the keyboard: its cursor shows
 }
 
 // PadOn says whether the pad applies: the active run is a digits model.
@@ -210,7 +209,7 @@ func (a *App) padAsk() {
 	if r := p.Result; r != nil && r.Travel == c.Travel && r.Step == step && r.Run == a.Run {
 		return // current
 	}
-	p.asked, p.askedStep = p.version, step
+	p.asked = p.version
 	p.seq = a.send(c)
 }
 
