@@ -134,7 +134,7 @@ func (a *App) OpenRun(run string) {
 // it.
 func (a *App) CopyLink() {
 	if a.Host != nil && a.DraftErr == "" {
-		a.SharedLink = a.Host.Link(protocol.EncodeSpecQuery(a.Draft))
+		a.SharedLink = a.FullLink()
 		a.Host.Copy(a.SharedLink)
 		a.log("", "Copied the link to this setup.")
 	}

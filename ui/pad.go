@@ -246,12 +246,7 @@ func (a *App) PadProbs() []PadProb {
 	if r == nil || len(r.Outputs) < 2 {
 		return nil
 	}
-	best := 0
-	for i, v := range r.Outputs {
-		if v > r.Outputs[best] {
-			best = i
-		}
-	}
+	best := argmax(r.Outputs)
 	out := make([]PadProb, len(r.Outputs))
 	for i, v := range r.Outputs {
 		out[i] = PadProb{Class: i, P: v, Best: i == best, Text: strconv.FormatFloat(float64(v)*100, 'f', 1, 64) + "%"}
@@ -311,15 +306,20 @@ func (a *App) PadText() string {
 	case r == nil:
 		return "Asking the model…"
 	}
-	best := 0
-	for i, v := range r.Outputs {
-		if v > r.Outputs[best] {
-			best = i
-		}
-	}
 	at := "The model at step " + Commas(r.Step)
 	if r.Travel {
 		at += " (time travel)"
 	}
-	return at + " reads a " + strconv.Itoa(best) + "."
+	return at + " reads a " + strconv.Itoa(argmax(r.Outputs)) + "."
+}
+
+// argmax is the index of the largest of vs (the first of equals).
+func argmax(vs []float32) int {
+	best := 0
+	for i, v := range vs {
+		if v > vs[best] {
+			best = i
+		}
+	}
+	return best
 }
