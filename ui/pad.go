@@ -3,6 +3,7 @@ package ui
 import (
 	"strconv"
 
+	"playground/internal/mathf"
 	"playground/internal/pen"
 	"playground/wasm/protocol"
 )
@@ -246,7 +247,7 @@ func (a *App) PadProbs() []PadProb {
 	if r == nil || len(r.Outputs) < 2 {
 		return nil
 	}
-	best := argmax(r.Outputs)
+	best := mathf.Argmax(r.Outputs)
 	out := make([]PadProb, len(r.Outputs))
 	for i, v := range r.Outputs {
 		out[i] = PadProb{Class: i, P: v, Best: i == best, Text: strconv.FormatFloat(float64(v)*100, 'f', 1, 64) + "%"}
@@ -310,16 +311,5 @@ func (a *App) PadText() string {
 	if r.Travel {
 		at += " (time travel)"
 	}
-	return at + " reads a " + strconv.Itoa(argmax(r.Outputs)) + "."
-}
-
-// argmax is the index of the largest of vs (the first of equals).
-func argmax(vs []float32) int {
-	best := 0
-	for i, v := range vs {
-		if v > vs[best] {
-			best = i
-		}
-	}
-	return best
+	return at + " reads a " + strconv.Itoa(mathf.Argmax(r.Outputs)) + "."
 }

@@ -1,6 +1,7 @@
 // Package mathf is the portable float32 trigonometry and integer powers
 // that training and its specification share (the engine's datasets and
-// optimizers, the spec's learning-rate schedules). Like the engine's
+// optimizers, the spec's learning-rate schedules), and the argmax of a
+// model's outputs that the worker and the page share. Like the engine's
 // other portable maths, every function gives the same bits on every
 // runtime: only +, -, * and / on float32 (float64 where said), every
 // product rounded explicitly (float32(a*b)) so that no compiler can fuse
@@ -80,4 +81,16 @@ func cosPoly(r float32) float32 {
 	p = float32(p*z) + 1.0/24
 	p = float32(p*z) - 0.5
 	return 1 + float32(p*z)
+}
+
+// Argmax is the index of the largest of vs (the first of equals): the
+// class a model's outputs predict.
+func Argmax(vs []float32) int {
+	best := 0
+	for i, v := range vs {
+		if v > vs[best] {
+			best = i
+		}
+	}
+	return best
 }

@@ -2,6 +2,7 @@ package session
 
 import (
 	"math"
+	"playground/internal/mathf"
 	"slices"
 
 	"playground/engine"
@@ -103,7 +104,7 @@ func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
 		out := tr.Predict(d.Test.X[:n*d.Inputs], n)
 		for i := 0; i < n; i++ {
 			v.Labels = append(v.Labels, int(d.Test.Label[i]))
-			v.Predicted = append(v.Predicted, argmax(out[i*d.Outputs:(i+1)*d.Outputs]))
+			v.Predicted = append(v.Predicted, mathf.Argmax(out[i*d.Outputs:(i+1)*d.Outputs]))
 		}
 		v.Net.Maps = newUnitMaps(v.Net, tr.Model, nil).bytes()
 		return v, data
@@ -120,7 +121,7 @@ func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
 		if d.Outputs > 1 { // more than two classes: the one predicted
 			v.Classes = d.Outputs
 			for i := range chunk {
-				data[lo+i] = byte(argmax(out[i*d.Outputs : (i+1)*d.Outputs]))
+				data[lo+i] = byte(mathf.Argmax(out[i*d.Outputs : (i+1)*d.Outputs]))
 			}
 		} else {
 			for i, p := range out[:chunk] {
@@ -131,17 +132,6 @@ func (vw *viewer) of(tr *engine.Trainer, run string) (*protocol.View, []byte) {
 	}
 	v.Net.Maps = maps.bytes()
 	return v, data
-}
-
-// argmax is the index of the largest value (the first of equals).
-func argmax(row []float32) int {
-	best := 0
-	for c, p := range row {
-		if p > row[best] {
-			best = c
-		}
-	}
-	return best
 }
 
 // plane maps the coordinates of a 2-D dataset to the page's square
