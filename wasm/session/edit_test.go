@@ -2,7 +2,6 @@ package session
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -101,20 +100,7 @@ func TestEditForks(t *testing.T) {
 // does: the fork trains on the same dataset.
 func TestEditAndContinueCSV(t *testing.T) {
 	h := newHost(t, opts{data: &memData{}})
-	var b strings.Builder
-	b.WriteString("a,b,c,d,class\n")
-	for i := range 60 {
-		fmt.Fprintf(&b, "%d,%d,%d,%d,%d\n", i%7, i%5, i%3, i%2, i%3)
-	}
-	seq := h.send(protocol.Command{Type: protocol.CmdDataset}, []byte(b.String())...)
-	ds, _ := h.wait(0, "dataset", func(ev protocol.Event) bool { return ev.Seq == seq })
-	if ds.Dataset == nil {
-		t.Fatalf("upload: %s", protocol.Encode(ds))
-	}
-	h.send(protocol.Command{Type: protocol.CmdSettings, PauseAt: u64(50)})
-	h.send(protocol.Command{Type: protocol.CmdStart, Spec: ds.Dataset.Spec})
-	h.send(protocol.Command{Type: protocol.CmdResume})
-	st, _ := h.wait(0, "paused at 50", pausedAt(50))
+	ds, st := trainCSV(t, h, csv4x3(60), 50)
 	parent := st.Status.Run
 
 	n := h.count()
@@ -127,7 +113,7 @@ func TestEditAndContinueCSV(t *testing.T) {
 	}
 	edited := ev.Status.Run
 
-	sp, err := spec.ParseSpec(ds.Dataset.Spec)
+	sp, err := spec.ParseSpec(ds.Spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,19 +16,11 @@ import (
 func TestCSVRunThroughServer(t *testing.T) {
 	srv, st := syncServer(t, "")
 	a := newHost(t, opts{server: srv.URL, data: &memData{}})
-	seq := a.send(protocol.Command{Type: protocol.CmdDataset}, []byte(csv4x3(60))...)
-	ev, _ := a.wait(0, "dataset", func(ev protocol.Event) bool { return ev.Seq == seq })
-	if ev.Dataset == nil {
-		t.Fatalf("upload: %s", protocol.Encode(ev))
-	}
-	a.send(protocol.Command{Type: protocol.CmdSettings, PauseAt: u64(250)})
-	a.send(protocol.Command{Type: protocol.CmdStart, Spec: ev.Dataset.Spec})
-	a.send(protocol.Command{Type: protocol.CmdResume})
-	paused, _ := a.wait(0, "paused", pausedAt(250))
+	ds, paused := trainCSV(t, a, csv4x3(60), 250)
 	run := paused.Status.Run
 	a.send(protocol.Command{Type: protocol.CmdPush})
 	a.wait(0, "pushed", syncedOp(protocol.SyncPush, 250))
-	if ok, err := st.(persist.DataStore).HasData(t.Context(), ev.Dataset.SHA256); err != nil || !ok {
+	if ok, err := st.(persist.DataStore).HasData(t.Context(), ds.SHA256); err != nil || !ok {
 		t.Fatalf("the server lacks the dataset: %v %v", ok, err)
 	}
 
@@ -39,7 +31,7 @@ func TestCSVRunThroughServer(t *testing.T) {
 	if got.Status.Fingerprint != paused.Status.Fingerprint {
 		t.Fatalf("pulled %s, pushed %s", got.Status.Fingerprint, paused.Status.Fingerprint)
 	}
-	if n := data.names(); len(n) != 1 || !strings.EqualFold(n[0], ev.Dataset.SHA256) {
+	if n := data.names(); len(n) != 1 || !strings.EqualFold(n[0], ds.SHA256) {
 		t.Errorf("the dataset was not kept: %v", n)
 	}
 }

@@ -55,6 +55,22 @@ func (d *memData) names() []string {
 	return slices.Sorted(maps.Keys(d.m))
 }
 
+// trainCSV uploads csv to a fresh host h and trains a new run on it to
+// step pause: the dataset as the worker answered, and the paused status.
+func trainCSV(t *testing.T, h *host, csv string, pause uint64) (*protocol.Dataset, protocol.Event) {
+	t.Helper()
+	seq := h.send(protocol.Command{Type: protocol.CmdDataset}, []byte(csv)...)
+	ev, _ := h.wait(0, "dataset", func(ev protocol.Event) bool { return ev.Seq == seq })
+	if ev.Dataset == nil {
+		t.Fatalf("upload: %s", protocol.Encode(ev))
+	}
+	h.send(protocol.Command{Type: protocol.CmdSettings, PauseAt: u64(pause)})
+	h.send(protocol.Command{Type: protocol.CmdStart, Spec: ev.Dataset.Spec})
+	h.send(protocol.Command{Type: protocol.CmdResume})
+	st, _ := h.wait(0, "paused", pausedAt(pause))
+	return ev.Dataset, st
+}
+
 // csv4x3 is a CSV of 4 features and 3 classes.
 func csv4x3(rows int) string {
 	var b strings.Builder
