@@ -27,6 +27,7 @@ commands:
   pull URL/api/runs/ID         download a server's run (--out DIR, default ./data)
   eval --ckpt FILE             train and test loss and accuracy of a checkpoint
                  [--input CSV]   or the model's outputs for each row of inputs
+                 [--grid L:I]    or the map the page draws for unit I of layer L
   data (--preset P | --spec F) the dataset as CSV (features..., label, split)
   ckpt ls DIR                  list the runs and checkpoints in a directory
   ckpt inspect FILE            metadata, tensors and fingerprint of a checkpoint
