@@ -329,6 +329,23 @@ const page = (window.pgPage = {
     }
   },
 });
+// The clicks the UI takes from markup painted at the source: a checkpoint's
+// mark on the chart (act "mark") and the timeline's buttons (their
+// data-act, with the row's run, id and step). Picked out here, not by a Go
+// listener on every click: Go called inside the browser's click may run a
+// pending render there, which would undo a checkbox's toggle before its
+// change event.
+document.addEventListener('click', (e) => {
+  if (!page.onAct || !(e.target instanceof Element)) return;
+  const mark = e.target.closest('#chart [data-testid=ckpt-mark]');
+  if (mark) {
+    page.onAct('mark', '', mark.dataset.id || '', mark.dataset.step || '0');
+    return;
+  }
+  const btn = e.target.closest('#checkpoints [data-act], #runs [data-act]');
+  const row = btn && !btn.disabled && btn.closest('[data-run]');
+  if (row) page.onAct(btn.dataset.act, row.dataset.run, row.dataset.id || '', row.dataset.step || '0');
+});
 if (debug) {
   // rendered is called (when present) after every render with its build,
   // DOM sync and paint times (ms); the benchmarks read them.

@@ -56,34 +56,24 @@ func (p *painter) fill(f *filled, id string, keyed bool, add func([]byte) []byte
 func newPainter(app *ui.App, ee vugu.EventEnv) *painter {
 	p := &painter{app: app, doc: js.Global().Get("document")}
 	// A checkpoint's mark on the chart selects it and travels there; the
-	// timeline's painted buttons do what their data-act says.
-	p.doc.Call("addEventListener", "click", js.FuncOf(func(_ js.Value, args []js.Value) any {
-		target := args[0].Get("target")
-		if mark := target.Call("closest", "#chart [data-testid=ckpt-mark]"); mark.Truthy() {
-			id, step := mark.Get("dataset").Get("id").String(), uint64(mark.Get("dataset").Get("step").Int())
-			go func() { // the listener must not block on the lock
-				ee.Lock()
+	// timeline's painted buttons do what their data-act says. app.js
+	// picks those clicks out (pgPage.onAct): a Go callback on every click
+	// would let a pending render run inside the browser's click, between
+	// a checkbox's toggle and its change event, and undo the toggle.
+	page.Set("onAct", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if len(args) < 4 {
+			return nil
+		}
+		act, run, id := args[0].String(), args[1].String(), args[2].String()
+		step, _ := strconv.ParseUint(args[3].String(), 10, 64)
+		go func() { // the callback must not block on the lock
+			ee.Lock()
+			if act == "mark" {
 				app.Select(id)
 				app.ScrubTo(step)
-				ee.UnlockRender()
-			}()
-			return nil
-		}
-		btn := target.Call("closest", "#checkpoints [data-act], #runs [data-act]")
-		if !btn.Truthy() || btn.Get("disabled").Truthy() {
-			return nil
-		}
-		row := btn.Call("closest", "[data-run]").Get("dataset")
-		act, run := btn.Get("dataset").Get("act").String(), row.Get("run").String()
-		var id string
-		var step uint64
-		if v := row.Get("id"); v.Truthy() {
-			id = v.String()
-			step, _ = strconv.ParseUint(row.Get("step").String(), 10, 64)
-		}
-		go func() {
-			ee.Lock()
-			app.Act(act, run, id, step)
+			} else {
+				app.Act(act, run, id, step)
+			}
 			ee.UnlockRender()
 		}()
 		return nil

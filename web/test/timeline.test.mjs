@@ -1,6 +1,6 @@
 // The checkpoint table follows the saves without rendering the page: its
 // rows are painted at the source, each kept row the same element (a
-// button keeps its focus), and its buttons work.
+// button keeps its focus), and its buttons and the chart's marks work.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openFresh, serve, waitPhase } from './harness.mjs';
@@ -48,5 +48,13 @@ test('saves repaint the checkpoint table, not the page; a focused button keeps i
   await page.waitForFunction((id) => document.querySelector(`[data-testid=ckpt-row][data-id="${id}"]`)?.dataset.kind === 'pinned', id, { timeout: 30000 });
   await page.locator(`[data-testid=ckpt-row][data-id="${id}"] [data-testid=ckpt-select]`).click();
   await page.waitForFunction((id) => document.querySelector(`[data-testid=ckpt-row][data-id="${id}"]`)?.classList.contains('selected'), id, { timeout: 10000 });
+
+  // A checkpoint's mark on the chart selects it and travels to its step.
+  const mark = page.locator(`#chart [data-testid=ckpt-mark]:not([data-id="${id}"])`).first();
+  const [markID, markStep] = [await mark.getAttribute('data-id'), await mark.getAttribute('data-step')];
+  await mark.click();
+  await page.waitForFunction((id) => document.querySelector(`[data-testid=ckpt-row][data-id="${id}"]`)?.classList.contains('selected'), markID, { timeout: 10000 });
+  await page.waitForFunction((s) => document.querySelector('[data-testid=scrub-step]')?.value === s, markStep, { timeout: 10000 });
+  t.diagnostic(`the mark of ${markID} selected it and showed step ${markStep}`);
   assert.deepEqual(errors, []);
 });
