@@ -20,7 +20,8 @@
 //      a step no lower than the saved one (nor than the step shown before
 //      the reload), and trains on;
 //   3. screenshots of the page (out/screenshots/<browser>-*.png) and a
-//      check that the unit maps and the loss chart have drawn;
+//      check that the unit maps and the loss chart have drawn; a checkbox
+//      keeps its click, a checkpoint's mark on the chart selects it;
 //   4. /?preset=digits&stopAt=300 (a run of its own; digits' products take
 //      the engine's SIMD128 kernels) pauses at step 300 with the
 //      fingerprint of the same run trained natively (bin/playground
@@ -384,6 +385,32 @@ async function scenario(b, url) {
   if (d.curvePoints < 2) throw new Error(`${b.name}: the loss chart has ${d.curvePoints} points`);
   const bad = d.log.filter((l) => /\b(fail|failed|error|panic)\b/i.test(l));
   if (bad.length) throw new Error(`${b.name}: the page's log says:\n  ${bad.join('\n  ')}`);
+
+  // 3b. Clicks: a checkbox keeps its toggle (the page picks its painted
+  // marks' clicks out in app.js); a checkpoint's mark on the chart selects
+  // that checkpoint.
+  const CLICKS = `(() => {
+    const box = document.querySelector('[data-testid=log-loss]');
+    box.click();
+    const mark = document.querySelector('#chart [data-testid=ckpt-mark]');
+    mark?.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    return mark?.dataset.id ?? '';
+  })()`;
+  const markID = await b.evaluate(CLICKS);
+  if (!markID) throw new Error(`${b.name}: the chart shows no checkpoint mark`);
+  const CLICKED = `(() => ({
+    logLoss: document.querySelector('[data-testid=log-loss]').checked,
+    selected: document.querySelector('[data-testid=ckpt-row].selected')?.dataset.id ?? '',
+  }))()`;
+  let c;
+  for (const end = Date.now() + 10000; ; await sleep(250)) {
+    c = await b.evaluate(CLICKED);
+    if ((c.logLoss && c.selected === markID) || Date.now() > end) break;
+  }
+  await sleep(1000);
+  c = await b.evaluate(CLICKED);
+  if (!c.logLoss || c.selected !== markID) throw new Error(`${b.name}: after the clicks log-loss is ${c.logLoss} and the selected checkpoint "${c.selected}", not the mark's ${markID}`);
+  say(`clicks: log-loss stays checked; the mark selected ${markID}`);
 
   // 4. The same bits as native training.
   const preset = 'digits', n = 300;
