@@ -440,8 +440,7 @@ func (y *syncer) pull(ctx context.Context, rs *remote.Store, op pullOp) error {
 		if ck.RunID != op.run {
 			return fmt.Errorf("it belongs to run %s", ck.RunID)
 		}
-		_, err := y.tables.restore(ctx, ck.State)
-		return err
+		return y.tables.restorable(ctx, ck.State)
 	}
 	b, err := persist.ReadAll(ctx, rs, op.run, head)
 	if err != nil {

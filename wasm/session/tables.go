@@ -36,8 +36,22 @@ type tables struct {
 	missed string // the last dataset found nowhere
 }
 
-// of returns the table spec s trains on: nil for a generated dataset.
+// of returns the table spec s trains on: nil for a generated dataset. A
+// dataset found nowhere is noted for the loop (takeMissed): of is the
+// loop's; the syncer asks lookup.
 func (t *tables) of(ctx context.Context, s spec.Spec) (*dataset.Table, error) {
+	tb, err := t.lookup(ctx, s)
+	if errors.Is(err, errNoData) {
+		t.mu.Lock()
+		t.missed = s.Dataset.SHA256
+		t.mu.Unlock()
+	}
+	return tb, err
+}
+
+// lookup is of without the note: the table from memory, the store or the
+// server.
+func (t *tables) lookup(ctx context.Context, s spec.Spec) (*dataset.Table, error) {
 	if s.Dataset.Kind != spec.CustomKind {
 		return nil, nil
 	}
@@ -60,7 +74,6 @@ func (t *tables) of(ctx context.Context, s spec.Spec) (*dataset.Table, error) {
 	}
 	tb, ferr := t.fetch(ctx, s)
 	if ferr != nil {
-		t.missed = name
 		return nil, fmt.Errorf("%w: the run trains on dataset %s, which is not here (upload its CSV): %v; %v", errNoData, name, err, ferr)
 	}
 	return tb, nil
@@ -127,6 +140,16 @@ func (t *tables) restore(ctx context.Context, st engine.State) (*engine.Trainer,
 		return nil, err
 	}
 	return engine.RestoreWith(st, tb)
+}
+
+// restorable says whether st restores here (its table at hand), noting
+// nothing for the loop: the syncer's check of a pulled checkpoint.
+func (t *tables) restorable(ctx context.Context, st engine.State) error {
+	tb, err := t.lookup(ctx, st.Spec)
+	if err == nil {
+		_, err = engine.RestoreWith(st, tb)
+	}
+	return err
 }
 
 // cmdDataset parses the page's CSV, stores it (only when it has no

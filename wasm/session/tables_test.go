@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -241,5 +242,40 @@ func TestTwoFeatureCSVMap(t *testing.T) {
 		if vals, _, _, _ := v.View.Net.Map(0, u); slices.Max(vals) == slices.Min(vals) {
 			t.Fatalf("input %d's map is flat at %v", u, vals[0])
 		}
+	}
+}
+
+// Only the loop's lookups note a dataset found nowhere: the syncer checks
+// a pulled checkpoint with restorable, which must not hold up whatever
+// command the loop is running at that moment for that dataset.
+func TestOnlyTheLoopNotesMissingData(t *testing.T) {
+	ctx := context.Background()
+	tb, err := dataset.Parse([]byte(csv4x3(90)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := engine.NewTrainerWith(tb.Apply(spec.Spec{}), tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := tr.State()
+	tabs := &tables{store: &memData{}}
+	if err := tabs.restorable(ctx, st); !errors.Is(err, errNoData) {
+		t.Fatalf("restorable without the data: %v", err)
+	}
+	if name := tabs.takeMissed(); name != "" {
+		t.Fatalf("the syncer's check noted %s for the loop", name)
+	}
+	if _, err := tabs.restore(ctx, st); !errors.Is(err, errNoData) {
+		t.Fatalf("restore without the data: %v", err)
+	}
+	if name := tabs.takeMissed(); name != tb.Name() {
+		t.Fatalf("the loop's restore noted %q, want %s", name, tb.Name())
+	}
+	if err := tabs.store.PutData(ctx, tb.Name(), tb.Canonical()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tabs.restorable(ctx, st); err != nil {
+		t.Fatalf("restorable with the data stored: %v", err)
 	}
 }
