@@ -72,7 +72,7 @@ func Parse(b []byte) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, numErr := number(first[0]); numErr != nil {
+	if IsHeader(first) {
 		err = p.header(first)
 	} else {
 		err = p.guess(first, line)
@@ -281,6 +281,17 @@ func (p *parser) finish(last int) (*Table, error) {
 }
 
 // number reads a cell as a finite float32.
+// IsHeader says whether a CSV's first line, split into cells, is a header:
+// its first cell is not a finite float32 (every reader of the project's
+// CSVs decides so).
+func IsHeader(cells []string) bool {
+	if len(cells) == 0 {
+		return false
+	}
+	_, err := number(cells[0])
+	return err != nil
+}
+
 func number(c string) (float32, error) {
 	s := strings.TrimSpace(c)
 	v, err := strconv.ParseFloat(s, 32)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"playground/dataset"
 	"playground/engine"
 	"playground/persist/disk"
 	"playground/wasm/protocol"
@@ -178,8 +179,9 @@ func outputNames(d *engine.Dataset) []string {
 }
 
 // readInputs parses a CSV of samples of width features each, calling
-// row for each (x is reused). Blank lines are skipped; a first line of no
-// numbers at all is a header. Every error names the line (and the column).
+// row for each (x is reused). Blank lines are skipped; line 1 is a header
+// when its first cell is not a number, as train --data reads a CSV
+// (dataset.IsHeader). Every error names the line (and the column).
 func readInputs(r io.Reader, width int, row func(x []float32)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, maxInputLine)
@@ -191,8 +193,11 @@ func readInputs(r io.Reader, width int, row func(x []float32)) error {
 		if len(text) == 0 {
 			continue
 		}
+		if n == 1 {
+			text = bytes.TrimPrefix(text, []byte("\xef\xbb\xbf"))
+		}
 		fields := strings.Split(string(text), ",")
-		if n == 1 && isHeader(fields) {
+		if n == 1 && dataset.IsHeader(fields) {
 			continue
 		}
 		if len(fields) != width {
@@ -217,16 +222,6 @@ func readInputs(r io.Reader, width int, row func(x []float32)) error {
 		return errors.New("no inputs (want one sample per line)")
 	}
 	return nil
-}
-
-// isHeader says whether no field of a line is a number.
-func isHeader(fields []string) bool {
-	for _, s := range fields {
-		if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
-			return false
-		}
-	}
-	return true
 }
 
 // clip shortens a field for an error message.

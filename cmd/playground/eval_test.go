@@ -142,6 +142,30 @@ func TestEvalInput(t *testing.T) {
 	}
 }
 
+// Line 1 is a header when its first cell is not a number, as train --data
+// reads a CSV; a byte-order mark before it is passed over.
+func TestReadInputsHeader(t *testing.T) {
+	for _, c := range []struct {
+		csv  string
+		rows int
+		err  string
+	}{
+		{"x,y\n0.5,0.25\n", 1, ""},
+		{"x,1\n0.5,0.25\n", 1, ""},
+		{"\ufeffx,y\n0.5,0.25\n", 1, ""},
+		{"\ufeff0.5,0.25\n", 1, ""},
+		{"0.5,0.25\n1,2\n", 2, ""},
+		{"0.5,y\n", 0, `line 1, column 2: "y" is not a finite number`},
+		{"0.5,0.25\nx,y\n", 0, `line 2, column 1: "x" is not a finite number`},
+	} {
+		rows := 0
+		err := readInputs(strings.NewReader(c.csv), 2, func([]float32) { rows++ })
+		if (c.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), c.err) || err == nil && rows != c.rows {
+			t.Errorf("%q: %d rows, error %v; want %d rows, error %q", c.csv, rows, err, c.rows, c.err)
+		}
+	}
+}
+
 // Any bytes give rows of exactly the width asked for, or an error; never
 // a panic.
 func FuzzReadInputs(f *testing.F) {
