@@ -70,7 +70,7 @@ func (a *App) csvFailed(ev protocol.Event) {
 	switch {
 	case ev.Seq != 0 && ev.Seq == a.CSV.seq:
 		a.CSV.seq, a.CSV.Err = 0, ev.Message
-	case strings.Contains(ev.Message, "upload its CSV"):
+	case strings.Contains(ev.Message, protocol.MissingData):
 		a.CSV.Missing = ev.Message
 	}
 }

@@ -255,6 +255,11 @@ const (
 	EvDataset = "dataset"
 )
 
+// MissingData is in the Message of an EvError whose command waits for a
+// dataset found nowhere: the page asks for the CSV, and the command runs
+// again once it is uploaded.
+const MissingData = "upload its CSV"
+
 // Session phases in Status.Phase.
 const (
 	PhaseIdle      = "idle"      // no run

@@ -74,7 +74,7 @@ func (t *tables) lookup(ctx context.Context, s spec.Spec) (*dataset.Table, error
 	}
 	tb, ferr := t.fetch(ctx, s)
 	if ferr != nil {
-		return nil, fmt.Errorf("%w: the run trains on dataset %s, which is not here (upload its CSV): %v; %v", errNoData, name, err, ferr)
+		return nil, fmt.Errorf("%w: the run trains on dataset %s, which is not here (%s): %v; %v", errNoData, name, protocol.MissingData, err, ferr)
 	}
 	return tb, nil
 }
