@@ -11,8 +11,8 @@ import (
 
 // vuguRender is vugu's DOM renderer script (domrender/renderer-js-script.js
 // of the vugu module in go.mod, its debug lines left out) changed to write
-// an attribute or an innerHTML only when it differs from what the element
-// has. vugu's renderer sends every attribute and every vg-content of the
+// an attribute, a property or an innerHTML only when it differs from what
+// the element has. vugu's renderer sends every attribute and every vg-content of the
 // page on every render; writing an unchanged value still costs style and
 // layout work (and, for a canvas's size, clears it). The page loads this
 // script before the UI starts, so vugu keeps it (its own only installs
@@ -44,6 +44,11 @@ func vuguRender() ([]byte, error) {
 	for _, p := range [][2]string{
 		{"el.setAttribute(attrName, attrValue);", "if (el.getAttribute(attrName) !== attrValue) el.setAttribute(attrName, attrValue);"},
 		{"el.setAttributeNS(attrNamespace, attrName, attrValue);", "if (el.getAttributeNS(attrNamespace, attrName) !== attrValue) el.setAttributeNS(attrNamespace, attrName, attrValue);"},
+		// A property too: writing an input's value back while it is typed
+		// in breaks the typing (a number input reports "0." as "", and
+		// writing "" clears the "0." shown, so "0.05" typed key by key
+		// became 50).
+		{"el[propName] = JSON.parse(propValueJSON);", "{ const v = JSON.parse(propValueJSON); if (el[propName] !== v) el[propName] = v; }"},
 		{`state.el.innerHTML = (state.bufferedInnerHTML || "") + html;`, `{ const h = (state.bufferedInnerHTML || "") + html; if (state.el.innerHTML !== h) state.el.innerHTML = h; }`},
 	} {
 		if n := strings.Count(out, p[0]); n != 1 {

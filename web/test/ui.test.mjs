@@ -178,6 +178,25 @@ test("a checkbox's click enters Go only at its change event", async (t) => {
   assert.deepEqual(errors, []);
 });
 
+// A number typed key by key stays as typed: the page re-renders while a
+// field is edited, and writing a number input's value back broke typing
+// ("0." reads as "" there, and writing "" cleared it: "0.05" became 50).
+test('a learning rate typed key by key is the one the draft takes', async (t) => {
+  const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1');
+  await waitPhase(page, 'running');
+  const lr = page.getByTestId('lr');
+  await lr.click();
+  await lr.press('Control+a');
+  await lr.press('Backspace');
+  await page.keyboard.type('0.05', { delay: 60 });
+  assert.equal(await lr.inputValue(), '0.05', 'the field while typing');
+  await lr.press('Tab');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('lr') === '0.05', null, { timeout: 10000 });
+  await sleep(500); // renders go on while training
+  assert.equal(await lr.inputValue(), '0.05', 'the field after the change');
+  assert.deepEqual(errors, []);
+});
+
 test('pin survives retention; fork continues a checkpoint with a new learning rate', async (t) => {
   // Autosave every 150 ms of training, keeping two.
   const { page, errors } = await open(t, '/?preset=circle-sgd&autostart=1&autosave=150&keep=2&speed=max');
