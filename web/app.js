@@ -334,14 +334,16 @@ const page = (window.pgPage = {
 // data-act, with the row's run, id and step). Picked out here, not by a Go
 // listener on every click: Go called inside the browser's click may run a
 // pending render there, which would undo a checkbox's toggle before its
-// change event.
+// change event. A mark acts on the press: while a run trains the chart is
+// painted anew several times a second, and the release would land on
+// another element (no click).
+document.addEventListener('pointerdown', (e) => {
+  if (!page.onAct || e.button !== 0 || !(e.target instanceof Element)) return;
+  const mark = e.target.closest('#chart [data-testid=ckpt-mark]');
+  if (mark) page.onAct('mark', '', mark.dataset.id || '', mark.dataset.step || '0');
+});
 document.addEventListener('click', (e) => {
   if (!page.onAct || !(e.target instanceof Element)) return;
-  const mark = e.target.closest('#chart [data-testid=ckpt-mark]');
-  if (mark) {
-    page.onAct('mark', '', mark.dataset.id || '', mark.dataset.step || '0');
-    return;
-  }
   const btn = e.target.closest('#checkpoints [data-act], #runs [data-act]');
   const row = btn && !btn.disabled && btn.closest('[data-run]');
   if (row) page.onAct(btn.dataset.act, row.dataset.run, row.dataset.id || '', row.dataset.step || '0');

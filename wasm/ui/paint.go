@@ -57,7 +57,7 @@ func newPainter(app *ui.App, ee vugu.EventEnv) *painter {
 	p := &painter{app: app, doc: js.Global().Get("document")}
 	// A checkpoint's mark on the chart selects it and travels there; the
 	// timeline's painted buttons do what their data-act says. app.js
-	// picks those clicks out (pgPage.onAct): a Go callback on every click
+	// picks those out (pgPage.onAct): a Go callback on every click
 	// would let a pending render run inside the browser's click, between
 	// a checkbox's toggle and its change event, and undo the toggle.
 	page.Set("onAct", js.FuncOf(func(_ js.Value, args []js.Value) any {
@@ -68,8 +68,8 @@ func newPainter(app *ui.App, ee vugu.EventEnv) *painter {
 		step, _ := strconv.ParseUint(args[3].String(), 10, 64)
 		go func() { // the callback must not block on the lock
 			ee.Lock()
-			if act == "mark" {
-				app.Select(id)
+			if act == "mark" { // selects (a second press does not unselect) and travels
+				app.Selected = id
 				app.ScrubTo(step)
 			} else {
 				app.Act(act, run, id, step)

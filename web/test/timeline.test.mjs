@@ -58,3 +58,23 @@ test('saves repaint the checkpoint table, not the page; a focused button keeps i
   t.diagnostic(`the mark of ${markID} selected it and showed step ${markStep}`);
   assert.deepEqual(errors, []);
 });
+
+// While the run trains the chart is painted anew several times a second:
+// a press of 300 ms on a mark (its release lands on a new element) still
+// selects its checkpoint and travels to its step.
+test('a press on a chart mark selects its checkpoint while the run trains', async (t) => {
+  const { page, errors } = await openFresh(t, `${srv.url}/?preset=circle-sgd&autostart=1&speed=max&autosave=300`);
+  await waitPhase(page, 'running', 60000);
+  await page.waitForFunction(() => document.querySelectorAll('#chart [data-testid=ckpt-mark]').length >= 2, null, { timeout: 60000 });
+  const mark = page.locator('#chart [data-testid=ckpt-mark]').first();
+  const [id, step] = [await mark.getAttribute('data-id'), await mark.getAttribute('data-step')];
+  const box = await mark.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.6);
+  await page.mouse.down();
+  await page.waitForTimeout(300);
+  await page.mouse.up();
+  await page.waitForFunction((id) => document.querySelector(`[data-testid=ckpt-row][data-id="${id}"]`)?.classList.contains('selected'), id, { timeout: 10000 });
+  await page.waitForFunction((s) => document.querySelector('[data-testid=scrub-step]')?.value === s, step, { timeout: 10000 });
+  t.diagnostic(`pressed the mark of ${id} while training: selected, showing step ${step}`);
+  assert.deepEqual(errors, []);
+});

@@ -387,13 +387,13 @@ async function scenario(b, url) {
   if (bad.length) throw new Error(`${b.name}: the page's log says:\n  ${bad.join('\n  ')}`);
 
   // 3b. Clicks: a checkbox keeps its toggle (the page picks its painted
-  // marks' clicks out in app.js); a checkpoint's mark on the chart selects
-  // that checkpoint.
+  // marks' clicks out in app.js); a press on a checkpoint's mark on the
+  // chart selects that checkpoint.
   const CLICKS = `(() => {
     const box = document.querySelector('[data-testid=log-loss]');
     box.click();
     const mark = document.querySelector('#chart [data-testid=ckpt-mark]');
-    mark?.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    mark?.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, button: 0 }));
     return mark?.dataset.id ?? '';
   })()`;
   const markID = await b.evaluate(CLICKS);
