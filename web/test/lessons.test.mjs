@@ -101,6 +101,27 @@ test('learning rate 10 on regression: the run pauses at the diverging step and s
   assert.deepEqual(errors, []);
 });
 
+// The divergence banner appears above the columns: the columns stay the
+// same elements (a field being typed in keeps its text and its focus).
+// vugu matches children by position; the banner used to rebuild them all.
+test('the divergence banner leaves the columns and a field being typed in alone', async (t) => {
+  const { page, errors } = await open(t, '/?name=custom&seed=6&dataset=regression&samples=1000&noise=0.1&test=0.3&features=x,y&layers=16:tanh,8:tanh,1:linear&loss=mse&optimizer=sgd&lr=10&batch=32&speed=max');
+  await waitPhase(page, 'paused');
+  await page.evaluate(() => ['main', 'section.lower', '[data-testid=lr]'].forEach((q) => (document.querySelector(q).__kept = true)));
+  await page.getByTestId('resume').click();
+  const seed = page.getByTestId('seed');
+  await seed.click();
+  await seed.press('Control+a');
+  await page.keyboard.type('77');
+  await page.waitForSelector('[data-testid=diverged]', { timeout: 60000 });
+  await sleep(300);
+  const kept = await page.evaluate(() => ['main', 'section.lower', '[data-testid=lr]'].filter((q) => !document.querySelector(q).__kept));
+  assert.deepEqual(kept, [], 'replaced when the banner appeared');
+  assert.equal(await seed.inputValue(), '77');
+  assert.ok(await seed.evaluate((el) => el === document.activeElement), 'the seed field lost its focus');
+  assert.deepEqual(errors, []);
+});
+
 test('?hide= leaves panels out, ?lock= disables a control, ?stopAt= pauses with the native bits', async (t) => {
   const { page, errors } = await open(t, '/?preset=circle-sgd&hide=checkpoints,server,compare,log&lock=lr&stopAt=1234&speed=max&autostart=1');
   const fp = await waitPausedAt(page, 1234);

@@ -1,0 +1,13 @@
+import { launch, serve, sleep } from '/work/main/web/test/harness.mjs';
+const srv = await serve();
+const { ctx } = await launch();
+const page = await ctx.newPage();
+await page.goto(`${srv.url}/?name=custom&seed=6&dataset=regression&samples=1000&noise=0.1&test=0.3&features=x,y&layers=16:tanh,8:tanh,1:linear&loss=mse&optimizer=sgd&lr=10&batch=32&speed=max`);
+await page.waitForSelector('[data-testid=resume]', { timeout: 60000 });
+await sleep(1500);
+await page.evaluate(() => { document.querySelector('main').__kept = 1; document.querySelector('section.lower').__kept = 1; document.querySelector('[data-testid=lr]').__kept = 1; });
+await page.getByTestId('resume').click();
+await page.waitForSelector('[data-testid=diverged]', { timeout: 60000 });
+await sleep(500);
+console.log(await page.evaluate(() => ({ main: !!document.querySelector('main').__kept, lower: !!document.querySelector('section.lower')?.__kept, lr: !!document.querySelector('[data-testid=lr]').__kept })));
+await ctx.close(); await srv.close();
