@@ -178,6 +178,7 @@ func (a *App) SetShareOption(name, value string) {
 		a.Share.Autostart = value == "true"
 	case "stopAt":
 		a.Share.StopAt = strings.TrimSpace(value)
+		a.Typed("share-stopat")
 	}
 	a.shareLink()
 }

@@ -124,7 +124,16 @@ func TestPaceAndShare(t *testing.T) {
 	a.SetSeen("checkpoints", Hidden)
 	a.SetSeen("lr", Locked)
 	a.SetShareOption("embed", "true")
+	// The step being typed stays while the page renders, until its change.
+	a.Typing("share-stopat", "5")
+	render(t, &Page{App: a})
+	if got := a.Text("share-stopat", a.Share.StopAt); got != "5" {
+		t.Fatalf("the stop step being typed shows %q", got)
+	}
 	a.SetShareOption("stopAt", "500")
+	if got := a.Text("share-stopat", a.Share.StopAt); got != "500" {
+		t.Fatalf("after the change the field shows %q", got)
+	}
 	a.SetShareOption("autostart", "true")
 	u, err := url.Parse(a.Share.Link)
 	if err != nil {
