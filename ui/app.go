@@ -120,6 +120,7 @@ type App struct {
 	Share      ShareState        // the share dialog
 	StepBatch  bool              // Step trains one batch, not one epoch
 	typing     map[string]string // text being typed into fields
+	badField   string            // the field whose text did not parse (kept in typing, DraftErr says why)
 
 	// What the model makes of its inputs.
 	Live    *ViewImage
@@ -304,6 +305,7 @@ func (a *App) status(ev protocol.Event) {
 			a.Spec = &spec
 			if !a.edited {
 				a.Draft, a.DraftErr = spec, ""
+				a.dropBad()
 			}
 		}
 	}

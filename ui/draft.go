@@ -82,6 +82,7 @@ func (a *App) Forkable() bool {
 // edit applies f to a copy of the draft, normalizes it, and keeps it (with
 // the error, if the result is invalid) and the URL in step.
 func (a *App) edit(f func(s *spec.Spec)) {
+	a.dropBad()
 	s := a.Draft
 	s.Dataset.Features = slices.Clone(s.Dataset.Features)
 	s.Model.Layers = slices.Clone(s.Model.Layers)
@@ -129,6 +130,7 @@ func (a *App) RegenerateData() {
 func (a *App) Revert() {
 	if a.Spec != nil {
 		a.Draft, a.DraftErr, a.edited = *a.Spec, "", false
+		a.typing, a.badField = nil, "" // every field shows the run's spec
 		if a.Host != nil {
 			a.Host.SetQuery(protocol.EncodeSpecQuery(a.Draft))
 		}
@@ -259,13 +261,26 @@ func (a *App) SetActivation(act string) {
 func (a *App) SetField(name, value string) {
 	delete(a.typing, name)
 	// Text that does not parse changes nothing: edit would have kept the
-	// field at zero and cleared the error once the rest normalized.
+	// field at zero and cleared the error once the rest normalized. The
+	// field keeps showing it, with the error, until it is mended or
+	// another change is taken.
 	probe := a.Draft
 	if err := setField(&probe, name, value); err != nil {
-		a.DraftErr = err.Error()
+		a.dropBad()
+		a.Typing(name, value)
+		a.badField, a.DraftErr = name, err.Error()
 		return
 	}
 	a.edit(func(s *spec.Spec) { setField(s, name, value) })
+}
+
+// dropBad forgets the text of the field that did not parse: the field
+// shows the draft again.
+func (a *App) dropBad() {
+	if a.badField != "" {
+		delete(a.typing, a.badField)
+		a.badField = ""
+	}
 }
 
 // floatFields and intFields are the settings that are just a number: the
@@ -409,6 +424,15 @@ func (a *App) Typing(field, text string) {
 
 // Typed ends the editing of a field.
 func (a *App) Typed(field string) { delete(a.typing, field) }
+
+// Blurred is a field losing the focus: what was typed is over (a field
+// whose text comes back to what it was fires no change), unless it is the
+// text that did not parse, which stays shown with its error.
+func (a *App) Blurred(field string) {
+	if field != a.badField {
+		delete(a.typing, field)
+	}
+}
 
 // sameLayout says whether two specs hold the same tensors (names, shapes,
 // dtypes), so a state of one continues under the other.

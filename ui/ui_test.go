@@ -717,3 +717,35 @@ func TestSetFieldRefusesBadNumbers(t *testing.T) {
 		t.Errorf("a good value after bad ones: noise %v, error %q", a.Draft.Dataset.Noise, a.DraftErr)
 	}
 }
+
+// What a field shows agrees with the draft and its error: text that does
+// not parse stays shown with the error until mended or another change is
+// taken; a field left with no change (its text back to what it was) shows
+// the draft again; Revert shows the run's spec in every field.
+func TestFieldTextFollowsTheDraft(t *testing.T) {
+	a, _ := running(t)
+	lr := a.Draft.Optimizer.LR
+	a.Typing("lr", "abc")
+	a.SetField("lr", "abc")
+	if a.DraftErr == "" || a.Text("lr", "draft") != "abc" || a.Draft.Optimizer.LR != lr {
+		t.Fatalf("unparsable: error %q, field %q, lr %v", a.DraftErr, a.Text("lr", "draft"), a.Draft.Optimizer.LR)
+	}
+	a.Blurred("lr")
+	if a.Text("lr", "draft") != "abc" {
+		t.Fatal("leaving the field dropped the text its error is about")
+	}
+	a.SetField("momentum", "0.5") // another change is taken: the bad text goes
+	if a.DraftErr != "" || a.Text("lr", "draft") != "draft" {
+		t.Fatalf("after another change: error %q, lr field %q", a.DraftErr, a.Text("lr", "draft"))
+	}
+	a.Typing("seed", "12")
+	a.Blurred("seed") // no change fired: the seed came back to what it was
+	if a.Text("seed", "draft") != "draft" {
+		t.Fatal("a field left unchanged keeps its typed text")
+	}
+	a.Typing("batch", "7")
+	a.Revert()
+	if a.Text("batch", "draft") != "draft" || a.Edited() {
+		t.Fatalf("after Revert the batch field shows %q", a.Text("batch", "draft"))
+	}
+}

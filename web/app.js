@@ -301,12 +301,18 @@ const page = (window.pgPage = {
     const t = document.createElement(box.tagName === 'TBODY' ? 'tbody' : box.tagName);
     t.innerHTML = markup;
     const key = (el) => el.dataset.id || el.dataset.run || '';
+    const fresh = Array.from(t.children);
+    const wanted = new Set(fresh.map(key));
+    // The gone go first: a kept child is then never moved past them (a
+    // move takes an element out and in again, and loses its focus).
     const have = new Map();
-    for (const el of box.children) have.set(key(el), el);
+    for (const el of Array.from(box.children)) {
+      if (wanted.has(key(el))) have.set(key(el), el);
+      else el.remove();
+    }
     let cur = box.firstElementChild;
-    for (const w of Array.from(t.children)) {
+    for (const w of fresh) {
       const old = have.get(key(w));
-      have.delete(key(w));
       const node = old && old.outerHTML === w.outerHTML ? old : w;
       if (old && node !== old) {
         if (cur === old) cur = old.nextElementSibling;
@@ -315,7 +321,6 @@ const page = (window.pgPage = {
       if (cur === node) cur = cur.nextElementSibling;
       else box.insertBefore(node, cur);
     }
-    for (const el of have.values()) el.remove();
   },
   load: stored,
   // trySet keeps value under key ('' removes it); a full or refused

@@ -39,9 +39,17 @@ test('saves repaint the checkpoint table, not the page; a focused button keeps i
   const paused = Number(await page.getByTestId('step').textContent());
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid=last-save]').textContent) === n && Number(document.querySelector('[data-testid=ckpt-row]').dataset.step) === n, paused, { timeout: 30000 });
   // Paused, nothing repaints the rows: they stay the same elements.
-  await page.evaluate(() => document.querySelectorAll('[data-testid=ckpt-row]').forEach((r) => (r.__kept = true)));
+  await page.evaluate(() => document.querySelectorAll('[data-testid=ckpt-row], [data-testid=run-row]').forEach((r) => (r.__kept = true)));
   await page.waitForTimeout(1500);
   assert.ok(await page.evaluate(() => [...document.querySelectorAll('[data-testid=ckpt-row]')].every((r) => r.__kept)), 'a paused page replaced rows');
+  // A render of the page (vugu's) leaves the painted rows alone too: it
+  // used to empty them, and a click whose press and release straddled a
+  // render was lost.
+  const before = await page.evaluate(() => window.pgPage.renders.length);
+  await page.getByTestId('log-loss').check();
+  await page.waitForFunction((n) => window.pgPage.renders.length > n, before, { timeout: 10000 });
+  assert.ok(await page.evaluate(() => [...document.querySelectorAll('[data-testid=ckpt-row], [data-testid=run-row]')].every((r) => r.__kept)), 'a render replaced rows');
+  await page.getByTestId('log-loss').uncheck();
   const row = page.locator('[data-testid=ckpt-row][data-kind=autosave]').nth(1);
   const id = await row.getAttribute('data-id');
   await row.getByTestId('ckpt-pin').click();
@@ -66,9 +74,17 @@ test('a press on a chart mark selects its checkpoint while the run trains', asyn
   const { page, errors } = await openFresh(t, `${srv.url}/?preset=circle-sgd&autostart=1&speed=max&autosave=300`);
   await waitPhase(page, 'running', 60000);
   await page.waitForFunction(() => document.querySelectorAll('#chart [data-testid=ckpt-mark]').length >= 2, null, { timeout: 60000 });
-  const mark = page.locator('#chart [data-testid=ckpt-mark]').first();
-  const [id, step] = [await mark.getAttribute('data-id'), await mark.getAttribute('data-step')];
-  const box = await mark.boundingBox();
+  // The newest mark: retention deletes the oldest autosaves, and the chart
+  // is painted anew under the test too (a box of null: measure again).
+  let id, step, box;
+  for (let i = 0; i < 20 && !box; i++) {
+    [id, step, box] = await page.evaluate(() => {
+      const marks = document.querySelectorAll('#chart [data-testid=ckpt-mark]');
+      const m = marks[marks.length - 1];
+      const r = m.getBoundingClientRect();
+      return [m.dataset.id, m.dataset.step, r.width > 0 ? { x: r.x, y: r.y, width: r.width, height: r.height } : null];
+    });
+  }
   await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.6);
   await page.mouse.down();
   await page.waitForTimeout(300);
@@ -76,5 +92,32 @@ test('a press on a chart mark selects its checkpoint while the run trains', asyn
   await page.waitForFunction((id) => document.querySelector(`[data-testid=ckpt-row][data-id="${id}"]`)?.classList.contains('selected'), id, { timeout: 10000 });
   await page.waitForFunction((s) => document.querySelector('[data-testid=scrub-step]')?.value === s, step, { timeout: 10000 });
   t.diagnostic(`pressed the mark of ${id} while training: selected, showing step ${step}`);
+  assert.deepEqual(errors, []);
+});
+
+// fillKeyed keeps a kept row the same element when rows come and go
+// around it: a save adds a row at the top while retention deletes one
+// above the focused row (the focused row used to be moved, and lost its
+// focus).
+test('fillKeyed: a kept row stays the same element, with its focus, when others come and go', async (t) => {
+  const { page, errors } = await openFresh(t, `${srv.url}/?preset=circle-sgd`);
+  await page.waitForFunction(() => window.pgPage && document.getElementById('checkpoints'));
+  const got = await page.evaluate(() => {
+    const row = (id) => `<tr data-id="${id}"><td><button>${id}</button></td></tr>`;
+    const fill = (ids) => window.pgPage.fillKeyed('checkpoints', ids.map(row).join(''));
+    fill(['c', 'b', 'a', '0']);
+    const box = document.getElementById('checkpoints');
+    const kept = [...box.children];
+    box.querySelector('[data-id="0"] button').focus();
+    fill(['d', 'c', 'b', '0']); // a new save; retention took a
+    const now = [...box.children];
+    return {
+      order: now.map((r) => r.dataset.id).join(','),
+      same: ['c', 'b', '0'].filter((id) => now.find((r) => r.dataset.id === id) === kept.find((r) => r.dataset.id === id)),
+      focused: document.activeElement?.closest('tr')?.dataset.id ?? null,
+    };
+  });
+  t.diagnostic(JSON.stringify(got));
+  assert.deepEqual(got, { order: 'd,c,b,0', same: ['c', 'b', '0'], focused: '0' });
   assert.deepEqual(errors, []);
 });
