@@ -246,6 +246,9 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 		if a.Scrub.waits(ev.Seq) {
 			a.Scrub.inflight = false
 		}
+		if ev.Seq != 0 && ev.Seq == a.settingsSeq { // refused: the worker's statuses count again
+			a.settingsSeq = 0
+		}
 	case protocol.EvView:
 		if ev.View != nil && ev.View.Run == a.Run {
 			a.Live = NewViewImage(ev.View, data)

@@ -210,4 +210,12 @@ func TestSettingsSurviveEarlierStatus(t *testing.T) {
 	if a.AutoPush || a.Pace != 150 {
 		t.Fatalf("after the answer the worker's status counts: auto-push %v, pace %d", a.AutoPush, a.Pace)
 	}
+	// A refused setting (an error answers it, no status): the worker's
+	// statuses count again.
+	a.SetPace("500")
+	a.Apply(protocol.Event{Type: protocol.EvError, Seq: a.settingsSeq, Message: "settings: refused"}, nil)
+	st(0, false, 150)
+	if a.Pace != 150 {
+		t.Fatalf("after a refused setting the worker's status does not count: pace %d", a.Pace)
+	}
 }
