@@ -313,7 +313,15 @@ const page = (window.pgPage = {
     let cur = box.firstElementChild;
     for (const w of fresh) {
       const old = have.get(key(w));
-      const node = old && old.outerHTML === w.outerHTML ? old : w;
+      let node = w;
+      if (old && old.outerHTML === w.outerHTML) node = old;
+      else if (old && old.innerHTML === w.innerHTML) {
+        // Only the child's own attributes changed (a row's class when the
+        // head moves): changed in place, so a press on its buttons holds.
+        for (const a of Array.from(old.attributes)) if (!w.hasAttribute(a.name)) old.removeAttribute(a.name);
+        for (const a of Array.from(w.attributes)) if (old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
+        node = old;
+      }
       if (old && node !== old) {
         if (cur === old) cur = old.nextElementSibling;
         old.remove();

@@ -98,26 +98,29 @@ test('a press on a chart mark selects its checkpoint while the run trains', asyn
 // fillKeyed keeps a kept row the same element when rows come and go
 // around it: a save adds a row at the top while retention deletes one
 // above the focused row (the focused row used to be moved, and lost its
-// focus).
+// focus), and the old head row loses its class in place (it used to be
+// replaced, and a press on its buttons was lost).
 test('fillKeyed: a kept row stays the same element, with its focus, when others come and go', async (t) => {
   const { page, errors } = await openFresh(t, `${srv.url}/?preset=circle-sgd`);
   await page.waitForFunction(() => window.pgPage && document.getElementById('checkpoints'));
   const got = await page.evaluate(() => {
-    const row = (id) => `<tr data-id="${id}"><td><button>${id}</button></td></tr>`;
+    const row = (id) => `<tr data-id="${id}"${id === 'd' ? ' class="head"' : ''}><td><button>${id}</button></td></tr>`;
     const fill = (ids) => window.pgPage.fillKeyed('checkpoints', ids.map(row).join(''));
     fill(['c', 'b', 'a', '0']);
+    document.querySelector('#checkpoints [data-id="c"]').className = 'head'; // c was the head
     const box = document.getElementById('checkpoints');
     const kept = [...box.children];
     box.querySelector('[data-id="0"] button').focus();
-    fill(['d', 'c', 'b', '0']); // a new save; retention took a
+    fill(['d', 'c', 'b', '0']); // a new save, the new head; retention took a
     const now = [...box.children];
     return {
       order: now.map((r) => r.dataset.id).join(','),
       same: ['c', 'b', '0'].filter((id) => now.find((r) => r.dataset.id === id) === kept.find((r) => r.dataset.id === id)),
       focused: document.activeElement?.closest('tr')?.dataset.id ?? null,
+      heads: [...box.querySelectorAll('.head')].map((r) => r.dataset.id).join(','),
     };
   });
   t.diagnostic(JSON.stringify(got));
-  assert.deepEqual(got, { order: 'd,c,b,0', same: ['c', 'b', '0'], focused: '0' });
+  assert.deepEqual(got, { order: 'd,c,b,0', same: ['c', 'b', '0'], focused: '0', heads: 'd' });
   assert.deepEqual(errors, []);
 });
