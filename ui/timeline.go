@@ -119,7 +119,8 @@ func (a *App) AppendRunRows(b []byte) []byte {
 	return b
 }
 
-// Act does what a painted button of the timeline asks (its data-act) for
+// Act does what a painted button of the timeline (its data-act) or a
+// checkpoint's mark on the chart ("mark") asks for
 // checkpoint id of run at step (the row's), or for run (the runs' tree).
 func (a *App) Act(act, run, id string, step uint64) {
 	switch act {
@@ -128,6 +129,9 @@ func (a *App) Act(act, run, id string, step uint64) {
 		if a.Selected != "" {
 			a.ScrubTo(step)
 		}
+	case "mark": // a checkpoint's mark on the chart: selects (never unselects) and travels
+		a.Selected = id
+		a.ScrubTo(step)
 	case "download":
 		a.DownloadCheckpoint(run, id)
 	case "restore":

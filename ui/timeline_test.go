@@ -28,6 +28,10 @@ func TestTimelinePainted(t *testing.T) {
 	if a.Selected != "000000000500-aaaaaaaa" || !strings.Contains(string(a.AppendCheckpointRows(nil)), `class=" selected"><td><button class="linkish" data-testid="ckpt-select" data-act="select" aria-pressed="true"`) {
 		t.Errorf("selected %q", a.Selected)
 	}
+	a.Act("mark", "", "000000000500-aaaaaaaa", 500) // a mark selects, never unselects
+	if a.Selected != "000000000500-aaaaaaaa" {
+		t.Errorf("a press on the selected checkpoint's mark unselected it: %q", a.Selected)
+	}
 	a.Act("pin", "circle-sgd-1", "000000000500-aaaaaaaa", 500)
 	if c := h.last(); c.Type != protocol.CmdPin || c.ID != "000000000500-aaaaaaaa" {
 		t.Errorf("pin sent %+v", c)

@@ -68,12 +68,7 @@ func newPainter(app *ui.App, ee vugu.EventEnv) *painter {
 		step, _ := strconv.ParseUint(args[3].String(), 10, 64)
 		go func() { // the callback must not block on the lock
 			ee.Lock()
-			if act == "mark" { // selects (a second press does not unselect) and travels
-				app.Selected = id
-				app.ScrubTo(step)
-			} else {
-				app.Act(act, run, id, step)
-			}
+			app.Act(act, run, id, step)
 			ee.UnlockRender()
 		}()
 		return nil
