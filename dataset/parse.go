@@ -280,7 +280,6 @@ func (p *parser) finish(last int) (*Table, error) {
 	return t, nil
 }
 
-// number reads a cell as a finite float32.
 // IsHeader says whether a CSV's first line, split into cells, is a header:
 // its first cell is not a finite float32 (every reader of the project's
 // CSVs decides so).
@@ -292,6 +291,7 @@ func IsHeader(cells []string) bool {
 	return err != nil
 }
 
+// number reads a cell as a finite float32.
 func number(c string) (float32, error) {
 	s := strings.TrimSpace(c)
 	v, err := strconv.ParseFloat(s, 32)
