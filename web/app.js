@@ -291,9 +291,10 @@ const page = (window.pgPage = {
     }
   },
   // fillKeyed makes the children of the element with id those of markup,
-  // keyed by data-id (or data-run): an unchanged child stays the same
-  // element (the focus and the scroll stay), a changed one is replaced, a
-  // new one inserted, a gone one removed. The timeline's rows and runs are
+  // keyed by data-id (or data-run): a child whose content is unchanged
+  // stays the same element (the focus and the scroll stay; its own
+  // attributes follow), a changed one is replaced, a new one inserted, a
+  // gone one removed. The timeline's rows and runs are
   // painted so at every save.
   fillKeyed(id, markup) {
     const box = document.getElementById(id);
@@ -314,10 +315,10 @@ const page = (window.pgPage = {
     for (const w of fresh) {
       const old = have.get(key(w));
       let node = w;
-      if (old && old.outerHTML === w.outerHTML) node = old;
-      else if (old && old.innerHTML === w.innerHTML) {
-        // Only the child's own attributes changed (a row's class when the
-        // head moves): changed in place, so a press on its buttons holds.
+      if (old && old.innerHTML === w.innerHTML) {
+        // The same content: the child stays, its own attributes changed in
+        // place if they differ (a row's class when the head moves), so a
+        // press on its buttons holds.
         for (const a of Array.from(old.attributes)) if (!w.hasAttribute(a.name)) old.removeAttribute(a.name);
         for (const a of Array.from(w.attributes)) if (old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
         node = old;
