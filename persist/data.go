@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"playground/dataset"
 	"playground/engine"
@@ -35,6 +36,31 @@ func CheckData(name string, b []byte) (*dataset.Table, error) {
 		return nil, fmt.Errorf("%w: dataset %s is over %d bytes", dataset.ErrDataset, name, spec.MaxCustomBytes)
 	}
 	return dataset.Decode(name, b)
+}
+
+// CheckPutData checks a PutData before it starts: CheckData's error, or
+// else ctx's. Backends wrap it with their name.
+func CheckPutData(ctx context.Context, name string, b []byte) error {
+	if _, err := CheckData(name, b); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// ReadData reads the bytes a backend's storage hands back for dataset
+// name from rc, and closes rc. More than spec.MaxCustomBytes is an error
+// wrapping dataset.ErrDataset: no store holds such a dataset, so a reader
+// that goes on does not fill memory.
+func ReadData(name string, rc io.ReadCloser) ([]byte, error) {
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, spec.MaxCustomBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > spec.MaxCustomBytes {
+		return nil, fmt.Errorf("%w: dataset %s is over %d bytes", dataset.ErrDataset, name, spec.MaxCustomBytes)
+	}
+	return b, nil
 }
 
 // ErrMissingData marks a run whose dataset a store does not hold; it

@@ -30,10 +30,7 @@ func (s *Store) DataPath(name string) string {
 // PutData stores dataset name (persist.DataStore) by temp file, sync and
 // rename, once checked; identical bytes already there are left alone.
 func (s *Store) PutData(ctx context.Context, name string, b []byte) error {
-	if _, err := persist.CheckData(name, b); err != nil {
-		return fmt.Errorf("disk: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckPutData(ctx, name, b); err != nil {
 		return fmt.Errorf("disk: %w", err)
 	}
 	if ok, err := s.HasData(ctx, name); err != nil || ok {

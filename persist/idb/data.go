@@ -17,10 +17,7 @@ var _ persist.DataStore = (*Store)(nil)
 // PutData stores dataset name (persist.DataStore) in the datasets object
 // store, once checked; one put is one transaction.
 func (s *Store) PutData(ctx context.Context, name string, b []byte) error {
-	if _, err := persist.CheckData(name, b); err != nil {
-		return fmt.Errorf("idb: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckPutData(ctx, name, b); err != nil {
 		return fmt.Errorf("idb: %w", err)
 	}
 	wctx := context.WithoutCancel(ctx)

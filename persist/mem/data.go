@@ -11,10 +11,7 @@ var _ persist.DataStore = (*Store)(nil)
 
 // PutData keeps dataset name once b checks out as its canonical bytes.
 func (s *Store) PutData(ctx context.Context, name string, b []byte) error {
-	if _, err := persist.CheckData(name, b); err != nil {
-		return fmt.Errorf("mem: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := persist.CheckPutData(ctx, name, b); err != nil {
 		return fmt.Errorf("mem: %w", err)
 	}
 	s.mu.Lock()

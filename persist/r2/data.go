@@ -5,10 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 
 	"playground/persist"
-	"playground/spec"
 )
 
 // Datasets are stored under datasets/NAME.csv (after Options.Prefix).
@@ -22,7 +20,7 @@ func (s *Store) dataKey(name string) string { return s.opt.Prefix + dataDir + na
 // that is conditional on the key being absent (a dataset never changes)
 // and carries the name as the SHA-256 R2 checks.
 func (s *Store) PutData(ctx context.Context, name string, b []byte) error {
-	if _, err := persist.CheckData(name, b); err != nil {
+	if err := persist.CheckPutData(ctx, name, b); err != nil {
 		return fmt.Errorf("r2: %w", err)
 	}
 	sum, _ := hex.DecodeString(name) // CheckData: the hex SHA-256 of b
@@ -45,8 +43,7 @@ func (s *Store) GetData(ctx context.Context, name string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("r2: dataset %s: %w", name, err)
 	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, spec.MaxCustomBytes+1))
+	b, err := persist.ReadData(name, rc)
 	if err != nil {
 		return nil, fmt.Errorf("r2: dataset %s: %w", name, err)
 	}

@@ -8,10 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 
 	"playground/persist"
-	"playground/spec"
 )
 
 var _ persist.DataStore = (*Store)(nil)
@@ -29,7 +27,7 @@ func (s *Store) PutData(ctx context.Context, name string, b []byte) error {
 // UploadData is PutData that also returns the server's answer (New: it
 // was stored by this request).
 func (s *Store) UploadData(ctx context.Context, name string, b []byte) (*DataResult, error) {
-	if _, err := persist.CheckData(name, b); err != nil {
+	if err := persist.CheckPutData(ctx, name, b); err != nil {
 		return nil, fmt.Errorf("remote: %w", err)
 	}
 	sum := sha256.Sum256(b)
@@ -58,8 +56,7 @@ func (s *Store) GetData(ctx context.Context, name string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("remote: dataset %s: %w", name, err)
 	}
-	defer body.Close()
-	b, err := io.ReadAll(io.LimitReader(body, spec.MaxCustomBytes+1))
+	b, err := persist.ReadData(name, body)
 	if err != nil {
 		return nil, fmt.Errorf("remote: dataset %s: %w", name, err)
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -41,6 +42,7 @@ func RunData(t *testing.T, newStore func(t *testing.T) persist.DataStore) {
 		{"Missing", testDataMissing},
 		{"Refused", testDataRefused},
 		{"BadNames", testDataBadNames},
+		{"Cancelled", testDataCancelled},
 		{"LoadData", testLoadData},
 	}
 	for _, tt := range tests {
@@ -105,6 +107,23 @@ func testDataRefused(t *testing.T, s persist.DataStore) {
 		if ok, err := s.HasData(t.Context(), name); err != nil || ok {
 			t.Errorf("HasData(%s) = %v, %v after refused puts", name, ok, err)
 		}
+	}
+}
+
+// testDataCancelled: a put under a cancelled context stores nothing and
+// says so; bad bytes are still named as such first.
+func testDataCancelled(t *testing.T, s persist.DataStore) {
+	tab := Table(t, 8)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.PutData(ctx, tab.Name(), tab.Canonical()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("PutData under a cancelled context = %v, want context.Canceled", err)
+	}
+	if err := s.PutData(ctx, tab.Name(), nil); !errors.Is(err, dataset.ErrDataset) {
+		t.Fatalf("PutData of no bytes under a cancelled context = %v, want dataset.ErrDataset", err)
+	}
+	if ok, err := s.HasData(t.Context(), tab.Name()); err != nil || ok {
+		t.Fatalf("HasData = %v, %v after a cancelled put", ok, err)
 	}
 }
 
