@@ -270,12 +270,9 @@ func (s *Store) Get(ctx context.Context, run, id string) (io.ReadCloser, error) 
 
 // List returns the run's checkpoints sorted by id.
 func (s *Store) List(ctx context.Context, run string) ([]persist.Object, error) {
-	if err := persist.CheckIDs(run); err != nil {
-		return nil, fmt.Errorf("remote: %w", err)
-	}
-	var infos []CheckpointInfo
-	if err := s.getJSON(ctx, s.url("api", "runs", run, "checkpoints")+"?brief=1", &infos); err != nil {
-		return nil, fmt.Errorf("remote: list %s: %w", run, err)
+	infos, err := s.checkpoints(ctx, run, "list", "?brief=1")
+	if err != nil {
+		return nil, err
 	}
 	objs := make([]persist.Object, len(infos))
 	for i, c := range infos {
@@ -286,12 +283,18 @@ func (s *Store) List(ctx context.Context, run string) ([]persist.Object, error) 
 
 // Checkpoints returns the run's checkpoints with what their headers say.
 func (s *Store) Checkpoints(ctx context.Context, run string) ([]CheckpointInfo, error) {
+	return s.checkpoints(ctx, run, "checkpoints", "")
+}
+
+// checkpoints asks for the run's checkpoints, whole or (query ?brief=1)
+// ids and sizes only; op names the call in errors.
+func (s *Store) checkpoints(ctx context.Context, run, op, query string) ([]CheckpointInfo, error) {
 	if err := persist.CheckIDs(run); err != nil {
 		return nil, fmt.Errorf("remote: %w", err)
 	}
 	var infos []CheckpointInfo
-	if err := s.getJSON(ctx, s.url("api", "runs", run, "checkpoints"), &infos); err != nil {
-		return nil, fmt.Errorf("remote: checkpoints %s: %w", run, err)
+	if err := s.getJSON(ctx, s.url("api", "runs", run, "checkpoints")+query, &infos); err != nil {
+		return nil, fmt.Errorf("remote: %s %s: %w", op, run, err)
 	}
 	return infos, nil
 }
