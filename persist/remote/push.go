@@ -48,44 +48,18 @@ func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn 
 	if len(objs) == 0 {
 		return r, fmt.Errorf("no checkpoints of run %s here", run)
 	}
-	// What the server holds: checksums to skip, and its head's step.
-	there := map[string]string{}
-	infos, err := rs.Checkpoints(ctx, run)
-	if err != nil && !errors.Is(err, persist.ErrNotExist) {
+	there, autosaves, err := r.serverHolds(ctx, rs, run)
+	if err != nil {
 		return r, err
 	}
-	autosaves := map[string]bool{}
-	for _, c := range infos {
-		there[c.ID] = c.Checksum
-		autosaves[c.ID] = c.Kind == persist.KindAutosave && c.Error == ""
-		if c.Head {
-			r.Head = c.ID
-			if c.Step != nil {
-				r.HeadStep = *c.Step
-			}
-		}
-	}
 	for _, o := range objs {
-		b, err := persist.ReadAll(ctx, local, run, o.ID)
-		if errors.Is(err, persist.ErrNotExist) {
-			continue // deleted meanwhile (retention)
-		}
+		b, info, err := r.read(ctx, local, run, o.ID, warn)
 		if err != nil {
 			return r, err
 		}
-		// Checked as Decode would, without building the tensors.
-		v := persist.NewVerifyReader(bytes.NewReader(b))
-		if _, err := io.Copy(io.Discard, v); err != nil {
-			if v.Defect() == nil {
-				return r, err // cannot happen: a bytes.Reader does not fail
-			}
-			r.Damaged++
-			if warn != nil {
-				warn(o.ID, err)
-			}
+		if b == nil {
 			continue
 		}
-		info, _ := v.Header()
 		if err := r.pushData(ctx, rs, local, info); err != nil {
 			return r, err
 		}
@@ -126,6 +100,54 @@ func Push(ctx context.Context, rs *Store, local persist.Store, run string, warn 
 	}
 	slices.Sort(r.Autosaves)
 	return r, nil
+}
+
+// serverHolds is what the server holds of run: each checkpoint's checksum
+// (to skip those it has) and whether it is a sound autosave; r.Head and
+// r.HeadStep become its head's.
+func (r *PushReport) serverHolds(ctx context.Context, rs *Store, run string) (map[string]string, map[string]bool, error) {
+	infos, err := rs.Checkpoints(ctx, run)
+	if err != nil && !errors.Is(err, persist.ErrNotExist) {
+		return nil, nil, err
+	}
+	there, autosaves := map[string]string{}, map[string]bool{}
+	for _, c := range infos {
+		there[c.ID] = c.Checksum
+		autosaves[c.ID] = c.Kind == persist.KindAutosave && c.Error == ""
+		if c.Head {
+			r.Head = c.ID
+			if c.Step != nil {
+				r.HeadStep = *c.Step
+			}
+		}
+	}
+	return there, autosaves, nil
+}
+
+// read returns checkpoint id's bytes and header, checked as Decode would
+// without building the tensors; nil bytes for one to skip: deleted
+// meanwhile (retention), or damaged (counted, and told to warn if not nil).
+func (r *PushReport) read(ctx context.Context, local persist.Store, run, id string, warn func(id string, err error)) ([]byte, persist.Info, error) {
+	b, err := persist.ReadAll(ctx, local, run, id)
+	if errors.Is(err, persist.ErrNotExist) {
+		return nil, persist.Info{}, nil
+	}
+	if err != nil {
+		return nil, persist.Info{}, err
+	}
+	v := persist.NewVerifyReader(bytes.NewReader(b))
+	if _, err := io.Copy(io.Discard, v); err != nil {
+		if v.Defect() == nil {
+			return nil, persist.Info{}, err // cannot happen: a bytes.Reader does not fail
+		}
+		r.Damaged++
+		if warn != nil {
+			warn(id, err)
+		}
+		return nil, persist.Info{}, nil
+	}
+	info, _ := v.Header()
+	return b, info, nil
 }
 
 // pushData makes sure the server holds the dataset a checkpoint names, if
