@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"playground/spec"
 	"playground/wasm/protocol"
 
 	"github.com/vugu/vugu/js"
@@ -21,8 +22,7 @@ func (a *App) Play() {
 	}
 	switch {
 	case a.playContinues():
-		a.edited = false
-		a.send(protocol.Command{Type: protocol.CmdContinue, Spec: json.RawMessage(a.Draft.JSON()), Autostart: true})
+		a.sendDraft(protocol.Command{Type: protocol.CmdContinue, Autostart: true})
 	case a.playStartsNew():
 		a.StartNew()
 	default:
@@ -55,8 +55,8 @@ func (a *App) StepOnce() {
 func (a *App) Reset() {
 	c := protocol.Command{Type: protocol.CmdReset}
 	if a.DraftErr == "" && a.Edited() {
-		c.Spec = json.RawMessage(a.Draft.JSON())
-		a.edited = false
+		a.sendDraft(c)
+		return
 	}
 	a.send(c)
 }
@@ -101,8 +101,7 @@ func (a *App) Fork(run, id string) {
 	if !a.Forkable() {
 		return
 	}
-	a.edited = false
-	a.send(protocol.Command{Type: protocol.CmdFork, Run: run, ID: id, Spec: json.RawMessage(a.Draft.JSON())})
+	a.sendDraft(protocol.Command{Type: protocol.CmdFork, Run: run, ID: id})
 }
 
 // PinCheckpoint keeps a checkpoint from retention.
@@ -145,8 +144,29 @@ func (a *App) StartNew() {
 	if a.DraftErr != "" {
 		return
 	}
-	a.edited = false
-	a.send(protocol.Command{Type: protocol.CmdStart, Spec: json.RawMessage(a.Draft.JSON())})
+	a.sendDraft(protocol.Command{Type: protocol.CmdStart})
+}
+
+// sendDraft sends c with the draft as its spec. The draft stays edited
+// until the worker's answer: a status of the old run meanwhile does not
+// put the run's settings back, and a refusal keeps the edits.
+func (a *App) sendDraft(c protocol.Command) {
+	a.draftSent = string(a.Draft.JSON())
+	c.Spec = json.RawMessage(a.draftSent)
+	a.draftSeq = a.send(c)
+}
+
+// draftTaken takes a status's spec: when it answers the draft's command
+// (or the run now trains the draft sent), the draft follows the run
+// again, unless the user changed it since.
+func (a *App) draftTaken(seq int64, s spec.Spec) {
+	if a.draftSeq == 0 || (seq != a.draftSeq && string(s.JSON()) != a.draftSent) {
+		return
+	}
+	a.draftSeq = 0
+	if string(a.Draft.JSON()) == a.draftSent {
+		a.edited = false
+	}
 }
 
 // EditNote says what Play does with the edited settings: continue the

@@ -114,6 +114,11 @@ type App struct {
 	Draft    spec.Spec
 	DraftErr string
 	edited   bool // the user changed Draft since it last followed the run
+	// The command that trains the draft (start, continue, reset, fork)
+	// until the worker answers it, and the draft it sent: the edits stay
+	// until the run takes them, and a refusal keeps them.
+	draftSeq  int64
+	draftSent string
 
 	SharedLink string            // the link last copied
 	Lesson     Lesson            // what the page's link hides and locks
@@ -238,17 +243,7 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 	case protocol.EvDataset:
 		a.datasetStored(ev)
 	case protocol.EvError:
-		a.predicted(ev)
-		a.csvFailed(ev)
-		a.syncFailed(ev)
-		a.warn("error", ev.Message)
-		a.Compare.failed(ev.Seq, ev.Message)
-		if a.Scrub.waits(ev.Seq) {
-			a.Scrub.inflight = false
-		}
-		if ev.Seq != 0 && ev.Seq == a.settingsSeq { // refused: the worker's statuses count again
-			a.settingsSeq = 0
-		}
+		a.refused(ev)
 	case protocol.EvView:
 		if ev.View != nil && ev.View.Run == a.Run {
 			a.Live = NewViewImage(ev.View, data)
@@ -268,6 +263,28 @@ func (a *App) Apply(ev protocol.Event, data []byte) {
 	}
 	if a.Scrub.waits(ev.Seq) {
 		a.Scrub.seq = 0 // answered
+	}
+}
+
+// refused takes an error of the worker: it says so, and what waited for
+// the command it answers waits no more.
+func (a *App) refused(ev protocol.Event) {
+	a.predicted(ev)
+	a.csvFailed(ev)
+	a.syncFailed(ev)
+	a.warn("error", ev.Message)
+	a.Compare.failed(ev.Seq, ev.Message)
+	if a.Scrub.waits(ev.Seq) {
+		a.Scrub.inflight = false
+	}
+	if ev.Seq == 0 {
+		return
+	}
+	if ev.Seq == a.settingsSeq { // the worker's statuses count again
+		a.settingsSeq = 0
+	}
+	if ev.Seq == a.draftSeq { // the edits stay, to mend and send again
+		a.draftSeq = 0
 	}
 }
 
@@ -306,6 +323,7 @@ func (a *App) status(ev protocol.Event) {
 	if len(s.Spec) > 0 {
 		if spec, err := spec.ParseSpec(s.Spec); err == nil {
 			a.Spec = &spec
+			a.draftTaken(ev.Seq, spec)
 			if !a.edited {
 				a.Draft, a.DraftErr = spec, ""
 				a.dropBad()

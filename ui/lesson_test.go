@@ -112,6 +112,78 @@ func TestPlayContinuesOrStartsNew(t *testing.T) {
 	}
 }
 
+// The settings Play, Reset, Fork or a new run send stay in the panel
+// until the worker answers that command: a status of the old run in
+// between does not put its settings back, a refusal keeps the edits (to
+// mend and send again), and edits made while the command was in flight
+// are not overwritten by its answer.
+func TestDraftWaitsForItsAnswer(t *testing.T) {
+	a, h := running(t)
+	old := a.Spec.JSON()
+	status := func(seq int64, run string, sp []byte) {
+		a.Apply(protocol.Event{Type: protocol.EvStatus, Seq: seq, Status: &protocol.Status{
+			Phase: "running", Run: run, Name: "circle-sgd", Spec: sp, Step: 1200, Owner: true,
+		}}, nil)
+	}
+	lr := func() float64 { return a.Draft.Optimizer.LR }
+
+	// Refused: the edit outlives the refusal and the old run's statuses.
+	a.SetField("lr", "0.1")
+	a.Play()
+	c := h.last()
+	if c.Type != protocol.CmdContinue || c.Seq == 0 {
+		t.Fatalf("Play sent %+v", c)
+	}
+	status(0, "circle-sgd-1", old) // sent before the worker took the command
+	if lr() != 0.1 {
+		t.Fatalf("a status of the old run put the learning rate back to %v before Play's answer", lr())
+	}
+	a.Apply(protocol.Event{Type: protocol.EvError, Seq: c.Seq, Message: "continue: lock for new run: busy"}, nil)
+	status(0, "circle-sgd-1", old)
+	if lr() != 0.1 || !a.Edited() {
+		t.Fatalf("after a refused Play the draft's learning rate is %v (edited %v), want the edit kept", lr(), a.Edited())
+	}
+
+	// Taken: the answer's status carries the new spec; the draft follows
+	// the run again afterwards.
+	a.Play()
+	c = h.last()
+	taken := []byte(c.Spec)
+	status(c.Seq, "circle-sgd-2", taken)
+	if a.Edited() || lr() != 0.1 {
+		t.Fatalf("after Play's answer: edited %v, learning rate %v", a.Edited(), lr())
+	}
+	status(0, "circle-sgd-1", old) // e.g. the old run opened from the timeline
+	if lr() != 0.03 {
+		t.Fatalf("the draft does not follow the run after the answer: learning rate %v", lr())
+	}
+
+	// Edited again while Fork was in flight: the answer does not undo it.
+	a.SetField("lr", "0.2")
+	a.Fork("circle-sgd-1", "000000000500-aaaaaaaa")
+	c = h.last()
+	a.SetField("lr", "0.3")
+	status(c.Seq, "circle-sgd-3", []byte(c.Spec))
+	if lr() != 0.3 || !a.Edited() {
+		t.Fatalf("an edit made while Fork was in flight became %v (edited %v)", lr(), a.Edited())
+	}
+
+	// Reset with edits and a new run work the same way.
+	a.Reset()
+	c = h.last()
+	if c.Type != protocol.CmdReset || !strings.Contains(string(c.Spec), `"lr":0.3`) {
+		t.Fatalf("Reset sent %+v", c)
+	}
+	status(0, "circle-sgd-3", old)
+	if lr() != 0.3 {
+		t.Fatalf("a status before Reset's answer put the learning rate back to %v", lr())
+	}
+	status(c.Seq, "circle-sgd-4", []byte(c.Spec))
+	if a.Edited() {
+		t.Fatal("the draft is still edited after Reset's answer")
+	}
+}
+
 // The speed control sends the pace and keeps it in the URL; the share
 // dialog's link carries the spec, the lesson and the pace.
 func TestPaceAndShare(t *testing.T) {
